@@ -1,0 +1,128 @@
+-- Spec helper for the fake Navixy server (spec/support/fake-navixy, spec/support/fake/*).
+-- Talks to the server with LuaSocket + lua-cjson only, never with our own client, so a
+-- bug in the client cannot hide in its own tests. Works on Lua 5.1/LuaJIT through 5.4.
+--
+--   local fake = require "fake"      -- with spec/support/?.lua on package.path
+--   fake.ensure()                    -- start the server unless it already answers
+--   fake.reset()                     -- before each test
+--   client = navixy.new{ url = fake.url, hash = fake.api_key }
+--   fake.fault{ action = "tracker/list", type = "status", status = 502, body = "<html>" }
+--   assert.equal("header", fake.last_request().hash_from)
+local http = require "socket.http"
+local ltn12 = require "ltn12"
+local cjson = require "cjson"
+
+local fake = {}
+
+local function env_num(name, default) return tonumber(os.getenv(name)) or default end
+
+-- The repository root, from this file's own path (spec/support/fake.lua).
+local function repo_root()
+  local src = debug.getinfo(1, "S").source:gsub("^@", "")
+  local dir = src:match("^(.*)/spec/support/fake%.lua$") or "."
+  if dir:sub(1, 1) ~= "/" then
+    local pwd = os.getenv("PWD")
+    if not pwd then local p = io.popen("pwd"); pwd = p:read("*l"); p:close() end
+    dir = dir == "." and pwd or pwd .. "/" .. dir
+  end
+  return dir
+end
+
+fake.root = repo_root()
+fake.script = fake.root .. "/spec/support/fake-navixy"
+fake.port = env_num("NAVIXY_FAKE_PORT", 18080)
+fake.tls_port = env_num("NAVIXY_FAKE_TLS_PORT", 18443)
+fake.rundir = os.getenv("NAVIXY_FAKE_RUNDIR") or fake.root .. "/build/fake"
+fake.ca_file = fake.rundir .. "/ca.pem"
+fake.base = ("http://127.0.0.1:%d"):format(fake.port)      -- control API lives here
+fake.url = fake.base .. "/v2"
+fake.tls_url = ("https://127.0.0.1:%d/v2"):format(fake.tls_port)
+
+-- The demo user's API key: always valid, survives expire() and reset(); api/key/delete
+-- refuses it (error 13). It is listed first by api/key/list.
+fake.api_key = "a6aa75587e5c59c32d347da438505fc3"
+fake.users = {
+  demo = { id = 1, login = "demo@example.com", password = "demo-pass", name = "Demo User" },
+  twofa = { id = 2, login = "2fa@example.com", password = "2fa-pass", name = "2FA User",
+            factor_type = "email", code = "123456" },
+}
+fake.users["2fa"] = fake.users.twofa
+
+-- One raw HTTP request. Returns status (number or nil), body (string), headers (lowercased
+-- names) — or nil, err when no answer came.
+function fake.http(method, url, body, headers)
+  local chunks = {}
+  headers = headers or {}
+  if body then headers["content-length"] = tostring(#body) end
+  http.TIMEOUT = 30
+  local ok, status, resp_headers = http.request{
+    url = url, method = method, headers = headers,
+    source = body and ltn12.source.string(body) or nil,
+    sink = ltn12.sink.table(chunks),
+  }
+  if not ok then return nil, status end
+  return status, table.concat(chunks), resp_headers
+end
+
+-- A control API call: JSON in, decoded JSON out; raises when the server does not answer 200.
+local function control(method, path, params)
+  local body = params and cjson.encode(params) or nil
+  local status, text = fake.http(method, fake.base .. "/_fake/" .. path, body,
+    body and { ["content-type"] = "application/json" } or nil)
+  if status ~= 200 then
+    error(("fake: %s /_fake/%s: %s %s"):format(method, path, tostring(status), tostring(text)), 2)
+  end
+  return cjson.decode(text)
+end
+
+-- Whether the server answers now.
+function fake.alive()
+  local status = fake.http("GET", fake.base .. "/_fake/ping")
+  return status == 200
+end
+
+-- Starts the server (through the script) unless it answers already. Idempotent.
+function fake.ensure()
+  if fake.alive() then return true end
+  local cmd = ("%q start %q"):format(fake.script, fake.rundir)
+  local r = os.execute(cmd) -- 5.1: a number; 5.2+: true/nil, "exit", code
+  if not (r == true or r == 0) or not fake.alive() then
+    error("fake: could not start the fake Navixy server with " .. cmd, 2)
+  end
+  return true
+end
+
+-- Clears recorded requests, counters, faults, sessions and created API keys.
+function fake.reset() return control("POST", "reset") end
+
+-- All session hashes (not API keys) become invalid: the next call gets error 4.
+function fake.expire_sessions() return control("POST", "expire") end
+
+-- The recorded API requests, oldest first (at most the last 1000). Each is
+-- { method, uri, path, action, query, headers (lowercased names), body (raw string),
+--   params (decoded), hash, hash_from ("header"|"query"|"body"|nil), content_type, time }.
+function fake.requests() return control("GET", "requests") end
+
+function fake.last_request() return control("GET", "requests?last=1")[1] end
+
+-- { logins, requests, by_action = { [action] = n }, max_in_flight, in_flight }
+function fake.stats() return control("GET", "stats") end
+
+-- A raw API call (for setup and for the fake's own spec): POST JSON, the hash (if any) in
+-- the Authorization header. Returns the HTTP status and the decoded body (or the raw text
+-- when it is not JSON), and the response headers.
+function fake.call(action, params, hash)
+  local headers = { ["content-type"] = "application/json" }
+  if hash then headers.authorization = "NVX " .. hash end
+  local status, text, h = fake.http("POST", fake.url .. "/" .. action, cjson.encode(params or {}), headers)
+  if not status then return nil, text end
+  local ok, decoded = pcall(cjson.decode, text)
+  return status, ok and decoded or text, h
+end
+
+-- Queues a fault (see spec/support/fake/faults.lua for the types); returns its id.
+-- spec: { action = "tracker/list" | "*", times = 1, type = "delay"|"status"|"error"|
+--         "drop"|"raw"|"large"|"stall"|"redirect"|"chunked", ... }
+function fake.fault(spec) return control("POST", "fault", spec).id end
+
+return fake
