@@ -1,0 +1,61 @@
+# navixy-lua: build the C core for Lua 5.4 and LuaJIT, run the demo and tests.
+# `make demo` and `make test` install missing Debian packages first (as root;
+# otherwise they print the apt-get command to run).
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+           -Wstrict-prototypes
+PIC     := -fPIC
+LIBS    := -lcurl
+
+SRC     := $(wildcard csrc/*.c)
+HDR     := $(wildcard csrc/*.h)
+
+LUA54_INC := /usr/include/lua5.4
+LUAJIT_INC := /usr/include/luajit-2.1
+
+BUILD   := build
+CORE54  := $(BUILD)/lua5.4/navixy/core.so
+COREJIT := $(BUILD)/luajit/navixy/core.so
+
+.PHONY: all deps demo test test-5.4 test-luajit lint check-memory bench clean fake-start fake-stop
+
+all: $(CORE54) $(COREJIT)
+
+$(CORE54): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(LUA54_INC) -shared -o $@ $(SRC) $(LIBS)
+
+$(COREJIT): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(LUAJIT_INC) -shared -o $@ $(SRC) $(LIBS)
+
+deps:
+	@.ci/deps test
+
+demo:
+	@.ci/deps demo
+	@$(MAKE) --no-print-directory all
+	@spec/support/fake-navixy start >/dev/null
+	@NAVIXY_URL=http://127.0.0.1:$${NAVIXY_FAKE_PORT:-18080}/v2 \
+	  LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
+	  lua5.4 examples/quickstart.lua; status=$$?; \
+	  spec/support/fake-navixy stop >/dev/null; exit $$status
+
+test: deps all
+	@spec/support/run-tests
+
+lint: deps
+	luacheck -q $(wildcard lua spec bin bench examples)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 csrc
+
+fake-start:
+	spec/support/fake-navixy start
+
+fake-stop:
+	spec/support/fake-navixy stop
+
+clean:
+	rm -rf $(BUILD)

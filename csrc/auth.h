@@ -1,0 +1,27 @@
+/* Where the session hash or API key goes: the request URL, a header, or the
+ * body. One implementation, used by the curl transfers and handed to the
+ * OpenResty transport through client:prepare(). Pure C, no Lua. */
+#ifndef NAVIXY_AUTH_H
+#define NAVIXY_AUTH_H
+
+#include <stddef.h>
+#include "buffer.h"
+
+typedef enum { NVX_AUTH_HEADER, NVX_AUTH_QUERY, NVX_AUTH_BODY } nvx_auth_mode;
+typedef enum { NVX_ENC_JSON, NVX_ENC_FORM } nvx_encoding;
+
+enum { NVX_OK = 0, NVX_ENOMEM = -1, NVX_EBODY = -2 };
+
+/* <base>/<action>, plus ?hash=<hash> in query mode. base has no trailing '/'
+ * (the client strips it once); leading '/' of action is skipped. hash may be
+ * NULL (no hash: nothing is placed). */
+int nvx_build_url(nvx_buf *out, const char *base, const char *action, size_t alen,
+                  nvx_auth_mode mode, const char *hash);
+
+/* The request body with the hash placed in it in body mode: a root "hash"
+ * member for JSON (body must be a JSON object: NVX_EBODY otherwise), a hash
+ * field for forms. Other modes copy the body unchanged. */
+int nvx_build_body(nvx_buf *out, const char *body, size_t n, nvx_encoding enc,
+                   nvx_auth_mode mode, const char *hash);
+
+#endif

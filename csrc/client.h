@@ -1,0 +1,26 @@
+/* The userdata client: settings plus the transfer used by sequential calls. */
+#ifndef NAVIXY_CLIENT_H
+#define NAVIXY_CLIENT_H
+
+#include <lua.h>
+#include "settings.h"
+#include "transfer.h"
+
+#define NVX_CLIENT_MT "navixy.core.client"
+
+typedef struct nvx_client {
+  nvx_settings s;
+  nvx_transfer t;
+  int closed;
+} nvx_client;
+
+/* The client at index i, raising if it is not one or is closed. */
+nvx_client *nvx_check_client(lua_State *L, int i);
+
+/* Registers the metatable; pushes nothing. */
+void nvx_client_register(lua_State *L);
+
+/* core.new(settings) */
+int nvx_client_new(lua_State *L);
+
+#endif

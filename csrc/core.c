@@ -1,0 +1,139 @@
+/* navixy.core: the thin C layer under the navixy module. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "client.h"
+#include "compat.h"
+#include "encode.h"
+#include "transfer.h"
+#include "values.h"
+
+#define NVX_STATE_MT "navixy.core.state"
+
+/* Module state (an upvalue, not a global): a scratch buffer reused by the
+ * encoders, so that an error raised mid-way leaks nothing. */
+typedef struct nvx_state {
+  nvx_buf scratch;
+} nvx_state;
+
+static int state_gc(lua_State *L) {
+  nvx_state *st = luaL_checkudata(L, 1, NVX_STATE_MT);
+  nvx_buf_free(&st->scratch);
+  return 0;
+}
+
+static nvx_state *state_of(lua_State *L) {
+  return (nvx_state *)lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* core.escape(s) -> s percent-encoded (RFC 3986 unreserved kept) */
+static int m_escape(lua_State *L) {
+  nvx_state *st = state_of(L);
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  nvx_buf_reset(&st->scratch);
+  if (nvx_url_escape(&st->scratch, s, n) != 0) return luaL_error(L, "navixy: out of memory");
+  lua_pushlstring(L, st->scratch.data, st->scratch.len);
+  return 1;
+}
+
+/* The metatable that navixy.array() sets: upvalue 2 of the encoders. */
+#define ARRAY_MT lua_upvalueindex(2)
+
+/* core.json(value) -> JSON text */
+static int m_json(lua_State *L) {
+  nvx_state *st = state_of(L);
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  lua_pushvalue(L, ARRAY_MT);
+  nvx_buf_reset(&st->scratch);
+  nvx_json_value(L, &st->scratch, 1, 2);
+  lua_pushlstring(L, st->scratch.data, st->scratch.len);
+  return 1;
+}
+
+/* core.form(params) -> "a=1&b=%5B1%2C2%5D" */
+static int m_form(lua_State *L) {
+  nvx_state *st = state_of(L);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushvalue(L, ARRAY_MT);
+  nvx_buf_reset(&st->scratch);
+  nvx_form_body(L, &st->scratch, 1, 2);
+  lua_pushlstring(L, st->scratch.data ? st->scratch.data : "", st->scratch.len);
+  return 1;
+}
+
+/* core.integers(t) -> t, with integral floats made integers (see values.h) */
+static int m_integers(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  nvx_integers(L, 1, 0);
+  return 1;
+}
+
+/* core.retry_after("120" | "<HTTP date>") -> seconds from now, or nil */
+static int m_retry_after(lua_State *L) {
+  double secs = nvx_retry_after_seconds(luaL_checkstring(L, 1));
+  if (secs < 0)
+    lua_pushnil(L);
+  else
+    lua_pushnumber(L, secs);
+  return 1;
+}
+
+/* core.now() -> seconds on a monotonic clock (for backoff and rate limits) */
+static int m_now(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
+/* core.sleep(seconds): blocks the process; the OpenResty transport uses
+ * ngx.sleep instead. */
+static int m_sleep(lua_State *L) {
+  double secs = luaL_checknumber(L, 1);
+  struct timespec ts;
+  if (secs <= 0) return 0;
+  if (secs > 1e6) secs = 1e6;
+  ts.tv_sec = (time_t)secs;
+  ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+  }
+  return 0;
+}
+
+static const luaL_Reg FUNCS[] = {{"new", nvx_client_new}, {"escape", m_escape},
+                                 {"form", m_form},        {"json", m_json},
+                                 {"integers", m_integers},
+                                 {"retry_after", m_retry_after},
+                                 {"now", m_now},          {"sleep", m_sleep},
+                                 {NULL, NULL}};
+
+int luaopen_navixy_core(lua_State *L) {
+  nvx_state *st;
+  /* Once per process; curl_global_init is reference counted, so a second
+   * Lua state loading the module is harmless. */
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    return luaL_error(L, "navixy: curl_global_init failed");
+  nvx_client_register(L);
+  lua_newtable(L);
+  st = compat_newuserdata(L, sizeof *st);
+  memset(st, 0, sizeof *st);
+  luaL_newmetatable(L, NVX_STATE_MT);
+  lua_pushcfunction(L, state_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_newtable(L); /* the array marker */
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -4, "array_mt");
+  luaL_setfuncs(L, FUNCS, 2);
+  lua_pushstring(L, curl_version());
+  lua_setfield(L, -2, "curl_version");
+  return 1;
+}

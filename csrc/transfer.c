@@ -1,0 +1,203 @@
+#include "transfer.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
+  nvx_transfer *t = ud;
+  size_t n = size * nmemb;
+  if (t->response.len + n > t->max_size) {
+    t->too_large = 1;
+    return 0; /* curl aborts with CURLE_WRITE_ERROR */
+  }
+  if (nvx_buf_add(&t->response, data, n) != 0) {
+    t->nomem = 1;
+    return 0;
+  }
+  return n;
+}
+
+/* Only Retry-After is kept: the rest of the headers nobody asked for. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
+  static const char name[] = "retry-after:";
+  nvx_transfer *t = ud;
+  size_t n = size * nmemb;
+  if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+    size_t i = sizeof name - 1, len;
+    while (i < n && (data[i] == ' ' || data[i] == '\t')) i++;
+    len = n - i;
+    while (len > 0 && isspace((unsigned char)data[i + len - 1])) len--;
+    if (len >= sizeof t->retry_after) len = sizeof t->retry_after - 1;
+    memcpy(t->retry_after, data + i, len);
+    t->retry_after[len] = '\0';
+  }
+  return n;
+}
+
+int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
+  CURL *e = curl_easy_init();
+  if (!e) return NVX_ENOMEM;
+  t->easy = e;
+  t->max_size = s->max_size;
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in a host process */
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(e, CURLOPT_POST, 1L);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect is an "http" error */
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->ssl_verify ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->ssl_verify ? 2L : 0L);
+  if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+  if (s->proxy) curl_easy_setopt(e, CURLOPT_PROXY, s->proxy);
+  return NVX_OK;
+}
+
+/* The settings hold the lines '\n'-separated; curl wants a list. */
+static int build_headers(nvx_transfer *t, const nvx_settings *s) {
+  struct curl_slist *list, *next;
+  char *copy, *line, *nl;
+  size_t n = s->headers.len;
+  /* libcurl would send "Expect: 100-continue" for large bodies and wait. */
+  list = curl_slist_append(NULL, "Expect:");
+  copy = malloc(n + 1);
+  if (!list || !copy) goto nomem;
+  if (n) memcpy(copy, s->headers.data, n);
+  copy[n] = '\0';
+  for (line = copy; *line; line = nl + 1) {
+    nl = strchr(line, '\n');
+    if (!nl) break; /* every line ends with '\n' */
+    *nl = '\0';
+    next = curl_slist_append(list, line);
+    if (!next) goto nomem;
+    list = next;
+  }
+  memset(copy, 0, n); /* it held the Authorization line */
+  free(copy);
+  curl_slist_free_all(t->headers);
+  t->headers = list;
+  t->generation = s->generation;
+  return NVX_OK;
+nomem:
+  if (copy) memset(copy, 0, n);
+  free(copy);
+  curl_slist_free_all(list);
+  return NVX_ENOMEM;
+}
+
+int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const char *action,
+                         size_t alen, const char *body, size_t blen, long timeout_ms) {
+  int rc;
+  long total = timeout_ms > 0 ? timeout_ms : s->timeout_ms;
+  if (!t->headers || t->generation != s->generation) {
+    if (build_headers(t, s) != NVX_OK) return NVX_ENOMEM;
+  }
+  if (nvx_build_url(&t->url, s->base, action, alen, s->auth, s->hash) != NVX_OK) return NVX_ENOMEM;
+  rc = nvx_build_body(&t->body, body, blen, s->enc, s->auth, s->hash);
+  if (rc != NVX_OK) return rc;
+  nvx_buf_reset(&t->response);
+  t->too_large = t->nomem = 0;
+  t->retry_after[0] = '\0';
+  t->errbuf[0] = '\0';
+  t->max_size = s->max_size;
+  curl_easy_setopt(t->easy, CURLOPT_URL, t->url.data);
+  curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.data);
+  curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
+  curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+  /* timeout bounds the whole attempt; the connect gets its own, smaller cap */
+  curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, total);
+  curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   s->connect_timeout_ms < total ? s->connect_timeout_ms : total);
+  return NVX_OK;
+}
+
+double nvx_retry_after_seconds(const char *v) {
+  const char *p = v;
+  time_t when;
+  if (!v || !*v) return -1;
+  if (isdigit((unsigned char)*p)) {
+    double secs = 0;
+    for (; isdigit((unsigned char)*p); p++) {
+      secs = secs * 10 + (*p - '0');
+      if (secs > 1e9) secs = 1e9; /* "forever"; the policy caps it anyway */
+    }
+    return *p == '\0' ? secs : -1;
+  }
+  when = curl_getdate(v, NULL);
+  if (when == (time_t)-1) return -1;
+  {
+    double d = difftime(when, time(NULL));
+    return d > 0 ? d : 0;
+  }
+}
+
+static int request_was_sent(nvx_transfer *t) {
+  long sent = 0;
+  return curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0;
+}
+
+static const char *phase_of(nvx_transfer *t, CURLcode rc) {
+  switch (rc) {
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_CONNECT:
+    return "connect";
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+    return "tls";
+  default:
+    if (t->too_large) return "limit";
+    return request_was_sent(t) ? "send" : "connect";
+  }
+}
+
+int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
+  if (rc == CURLE_OK) {
+    long status = 0;
+    double wait = nvx_retry_after_seconds(t->retry_after);
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    lua_pushinteger(L, (lua_Integer)status);
+    lua_pushlstring(L, t->response.data ? t->response.data : "", t->response.len);
+    if (wait >= 0)
+      lua_pushnumber(L, wait);
+    else
+      lua_pushnil(L);
+    return 3;
+  }
+  lua_pushnil(L);
+  lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport");
+  if (t->too_large) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "answer larger than max_size (%zu bytes)", t->max_size);
+    lua_pushstring(L, msg);
+  }
+  else if (t->nomem)
+    lua_pushstring(L, "out of memory while receiving the answer");
+  else if (t->errbuf[0])
+    lua_pushstring(L, t->errbuf);
+  else
+    lua_pushstring(L, curl_easy_strerror(rc));
+  lua_pushstring(L, phase_of(t, rc));
+  return 4;
+}
+
+void nvx_transfer_free(nvx_transfer *t) {
+  if (t->easy) curl_easy_cleanup(t->easy);
+  curl_slist_free_all(t->headers);
+  nvx_buf_free(&t->url);
+  nvx_buf_free(&t->body);
+  nvx_buf_free(&t->response);
+  memset(t, 0, sizeof *t);
+}

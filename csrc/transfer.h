@@ -1,0 +1,46 @@
+/* One HTTP exchange slot: a curl easy handle with the buffers it reads from
+ * and writes to. A client owns one for sequential calls; a batch owns one
+ * per request in flight. */
+#ifndef NAVIXY_TRANSFER_H
+#define NAVIXY_TRANSFER_H
+
+#include <curl/curl.h>
+#include <lua.h>
+#include "buffer.h"
+#include "settings.h"
+
+typedef struct nvx_transfer {
+  CURL *easy;
+  struct curl_slist *headers; /* built from settings->headers */
+  unsigned generation;        /* settings generation the list was built from */
+  nvx_buf url, body, response;
+  size_t max_size;
+  int too_large;              /* the write callback refused more bytes */
+  int nomem;                  /* the write callback ran out of memory */
+  char retry_after[64];       /* value of a Retry-After header, "" if none */
+  char errbuf[CURL_ERROR_SIZE];
+} nvx_transfer;
+
+/* Creates the easy handle with the client-wide options; 0 or NVX_ENOMEM. */
+int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s);
+
+/* Readies the next request: URL, body (hash placed), headers, timeout.
+ * timeout_ms <= 0 keeps the client's. 0, NVX_ENOMEM or NVX_EBODY. */
+int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const char *action,
+                         size_t alen, const char *body, size_t blen, long timeout_ms);
+
+/* Pushes the outcome of a finished transfer:
+ *   status, body, retry_after_seconds|nil        when an answer arrived
+ *   nil, kind, message, phase                    when none did
+ * kind is "timeout" or "transport"; phase says how far the request got:
+ * "connect" (not sent), "tls" (certificate rejected), "send" (sent, outcome
+ * unknown) or "limit" (the answer was over max_size). Returns the count. */
+int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc);
+
+void nvx_transfer_free(nvx_transfer *t);
+
+/* Seconds a Retry-After value asks for: delay-seconds or an HTTP date.
+ * -1 when it is neither. */
+double nvx_retry_after_seconds(const char *value);
+
+#endif

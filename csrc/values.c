@@ -1,0 +1,227 @@
+#include "values.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compat.h"
+#include "encode.h"
+
+#define MAX_DEPTH 64
+
+static void nomem(lua_State *L) { luaL_error(L, "navixy: out of memory encoding the request"); }
+
+/* Integers exactly, without ".0"; other numbers so they read back the same. */
+static void add_number(lua_State *L, nvx_buf *out, int i) {
+  char text[64];
+  lua_Number d = lua_tonumber(L, i);
+#if LUA_VERSION_NUM >= 503
+  if (lua_isinteger(L, i)) {
+    snprintf(text, sizeof text, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i));
+    if (nvx_buf_adds(out, text)) nomem(L);
+    return;
+  }
+#endif
+  if (isnan(d) || isinf(d))
+    luaL_error(L, "navixy: cannot encode %s", isnan(d) ? "NaN" : "infinity");
+  if (d == floor(d) && fabs(d) < 9007199254740992.0) /* 2^53: exact as a double */
+    snprintf(text, sizeof text, "%.0f", d);
+  else
+    snprintf(text, sizeof text, "%.17g", d);
+  if (nvx_buf_adds(out, text)) nomem(L);
+}
+
+/* A key sorted for stable output. */
+typedef struct key_ref {
+  const char *s;
+  size_t n;
+} key_ref;
+
+static int key_cmp(const void *a, const void *b) {
+  const key_ref *x = a, *y = b;
+  size_t n = x->n < y->n ? x->n : y->n;
+  int c = memcmp(x->s, y->s, n);
+  return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Counts the keys of table t; *max_index is the largest positive integer key
+ * and *strings the count of string keys. Raises on any other kind of key. */
+static size_t count_keys(lua_State *L, int t, lua_Number *max_index, size_t *strings) {
+  size_t count = 0;
+  *max_index = 0;
+  *strings = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      (*strings)++;
+    } else if (lua_type(L, -1) == LUA_TNUMBER) {
+      lua_Number k = lua_tonumber(L, -1);
+      if (k < 1 || k != floor(k)) luaL_error(L, "navixy: cannot encode a table with key %f", k);
+      if (k > *max_index) *max_index = k;
+    } else {
+      luaL_error(L, "navixy: cannot encode a table with a %s key", luaL_typename(L, -1));
+    }
+    count++;
+  }
+  return count;
+}
+
+static void add_array(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth);
+static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth);
+
+static void add_value(lua_State *L, nvx_buf *out, int i, int array_mt, int depth) {
+  switch (lua_type(L, i)) {
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, i, &n);
+    if (nvx_json_string(out, s, n)) nomem(L);
+    return;
+  }
+  case LUA_TNUMBER:
+    add_number(L, out, i);
+    return;
+  case LUA_TBOOLEAN:
+    if (nvx_buf_adds(out, lua_toboolean(L, i) ? "true" : "false")) nomem(L);
+    return;
+  case LUA_TLIGHTUSERDATA:
+    if (lua_touserdata(L, i) == NULL) { /* navixy.null (cjson.null) */
+      if (nvx_buf_adds(out, "null")) nomem(L);
+      return;
+    }
+    break;
+  case LUA_TTABLE: {
+    lua_Number max_index;
+    size_t strings, count;
+    int marked;
+    if (depth >= MAX_DEPTH)
+      luaL_error(L, "navixy: cannot encode tables nested over %d deep (a cycle?)", MAX_DEPTH);
+    luaL_checkstack(L, 6, "navixy: nested too deep");
+    count = count_keys(L, i, &max_index, &strings);
+    marked = 0;
+    if (lua_getmetatable(L, i)) {
+      marked = lua_rawequal(L, -1, array_mt);
+      lua_pop(L, 1);
+    }
+    if (count == 0) {
+      if (nvx_buf_adds(out, marked ? "[]" : "{}")) nomem(L);
+    } else if (strings == 0 && max_index == (lua_Number)count) {
+      add_array(L, out, i, count, array_mt, depth + 1);
+    } else if (strings == count && !marked) {
+      add_object(L, out, i, count, array_mt, depth + 1);
+    } else {
+      luaL_error(L, "navixy: cannot encode a table that mixes array and object keys or has holes");
+    }
+    return;
+  }
+  default:
+    break;
+  }
+  luaL_error(L, "navixy: cannot encode a %s value", luaL_typename(L, i));
+}
+
+static void add_array(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth) {
+  size_t k;
+  if (nvx_buf_addc(out, '[')) nomem(L);
+  for (k = 1; k <= n; k++) {
+    if (k > 1 && nvx_buf_addc(out, ',')) nomem(L);
+    lua_rawgeti(L, t, (int)k);
+    add_value(L, out, lua_gettop(L), array_mt, depth);
+    lua_pop(L, 1);
+  }
+  if (nvx_buf_addc(out, ']')) nomem(L);
+}
+
+/* Collects the string keys of t into a userdata (collected even if an error
+ * is raised later), sorted. Leaves the userdata on the stack. */
+static key_ref *sorted_keys(lua_State *L, int t, size_t n) {
+  key_ref *keys = compat_newuserdata(L, n * sizeof *keys);
+  size_t k = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    keys[k].s = lua_tolstring(L, -1, &keys[k].n); /* a string: no conversion */
+    k++;
+  }
+  qsort(keys, n, sizeof *keys, key_cmp);
+  return keys;
+}
+
+static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth) {
+  key_ref *keys = sorted_keys(L, t, n);
+  size_t k;
+  if (nvx_buf_addc(out, '{')) nomem(L);
+  for (k = 0; k < n; k++) {
+    if (k > 0 && nvx_buf_addc(out, ',')) nomem(L);
+    if (nvx_json_string(out, keys[k].s, keys[k].n) || nvx_buf_addc(out, ':')) nomem(L);
+    lua_pushlstring(L, keys[k].s, keys[k].n);
+    lua_rawget(L, t);
+    add_value(L, out, lua_gettop(L), array_mt, depth);
+    lua_pop(L, 1);
+  }
+  if (nvx_buf_addc(out, '}')) nomem(L);
+  lua_pop(L, 1); /* the keys */
+}
+
+void nvx_json_value(lua_State *L, nvx_buf *out, int i, int array_mt) {
+  add_value(L, out, i, array_mt, 0);
+}
+
+void nvx_form_body(lua_State *L, nvx_buf *out, int t, int array_mt) {
+  lua_Number max_index;
+  size_t strings, n = count_keys(L, t, &max_index, &strings), k;
+  key_ref *keys;
+  if (strings != n) luaL_error(L, "navixy: form fields need string names");
+  keys = sorted_keys(L, t, n);
+  for (k = 0; k < n; k++) {
+    const char *text;
+    size_t len;
+    lua_pushlstring(L, keys[k].s, keys[k].n);
+    lua_rawget(L, t);
+    if ((k > 0 && nvx_buf_addc(out, '&')) || nvx_url_escape(out, keys[k].s, keys[k].n) ||
+        nvx_buf_addc(out, '='))
+      nomem(L);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      text = lua_tolstring(L, -1, &len);
+      if (nvx_url_escape(out, text, len)) nomem(L);
+    } else {
+      /* the value as JSON text (a number, true/false, null, an array or
+       * object), written in place, then copied out and escaped over it */
+      size_t mark = out->len;
+      add_value(L, out, lua_gettop(L), array_mt, 0);
+      lua_pushlstring(L, out->data + mark, out->len - mark);
+      out->len = mark;
+      text = lua_tolstring(L, -1, &len);
+      if (nvx_url_escape(out, text, len)) nomem(L);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1); /* the keys */
+}
+
+void nvx_integers(lua_State *L, int t, int depth) {
+#if LUA_VERSION_NUM >= 503
+  if (depth >= 1000) return; /* cjson refuses deeper documents anyway */
+  luaL_checkstack(L, 4, "navixy: nested too deep");
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    int type = lua_type(L, -1);
+    if (type == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+      lua_Integer n;
+      if (lua_numbertointeger(lua_tonumber(L, -1), &n) && (lua_Number)n == lua_tonumber(L, -1)) {
+        lua_pushvalue(L, -2);
+        lua_pushinteger(L, n);
+        lua_rawset(L, t); /* an existing key: no rehash, safe during lua_next */
+      }
+    } else if (type == LUA_TTABLE) {
+      nvx_integers(L, lua_gettop(L), depth + 1);
+    }
+    lua_pop(L, 1);
+  }
+#else
+  (void)L;
+  (void)t;
+  (void)depth;
+#endif
+}

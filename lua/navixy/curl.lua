@@ -1,0 +1,25 @@
+--- The blocking transport: libcurl through navixy.core. Any transport has
+-- this shape: send(action, body, timeout) returning status, body,
+-- retry_after_seconds or nil, kind, message, phase; sleep(s); now(); close().
+local core = require "navixy.core"
+
+local Curl = {}
+Curl.__index = Curl
+
+local M = {}
+
+--- `handle` is the navixy.core client that also places the hash.
+function M.new(handle)
+  return setmetatable({ handle = handle }, Curl)
+end
+
+function Curl:send(action, body, timeout)
+  return self.handle:request(action, body, timeout)
+end
+
+Curl.sleep = function(_, seconds) core.sleep(seconds) end
+Curl.now = function() return core.now() end
+
+function Curl.close() end -- the handle is closed by the client
+
+return M

@@ -1,0 +1,33 @@
+--- navixy: a client for the Navixy telematics API v2.
+-- See README.md and shared API contract: navixy.new, navixy.login,
+-- client:call and namespaces, errors as values.
+local client = require "navixy.client"
+local errors = require "navixy.errors"
+local json = require "navixy.json"
+local options = require "navixy.options"
+
+local navixy = {}
+
+navixy.VERSION = "0.1.0"
+navixy.regions = options.regions
+navixy.null = json.null
+navixy.array = json.array
+navixy.is_error = errors.is_error
+
+--- Creates a client; raises on bad options (messages start "navixy:").
+function navixy.new(opts)
+  return client.new(opts, navixy.VERSION)
+end
+
+--- navixy.new(opts) and client:login(): returns client, result or nil, err.
+function navixy.login(opts)
+  local c = navixy.new(opts)
+  local res, err = c:login()
+  if not res then
+    c:close()
+    return nil, err
+  end
+  return c, res
+end
+
+return navixy

@@ -1,0 +1,31 @@
+--- JSON in and out. Requests are encoded by the C core (exact integers,
+-- navixy.array, stable key order); answers are decoded by lua-cjson.
+local core = require "navixy.core"
+local cjson = require("cjson.safe").new()
+
+local M = {}
+
+M.null = cjson.null
+M.array_mt = core.array_mt
+M.encode = core.json
+M.form = core.form
+
+--- Marks t (or a new table) as a JSON array, so that it encodes as [] even empty.
+function M.array(t)
+  if t ~= nil and type(t) ~= "table" then
+    error("navixy: navixy.array expects a table, got " .. type(t), 2)
+  end
+  return setmetatable(t or {}, core.array_mt)
+end
+
+--- The decoded body when it is a JSON object, else nil.
+function M.decode_object(body)
+  if type(body) ~= "string" or not body:find("^%s*{") then return nil end
+  local value = cjson.decode(body)
+  if type(value) ~= "table" then return nil end
+  return core.integers(value)
+end
+
+M.decode = cjson.decode
+
+return M

@@ -1,0 +1,187 @@
+--- Checks what users pass to navixy.new and to calls. Misuse raises here,
+-- with a message that names the option, before anything is sent.
+local M = {}
+
+M.regions = {
+  eu = "https://api.eu.navixy.com/v2",
+  us = "https://api.us.navixy.com/v2",
+}
+
+local function fail(fmt, ...)
+  error("navixy: " .. string.format(fmt, ...), 0)
+end
+
+local function has_ctl(s)
+  return s:find("[\r\n%z]") ~= nil
+end
+
+-- Each checker raises on a bad value; nil values never reach them.
+local function string_opt(name, v)
+  if type(v) ~= "string" then fail("option '%s' must be a string, got %s", name, type(v)) end
+  if has_ctl(v) then fail("option '%s' must not hold CR, LF or NUL", name) end
+end
+
+local function nonempty_string(name, v)
+  string_opt(name, v)
+  if v == "" then fail("option '%s' must not be empty", name) end
+end
+
+local function boolean_opt(name, v)
+  if type(v) ~= "boolean" then fail("option '%s' must be a boolean, got %s", name, type(v)) end
+end
+
+local function positive_number(name, v)
+  if type(v) ~= "number" or v ~= v then fail("option '%s' must be a number, got %s", name, type(v)) end
+  if v <= 0 or v == math.huge then fail("option '%s' must be a positive number, got %s", name, tostring(v)) end
+end
+
+local function count_opt(name, v)
+  if type(v) ~= "number" or v ~= math.floor(v) or v < 0 or v > 100 then
+    fail("option '%s' must be a whole number from 0 to 100, got %s", name, tostring(v))
+  end
+end
+
+local function one_of(...)
+  local allowed = { ... }
+  return function(name, v)
+    for _, a in ipairs(allowed) do
+      if v == a then return end
+    end
+    fail("option '%s' must be one of %s, got %s", name,
+      '"' .. table.concat(allowed, '", "') .. '"', type(v) == "string" and '"' .. v .. '"' or tostring(v))
+  end
+end
+
+local function function_opt(name, v)
+  if type(v) ~= "function" then fail("option '%s' must be a function, got %s", name, type(v)) end
+end
+
+local function headers_opt(name, v)
+  if type(v) ~= "table" then fail("option '%s' must be a table of name = value", name) end
+  for k, value in pairs(v) do
+    if type(k) ~= "string" or not k:find("^[%w!#$%%&'*+.^_`|~-]+$") then
+      fail("option '%s' has an invalid header name %q", name, tostring(k))
+    end
+    if type(value) ~= "string" or has_ctl(value) then
+      fail("option '%s': header %s must be a string without CR, LF or NUL", name, k)
+    end
+  end
+end
+
+local CLIENT = {
+  url = nonempty_string, region = one_of("eu", "us"), hash = nonempty_string,
+  login = nonempty_string, password = nonempty_string,
+  auth = one_of("header", "query", "body"), encoding = one_of("json", "form"),
+  timeout = positive_number, connect_timeout = positive_number,
+  retries = count_opt, rate_limit = positive_number,
+  ssl_verify = boolean_opt, ca_file = nonempty_string, proxy = nonempty_string,
+  user_agent = nonempty_string, iso_datetime = boolean_opt, insecure = boolean_opt,
+  transport = one_of("curl", "ngx"), headers = headers_opt, max_size = positive_number,
+  on_request = function_opt,
+}
+
+local CALL = {
+  timeout = positive_number, retries = count_opt, idempotent = boolean_opt,
+}
+
+-- The closest known name, for "did you mean" hints on typos.
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+local function unknown(kind, key, known)
+  local best, best_d
+  for name in pairs(known) do
+    local d = distance(tostring(key), name)
+    if not best_d or d < best_d or (d == best_d and name < best) then best, best_d = name, d end
+  end
+  local hint = best_d and best_d <= 2 and (" (did you mean '" .. best .. "'?)") or ""
+  fail("unknown %s '%s'%s", kind, tostring(key), hint)
+end
+
+local function check_table(kind, t, known)
+  for k, v in pairs(t) do
+    local check = known[k]
+    if not check then unknown(kind, k, known) end
+    check(k, v)
+  end
+end
+
+local function is_loopback(host)
+  host = host:lower()
+  return host == "localhost" or host == "[::1]" or host:find("^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+-- The host part of an http(s) URL, or nil.
+local function url_host(url)
+  local rest = url:match("^[hH][tT][tT][pP][sS]?://(.*)$")
+  if not rest then return nil end
+  local authority = rest:match("^([^/?#]*)")
+  authority = authority:gsub("^.*@", "") -- userinfo
+  return authority:match("^(%[[^%]]*%])") or authority:match("^([^:]*)")
+end
+
+--- Validates navixy.new options; returns a new table with defaults filled in.
+function M.client(opts, version)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then fail("navixy.new expects a table of options, got %s", type(opts)) end
+  check_table("option", opts, CLIENT)
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  if o.url and o.region then fail("give either option 'url' or option 'region', not both") end
+  o.url = o.url or M.regions[o.region or "eu"]
+  local host = url_host(o.url)
+  if not host or host == "" then fail("option 'url' must be an http:// or https:// URL, got %q", o.url) end
+  if o.url:find("^[hH][tT][tT][pP]://") and not o.insecure and not is_loopback(host) then
+    fail("refusing plain http:// to %s: credentials would cross the network in clear text "
+      .. "(use https://, or set insecure = true)", host)
+  end
+  if (o.login == nil) ~= (o.password == nil) then
+    fail("options 'login' and 'password' go together")
+  end
+  o.auth = o.auth or "header"
+  o.encoding = o.encoding or "json"
+  o.timeout = o.timeout or 30
+  o.connect_timeout = o.connect_timeout or 10
+  o.retries = o.retries or 2
+  o.max_size = o.max_size or 64 * 1024 * 1024
+  if o.ssl_verify == nil then o.ssl_verify = true end
+  o.user_agent = o.user_agent or ("navixy-lua/" .. version)
+  return o
+end
+
+--- Validates call_opts (nil allowed).
+function M.call(call_opts)
+  if call_opts == nil then return nil end
+  if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end
+  check_table("call option", call_opts, CALL)
+  return call_opts
+end
+
+--- Validates an action name; raises on misuse.
+function M.action(action, level)
+  if type(action) ~= "string" then
+    error("navixy: action must be a string, got " .. type(action), level)
+  end
+  if action == "" or action:find("[%s%c?#]") or action:find("%.%.") then
+    error(string.format("navixy: invalid action %q", action), level)
+  end
+end
+
+--- Validates a hash given to set_hash.
+function M.hash(h)
+  if h == nil then return end
+  nonempty_string("hash", h)
+end
+
+return M

@@ -1,0 +1,71 @@
+--- The retry policy: which failures are worth another attempt, and how long
+-- to wait first. One place, used by single calls, batches and every transport.
+local M = {}
+
+M.BASE_DELAY = 0.5   -- seconds before the first retry (before jitter)
+M.MAX_DELAY = 8      -- cap on one backoff wait
+M.MAX_RETRY_AFTER = 60 -- a longer Retry-After returns the error at once
+
+-- API codes that mean "not processed, try again": rate limit, queue and
+-- database unavailable.
+local ALWAYS_CODES = { [15] = true, [8] = true, [14] = true }
+-- API codes that mean "failed on the server side, maybe after doing part of it".
+local SAFE_ONLY_CODES = { [1] = true, [6] = true }
+
+--- True when an action can be repeated without effect: its last path
+-- segment is list, read or count, or starts with get.
+function M.is_safe(action)
+  local last = action:match("([^/]+)/*$") or action
+  return last == "list" or last == "read" or last == "count" or last:sub(1, 3) == "get"
+end
+
+--- How transient a failure is:
+--   "always"    the request was not processed: retry whatever the action;
+--   "if_safe"   it may have been processed: retry only actions safe to repeat;
+--   nil         retrying cannot help.
+function M.classify(err)
+  local kind, phase = err.kind, err.phase
+  if kind == "transport" or kind == "timeout" then
+    if phase == "connect" then return "always" end
+    if phase == "send" then return "if_safe" end
+    return nil -- "tls" (certificate rejected), "limit" (answer too large)
+  end
+  if err.status == 429 then return "always" end
+  if kind == "api" then
+    if ALWAYS_CODES[err.code] then return "always" end
+    if SAFE_ONLY_CODES[err.code] then return "if_safe" end
+    if err.status and err.status >= 500 and err.code == nil then return "if_safe" end
+    return nil
+  end
+  if kind == "http" and err.status and err.status >= 500 then return "if_safe" end
+  return nil
+end
+
+--- Exponential backoff with full jitter: a random wait in [0, min(cap, base*2^(n-1))].
+function M.backoff(retry_number, random)
+  local ceiling = math.min(M.MAX_DELAY, M.BASE_DELAY * 2 ^ (retry_number - 1))
+  return (random or math.random)() * ceiling
+end
+
+--- Decides what follows a failed attempt. `job` holds action, attempts
+-- (requests sent so far), retried (retries used), retries (retries allowed)
+-- and idempotent (nil: judge by the action's name). Sets err.retryable and
+-- err.attempts; returns the seconds to wait before the next attempt (and
+-- counts the retry), or nil when the error is final.
+function M.next_delay(job, err, retry_after)
+  local class = M.classify(err)
+  err.retryable = class ~= nil
+  err.attempts = job.attempts
+  if not class then return nil end
+  if class == "if_safe" then
+    local safe = job.idempotent
+    if safe == nil then safe = M.is_safe(job.action) end
+    if not safe then return nil end
+  end
+  if job.retried >= job.retries then return nil end
+  if retry_after and retry_after > M.MAX_RETRY_AFTER then return nil end
+  job.retried = job.retried + 1
+  return retry_after or M.backoff(job.retried)
+end
+
+return M

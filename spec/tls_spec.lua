@@ -1,0 +1,43 @@
+-- HTTPS against the fake server's certificate, signed by a CA the test
+-- setup generated: verification is tested for real.
+local navixy = require "navixy"
+local fake = require "fake"
+
+describe("TLS", function()
+  before_each(fake.reset)
+
+  it("works with the CA given in ca_file", function()
+    local c = navixy.new { url = fake.tls_url, hash = fake.api_key, ca_file = fake.ca_file }
+    local res, err = c.tracker.list()
+    assert.is_nil(err)
+    assert.equal(3, #res.list)
+  end)
+
+  it("rejects a certificate the trust store does not vouch for, without retrying", function()
+    local c = navixy.new { url = fake.tls_url, hash = fake.api_key, retries = 3 }
+    local res, err = c.tracker.list()
+    assert.is_nil(res)
+    assert.equal("transport", err.kind)
+    assert.is_false(err.retryable)
+    assert.equal(1, err.attempts)
+    assert.matches("certificate", err.description:lower())
+  end)
+
+  it("rejects a name mismatch (the certificate is for 127.0.0.1 and localhost)", function()
+    local c = navixy.new { url = fake.tls_url:gsub("127%.0%.0%.1", "127.0.0.2"), hash = fake.api_key,
+      ca_file = fake.ca_file, retries = 0 }
+    local _, err = c.tracker.list()
+    assert.equal("transport", err.kind)
+  end)
+
+  it("can be turned off with ssl_verify = false", function()
+    local c = navixy.new { url = fake.tls_url, hash = fake.api_key, ssl_verify = false }
+    assert(c.tracker.list())
+  end)
+
+  it("reports a missing ca_file as a transport error", function()
+    local c = navixy.new { url = fake.tls_url, hash = fake.api_key, ca_file = "/nonexistent.pem", retries = 0 }
+    local _, err = c.tracker.list()
+    assert.equal("transport", err.kind)
+  end)
+end)
