@@ -23,13 +23,15 @@ COREJIT := $(BUILD)/luajit/navixy/core.so
 
 all: $(CORE54) $(COREJIT)
 
+# Built aside and renamed, so a process that has the old module loaded
+# never sees a half-written file.
 $(CORE54): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(LUA54_INC) -shared -o $@ $(SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(LUA54_INC) -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
 
 $(COREJIT): $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(LUAJIT_INC) -shared -o $@ $(SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(LUAJIT_INC) -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
 
 deps:
 	@.ci/deps test
