@@ -38,7 +38,7 @@ deps:
 
 demo:
 	@.ci/deps demo
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s all
 	@spec/support/fake-navixy start >/dev/null
 	@NAVIXY_URL=http://127.0.0.1:$${NAVIXY_FAKE_PORT:-18080}/v2 \
 	  LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \

@@ -1,0 +1,58 @@
+-- luarocks make rockspec/navixy-scm-1.rockspec   (from the repository root)
+package = "navixy"
+version = "scm-1"
+rockspec_format = "3.0"
+
+source = {
+  url = "git+https://github.com/navixy-lua/navixy-lua.git",
+}
+
+description = {
+  summary = "Client for the Navixy telematics API v2: C core on libcurl, Lua on top",
+  detailed = [[
+navixy talks to the Navixy GPS-tracking API (v2): logs in or uses an API key,
+calls any action (client.tracker.list{}), returns the decoded answer or a
+precise error, retries what is safe to retry, and runs non-blocking inside
+OpenResty. Includes the `navixy` command for calls from a shell.
+]],
+  license = "MIT",
+  labels = { "navixy", "telematics", "gps", "http", "openresty" },
+}
+
+dependencies = {
+  "lua >= 5.1, < 5.5",
+  "lua-cjson >= 2.1.0",
+}
+
+external_dependencies = {
+  -- only the library is looked up: on Debian the header lives in a multiarch
+  -- directory (/usr/include/<triplet>/curl) that luarocks does not search but
+  -- the C compiler does
+  CURL = { library = "curl" },
+}
+
+build = {
+  type = "builtin",
+  modules = {
+    ["navixy.core"] = {
+      sources = {
+        "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c",
+        "csrc/encode.c", "csrc/settings.c", "csrc/transfer.c", "csrc/values.c",
+      },
+      defines = { "_DEFAULT_SOURCE" },
+      libraries = { "curl" },
+      incdirs = { "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+    },
+    ["navixy"] = "lua/navixy/init.lua",
+    ["navixy.client"] = "lua/navixy/client.lua",
+    ["navixy.curl"] = "lua/navixy/curl.lua",
+    ["navixy.errors"] = "lua/navixy/errors.lua",
+    ["navixy.json"] = "lua/navixy/json.lua",
+    ["navixy.namespace"] = "lua/navixy/namespace.lua",
+    ["navixy.options"] = "lua/navixy/options.lua",
+    ["navixy.policy"] = "lua/navixy/policy.lua",
+    ["navixy.ratelimit"] = "lua/navixy/ratelimit.lua",
+    ["navixy.response"] = "lua/navixy/response.lua",
+  },
+}
