@@ -117,10 +117,15 @@ static const luaL_Reg FUNCS[] = {{"new", nvx_client_new}, {"escape", m_escape},
 
 int luaopen_navixy_core(lua_State *L) {
   nvx_state *st;
-  /* Once per process; curl_global_init is reference counted, so a second
-   * Lua state loading the module is harmless. */
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-    return luaL_error(L, "navixy: curl_global_init failed");
+  /* Once per process, however many Lua states load the module. (A process
+   * that loads it from several threads at once must call curl_global_init
+   * itself first, as libcurl asks of every library user.) */
+  static int curl_ready = 0;
+  if (!curl_ready) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+      return luaL_error(L, "navixy: curl_global_init failed");
+    curl_ready = 1;
+  }
   nvx_client_register(L);
   lua_newtable(L);
   st = compat_newuserdata(L, sizeof *st);
