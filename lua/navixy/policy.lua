@@ -19,6 +19,13 @@ function M.is_safe(action)
   return last == "list" or last == "read" or last == "count" or last:sub(1, 3) == "get"
 end
 
+--- Whether a job may be sent twice: call_opts.idempotent when given, else
+-- judged by the action's name.
+function M.safe(job)
+  if job.idempotent ~= nil then return job.idempotent end
+  return M.is_safe(job.action)
+end
+
 --- How transient a failure is:
 --   "always"    the request was not processed: retry whatever the action;
 --   "if_safe"   it may have been processed: retry only actions safe to repeat;
@@ -57,11 +64,7 @@ function M.next_delay(job, err, retry_after)
   err.retryable = class ~= nil
   err.attempts = job.attempts
   if not class then return nil end
-  if class == "if_safe" then
-    local safe = job.idempotent
-    if safe == nil then safe = M.is_safe(job.action) end
-    if not safe then return nil end
-  end
+  if class == "if_safe" and not M.safe(job) then return nil end
   if job.retried >= job.retries then return nil end
   if retry_after and retry_after > M.MAX_RETRY_AFTER then return nil end
   job.retried = job.retried + 1
