@@ -210,7 +210,11 @@ static int prepare_error(lua_State *L, int rc) {
   return luaL_error(L, "navixy: out of memory building the request");
 }
 
-/* client:request(action, body [, timeout]) -> see nvx_transfer_push_result */
+/* client:request(action, body [, timeout [, fresh]]) -> see
+ * nvx_transfer_push_result. fresh: send on a new connection, never on a
+ * kept-alive one, because libcurl silently sends a request again when a
+ * reused connection closes before any answer, and that must not happen to
+ * an action that is not safe to repeat (the server may have acted on it). */
 static int c_request(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
   const char *action, *body;
@@ -222,6 +226,7 @@ static int c_request(lua_State *L) {
   timeout_ms = timeout_arg(L, 4);
   rc = nvx_transfer_prepare(&c->t, &c->s, action, alen, body, blen, timeout_ms);
   if (rc != NVX_OK) return prepare_error(L, rc);
+  curl_easy_setopt(c->t.easy, CURLOPT_FRESH_CONNECT, lua_toboolean(L, 5) ? 1L : 0L);
   /* no Lua call runs while curl does: nothing can longjmp through it */
   return nvx_transfer_push_result(L, &c->t, curl_easy_perform(c->t.easy));
 }

@@ -1,40 +1,21 @@
 #include "transfer.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
+/* The callbacks only hand bytes to the reply (reply.c), where the logic
+ * lives as pure C that the fuzzer can reach. */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
   nvx_transfer *t = ud;
   size_t n = size * nmemb;
-  if (t->response.len + n > t->max_size) {
-    t->too_large = 1;
-    return 0; /* curl aborts with CURLE_WRITE_ERROR */
-  }
-  if (nvx_buf_add(&t->response, data, n) != 0) {
-    t->nomem = 1;
-    return 0;
-  }
-  return n;
+  return nvx_reply_body(&t->reply, data, n) == 0 ? n : 0; /* 0: CURLE_WRITE_ERROR */
 }
 
-/* Only Retry-After is kept: the rest of the headers nobody asked for. */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
-  static const char name[] = "retry-after:";
   nvx_transfer *t = ud;
   size_t n = size * nmemb;
-  if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-    size_t i = sizeof name - 1, len;
-    while (i < n && (data[i] == ' ' || data[i] == '\t')) i++;
-    len = n - i;
-    while (len > 0 && isspace((unsigned char)data[i + len - 1])) len--;
-    if (len >= sizeof t->retry_after) len = sizeof t->retry_after - 1;
-    memcpy(t->retry_after, data + i, len);
-    t->retry_after[len] = '\0';
-  }
+  nvx_reply_header(&t->reply, data, n);
   return n;
 }
 
@@ -42,7 +23,6 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
   CURL *e = curl_easy_init();
   if (!e) return NVX_ENOMEM;
   t->easy = e;
-  t->max_size = s->max_size;
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in a host process */
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -103,40 +83,19 @@ int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const char *act
   if (nvx_build_url(&t->url, s->base, action, alen, s->auth, s->hash) != NVX_OK) return NVX_ENOMEM;
   rc = nvx_build_body(&t->body, body, blen, s->enc, s->auth, s->hash);
   if (rc != NVX_OK) return rc;
-  nvx_buf_reset(&t->response);
-  t->too_large = t->nomem = 0;
-  t->retry_after[0] = '\0';
+  nvx_reply_reset(&t->reply, s->max_size);
   t->errbuf[0] = '\0';
-  t->max_size = s->max_size;
   curl_easy_setopt(t->easy, CURLOPT_URL, t->url.data);
   curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.data);
   curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
   curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+  /* an answer that announces its length over the cap is refused at once */
+  curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_size);
   /* timeout bounds the whole attempt; the connect gets its own, smaller cap */
   curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, total);
   curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS,
                    s->connect_timeout_ms < total ? s->connect_timeout_ms : total);
   return NVX_OK;
-}
-
-double nvx_retry_after_seconds(const char *v) {
-  const char *p = v;
-  time_t when;
-  if (!v || !*v) return -1;
-  if (isdigit((unsigned char)*p)) {
-    double secs = 0;
-    for (; isdigit((unsigned char)*p); p++) {
-      secs = secs * 10 + (*p - '0');
-      if (secs > 1e9) secs = 1e9; /* "forever"; the policy caps it anyway */
-    }
-    return *p == '\0' ? secs : -1;
-  }
-  when = curl_getdate(v, NULL);
-  if (when == (time_t)-1) return -1;
-  {
-    double d = difftime(when, time(NULL));
-    return d > 0 ? d : 0;
-  }
 }
 
 static int request_was_sent(nvx_transfer *t) {
@@ -157,8 +116,10 @@ static const char *phase_of(nvx_transfer *t, CURLcode rc) {
   case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
   case CURLE_SSL_INVALIDCERTSTATUS:
     return "tls";
+  case CURLE_FILESIZE_EXCEEDED:
+    return "limit";
   default:
-    if (t->too_large) return "limit";
+    if (t->reply.too_large) return "limit";
     return request_was_sent(t) ? "send" : "connect";
   }
 }
@@ -166,10 +127,10 @@ static const char *phase_of(nvx_transfer *t, CURLcode rc) {
 int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
   if (rc == CURLE_OK) {
     long status = 0;
-    double wait = nvx_retry_after_seconds(t->retry_after);
+    double wait = nvx_retry_after_seconds(t->reply.retry_after);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     lua_pushinteger(L, (lua_Integer)status);
-    lua_pushlstring(L, t->response.data ? t->response.data : "", t->response.len);
+    lua_pushlstring(L, t->reply.body.data ? t->reply.body.data : "", t->reply.body.len);
     if (wait >= 0)
       lua_pushnumber(L, wait);
     else
@@ -178,12 +139,12 @@ int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
   }
   lua_pushnil(L);
   lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport");
-  if (t->too_large) {
+  if (t->reply.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
     char msg[96];
-    snprintf(msg, sizeof msg, "answer larger than max_size (%zu bytes)", t->max_size);
+    snprintf(msg, sizeof msg, "answer larger than max_size (%zu bytes)", t->reply.max_size);
     lua_pushstring(L, msg);
   }
-  else if (t->nomem)
+  else if (t->reply.nomem)
     lua_pushstring(L, "out of memory while receiving the answer");
   else if (t->errbuf[0])
     lua_pushstring(L, t->errbuf);
@@ -198,6 +159,6 @@ void nvx_transfer_free(nvx_transfer *t) {
   curl_slist_free_all(t->headers);
   nvx_buf_free(&t->url);
   nvx_buf_free(&t->body);
-  nvx_buf_free(&t->response);
+  nvx_reply_free(&t->reply);
   memset(t, 0, sizeof *t);
 }

@@ -7,17 +7,15 @@
 #include <curl/curl.h>
 #include <lua.h>
 #include "buffer.h"
+#include "reply.h"
 #include "settings.h"
 
 typedef struct nvx_transfer {
   CURL *easy;
   struct curl_slist *headers; /* built from settings->headers */
   unsigned generation;        /* settings generation the list was built from */
-  nvx_buf url, body, response;
-  size_t max_size;
-  int too_large;              /* the write callback refused more bytes */
-  int nomem;                  /* the write callback ran out of memory */
-  char retry_after[64];       /* value of a Retry-After header, "" if none */
+  nvx_buf url, body;
+  nvx_reply reply;            /* what the callbacks received */
   char errbuf[CURL_ERROR_SIZE];
 } nvx_transfer;
 
@@ -38,9 +36,5 @@ int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const char *act
 int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc);
 
 void nvx_transfer_free(nvx_transfer *t);
-
-/* Seconds a Retry-After value asks for: delay-seconds or an HTTP date.
- * -1 when it is neither. */
-double nvx_retry_after_seconds(const char *value);
 
 #endif

@@ -37,7 +37,7 @@ build = {
     ["navixy.core"] = {
       sources = {
         "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c",
-        "csrc/encode.c", "csrc/settings.c", "csrc/transfer.c", "csrc/values.c",
+        "csrc/encode.c", "csrc/reply.c", "csrc/settings.c", "csrc/transfer.c", "csrc/values.c",
       },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl" },

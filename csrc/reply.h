@@ -1,0 +1,41 @@
+/* What comes back for one request: the body (under a size cap) and the
+ * Retry-After value. Pure C, no curl handle, no Lua: the transfer's curl
+ * callbacks feed it, and the fuzzer drives it with arbitrary bytes, since
+ * everything here comes from the network. */
+#ifndef NAVIXY_REPLY_H
+#define NAVIXY_REPLY_H
+
+#include <stddef.h>
+#include "buffer.h"
+
+/* Longest Retry-After value kept; an HTTP date needs 29 characters. */
+#define NVX_RETRY_AFTER_MAX 63
+
+typedef struct nvx_reply {
+  nvx_buf body;
+  size_t max_size;  /* largest body accepted, in bytes */
+  int too_large;    /* nvx_reply_body refused bytes over max_size */
+  int nomem;        /* nvx_reply_body ran out of memory */
+  char retry_after[NVX_RETRY_AFTER_MAX + 1]; /* trimmed value, "" if none */
+} nvx_reply;
+
+/* Empties the reply for the next request (keeps the body's memory). */
+void nvx_reply_reset(nvx_reply *r, size_t max_size);
+
+/* One header line as curl hands it over (name: value, CRLF included, not
+ * NUL-terminated). A status line ("HTTP/...") starts a new response (after
+ * a 1xx or a proxy's CONNECT answer): what an earlier one said is dropped. */
+void nvx_reply_header(nvx_reply *r, const char *line, size_t n);
+
+/* Appends body bytes; 0, or -1 when they would take the body over max_size
+ * (too_large set) or memory ran out (nomem set). */
+int nvx_reply_body(nvx_reply *r, const char *data, size_t n);
+
+void nvx_reply_free(nvx_reply *r);
+
+/* Seconds a Retry-After value asks for, from now: delay-seconds (digits
+ * only; capped at 1e9) or an HTTP date (0 when it is past). -1 when it is
+ * neither. */
+double nvx_retry_after_seconds(const char *value);
+
+#endif
