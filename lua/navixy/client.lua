@@ -27,11 +27,14 @@ local function state_of(client)
   return st
 end
 
+-- What errors must mask: the hash in use, the one set aside while a login
+-- runs, and the password (never shown even in part).
 local function secrets(st)
   local list = {}
   local hash = st.handle:get_hash()
   if hash then list[#list + 1] = hash end
-  if st.password then list[#list + 1] = st.password end
+  if st.saved_hash then list[#list + 1] = st.saved_hash end
+  if st.password then list[#list + 1] = errors.hidden(st.password) end
   return list
 end
 
@@ -53,25 +56,41 @@ local function new_job(st, action, params, call_opts)
   }
 end
 
-local function notify(st, job, started, status, err)
+-- The on_request hook: one call per request sent, once its outcome is
+-- known. Only names, numbers and kinds: nothing that could hold a secret.
+local function notify(st, job, err, delay)
   if not st.on_request then return end
   st.on_request {
-    action = job.action, attempt = job.attempts, status = status,
-    elapsed = st.transport:now() - started, kind = err and err.kind or nil,
+    action = job.action, attempt = job.attempts, status = job.status,
+    elapsed = job.elapsed, kind = err and err.kind or nil, code = err and err.code or nil,
+    retry_in = delay,
   }
 end
 
+-- Waits (sleeping on `t`, the caller's transport) while another caller logs
+-- in, so that nothing goes out without the hash meanwhile. Returns false at
+-- once in the coroutine running the login: waiting there would never end
+-- (the on_request hook calling the client during a login).
+local function await_login(st, t)
+  if not st.logging_in or coroutine.running() == st.login_co then return false end
+  local round = st.login_round
+  while st.login_round == round do t:sleep(0.005) end
+  return true
+end
+
 -- One request: waits for the rate limit, sends, interprets.
--- Returns res, or nil, err, retry_after.
+-- Returns res, or nil, err, retry_after; leaves status and elapsed in job.
 local function attempt(st, job)
   local t = st.transport
+  if not job.login then await_login(st, t) end
   if st.bucket then
     local wait = st.bucket:reserve(t:now())
     if wait > 0 then t:sleep(wait) end
   end
   job.attempts = job.attempts + 1
   local started = t:now()
-  local status, body, retry_after, phase = t:send(job.action, job.body, job.timeout)
+  local status, body, retry_after, phase = t:send(job.action, job.body, job.timeout, not policy.safe(job))
+  job.elapsed, job.status = t:now() - started, status
   local res, err
   if status then
     res, err = response.interpret(job.action, status, body, secrets(st))
@@ -81,7 +100,6 @@ local function attempt(st, job)
     retry_after = nil
   end
   if err and status then err.retry_after = retry_after end
-  notify(st, job, started, status, err)
   return res, err, retry_after
 end
 
@@ -89,35 +107,56 @@ end
 local function run_plain(st, job)
   while true do
     local res, err, retry_after = attempt(st, job)
-    if res then return res end
+    if res then
+      notify(st, job, nil, nil)
+      return res
+    end
     local delay = policy.next_delay(job, err, retry_after)
+    notify(st, job, err, delay)
     if not delay then return nil, err end
     st.transport:sleep(delay)
   end
 end
 
+-- Nothing was sent for this one (attempts = 0).
 local function two_factor_error(action)
   return errors.new {
-    kind = "api", action = action,
+    kind = "api", action = action, attempts = 0,
     description = "two-factor authentication required: call client:verify_code(code) first",
   }
 end
 
+-- A login the API refused for good (wrong password, user not activated,
+-- logins limit) is not tried again by every later call: that is how a
+-- cron job would run into error 104. New credentials or a hash clear it.
+local function refused_again(refused)
+  return errors.new {
+    kind = refused.kind, code = refused.code, status = refused.status, action = refused.action,
+    description = tostring(refused.description) .. " (an earlier login was refused; "
+      .. "call client:login(login, password) or client:set_hash(hash))",
+    attempts = 0,
+  }
+end
+
 -- Logs in with the stored credentials. The hash is cleared while user/auth
--- runs (it needs none) and restored if the login fails.
+-- runs (it needs none; errors still mask it) and restored if the login fails.
 local function do_login(st)
   local old = st.handle:get_hash()
+  st.saved_hash = old
   st.handle:set_hash(nil)
   local params = { login = st.login, password = st.password }
-  local res, err = run_plain(st, new_job(st, "user/auth", params, nil))
+  local job = new_job(st, "user/auth", params, nil)
+  job.login = true
+  local res, err = run_plain(st, job)
+  if res and (type(res.hash) ~= "string" or res.hash == "" or res.hash:find("[\r\n%z]")) then
+    res, err = nil, errors.new({ kind = "decode", action = "user/auth", status = job.status,
+      attempts = job.attempts, description = "the login answer holds no usable hash" }, secrets(st))
+  end
+  st.saved_hash = nil
   if not res then
     st.handle:set_hash(old)
+    if err.kind == "api" and not err.retryable then st.login_refused = err end
     return nil, err
-  end
-  if type(res.hash) ~= "string" or res.hash == "" or res.hash:find("[\r\n%z]") then
-    st.handle:set_hash(old)
-    return nil, errors.new({ kind = "decode", action = "user/auth", status = 200,
-      description = "the login answer holds no usable hash" }, secrets(st))
   end
   st.handle:set_hash(res.hash)
   st.second_factor = res.type == "second_factor_required"
@@ -126,23 +165,37 @@ local function do_login(st)
 end
 
 -- One login at a time: concurrent callers (batch items, nginx light threads)
--- wait for the one in progress and share its outcome.
-local function login_once(st)
+-- wait for the one in progress and share its outcome. `t` is the caller's
+-- transport (its sleep must not block the login it waits for). Each finished
+-- login moves login_round on and leaves its outcome in login_res/login_err.
+-- A login cut short by an error (an on_request hook, a batch being aborted)
+-- leaves the hash as it was.
+local function login_once(st, t)
+  t = t or st.transport
   if st.logging_in then
-    while st.logging_in do st.transport:sleep(0.005) end
-    if st.handle:get_hash() then return true end
-    return nil, st.last_login_error
+    if await_login(st, t) then return st.login_res, st.login_err end
+    error("navixy: the client was called from its own on_request hook during a login", 0)
   end
-  st.logging_in = true
-  local ok, res, err = pcall(do_login, st)
-  st.logging_in = false
+  if st.login_refused then return nil, refused_again(st.login_refused) end
+  st.logging_in, st.login_co = true, coroutine.running()
+  local old = st.handle:get_hash()
+  local ok, res, err = pcall(do_login, st, t)
+  st.logging_in, st.login_co, st.saved_hash = false, nil, nil
+  if ok then
+    st.login_res, st.login_err = res, err
+  else
+    st.handle:set_hash(old)
+    st.login_res, st.login_err = nil, errors.new { kind = "transport", action = "user/auth",
+      attempts = 0, description = "the login was cut short by a Lua error" }
+  end
+  st.login_round = st.login_round + 1
   if not ok then error(res, 0) end
-  st.last_login_error = err
   return res, err
 end
 
 -- Runs a job with sessions: a lazy first login, and one re-login and repeat
--- when the API says the session ended (codes 3 and 4).
+-- when the API says the session ended (codes 3 and 4). The repeat does not
+-- use up `retries`.
 local function run(st, job)
   local relogged = false
   while true do
@@ -152,18 +205,22 @@ local function run(st, job)
       if not res then return nil, err end
       if st.second_factor then return nil, two_factor_error(job.action) end
     end
-    local used = st.handle:get_hash()
+    local round = st.login_round
     local res, err = run_plain(st, job)
     if res then return res end
     if relogged or not st.login or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4) then
       return nil, err
     end
     relogged = true
-    -- another caller may have logged in again already: then just repeat
-    if st.handle:get_hash() == used then
+    if st.login_round == round then
+      -- the first caller to see the session end logs in again (or, when a
+      -- login started meanwhile, waits for it and shares its outcome)
       local ok, lerr = login_once(st)
       if not ok then return nil, lerr end
+    elseif not st.login_res then
+      return nil, st.login_err -- another caller's login since our request, failed
     end
+    -- else another caller logged in since our request was sent: just repeat
   end
 end
 M.run = run
@@ -191,6 +248,7 @@ function Client:login(login, password)
     end
     st.login, st.password = login, password
   end
+  st.login_refused = nil -- asked for explicitly: try again
   if not st.login then
     error("navixy: client:login() needs credentials: pass login and password, here or to navixy.new", 2)
   end
@@ -236,6 +294,7 @@ function Client:set_hash(hash)
   options.hash(hash)
   st.handle:set_hash(hash)
   st.second_factor = false
+  st.login_refused = nil
 end
 
 --- Frees the connection(s). Idempotent.
@@ -296,7 +355,7 @@ function M.new(opts, version)
   local st = {
     handle = handle, url = o.url:gsub("/+$", ""), auth = o.auth, encoding = o.encoding,
     retries = o.retries, login = o.login, password = o.password, on_request = o.on_request,
-    logins = 0, second_factor = false, closed = false,
+    logins = 0, login_round = 0, second_factor = false, closed = false,
   }
   st.transport = open_transport(o, handle)
   if o.rate_limit then st.bucket = ratelimit.new(o.rate_limit, st.transport:now()) end

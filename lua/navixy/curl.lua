@@ -1,5 +1,5 @@
 --- The blocking transport: libcurl through navixy.core. Any transport has
--- this shape: send(action, body, timeout) returning status, body,
+-- this shape: send(action, body, timeout[, fresh]) returning status, body,
 -- retry_after_seconds or nil, kind, message, phase; sleep(s); now(); close().
 local core = require "navixy.core"
 
@@ -13,8 +13,10 @@ function M.new(handle)
   return setmetatable({ handle = handle }, Curl)
 end
 
-function Curl:send(action, body, timeout)
-  return self.handle:request(action, body, timeout)
+--- `fresh` (optional): true for an action not safe to repeat, which then
+-- never goes out on a kept-alive connection (see client:request in client.c).
+function Curl:send(action, body, timeout, fresh)
+  return self.handle:request(action, body, timeout, fresh)
 end
 
 Curl.sleep = function(_, seconds) core.sleep(seconds) end

@@ -1,0 +1,53 @@
+-- Loopback endpoints that fail in a known way, for the resilience specs
+-- (LuaSocket only, never our own client):
+--   sockets.refused()    a port nothing listens on: connect() is refused
+--   sockets.blackhole()  a port whose accept queue is full: a SYN is dropped,
+--                        so connect() hangs until the client gives up
+local socket = require "socket"
+
+local M = {}
+
+--- Seconds on a clock independent of the client under test.
+M.now = socket.gettime
+
+--- Runs fn and returns the seconds it took, then whatever fn returned.
+function M.timed(fn, ...)
+  local t0 = socket.gettime()
+  local a, b, c = fn(...)
+  return socket.gettime() - t0, a, b, c
+end
+
+--- A port on 127.0.0.1 that refuses connections: bound by us a moment ago
+-- (so it is free) and closed again.
+function M.refused()
+  local s = assert(socket.tcp())
+  assert(s:bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return port
+end
+
+--- A listening port whose accept queue (backlog 0) is filled by a few
+-- connections nobody accepts: Linux drops further SYNs, so a connect
+-- neither succeeds nor fails until the client's connect timeout. Returns
+-- the port and a function that closes everything.
+function M.blackhole()
+  local server = assert(socket.tcp())
+  assert(server:bind("127.0.0.1", 0))
+  assert(server:listen(0))
+  local _, port = server:getsockname()
+  local fillers = {}
+  for i = 1, 4 do
+    local c = assert(socket.tcp())
+    c:settimeout(0)
+    c:connect("127.0.0.1", port)
+    fillers[i] = c
+  end
+  socket.sleep(0.05)
+  return port, function()
+    for _, c in ipairs(fillers) do c:close() end
+    server:close()
+  end
+end
+
+return M
