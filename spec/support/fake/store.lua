@@ -55,9 +55,21 @@ end
 
 ---------------------------------------------------------------- sessions and API keys
 
+-- Every session hash and API key handed out is appended to
+-- RUNDIR/issued-secrets.txt (never cleared by reset), so that
+-- spec/support/check-secrets can look for them in whatever the suite printed.
+local function remember_secret(h)
+  local f = io.open(ngx.config.prefix() .. "issued-secrets.txt", "a")
+  if f then
+    f:write(h, "\n")
+    f:close()
+  end
+end
+
 function M.session_new(uid, interim)
   local h = M.new_hash()
   dict:set("sess:" .. h, cjson.encode{ uid = uid, interim = interim or false })
+  remember_secret(h)
   return h
 end
 
@@ -69,6 +81,7 @@ function M.key_get(h) return get_json("key:" .. h) end
 function M.key_delete(h) dict:delete("key:" .. h) end
 
 function M.key_add(rec)
+  remember_secret(rec.hash)
   rec.seq = dict:incr("key_seq", 1, 0)
   dict:set("key:" .. rec.hash, cjson.encode(rec))
 end
