@@ -210,6 +210,22 @@ static int prepare_error(lua_State *L, int rc) {
   return luaL_error(L, "navixy: out of memory building the request");
 }
 
+/* The arguments of request and multi_add from index i on: action, body
+ * [, timeout [, fresh]]. */
+typedef struct request_args {
+  const char *action, *body;
+  size_t alen, blen;
+  long timeout_ms;
+  int fresh;
+} request_args;
+
+static void read_request(lua_State *L, int i, request_args *r) {
+  check_action(L, i, &r->action, &r->alen);
+  r->body = luaL_checklstring(L, i + 1, &r->blen);
+  r->timeout_ms = timeout_arg(L, i + 2);
+  r->fresh = lua_toboolean(L, i + 3);
+}
+
 /* client:request(action, body [, timeout [, fresh]]) -> see
  * nvx_transfer_push_result. fresh: send on a new connection, never on a
  * kept-alive one, because libcurl silently sends a request again when a
@@ -217,18 +233,56 @@ static int prepare_error(lua_State *L, int rc) {
  * an action that is not safe to repeat (the server may have acted on it). */
 static int c_request(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  const char *action, *body;
-  size_t alen, blen;
-  long timeout_ms;
+  request_args r;
   int rc;
-  check_action(L, 2, &action, &alen);
-  body = luaL_checklstring(L, 3, &blen);
-  timeout_ms = timeout_arg(L, 4);
-  rc = nvx_transfer_prepare(&c->t, &c->s, action, alen, body, blen, timeout_ms);
+  read_request(L, 2, &r);
+  rc = nvx_transfer_prepare(&c->t, &c->s, r.action, r.alen, r.body, r.blen, r.timeout_ms);
   if (rc != NVX_OK) return prepare_error(L, rc);
-  curl_easy_setopt(c->t.easy, CURLOPT_FRESH_CONNECT, lua_toboolean(L, 5) ? 1L : 0L);
+  curl_easy_setopt(c->t.easy, CURLOPT_FRESH_CONNECT, r.fresh ? 1L : 0L);
   /* no Lua call runs while curl does: nothing can longjmp through it */
   return nvx_transfer_push_result(L, &c->t, curl_easy_perform(c->t.easy));
+}
+
+/* client:multi_add(slot, action, body [, timeout [, fresh]]): starts a batch
+ * request in a slot (see multi.h; fresh as for request); raises on misuse. */
+static int c_multi_add(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  lua_Integer id = luaL_checkinteger(L, 2);
+  request_args r;
+  int rc;
+  read_request(L, 3, &r);
+  if (id < 1 || id > NVX_MAX_SLOTS) return luaL_argerror(L, 2, "navixy: slot out of range");
+  rc = nvx_multi_add(&c->m, &c->s, (int)id, r.action, r.alen, r.body, r.blen, r.timeout_ms,
+                     r.fresh);
+  if (rc == NVX_EBUSY) return luaL_argerror(L, 2, "navixy: slot is in flight");
+  if (rc != NVX_OK) return prepare_error(L, rc);
+  return 0;
+}
+
+/* client:multi_next([max_seconds]) -> slot, <push_result>; nothing when no
+ * request finished in time. */
+static int c_multi_next(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  double wait = luaL_optnumber(L, 2, 0);
+  CURLcode rc = CURLE_OK;
+  nvx_slot *done;
+  if (!(wait >= 0) || wait > 1e6) return luaL_argerror(L, 2, "navixy: wait out of range");
+  done = nvx_multi_next(&c->m, wait, &rc);
+  if (!done) return 0;
+  lua_pushinteger(L, done->id);
+  return 1 + nvx_transfer_push_result(L, &done->t, rc);
+}
+
+static int c_multi_cancel(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  nvx_multi_cancel(&c->m);
+  return 0;
+}
+
+static int c_multi_busy(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  lua_pushinteger(L, c->m.busy);
+  return 1;
 }
 
 /* client:prepare(action, body) -> url, body, header lines: the request as
@@ -283,6 +337,7 @@ static int c_close(lua_State *L) {
   nvx_client *c = luaL_checkudata(L, 1, NVX_CLIENT_MT);
   if (!c->closed) {
     c->closed = 1;
+    nvx_multi_free(&c->m);
     nvx_transfer_free(&c->t);
     nvx_settings_free(&c->s);
   }
@@ -318,6 +373,8 @@ static int c_tostring(lua_State *L) {
 static const luaL_Reg METHODS[] = {
     {"request", c_request}, {"prepare", c_prepare}, {"set_hash", c_set_hash},
     {"get_hash", c_get_hash}, {"close", c_close}, {"is_closed", c_is_closed},
+    {"multi_add", c_multi_add}, {"multi_next", c_multi_next},
+    {"multi_cancel", c_multi_cancel}, {"multi_busy", c_multi_busy},
     {NULL, NULL}};
 
 void nvx_client_register(lua_State *L) {

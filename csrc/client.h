@@ -1,9 +1,11 @@
-/* The userdata client: settings plus the transfer used by sequential calls. */
+/* The userdata client: settings, the transfer used by sequential calls, and
+ * the multi handle with the slots used by batches. */
 #ifndef NAVIXY_CLIENT_H
 #define NAVIXY_CLIENT_H
 
 #include <lua.h>
 #include "settings.h"
+#include "multi.h"
 #include "transfer.h"
 
 #define NVX_CLIENT_MT "navixy.core.client"
@@ -11,6 +13,7 @@
 typedef struct nvx_client {
   nvx_settings s;
   nvx_transfer t;
+  nvx_multi m;
   int closed;
 } nvx_client;
 

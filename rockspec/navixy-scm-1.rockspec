@@ -37,7 +37,8 @@ build = {
     ["navixy.core"] = {
       sources = {
         "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c",
-        "csrc/encode.c", "csrc/reply.c", "csrc/settings.c", "csrc/transfer.c", "csrc/values.c",
+        "csrc/encode.c", "csrc/multi.c", "csrc/reply.c", "csrc/settings.c",
+        "csrc/transfer.c", "csrc/values.c",
       },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl" },
@@ -45,10 +46,13 @@ build = {
       libdirs = { "$(CURL_LIBDIR)" },
     },
     ["navixy"] = "lua/navixy/init.lua",
+    ["navixy.batch"] = "lua/navixy/batch.lua",
     ["navixy.client"] = "lua/navixy/client.lua",
     ["navixy.curl"] = "lua/navixy/curl.lua",
     ["navixy.errors"] = "lua/navixy/errors.lua",
+    ["navixy.fleet"] = "lua/navixy/fleet.lua",
     ["navixy.json"] = "lua/navixy/json.lua",
+    ["navixy.multi"] = "lua/navixy/multi.lua",
     ["navixy.namespace"] = "lua/navixy/namespace.lua",
     ["navixy.options"] = "lua/navixy/options.lua",
     ["navixy.policy"] = "lua/navixy/policy.lua",

@@ -43,9 +43,12 @@ local function encode(st, params)
   return json.encode(params or {})
 end
 
-local function new_job(st, action, params, call_opts)
+-- A job is one call on its way through the pipeline. `transport` is what
+-- it sends and sleeps with: the client's own, or a batch worker's.
+local function new_job(st, action, params, call_opts, transport)
   call_opts = call_opts or {}
   return {
+    transport = transport or st.transport,
     action = action,
     body = encode(st, params),
     timeout = call_opts.timeout,
@@ -81,7 +84,7 @@ end
 -- One request: waits for the rate limit, sends, interprets.
 -- Returns res, or nil, err, retry_after; leaves status and elapsed in job.
 local function attempt(st, job)
-  local t = st.transport
+  local t = job.transport
   if not job.login then await_login(st, t) end
   if st.bucket then
     local wait = st.bucket:reserve(t:now())
@@ -114,7 +117,7 @@ local function run_plain(st, job)
     local delay = policy.next_delay(job, err, retry_after)
     notify(st, job, err, delay)
     if not delay then return nil, err end
-    st.transport:sleep(delay)
+    job.transport:sleep(delay)
   end
 end
 
@@ -140,12 +143,12 @@ end
 
 -- Logs in with the stored credentials. The hash is cleared while user/auth
 -- runs (it needs none; errors still mask it) and restored if the login fails.
-local function do_login(st)
+local function do_login(st, t)
   local old = st.handle:get_hash()
   st.saved_hash = old
   st.handle:set_hash(nil)
   local params = { login = st.login, password = st.password }
-  local job = new_job(st, "user/auth", params, nil)
+  local job = new_job(st, "user/auth", params, nil, t)
   job.login = true
   local res, err = run_plain(st, job)
   if res and (type(res.hash) ~= "string" or res.hash == "" or res.hash:find("[\r\n%z]")) then
@@ -201,7 +204,7 @@ local function run(st, job)
   while true do
     if st.second_factor then return nil, two_factor_error(job.action) end
     if st.login and not st.handle:get_hash() then
-      local res, err = login_once(st)
+      local res, err = login_once(st, job.transport)
       if not res then return nil, err end
       if st.second_factor then return nil, two_factor_error(job.action) end
     end
@@ -215,7 +218,7 @@ local function run(st, job)
     if st.login_round == round then
       -- the first caller to see the session end logs in again (or, when a
       -- login started meanwhile, waits for it and shares its outcome)
-      local ok, lerr = login_once(st)
+      local ok, lerr = login_once(st, job.transport)
       if not ok then return nil, lerr end
     elseif not st.login_res then
       return nil, st.login_err -- another caller's login since our request, failed
@@ -225,18 +228,42 @@ local function run(st, job)
 end
 M.run = run
 
---- client:call(action, params, call_opts) -> res | nil, err
-function Client:call(action, params, call_opts)
-  local st = state_of(self)
-  options.action(action, 2)
+--- The job for client:call(action, params, call_opts), encoded; raises on
+-- misuse (with messages starting "navixy:"). Batches check their items here.
+local function call_job(st, action, params, call_opts)
+  options.action(action, 0)
   if params ~= nil and type(params) ~= "table" then
-    error("navixy: params must be a table, got " .. type(params), 2)
+    error("navixy: params must be a table, got " .. type(params), 0)
   end
   options.call(call_opts)
   if st.auth == "body" and params and params.hash ~= nil and st.handle:get_hash() then
-    error("navixy: params.hash conflicts with the client's hash (auth = \"body\")", 2)
+    error("navixy: params.hash conflicts with the client's hash (auth = \"body\")", 0)
   end
-  return run(st, new_job(st, action, params, call_opts))
+  return new_job(st, action, params, call_opts)
+end
+M.call_job = call_job
+
+--- client:call(action, params, call_opts) -> res | nil, err
+function Client:call(action, params, call_opts)
+  local st = state_of(self)
+  return run(st, call_job(st, action, params, call_opts))
+end
+
+--- client:batch(calls, opts) -> array of { result = res } | { err = err }:
+-- the calls side by side, each through `run` (see navixy.batch).
+function Client:batch(calls, opts)
+  return require("navixy.batch").run(state_of(self), calls, opts)
+end
+
+--- Helpers over batch for the API's hard limits (see navixy.fleet).
+function Client:get_states(ids, opts)
+  state_of(self)
+  return require("navixy.fleet").get_states(self, ids, opts)
+end
+
+function Client:get_history(params, opts)
+  state_of(self)
+  return require("navixy.fleet").get_history(self, params, opts)
 end
 
 --- client:login([login, password]) -> res | nil, err

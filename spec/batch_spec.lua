@@ -1,0 +1,260 @@
+-- client:batch: many calls side by side on the curl multi handle, each with
+-- the rules of client:call, results in input order.
+local navixy = require "navixy"
+local core = require "navixy.core"
+local fake = require "fake"
+
+local function count(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
+-- This process's open descriptors.
+local function open_fds()
+  local stat = assert(io.open("/proc/self/stat"))
+  local pid = stat:read("*l"):match("^(%d+)")
+  stat:close()
+  local n, ls = 0, io.popen("ls /proc/" .. pid .. "/fd")
+  for _ in ls:lines() do n = n + 1 end
+  ls:close()
+  return n
+end
+
+local function states_calls(first, n)
+  local calls = {}
+  for i = 1, n do calls[i] = { "tracker/get_state", { tracker_id = first + i - 1 } } end
+  return calls
+end
+
+describe("client:batch", function()
+  local client
+  before_each(function()
+    fake.reset()
+    client = navixy.new { url = fake.url, hash = fake.api_key }
+  end)
+  after_each(function() client:close() end)
+
+  it("returns one { result = res } per call, in input order", function()
+    -- the first call answers last: order comes from the input, not from completion
+    fake.fault { action = "user/get_info", type = "delay", seconds = 0.3 }
+    local calls = { { "user/get_info" } }
+    for i = 1, 6 do calls[#calls + 1] = { "tracker/get_state", { tracker_id = 1000 + i } } end
+    calls[#calls + 1] = { "tracker/list", { labels = { "Van" } } }
+    local results = client:batch(calls)
+    assert.equal(#calls, #results)
+    assert.equal("demo@example.com", results[1].result.user_info.login)
+    for i = 1, 6 do
+      assert.is_nil(results[i + 1].err)
+      assert.equal(11000 + i, results[i + 1].result.state.source_id)
+    end
+    assert.same({ "Van 2" }, { results[8].result.list[1].label })
+    assert.equal(8, fake.stats().requests)
+  end)
+
+  it("fills only the failing item's slot, with the same errors as client:call", function()
+    fake.fault { action = "probe/http", type = "status", status = 502, body = "<html>bad gateway</html>" }
+    fake.fault { action = "probe/decode", type = "raw", status = 200, body = "not json" }
+    fake.fault { action = "probe/drop", type = "drop" }
+    fake.fault { action = "probe/slow", type = "delay", seconds = 2 }
+    local once = { retries = 0 }
+    local started = core.now()
+    local results = client:batch {
+      { "tracker/get_state", { tracker_id = 1 } },
+      { "tracker/get_state", { tracker_id = 999 }, once }, -- no such tracker: api error 201
+      { "probe/http", nil, once },
+      { "probe/decode", nil, once },
+      { "probe/drop", nil, once },
+      { "probe/slow", nil, { timeout = 0.3, retries = 0 } },
+      { "tracker/list" },
+    }
+    assert.is_true(core.now() - started < 1.5, "the timeout did not hold up the batch")
+    assert.equal(7, #results)
+    assert.equal(10001, results[1].result.state.source_id)
+    local kinds = {}
+    for i = 2, 6 do
+      assert.is_nil(results[i].result)
+      assert.is_true(navixy.is_error(results[i].err))
+      kinds[i] = results[i].err.kind
+    end
+    assert.same({ [2] = "api", [3] = "http", [4] = "decode", [5] = "transport", [6] = "timeout" }, kinds)
+    assert.equal(201, results[2].err.code)
+    assert.equal(502, results[3].err.status)
+    assert.equal("probe/decode", results[4].err.action)
+    assert.equal(3, #results[7].result.list)
+  end)
+
+  it("keeps at most `concurrency` requests in flight, as the server counts them", function()
+    fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.3, times = 20 }
+    local started = core.now()
+    local results = client:batch(states_calls(1000, 20), { concurrency = 4 })
+    local elapsed = core.now() - started
+    for i, r in ipairs(results) do assert.equal(10000 + 999 + i, r.result.state.source_id) end
+    assert.equal(4, fake.stats().max_in_flight)
+    -- 5 rounds of 0.3 s side by side, where one after another would take 6 s
+    assert.is_true(elapsed >= 1.4 and elapsed < 3, "took " .. elapsed .. " s")
+  end)
+
+  it("runs 8 at a time by default, and never more than there are calls", function()
+    fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.2, times = 16 }
+    assert.equal(16, #client:batch(states_calls(1000, 16)))
+    assert.equal(8, fake.stats().max_in_flight)
+    fake.reset()
+    fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.2, times = 3 }
+    assert.equal(3, #client:batch(states_calls(1000, 3), { concurrency = 50 }))
+    assert.equal(3, fake.stats().max_in_flight)
+  end)
+
+  it("reuses its connections from one batch to the next", function()
+    assert.equal(4, #client:batch(states_calls(1000, 4), { concurrency = 4 }))
+    local before = open_fds()
+    for _ = 1, 5 do
+      for _, r in ipairs(client:batch(states_calls(1000, 12), { concurrency = 4 })) do assert(r.result) end
+    end
+    assert.equal(before, open_fds())
+    -- and the client's own connection still serves client:call
+    assert.truthy(client:call("tracker/list"))
+  end)
+
+  it("sends each item with the client's auth placement and encoding", function()
+    local c = navixy.new { url = fake.url, hash = fake.api_key, auth = "query", encoding = "form" }
+    local results = c:batch { { "tracker/list", { labels = { "Truck" } } }, { "user/get_info" } }
+    assert.equal(1, #results[1].result.list)
+    assert.truthy(results[2].result)
+    for _, req in ipairs(fake.requests()) do
+      assert.equal("query", req.hash_from)
+      assert.equal("application/x-www-form-urlencoded", req.content_type)
+    end
+    c:close()
+  end)
+
+  it("returns an empty array for no calls, sending nothing", function()
+    assert.same({}, client:batch {})
+    assert.equal(0, fake.stats().requests)
+  end)
+end)
+
+describe("client:batch misuse", function()
+  local client
+  before_each(function()
+    fake.reset()
+    client = navixy.new { url = fake.url, hash = fake.api_key }
+  end)
+
+  it("raises on a malformed item before anything is sent", function()
+    local function good() return { "tracker/list" } end
+    assert.has_error(function() client:batch { good(), { 42 } } end,
+      "navixy: batch item 2: action must be a string, got number")
+    assert.has_error(function() client:batch { good(), good(), { "tracker/list", "labels=x" } } end,
+      "navixy: batch item 3: params must be a table, got string")
+    assert.has_error(function() client:batch { "tracker/list" } end,
+      "navixy: batch item 1 must be a table {action, params, call_opts}, got string")
+    assert.has_error(function() client:batch { good(), { "tracker/list", {}, { timout = 1 } } } end)
+    assert.has_error(function() client:batch { good(), { "tracker/list", { f = print } } } end)
+    assert.has_error(function() client:batch { good(), { "bad action" } } end)
+    assert.equal(0, fake.stats().requests)
+  end)
+
+  it("checks its options", function()
+    local calls = { { "tracker/list" } }
+    assert.has_error(function() client:batch(calls, { concurency = 2 }) end,
+      "navixy: unknown batch option 'concurency'")
+    for _, bad in ipairs { 0, -1, 1.5, "8", 257, 0 / 0 } do
+      assert.has_error(function() client:batch(calls, { concurrency = bad }) end)
+    end
+    assert.has_error(function() client:batch(calls, 8) end)
+    assert.has_error(function() client:batch("tracker/list") end)
+    assert.equal(0, fake.stats().requests)
+  end)
+
+  it("raises on a closed client", function()
+    client:close()
+    assert.has_error(function() client:batch { { "tracker/list" } } end, "navixy: client is closed")
+  end)
+
+  it("passes on an error raised mid-batch and leaves the client usable", function()
+    local seen = 0
+    local c = navixy.new { url = fake.url, hash = fake.api_key, on_request = function()
+      seen = seen + 1
+      if seen == 3 then error("hook failed") end
+    end }
+    fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.2, times = 4 }
+    assert.has_error(function() c:batch(states_calls(1000, 12), { concurrency = 4 }) end, "hook failed")
+    seen = 100
+    local results = c:batch(states_calls(1000, 6), { concurrency = 3 })
+    for i, r in ipairs(results) do assert.equal(10999 + i, r.result.state.source_id) end
+    assert.truthy(c:call("tracker/list"))
+    c:close()
+  end)
+
+  it("refuses a batch started inside another on the same client", function()
+    local c
+    c = navixy.new { url = fake.url, hash = fake.api_key, on_request = function()
+      c:batch { { "tracker/list" } }
+    end }
+    assert.has_error(function() c:batch(states_calls(1000, 2)) end,
+      "navixy: client:batch is already running on this client")
+    c:close()
+  end)
+end)
+
+describe("client:batch sessions", function()
+  before_each(fake.reset)
+
+  local function login_client()
+    return navixy.new { url = fake.url, login = fake.users.demo.login, password = fake.users.demo.password }
+  end
+
+  it("logs in once for the whole batch, lazily", function()
+    local c = login_client()
+    local results = c:batch(states_calls(1000, 12), { concurrency = 6 })
+    for _, r in ipairs(results) do assert.truthy(r.result) end
+    assert.equal(1, fake.stats().logins)
+    c:close()
+  end)
+
+  it("logs in again once when the session ends mid-way, and repeats every item", function()
+    local c = login_client()
+    assert.truthy(c:call("tracker/list"))
+    fake.expire_sessions()
+    local results = c:batch(states_calls(1000, 16), { concurrency = 8 })
+    for i, r in ipairs(results) do assert.equal(10999 + i, r.result.state.source_id) end
+    assert.equal(2, fake.stats().logins)
+    c:close()
+  end)
+end)
+
+describe("client:batch retries and rate limit", function()
+  before_each(fake.reset)
+
+  it("retries a flaky item while the others go on", function()
+    local log = {}
+    local c = navixy.new { url = fake.url, hash = fake.api_key, on_request = function(r)
+      log[#log + 1] = r.action .. "#" .. r.attempt .. ":" .. tostring(r.status)
+    end }
+    fake.fault { action = "user/get_info", type = "status", status = 503, times = 1,
+      headers = { ["Retry-After"] = "1" } }
+    local calls = { { "user/get_info" } }
+    for i = 1, 6 do calls[#calls + 1] = { "tracker/get_state", { tracker_id = 1000 + i } } end
+    local results = c:batch(calls, { concurrency = 2 })
+    assert.equal("demo@example.com", results[1].result.user_info.login)
+    for i = 2, 7 do assert.truthy(results[i].result) end
+    assert.equal(2, fake.stats().by_action["user/get_info"])
+    -- the other worker did all six while the flaky item waited out its Retry-After
+    assert.equal("user/get_info#1:503", log[1])
+    assert.equal("user/get_info#2:200", log[#log])
+    c:close()
+  end)
+
+  it("counts every item against the client's rate limit", function()
+    local c = navixy.new { url = fake.url, hash = fake.api_key, rate_limit = 10 }
+    local started = core.now()
+    local results = c:batch(states_calls(1000, 15), { concurrency = 8 })
+    local elapsed = core.now() - started
+    for _, r in ipairs(results) do assert.truthy(r.result) end
+    -- a burst of 10, then 5 more at 10 per second
+    assert.is_true(elapsed >= 0.4, "15 requests at 10/s took only " .. elapsed .. " s")
+    assert.equal(15, count(fake.requests()))
+    c:close()
+  end)
+end)
