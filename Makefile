@@ -49,7 +49,7 @@ test: deps all
 	@spec/support/run-tests
 
 lint: deps
-	luacheck -q $(wildcard lua spec bin bench examples)
+	luacheck -q $(wildcard lua spec bench examples bin/navixy)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 csrc
 

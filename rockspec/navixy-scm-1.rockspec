@@ -37,8 +37,7 @@ build = {
     ["navixy.core"] = {
       sources = {
         "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c",
-        "csrc/encode.c", "csrc/multi.c", "csrc/reply.c", "csrc/settings.c",
-        "csrc/transfer.c", "csrc/values.c",
+        "csrc/encode.c", "csrc/reply.c", "csrc/settings.c", "csrc/transfer.c", "csrc/values.c",
       },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl" },
@@ -46,17 +45,25 @@ build = {
       libdirs = { "$(CURL_LIBDIR)" },
     },
     ["navixy"] = "lua/navixy/init.lua",
-    ["navixy.batch"] = "lua/navixy/batch.lua",
+    ["navixy.cli"] = "lua/navixy/cli.lua",
     ["navixy.client"] = "lua/navixy/client.lua",
     ["navixy.curl"] = "lua/navixy/curl.lua",
     ["navixy.errors"] = "lua/navixy/errors.lua",
-    ["navixy.fleet"] = "lua/navixy/fleet.lua",
+    ["navixy.help"] = "lua/navixy/help.lua",
     ["navixy.json"] = "lua/navixy/json.lua",
-    ["navixy.multi"] = "lua/navixy/multi.lua",
+    ["navixy.jsonparse"] = "lua/navixy/jsonparse.lua",
     ["navixy.namespace"] = "lua/navixy/namespace.lua",
     ["navixy.options"] = "lua/navixy/options.lua",
     ["navixy.policy"] = "lua/navixy/policy.lua",
+    ["navixy.pretty"] = "lua/navixy/pretty.lua",
+    ["navixy.prompt"] = "lua/navixy/prompt.lua",
     ["navixy.ratelimit"] = "lua/navixy/ratelimit.lua",
     ["navixy.response"] = "lua/navixy/response.lua",
+    ["navixy.session_file"] = "lua/navixy/session_file.lua",
+    ["navixy.shell"] = "lua/navixy/shell.lua",
+  },
+  -- the navixy command; luarocks wraps it to run with the Lua it installs for
+  install = {
+    bin = { navixy = "bin/navixy" },
   },
 }

@@ -14,6 +14,17 @@ navixy.null = json.null
 navixy.array = json.array
 navixy.is_error = errors.is_error
 
+--- A decoded answer (or any value) as readable JSON text: keys sorted,
+-- indented, navixy.null as null. `compact` = true: on one line.
+function navixy.pretty(value, compact)
+  return require("navixy.pretty").value(value, compact)
+end
+
+--- Prints the most-used actions with examples, and how errors look.
+function navixy.help()
+  io.stdout:write(require("navixy.help").text(navixy.VERSION))
+end
+
 --- Creates a client; raises on bad options (messages start "navixy:").
 function navixy.new(opts)
   return client.new(opts, navixy.VERSION)

@@ -1,0 +1,367 @@
+--- The navixy command (bin/navixy): the command line, credentials, one call,
+-- the answer on stdout and the exit status. M.main returns the status and
+-- never calls os.exit, so it can run inside another program too.
+--
+-- stdout carries JSON only: the API's answer, also when the answer is an
+-- API error (its errors[] list says which parameter was wrong). stderr gets
+-- one line when something failed. Secrets (the hash, the password) are
+-- masked out of everything written to stderr; they are never echoed.
+local navixy = require "navixy"
+local client_mod = require "navixy.client"
+local errors = require "navixy.errors"
+local jsonparse = require "navixy.jsonparse"
+local options = require "navixy.options"
+local pretty = require "navixy.pretty"
+local prompt = require "navixy.prompt"
+local session_file = require "navixy.session_file"
+local shell = require "navixy.shell"
+
+local M = {}
+
+--- Exit statuses. The API answered and said no: 1. No usable answer at all
+-- (a transport failure, a timeout, an HTTP error without an API answer, an
+-- answer that is not JSON): 3, as these are the ones worth trying later.
+M.EXIT = { ok = 0, api = 1, usage = 2, failure = 3, internal = 70, interrupted = 130 }
+local EXIT_BY_KIND = { api = 1, http = 3, timeout = 3, transport = 3, decode = 3 }
+
+M.HELP = [[
+Usage: navixy [options] ACTION [name=value | name:=json ...]
+
+Calls one action of the Navixy API v2 and prints the answer as indented JSON.
+
+  navixy --hash "$NAVIXY_HASH" tracker/list
+  navixy tracker/get_state tracker_id:=123
+  navixy tracker/get_states trackers:='[1,2]' list_blocked:=true
+  navixy tracker/list labels:='["truck"]'
+  navixy --login you@example.com --session ~/.navixy-session user/get_info
+
+Parameters (as in HTTPie):
+  name=value        the string "value"; label=007 sends the string "007"
+  name:=json        parsed JSON: tracker_id:=7  trackers:=[1,2]  flag:=true  x:=null
+
+Options (each may also be written --name=value):
+  --url URL         API base URL (env NAVIXY_URL; default the EU API,
+                    https://api.eu.navixy.com/v2)
+  --region eu|us    the EU or the US API, instead of --url
+  --hash HASH       an API key or a session hash (env NAVIXY_HASH)
+  --login LOGIN     log in with user/auth first (env NAVIXY_LOGIN); the password
+                    comes from NAVIXY_PASSWORD, else it is asked on the terminal
+                    without echo. Without --session the session is ended after
+                    the call (user/logout)
+  --session FILE    keep the login's session in FILE (created with mode 0600) and
+                    reuse it in later runs; logs in again when it has ended
+                    (env NAVIXY_SESSION)
+  --auth MODE       where the hash goes: header (default), query or body
+  --form            send the params form-encoded instead of as JSON
+  --timeout S       seconds one attempt may take, end to end (default 30)
+  --ca-file FILE    trust the CA certificates in FILE (PEM)
+  --compact         print the JSON on one line
+  --version         print the version
+  --help            print this help
+
+Output: the API's answer on stdout, keys sorted, UTF-8 as is; on an API error the
+error answer too. When the call fails, one line on stderr.
+Exit status: 0 success; 1 API error (the API answered success: false); 2 usage
+error; 3 no usable answer (transport failure, timeout, HTTP error without an API
+answer, answer that is not JSON); 130 interrupted.
+]]
+
+---------------------------------------------------------------- the command line
+
+-- A usage error: raised as a table so that main tells it from a bug.
+local function usage(fmt, ...)
+  error({ exit = M.EXIT.usage, message = "navixy: " .. string.format(fmt, ...) }, 0)
+end
+
+local VALUED = { url = true, region = true, hash = true, login = true, session = true,
+  auth = true, timeout = true, ["ca-file"] = true }
+local FLAGS = { form = true, compact = true, help = true, version = true }
+
+-- name=value or name:=json into params.
+local function add_param(params, arg)
+  local name, typed, text = arg:match("^([^=]-)(:?)=(.*)$")
+  if not name then
+    usage("'%s' is not a parameter: write name=value or name:=json (see navixy --help)", arg)
+  end
+  if name == "" then usage("a parameter needs a name before '='") end
+  if params[name] ~= nil then usage("parameter '%s' is given twice", name) end
+  if typed == "" then
+    params[name] = text
+    return
+  end
+  local value, why = jsonparse.decode(text)
+  if value == nil then -- the value is not shown: it may be a secret
+    usage("parameter '%s': the value after ':=' is not valid JSON (%s)", name, why)
+  end
+  params[name] = value
+end
+
+--- The parsed command line: { action, params, has_params, <option> = value }.
+-- Options may come before or after the action; "--" ends them.
+function M.parse_args(argv)
+  local o = { params = {}, has_params = false }
+  local i, options_end = 1, false
+  while argv[i] ~= nil do
+    local a = argv[i]
+    if not options_end and a == "--" then
+      options_end = true
+    elseif not options_end and a:sub(1, 2) == "--" then
+      local name, value = a:match("^%-%-([^=]+)=(.*)$")
+      name = name or a:sub(3)
+      if FLAGS[name] then
+        if value then usage("option --%s takes no value", name) end
+        o[name] = true
+      elseif VALUED[name] then
+        if not value then
+          i = i + 1
+          value = argv[i]
+          if value == nil then usage("option --%s needs a value", name) end
+        end
+        if o[name] ~= nil then usage("option --%s is given twice", name) end
+        o[name] = value
+      else
+        usage("unknown option --%s (see navixy --help)", name)
+      end
+    elseif not options_end and a == "-h" then
+      o.help = true
+    elseif not options_end and a:find("^%-.") then
+      usage("unknown option %s (see navixy --help)", a:match("^[^=]*"))
+    elseif not o.action then
+      if a:find("=", 1, true) then
+        usage("no ACTION before the parameter '%s' (e.g. navixy tracker/list ...)", a:match("^[^=:]*"))
+      end
+      o.action = a
+    else
+      add_param(o.params, a)
+      o.has_params = true
+    end
+    i = i + 1
+  end
+  return o
+end
+
+---------------------------------------------------------------- settings
+
+local function env(getenv, name)
+  local v = getenv(name)
+  if v == "" then return nil end
+  return v
+end
+
+-- Command-line options win over the environment; within the environment a
+-- hash and a login together are ambiguous.
+local function credentials(o, getenv)
+  if o.hash and o.login then usage("give --hash or --login, not both") end
+  if o.hash or o.login then return o.hash, o.login end
+  local hash, login = env(getenv, "NAVIXY_HASH"), env(getenv, "NAVIXY_LOGIN")
+  if hash and login then
+    usage("NAVIXY_HASH and NAVIXY_LOGIN are both set: unset one, or choose with --hash or --login")
+  end
+  return hash, login
+end
+
+local function client_options(o, getenv, hash)
+  local timeout
+  if o.timeout then
+    timeout = tonumber(o.timeout)
+    if not timeout then usage("--timeout expects seconds, e.g. --timeout 5") end
+  end
+  return {
+    url = o.url or (not o.region and env(getenv, "NAVIXY_URL")) or nil,
+    region = o.region, hash = hash, auth = o.auth, timeout = timeout,
+    encoding = o.form and "form" or nil, ca_file = o["ca-file"],
+  }
+end
+
+---------------------------------------------------------------- calls and output
+
+-- Keeps the raw body of the last answer to each action, so that the command
+-- prints the answer as the server wrote it. The client's transport (see
+-- curl.lua for the interface) is wrapped: send is watched, every other
+-- method passes through.
+local function keep_bodies(client)
+  local st = client_mod.state(client)
+  local t, kept = st.transport, {}
+  local function keep(action, status, ...)
+    if status then kept[action] = (...) end
+    return status, ...
+  end
+  st.transport = setmetatable({
+    send = function(_, action, ...) return keep(action, t:send(action, ...)) end,
+  }, {
+    __index = function(_, name)
+      local v = t[name]
+      if type(v) ~= "function" then return v end
+      return function(_, ...) return v(t, ...) end
+    end,
+  })
+  return kept
+end
+
+-- The answer as readable JSON: from the raw body when there is one (exact
+-- numbers, [] kept), else from the decoded value.
+local function render(raw, value, compact)
+  local text = raw and pretty.text(raw, compact)
+  return text or pretty.value(value, compact)
+end
+
+local Run = {} -- the state of one run of the command
+Run.__index = Run
+
+function Run:say(line)
+  io.stdout:flush() -- the answer first, then the line, also when both go to one pipe
+  io.stderr:write(errors.mask(line, self.secrets), "\n")
+end
+
+-- One call through the client (sessions, retries, errors): res, err and
+-- the raw body of the answer that res or err came from.
+function Run:call()
+  local action = self.o.action
+  self.kept[action] = nil
+  local res, err = self.client:call(action, self.params)
+  return res, err, self.kept[action]
+end
+
+function Run:fail(err, raw)
+  if err.response ~= nil then -- an answer from the API: print it, masked
+    io.stdout:write(errors.mask(render(raw, err.response, self.o.compact), self.secrets), "\n")
+  end
+  self:say(tostring(err))
+  return EXIT_BY_KIND[err.kind] or M.EXIT.failure
+end
+
+function Run:password()
+  local pw = env(self.getenv, "NAVIXY_PASSWORD")
+  if not pw then
+    if not shell.stdin_is_tty() then
+      usage("--login needs a password: set NAVIXY_PASSWORD (standard input is not a terminal)")
+    end
+    local why
+    pw, why = prompt.password("Password for " .. self.user .. ": ")
+    if why == "interrupted" then error({ exit = M.EXIT.interrupted, message = "navixy: interrupted" }, 0) end
+    if not pw then usage("%s", why) end
+  end
+  self.secrets[#self.secrets + 1] = errors.hidden(pw)
+  return pw
+end
+
+-- Logs in (asking for the password if need be) and saves the session.
+-- Returns true, or nil, exit status.
+function Run:login()
+  local res, err = self.client:login(self.user, self:password())
+  if not res then return nil, self:fail(err) end
+  self.secrets[#self.secrets + 1] = self.client:get_hash()
+  if res.type == "second_factor_required" then
+    self:say("navixy: user/auth: this account uses two-factor authentication, which the navixy "
+      .. "command does not do: use an API key (--hash)")
+    return nil, M.EXIT.api
+  end
+  self:save()
+  return true
+end
+
+function Run:save()
+  local hash = self.client:get_hash()
+  if not self.session or not hash or hash == self.saved_hash then return end
+  local ok, why = session_file.write(self.session, { url = self.url, login = self.user, hash = hash })
+  if ok then self.saved_hash = hash else self:say("navixy: warning: " .. why) end
+end
+
+-- The call with a login: a saved session first, when there is one; a new
+-- login when there is none or it has ended.
+function Run:call_with_login()
+  local saved = self.session and session_file.read(self.session)
+  if saved and saved.url == self.url and saved.login == self.user then
+    self.saved_hash = saved.hash
+    self.secrets[#self.secrets + 1] = saved.hash
+    self.client:set_hash(saved.hash)
+    local res, err, raw = self:call()
+    if res or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4) then return res, err, raw end
+  end
+  local ok, status = self:login()
+  if not ok then return nil, status end
+  local res, err, raw = self:call()
+  self:save() -- the client may have logged in again during the call
+  return res, err, raw
+end
+
+function Run:finish_login(res)
+  local action = self.o.action:gsub("^/+", ""):gsub("/+$", "")
+  if action == "user/logout" then
+    if res and self.session then session_file.remove(self.session) end
+  elseif not self.session then
+    self.client:logout() -- not kept: do not leave the session open (a failure changes nothing)
+  end
+end
+
+function Run:execute()
+  local o = self.o
+  options.action(o.action, 0)
+  local client = navixy.new(client_options(o, self.getenv, self.hash))
+  self.client = client
+  self.kept = keep_bodies(client)
+  self.url = client_mod.state(client).url
+  local res, err, raw
+  if self.user then
+    res, err, raw = self:call_with_login()
+    if res ~= nil or type(err) == "table" then self:finish_login(res) end
+  else
+    res, err, raw = self:call()
+  end
+  if type(err) == "number" then return err end -- the login failed; already said
+  if not res then return self:fail(err, raw) end
+  io.stdout:write(render(raw, res, o.compact), "\n")
+  return M.EXIT.ok
+end
+
+local function run(argv, getenv)
+  local o = M.parse_args(argv)
+  if o.help then
+    io.stdout:write(M.HELP)
+    return M.EXIT.ok
+  end
+  if o.version then
+    io.stdout:write("navixy ", navixy.VERSION, " (navixy-lua, ", rawget(_G, "jit") and jit.version or _VERSION, ")\n")
+    return M.EXIT.ok
+  end
+  if not o.action then usage("no ACTION given (e.g. navixy tracker/list; see navixy --help)") end
+  local hash, login = credentials(o, getenv)
+  local session = o.session or (login and env(getenv, "NAVIXY_SESSION"))
+  if o.session and not login then usage("--session keeps a login's session: it needs --login or NAVIXY_LOGIN") end
+  local self = setmetatable({
+    o = o, getenv = getenv, hash = hash, user = login, session = session,
+    params = o.has_params and o.params or nil, secrets = { hash },
+  }, Run)
+  local ok, status = pcall(self.execute, self)
+  if self.client then self.client:close() end
+  if not ok then
+    if type(status) == "string" then status = errors.mask(status, self.secrets) end
+    error(status, 0)
+  end
+  return status
+end
+
+--- Runs the command with `argv` (arg[1..n]) and `getenv` (os.getenv by
+-- default); returns the exit status.
+function M.main(argv, getenv)
+  local ok, status = pcall(run, argv, getenv or os.getenv)
+  if ok then return status end
+  prompt.finish() -- an interrupted prompt restores the terminal before we exit
+  if type(status) == "table" and status.exit then
+    io.stderr:write(status.message, "\n")
+    return status.exit
+  end
+  local msg = tostring(status)
+  if msg:find("interrupted!$") then -- Ctrl-C, as the lua interpreter reports it
+    io.stderr:write("navixy: interrupted\n")
+    return M.EXIT.interrupted
+  end
+  if msg:find("^navixy:") then -- misuse the library refused (a bad URL, option or action)
+    io.stderr:write(msg, "\n")
+    return M.EXIT.usage
+  end
+  io.stderr:write("navixy: internal error (please report it): ", (msg:gsub("\n.*", "")), "\n")
+  return M.EXIT.internal
+end
+
+return M

@@ -1,0 +1,520 @@
+-- The navixy command (bin/navixy), run as a subprocess against the fake
+-- server, with the interpreter that runs the specs (lua5.4 or luajit).
+-- Each run starts from an empty environment plus what the test sets, so
+-- the developer's own NAVIXY_* variables cannot change a result.
+local cjson = require "cjson"
+local fake = require "fake"
+
+local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local PASSWORD = fake.users.demo.password
+local LOGIN = fake.users.demo.login
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local tmp = {} -- files to remove after each test
+
+local function tmpname()
+  local name = os.tmpname()
+  tmp[#tmp + 1] = name
+  return name
+end
+
+-- Runs `navixy ARGS` with env vars `env`; stdin from /dev/null (not a
+-- terminal). The exit status comes from the shell's $?, the same on Lua 5.1
+-- and 5.4 (os.execute's results differ between them).
+local function navixy(args, env)
+  local out, err = tmpname(), tmpname()
+  local cmd = { "env -i PATH=" .. q(os.getenv("PATH")) }
+  for k, v in pairs(env or {}) do cmd[#cmd + 1] = k .. "=" .. q(v) end
+  cmd[#cmd + 1] = LUA .. " bin/navixy"
+  for _, a in ipairs(args) do cmd[#cmd + 1] = q(a) end
+  local p = io.popen(table.concat(cmd, " ") .. " </dev/null >" .. out .. " 2>" .. err .. "; echo $?")
+  local status = tonumber(p:read("*a"))
+  p:close()
+  return { status = status, stdout = slurp(out), stderr = slurp(err) }
+end
+
+-- The usual way in: the fake's URL and API key from the environment.
+local function with_key(args, env)
+  env = env or {}
+  env.NAVIXY_URL = env.NAVIXY_URL or fake.url
+  env.NAVIXY_HASH = env.NAVIXY_HASH or fake.api_key
+  return navixy(args, env)
+end
+
+local function one_line(s)
+  return s:find("^[^\n]+\n$") ~= nil
+end
+
+-- Runs a shell command line on a new terminal (spec/support/pty-run):
+-- returns the exit status of the command and what the terminal showed.
+local function on_terminal(expect, send, command)
+  local p = io.popen("spec/support/pty-run --expect " .. q(expect) .. " --send " .. q(send)
+    .. " -- sh -c " .. q(command) .. " </dev/null")
+  local out = p:read("*a")
+  p:close()
+  local status, shown = out:match("^exit (%d+)\n(.*)$")
+  return tonumber(status), shown or out
+end
+
+local function mode_of(path)
+  local p = io.popen("stat -c %a " .. q(path))
+  local mode = p:read("*l")
+  p:close()
+  return mode
+end
+
+local function cleanup()
+  for _, name in ipairs(tmp) do os.remove(name) end
+  tmp = {}
+end
+
+describe("the navixy command", function()
+  before_each(fake.reset)
+  after_each(cleanup)
+
+  describe("output", function()
+    it("prints the answer as indented JSON, keys sorted, and exits 0", function()
+      local r = with_key { "tracker/list" }
+      assert.equal(0, r.status)
+      assert.equal("", r.stderr)
+      assert.truthy(r.stdout:find('^{\n  "list": %[\n    {\n      "clone": false,\n      "group_id": 0,\n'
+        .. '      "id": 1,\n      "label": "Truck 1",\n      "source": {\n'))
+      assert.truthy(r.stdout:find('\n  "success": true\n}\n$'))
+      local decoded = cjson.decode(r.stdout)
+      assert.equal(3, #decoded.list)
+    end)
+
+    it("prints empty arrays as [] and empty objects as {}", function()
+      local r = with_key { "tracker/get_state", "tracker_id:=1" }
+      assert.equal(0, r.status)
+      assert.truthy(r.stdout:find('"inputs": [],', 1, true))
+      assert.truthy(r.stdout:find('"additional": {},', 1, true))
+      assert.truthy(r.stdout:find('"battery_level": null,', 1, true))
+    end)
+
+    it("sorts keys made of digits by number (tracker ids)", function()
+      local r = with_key { "tracker/get_states", "trackers:=[1000,2,1001]" }
+      assert.equal(0, r.status)
+      local two, thousand = r.stdout:find('"2": {', 1, true), r.stdout:find('"1000": {', 1, true)
+      assert.truthy(two and thousand and two < thousand)
+    end)
+
+    it("keeps UTF-8 as is, decodes \\u escapes, and keeps numbers as the server wrote them", function()
+      fake.fault { action = "tracker/list", type = "raw",
+        body = '{"success":true,"label":"Grüße 🚚","esc":"\\u00e9\\/x","n":1.50,"big":12345678901234567890}' }
+      local r = with_key { "tracker/list" }
+      assert.equal(0, r.status)
+      assert.truthy(r.stdout:find('"label": "Grüße 🚚"', 1, true))
+      assert.truthy(r.stdout:find('"esc": "é/x"', 1, true))
+      assert.truthy(r.stdout:find('"n": 1.50', 1, true))
+      assert.truthy(r.stdout:find('"big": 12345678901234567890', 1, true))
+    end)
+
+    it("--compact prints one line", function()
+      local r = with_key { "--compact", "tracker/get_state", "tracker_id:=1" }
+      assert.equal(0, r.status)
+      assert.is_true(one_line(r.stdout))
+      assert.truthy(r.stdout:find('^{"state":{"additional":{},"battery_level":null,'))
+      assert.truthy(r.stdout:find('"inputs":[],', 1, true))
+    end)
+  end)
+
+  describe("parameters", function()
+    it("name:=json sends typed values: numbers, arrays, booleans, null, objects", function()
+      local r = with_key { "tracker/get_states", "trackers:=[1,2]", "list_blocked:=true",
+        "extra:=null", "tag:={\"name\":\"hop\",\"ids\":[]}", "labels:=[]" }
+      assert.equal(0, r.status)
+      local req = fake.last_request()
+      assert.same({ 1, 2 }, req.params.trackers)
+      assert.truthy(req.body:find('"trackers":[1,2]', 1, true))
+      assert.truthy(req.body:find('"list_blocked":true', 1, true))
+      assert.truthy(req.body:find('"extra":null', 1, true))
+      assert.truthy(req.body:find('"labels":[]', 1, true)) -- not {}
+      assert.truthy(req.body:find('"ids":[]', 1, true))
+      assert.truthy(req.body:find('"name":"hop"', 1, true))
+      r = with_key { "tracker/get_state", "tracker_id:=1" }
+      assert.equal(0, r.status)
+      assert.truthy(fake.last_request().body:find('"tracker_id":1', 1, true))
+    end)
+
+    it("name=value sends strings, also those that look like numbers", function()
+      local r = with_key { "tracker/list", "label=007", "tracker_id=1", "flag=true", "expr=a=b" }
+      assert.equal(0, r.status)
+      local req = fake.last_request()
+      assert.equal("007", req.params.label)
+      assert.equal("1", req.params.tracker_id)
+      assert.equal("true", req.params.flag)
+      assert.equal("a=b", req.params.expr)
+      assert.truthy(req.body:find('"tracker_id":"1"', 1, true))
+    end)
+
+    it("sends an empty JSON object when no params are given", function()
+      assert.equal(0, with_key({ "tracker/list" }).status)
+      assert.equal("{}", fake.last_request().body)
+    end)
+
+    it("name:= with invalid JSON is a usage error naming the parameter, not its value", function()
+      local r = with_key { "tracker/list", "secret:=[1,", "ok=1" }
+      assert.equal(2, r.status)
+      assert.is_true(one_line(r.stderr))
+      assert.truthy(r.stderr:find("parameter 'secret'", 1, true))
+      assert.falsy(r.stderr:find("[1,", 1, true))
+      assert.equal("", r.stdout)
+      assert.equal(0, fake.stats().requests)
+    end)
+
+    it("refuses a parameter given twice, one without '=' and one without a name", function()
+      for _, args in ipairs {
+        { "tracker/list", "a=1", "a:=2" },
+        { "tracker/list", "labels" },
+        { "tracker/list", "=1" },
+        { "tracker_id:=1" }, -- no action
+      } do
+        local r = with_key(args)
+        assert.equal(2, r.status)
+        assert.is_true(one_line(r.stderr))
+      end
+      assert.equal(0, fake.stats().requests)
+    end)
+  end)
+
+  describe("options", function()
+    it("--url and --hash, which win over NAVIXY_URL and NAVIXY_HASH", function()
+      local r = navixy({ "--url", fake.url, "--hash", fake.api_key, "tracker/list" },
+        { NAVIXY_URL = "http://127.0.0.1:1/v2", NAVIXY_HASH = "00000000000000000000000000000000" })
+      assert.equal(0, r.status)
+      assert.equal(fake.api_key, fake.last_request().hash)
+      r = navixy { "--url=" .. fake.url, "--hash=" .. fake.api_key, "tracker/list" }
+      assert.equal(0, r.status)
+    end)
+
+    it("takes the URL and the hash from NAVIXY_URL and NAVIXY_HASH", function()
+      local r = navixy({ "user/get_info" }, { NAVIXY_URL = fake.url, NAVIXY_HASH = fake.api_key })
+      assert.equal(0, r.status)
+      assert.equal("/v2/user/get_info", fake.last_request().path)
+    end)
+
+    it("--region picks the region's URL over NAVIXY_URL (seen through a proxy that is not there)", function()
+      -- https_proxy points at a closed loopback port: the request for the
+      -- region's https URL fails there, and nothing leaves the machine
+      local env = { NAVIXY_URL = fake.url, NAVIXY_HASH = fake.api_key, https_proxy = "http://127.0.0.1:1" }
+      local r = navixy({ "--region", "eu", "--timeout", "5", "tracker/list" }, env)
+      assert.equal(3, r.status)
+      assert.equal(0, fake.stats().requests)
+      r = navixy({ "tracker/list" }, env) -- the same environment without --region reaches the fake
+      assert.equal(0, r.status)
+      assert.equal(1, fake.stats().requests)
+    end)
+
+    it("--region must be eu or us, and not given with --url", function()
+      for _, args in ipairs {
+        { "--region", "mars", "tracker/list" },
+        { "--region", "eu", "--url", fake.url, "tracker/list" },
+      } do
+        local r = with_key(args)
+        assert.equal(2, r.status)
+        assert.is_true(one_line(r.stderr))
+      end
+    end)
+
+    it("--auth places the hash in the header, the query or the body", function()
+      for _, mode in ipairs { "header", "query", "body" } do
+        local r = with_key { "--auth", mode, "tracker/list" }
+        assert.equal(0, r.status)
+        assert.equal(mode, fake.last_request().hash_from)
+      end
+      assert.equal(2, with_key({ "--auth", "cookie", "tracker/list" }).status)
+    end)
+
+    it("--form sends the params form-encoded, tables as JSON text", function()
+      local r = with_key { "--form", "tracker/get_states", "trackers:=[1,2]", "label=007" }
+      assert.equal(0, r.status)
+      local req = fake.last_request()
+      assert.truthy(req.content_type:find("application/x-www-form-urlencoded", 1, true))
+      assert.same({ 1, 2 }, req.params.trackers)
+      assert.equal("007", req.params.label)
+    end)
+
+    it("--timeout bounds the call: exit 3 and a one-line timeout error", function()
+      fake.fault { action = "tracker/update", type = "delay", seconds = 3 }
+      local started = os.time()
+      local r = with_key { "--timeout", "0.5", "tracker/update" }
+      assert.equal(3, r.status)
+      assert.is_true(one_line(r.stderr))
+      assert.truthy(r.stderr:find("^navixy: tracker/update: timeout"))
+      assert.is_true(os.time() - started < 3)
+      assert.equal(2, with_key({ "--timeout", "soon", "tracker/list" }).status)
+      assert.equal(2, with_key({ "--timeout", "-1", "tracker/list" }).status)
+    end)
+
+    it("--ca-file trusts the fake's test CA for its https URL", function()
+      local r = with_key { "--url", fake.tls_url, "--ca-file", fake.ca_file, "tracker/list" }
+      assert.equal(0, r.status)
+      r = with_key { "--url", fake.tls_url, "tracker/list" }
+      assert.equal(3, r.status)
+      assert.is_true(one_line(r.stderr))
+    end)
+
+    it("--help lists every option and exits 0; --version prints the version", function()
+      local r = navixy { "--help" }
+      assert.equal(0, r.status)
+      for _, opt in ipairs { "--url", "--region", "--hash", "--login", "--session", "--auth",
+        "--form", "--timeout", "--ca-file", "--compact", "--version", "--help",
+        "NAVIXY_URL", "NAVIXY_HASH", "NAVIXY_LOGIN", "NAVIXY_PASSWORD", "NAVIXY_SESSION",
+        "name=value", "name:=json", "Exit status" } do
+        assert.truthy(r.stdout:find(opt, 1, true), opt)
+      end
+      assert.equal(0, navixy({ "-h" }).status)
+      r = navixy { "--version" }
+      assert.equal(0, r.status)
+      assert.truthy(r.stdout:find("^navixy %d+%.%d+%.%d+ "))
+    end)
+
+    it("refuses unknown options, missing values and --hash with --login", function()
+      for _, args in ipairs {
+        { "--nope", "tracker/list" },
+        { "-x", "tracker/list" },
+        { "tracker/list", "--hash" },
+        { "--compact=yes", "tracker/list" },
+        { "--hash", fake.api_key, "--login", LOGIN, "tracker/list" },
+        {},
+      } do
+        local r = with_key(args)
+        assert.equal(2, r.status, table.concat(args, " "))
+        assert.is_true(one_line(r.stderr))
+      end
+      assert.equal(0, fake.stats().requests)
+    end)
+
+    it("refuses NAVIXY_HASH and NAVIXY_LOGIN together, unless an option chooses", function()
+      local env = { NAVIXY_URL = fake.url, NAVIXY_HASH = fake.api_key, NAVIXY_LOGIN = LOGIN,
+        NAVIXY_PASSWORD = PASSWORD }
+      assert.equal(2, navixy({ "tracker/list" }, env).status)
+      assert.equal(0, navixy({ "--hash", fake.api_key, "tracker/list" }, env).status)
+      assert.equal(0, navixy({ "--login", LOGIN, "tracker/list" }, env).status)
+    end)
+  end)
+
+  describe("exit status and errors", function()
+    it("1 for an API error: the error answer on stdout, one line on stderr", function()
+      local r = with_key { "tracker/get_state", "tracker_id:=99" }
+      assert.equal(1, r.status)
+      assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in the database\n", r.stderr)
+      assert.equal(201, cjson.decode(r.stdout).status.code)
+      r = with_key { "tracker/get_state" } -- code 7 says which parameter
+      assert.equal(1, r.status)
+      assert.equal("tracker_id", cjson.decode(r.stdout).errors[1].parameter)
+    end)
+
+    it("2 for usage errors, with nothing on stdout", function()
+      local r = with_key { "--url", "http://example.com/v2", "tracker/list" } -- plain http off loopback
+      assert.equal(2, r.status)
+      assert.equal("", r.stdout)
+      assert.truthy(r.stderr:find("^navixy: refusing plain http://"))
+      assert.is_true(one_line(r.stderr))
+    end)
+
+    it("3 for a transport failure", function()
+      local r = navixy({ "tracker/list" }, { NAVIXY_URL = "http://127.0.0.1:1/v2", NAVIXY_HASH = fake.api_key })
+      assert.equal(3, r.status)
+      assert.equal("", r.stdout)
+      assert.is_true(one_line(r.stderr))
+      assert.truthy(r.stderr:find("^navixy: tracker/list: transport error"))
+    end)
+
+    it("3 for an HTTP error without an API answer and for an answer that is not JSON", function()
+      fake.fault { action = "tracker/update", type = "status", status = 502, body = "<html>bad gateway</html>" }
+      local r = with_key { "tracker/update" }
+      assert.equal(3, r.status)
+      assert.equal("", r.stdout)
+      assert.equal("navixy: tracker/update: http error (HTTP 502): HTTP 502 Bad Gateway\n", r.stderr)
+      fake.fault { action = "tracker/update", type = "raw", body = "not json" }
+      r = with_key { "tracker/update" }
+      assert.equal(3, r.status)
+      assert.truthy(r.stderr:find("^navixy: tracker/update: decode error"))
+    end)
+  end)
+
+  describe("logging in", function()
+    it("--login with NAVIXY_PASSWORD logs in, calls, and logs out (no session file)", function()
+      local r = navixy({ "--login", LOGIN, "user/get_info" }, { NAVIXY_URL = fake.url, NAVIXY_PASSWORD = PASSWORD })
+      assert.equal(0, r.status)
+      assert.equal(LOGIN, cjson.decode(r.stdout).user_info.login)
+      local stats = fake.stats()
+      assert.equal(1, stats.logins)
+      assert.equal(1, stats.by_action["user/logout"])
+    end)
+
+    it("takes the login from NAVIXY_LOGIN", function()
+      local r = navixy({ "tracker/list" }, { NAVIXY_URL = fake.url, NAVIXY_LOGIN = LOGIN, NAVIXY_PASSWORD = PASSWORD })
+      assert.equal(0, r.status)
+      assert.equal(1, fake.stats().logins)
+    end)
+
+    it("a wrong password is an API error (exit 1)", function()
+      local r = navixy({ "--login", LOGIN, "user/get_info" }, { NAVIXY_URL = fake.url, NAVIXY_PASSWORD = "nope" })
+      assert.equal(1, r.status)
+      assert.equal("navixy: user/auth: api error 102 (HTTP 400): Wrong login or password\n", r.stderr)
+    end)
+
+    it("without NAVIXY_PASSWORD and no terminal on stdin, does not ask: usage error", function()
+      local r = navixy({ "--login", LOGIN, "user/get_info" }, { NAVIXY_URL = fake.url })
+      assert.equal(2, r.status)
+      assert.truthy(r.stderr:find("NAVIXY_PASSWORD", 1, true))
+      assert.equal(0, fake.stats().requests)
+    end)
+
+    it("asks for the password on the terminal without echo", function()
+      local status, shown = on_terminal("Password for " .. LOGIN .. ": ", PASSWORD .. "\\r",
+        ("env -i PATH=%s NAVIXY_URL=%s %s bin/navixy --compact --login %s user/get_info")
+          :format(q(os.getenv("PATH")), q(fake.url), LUA, q(LOGIN)))
+      assert.equal(0, status, shown)
+      assert.truthy(shown:find('"login":"' .. LOGIN .. '"', 1, true), shown)
+      assert.falsy(shown:find(PASSWORD, 1, true)) -- with echo on, the terminal would show it
+      assert.equal(1, fake.stats().logins)
+    end)
+
+    it("Ctrl-C at the prompt exits 130 and leaves the terminal's echo on", function()
+      -- the shell traps INT (so it lives on to show the terminal's settings);
+      -- a trap with a handler is reset for the command it runs
+      local status, shown = on_terminal("Password for ", "\\x03",
+        ("trap : INT; env -i PATH=%s NAVIXY_URL=%s %s bin/navixy --login %s user/get_info; "
+          .. "echo status=$?; stty -a"):format(q(os.getenv("PATH")), q(fake.url), LUA, q(LOGIN)))
+      assert.equal(0, status, shown)
+      assert.truthy(shown:find("navixy: interrupted", 1, true), shown)
+      assert.truthy(shown:find("status=130", 1, true), shown)
+      assert.truthy(shown:find(" echo ", 1, true), shown)
+      assert.falsy(shown:find("-echo ", 1, true), shown)
+      assert.equal(0, fake.stats().requests)
+    end)
+  end)
+
+  describe("the session file", function()
+    local file, env
+    before_each(function()
+      file = tmpname()
+      os.remove(file) -- made by the command
+      env = { NAVIXY_URL = fake.url, NAVIXY_LOGIN = LOGIN, NAVIXY_PASSWORD = PASSWORD }
+    end)
+
+    it("is created with mode 0600 and reused: one login for two runs", function()
+      local r = navixy({ "--session", file, "tracker/list" }, env)
+      assert.equal(0, r.status)
+      assert.equal("600", mode_of(file))
+      r = navixy({ "--session", file, "user/get_info" }, { NAVIXY_URL = fake.url, NAVIXY_LOGIN = LOGIN })
+      assert.equal(0, r.status) -- no password needed while the session lives
+      local stats = fake.stats()
+      assert.equal(1, stats.logins)
+      assert.is_nil(stats.by_action["user/logout"])
+      local hash = fake.last_request().hash
+      assert.truthy(slurp(file):find("hash=" .. hash .. "\n", 1, true))
+    end)
+
+    it("comes from NAVIXY_SESSION too", function()
+      env.NAVIXY_SESSION = file
+      assert.equal(0, navixy({ "tracker/list" }, env).status)
+      assert.equal(0, navixy({ "tracker/list" }, env).status)
+      assert.equal(1, fake.stats().logins)
+      assert.equal("600", mode_of(file))
+    end)
+
+    it("logs in again when the session has ended, and saves the new one", function()
+      assert.equal(0, navixy({ "--session", file, "tracker/list" }, env).status)
+      local first = slurp(file)
+      fake.expire_sessions()
+      assert.equal(0, navixy({ "--session", file, "tracker/list" }, env).status)
+      assert.equal(2, fake.stats().logins)
+      assert.not_equal(first, slurp(file))
+      assert.equal("600", mode_of(file))
+      fake.expire_sessions() -- ended, and no password to log in again with
+      local r = navixy({ "--session", file, "tracker/list" }, { NAVIXY_URL = fake.url, NAVIXY_LOGIN = LOGIN })
+      assert.equal(2, r.status)
+    end)
+
+    it("is refused when others can read it", function()
+      assert.equal(0, navixy({ "--session", file, "tracker/list" }, env).status)
+      os.execute("chmod 644 " .. q(file))
+      local before = slurp(file)
+      local r = navixy({ "--session", file, "tracker/list" }, env)
+      assert.equal(2, r.status)
+      assert.is_true(one_line(r.stderr))
+      assert.truthy(r.stderr:find("chmod 600", 1, true))
+      assert.equal(before, slurp(file))
+      assert.equal(1, fake.stats().logins)
+    end)
+
+    it("is not used for another login or URL", function()
+      assert.equal(0, navixy({ "--session", file, "tracker/list" }, env).status)
+      env.NAVIXY_URL = fake.url .. "/"
+      assert.equal(0, navixy({ "--session", file, "tracker/list" }, env).status) -- the same URL
+      assert.equal(1, fake.stats().logins)
+      env.NAVIXY_URL = "http://localhost:" .. fake.port .. "/v2"
+      assert.equal(0, navixy({ "--session", file, "tracker/list" }, env).status)
+      assert.equal(2, fake.stats().logins)
+    end)
+
+    it("is removed by user/logout", function()
+      assert.equal(0, navixy({ "--session", file, "tracker/list" }, env).status)
+      assert.equal(0, navixy({ "--session", file, "user/logout" }, env).status)
+      assert.is_nil(io.open(file, "r"))
+    end)
+
+    it("needs a login", function()
+      local r = navixy({ "--session", file, "tracker/list" }, { NAVIXY_URL = fake.url, NAVIXY_HASH = fake.api_key })
+      assert.equal(2, r.status)
+      assert.truthy(r.stderr:find("--login", 1, true))
+    end)
+  end)
+
+  describe("secrets", function()
+    it("never shows the hash or the password, whatever happens", function()
+      local key_env = { NAVIXY_URL = fake.url, NAVIXY_HASH = fake.api_key }
+      local login_env = { NAVIXY_URL = fake.url, NAVIXY_LOGIN = LOGIN, NAVIXY_PASSWORD = PASSWORD }
+      local session = tmpname()
+      os.remove(session)
+      local runs = {
+        navixy({ "tracker/list" }, key_env),
+        navixy({ "tracker/get_state", "tracker_id:=99" }, key_env),
+        navixy({ "--help" }, key_env),
+        navixy({ "--version" }, login_env),
+        navixy({ "--nope" }, key_env),
+        navixy({ "tracker/list", "x:=[" }, login_env),
+        navixy({ "--url", "http://127.0.0.1:1/v2", "tracker/list" }, key_env),
+        navixy({ "--url", "http://127.0.0.1:1/v2", "tracker/list" }, login_env),
+        navixy({ "user/get_info" }, login_env),
+        navixy({ "--session", session, "tracker/get_state", "tracker_id:=99" }, login_env),
+        navixy({ "--session", session, "tracker/list" }, login_env),
+        navixy({ "--login", LOGIN, "tracker/list" }, { NAVIXY_URL = fake.url, NAVIXY_PASSWORD = "x" .. PASSWORD }),
+      }
+      -- an error answer that echoes the hash and the password back
+      fake.fault { action = "tracker/list", type = "error", code = 7, times = 2,
+        description = "bad hash " .. fake.api_key, echo = fake.api_key }
+      runs[#runs + 1] = navixy({ "tracker/list" }, key_env)
+      fake.fault { action = "user/auth", type = "error", code = 7, echo = PASSWORD, description = PASSWORD }
+      runs[#runs + 1] = navixy({ "tracker/list" }, login_env)
+      local sessions = {}
+      for _, req in ipairs(fake.requests()) do
+        if req.hash and req.hash ~= fake.api_key then sessions[#sessions + 1] = req.hash end
+      end
+      assert.is_true(#sessions > 0)
+      for i, r in ipairs(runs) do
+        local shown = r.stdout .. r.stderr
+        assert.falsy(shown:find(fake.api_key, 1, true), "run " .. i .. ": " .. shown)
+        assert.falsy(shown:find(PASSWORD, 1, true), "run " .. i .. ": " .. shown)
+        for _, h in ipairs(sessions) do
+          assert.falsy(shown:find(h, 1, true), "run " .. i .. ": " .. shown)
+        end
+      end
+      assert.equal(1, runs[13].status)
+      assert.truthy(runs[13].stdout:find('"echo": "a6aa..."', 1, true))
+    end)
+  end)
+end)

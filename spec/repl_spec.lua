@@ -1,0 +1,127 @@
+-- What a user at a Lua prompt sees: navixy.pretty, navixy.help, and the
+-- tostring of clients, actions and errors.
+local navixy = require "navixy"
+local fake = require "fake"
+local pretty = require "navixy.pretty"
+local jsonparse = require "navixy.jsonparse"
+
+local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+
+describe("navixy.pretty", function()
+  it("sorts keys and indents by two spaces", function()
+    assert.equal('{\n  "a": 1,\n  "b": {\n    "c": [\n      true,\n      false\n    ]\n  }\n}',
+      navixy.pretty { b = { c = { true, false } }, a = 1 })
+  end)
+
+  it("prints navixy.null as null, integral numbers without .0, others exactly", function()
+    assert.equal('{"a":null,"b":3,"c":2.5,"d":0.1,"e":-7,"f":1e+300}',
+      navixy.pretty({ a = navixy.null, b = 3.0, c = 2.5, d = 0.1, e = -7, f = 1e300 }, true))
+  end)
+
+  it("prints navixy.array() as [] and other empty tables as {}", function()
+    assert.equal('{"a":[],"b":{}}', navixy.pretty({ a = navixy.array(), b = {} }, true))
+  end)
+
+  it("keeps UTF-8 and escapes only what JSON needs", function()
+    assert.equal('"Grüße \\"🚚\\"\\n\\t\\u0001/"', navixy.pretty('Grüße "🚚"\n\t\1/'))
+  end)
+
+  it("sorts keys of digits by number, other keys by bytes", function()
+    assert.equal('{"2":1,"10":1,"100":1,"B":1,"a":1}',
+      navixy.pretty({ ["10"] = 1, ["2"] = 1, ["100"] = 1, a = 1, B = 1 }, true))
+  end)
+
+  it("prints a decoded answer", function()
+    local client = navixy.new { url = fake.url, hash = fake.api_key }
+    local res = assert(client.tracker.get_state { tracker_id = 1 })
+    client:close()
+    local text = navixy.pretty(res)
+    assert.truthy(text:find('\n  "state": {\n    "additional": {},\n    "battery_level": null,\n', 1, true))
+    assert.truthy(text:find('"source_id": 10001', 1, true))
+  end)
+
+  it("prints an error's fields, and a client or an action as its tostring", function()
+    local client = navixy.new { url = fake.url, hash = fake.api_key }
+    local _, err = client.tracker.get_state { tracker_id = 99 }
+    local text = navixy.pretty(err)
+    assert.truthy(text:find('"code": 201,', 1, true))
+    assert.truthy(text:find('"kind": "api",', 1, true))
+    assert.equal('"' .. tostring(client) .. '"', navixy.pretty(client))
+    assert.equal('"navixy action tracker/list"', navixy.pretty(client.tracker.list))
+    client:close()
+  end)
+
+  it("does not loop on a table that holds itself", function()
+    local t = { name = "loop" }
+    t.self = t
+    assert.equal('{"name":"loop","self":"<cycle or too deep>"}', navixy.pretty(t, true))
+  end)
+end)
+
+describe("raw JSON text (what the navixy command prints)", function()
+  it("keeps empty arrays, number spellings and key order by sorting", function()
+    assert.equal('{"a":[],"b":{},"n":1.50,"x":1e400}', pretty.text('{"x":1e400,"n":1.50,"b":{},"a":[]}', true))
+  end)
+
+  it("decodes \\u escapes, surrogate pairs included, to UTF-8", function()
+    assert.equal('"é/😀"', pretty.text('"\\u00e9\\/\\ud83d\\ude00"'))
+  end)
+
+  it("returns nil and a message for text that is not JSON", function()
+    for _, bad in ipairs { "", "{", "[1,]", '{"a" 1}', '{"a":1} x', "nul", '"\\x"', "01x" } do
+      local text, err = pretty.text(bad)
+      assert.is_nil(text, bad)
+      assert.truthy(err:find("^not JSON: "), bad)
+    end
+  end)
+
+  it("takes nesting as deep as lua-cjson does", function()
+    local deep = string.rep("[", 1000) .. string.rep("]", 1000)
+    assert.equal(deep, pretty.text(deep, true))
+    assert.is_nil(pretty.text(string.rep("[", 1002) .. string.rep("]", 1002)))
+  end)
+
+  it("decodes name:=json values with arrays marked, so that [] stays an array", function()
+    local v = assert(jsonparse.decode('{"a":[],"b":{},"c":[1,2.5,null,true]}'))
+    assert.equal('{"a":[],"b":{},"c":[1,2.5,null,true]}', require("navixy.core").json(v))
+    assert.equal(7, jsonparse.decode("7"))
+    if math.type then assert.equal("integer", math.type(jsonparse.decode("7"))) end
+  end)
+end)
+
+describe("navixy.help()", function()
+  it("prints the most-used actions with examples, and how errors look", function()
+    local p = io.popen(LUA .. [[ -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path
+      package.cpath="build/]] .. (LUA == "luajit" and "luajit" or "lua5.4") .. [[/?.so;"..package.cpath
+      require("navixy").help()']])
+    local text = p:read("*a")
+    p:close()
+    for _, want in ipairs { "navixy-lua " .. navixy.VERSION, "client.user.get_info()",
+      "client.tracker.list()", "client.tracker.get_state{ tracker_id = 123 }",
+      "client.tracker.get_states{", "client.history.tracker.list{", "client.track.list{",
+      "client.api.key.list()", "client.api.key.create{", "client.api.key.delete{",
+      "navixy.pretty(res)", "api error 4 (HTTP 400)", "err.kind", "err.response" } do
+      assert.truthy(text:find(want, 1, true), want)
+    end
+  end)
+end)
+
+describe("tostring at the prompt", function()
+  it("names the client's URL and auth, with the hash masked", function()
+    local client = navixy.new { url = fake.url, hash = fake.api_key }
+    assert.equal("navixy client (" .. fake.url .. ", auth header, hash a6aa...)", tostring(client))
+    assert.equal("navixy action tracker/get_state", tostring(client.tracker.get_state))
+    client:close()
+    assert.equal("navixy client (closed)", tostring(client))
+    local c2 = navixy.new { url = fake.url, login = "me@example.com", password = "secret-pass" }
+    assert.equal("navixy client (" .. fake.url .. ", auth header, not logged in)", tostring(c2))
+    c2:close()
+  end)
+
+  it("makes an error one readable line", function()
+    local client = navixy.new { url = fake.url, hash = fake.api_key }
+    local _, err = client.tracker.get_state { tracker_id = 99 }
+    client:close()
+    assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in the database", tostring(err))
+  end)
+end)
