@@ -39,7 +39,7 @@ Parameters (as in HTTPie):
   name=value        the string "value"; label=007 sends the string "007"
   name:=json        parsed JSON: tracker_id:=7  trackers:=[1,2]  flag:=true  x:=null
 
-Options (each may also be written --name=value):
+Options (a value may also follow an "=", as in --timeout=5):
   --url URL         API base URL (env NAVIXY_URL; default the EU API,
                     https://api.eu.navixy.com/v2)
   --region eu|us    the EU or the US API, instead of --url

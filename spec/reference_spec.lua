@@ -1,0 +1,110 @@
+-- docs/API-reference.md is written by hand; this keeps it complete. Every
+-- public name the code has must be in it: the module's names, the client's
+-- methods, the navixy.new and call options (read from options.lua), the
+-- fields errors and the on_request hook actually carry, and the command's
+-- options and environment variables.
+local navixy = require "navixy"
+local client_mod = require "navixy.client"
+local cli = require "navixy.cli"
+local fake = require "fake"
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local reference = read("docs/API-reference.md")
+
+local function documented(text)
+  return reference:find(text, 1, true) ~= nil
+end
+
+local function missing_of(names, spelling)
+  local missing = {}
+  for _, name in ipairs(names) do
+    if not documented(spelling(name)) then missing[#missing + 1] = spelling(name) end
+  end
+  table.sort(missing)
+  return missing
+end
+
+local function keys(t)
+  local list = {}
+  for k in pairs(t) do list[#list + 1] = k end
+  return list
+end
+
+-- The names of a table constructor `local NAME = { a = ..., b = ... }` in options.lua.
+local function option_names(table_name)
+  local src = read("lua/navixy/options.lua")
+  local body = src:match("\nlocal " .. table_name .. " = (%b{})")
+  assert(body, "options.lua has no `local " .. table_name .. " = {...}`: update this spec")
+  local names = {}
+  for name in body:gmatch("([%a_][%w_]*)%s*=") do names[#names + 1] = name end
+  return names
+end
+
+-- A table row of the reference starts with the name in backticks.
+local function row(name) return "| `" .. name .. "` |" end
+
+describe("docs/API-reference.md", function()
+  it("names everything in the navixy module", function()
+    assert.same({}, missing_of(keys(navixy), function(k) return "`navixy." .. k end))
+  end)
+
+  it("names every client method", function()
+    assert.same({}, missing_of(keys(client_mod.Client), function(k) return "`client:" .. k .. "(" end))
+  end)
+
+  it("has a row for every navixy.new option", function()
+    local names = option_names("CLIENT")
+    assert.is_true(#names >= 15)
+    assert.same({}, missing_of(names, row))
+  end)
+
+  it("has a row for every call option", function()
+    local names = option_names("CALL")
+    assert.is_true(#names >= 3)
+    assert.same({}, missing_of(names, row))
+  end)
+
+  it("has a row for every field an error or the on_request hook carries", function()
+    fake.reset()
+    local seen_err, seen_info = {}, {}
+    local client = navixy.new { url = fake.url, hash = fake.api_key, retries = 1,
+      on_request = function(info) for k in pairs(info) do seen_info[k] = true end end }
+    local function collect(_, err)
+      if err then for k in pairs(err) do seen_err[k] = true end end
+    end
+    fake.fault { action = "tracker/list", type = "status", status = 429, headers = { ["Retry-After"] = "0" } }
+    collect(client.tracker.list()) -- retried, then a success
+    collect(client.tracker.get_state { tracker_id = 99 }) -- api
+    fake.fault { action = "tracker/update", type = "status", status = 502, body = "<html>" }
+    collect(client.tracker.update()) -- http, with a body
+    fake.fault { action = "tracker/update", type = "delay", seconds = 2 }
+    collect(client:call("tracker/update", nil, { timeout = 0.2 })) -- timeout
+    client:close()
+    local closed = navixy.new { url = "http://127.0.0.1:1/v2", retries = 0 }
+    collect(closed.tracker.list()) -- transport
+    closed:close()
+    assert.truthy(seen_err.response and seen_err.body and seen_err.phase and seen_info.retry_in)
+    assert.same({}, missing_of(keys(seen_err), row))
+    assert.same({}, missing_of(keys(seen_info), row))
+  end)
+
+  it("names every option and environment variable of the navixy command", function()
+    local names = {}
+    for opt in cli.HELP:gmatch("%-%-[%w-]+") do names[opt] = true end
+    for var in cli.HELP:gmatch("NAVIXY_[%u_]+") do names[var] = true end
+    assert.is_true(names["--session"] and names["NAVIXY_PASSWORD"])
+    assert.same({}, missing_of(keys(names), function(n) return "`" .. n end))
+  end)
+
+  it("lists every exit status of the command", function()
+    for name, status in pairs(cli.EXIT) do
+      assert.truthy(documented("| " .. status .. " |"), name)
+    end
+  end)
+end)
