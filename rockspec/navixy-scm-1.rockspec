@@ -57,6 +57,7 @@ build = {
     ["navixy.jsonparse"] = "lua/navixy/jsonparse.lua",
     ["navixy.multi"] = "lua/navixy/multi.lua",
     ["navixy.namespace"] = "lua/navixy/namespace.lua",
+    ["navixy.ngx"] = "lua/navixy/ngx.lua",
     ["navixy.options"] = "lua/navixy/options.lua",
     ["navixy.policy"] = "lua/navixy/policy.lua",
     ["navixy.pretty"] = "lua/navixy/pretty.lua",
@@ -65,6 +66,7 @@ build = {
     ["navixy.response"] = "lua/navixy/response.lua",
     ["navixy.session_file"] = "lua/navixy/session_file.lua",
     ["navixy.shell"] = "lua/navixy/shell.lua",
+    ["navixy.transport"] = "lua/navixy/transport.lua",
   },
   -- the navixy command; luarocks wraps it to run with the Lua it installs for
   install = {

@@ -1,7 +1,6 @@
 --- The client: a navixy.core handle (HTTP, auth placement) plus the call
 -- pipeline around it: encoding, sessions, rate limit, retries, errors.
 local core = require "navixy.core"
-local curl = require "navixy.curl"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local namespace = require "navixy.namespace"
@@ -9,6 +8,7 @@ local options = require "navixy.options"
 local policy = require "navixy.policy"
 local ratelimit = require "navixy.ratelimit"
 local response = require "navixy.response"
+local transports = require "navixy.transport"
 
 local M = {}
 
@@ -66,7 +66,7 @@ local function notify(st, job, err, delay)
   st.on_request {
     action = job.action, attempt = job.attempts, status = job.status,
     elapsed = job.elapsed, kind = err and err.kind or nil, code = err and err.code or nil,
-    retry_in = delay,
+    retry_in = delay, transport = job.transport.name and job.transport:name() or nil,
   }
 end
 
@@ -352,9 +352,10 @@ local Meta = {
   __close = function(self) self:close() end,
 }
 
+-- curl, ngx, or (inside nginx, by default) the one the phase of each call
+-- allows: see navixy.transport.
 local function open_transport(o, handle)
-  if o.transport == "ngx" then return require("navixy.ngx").new(handle, o) end
-  return curl.new(handle)
+  return transports.open(o, handle)
 end
 
 local function header_lines(o)

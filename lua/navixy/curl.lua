@@ -29,6 +29,7 @@ function Curl:parallel(n, work)
   return multi.run(self.handle, n, work)
 end
 
+Curl.name = function() return "curl" end
 Curl.sleep = function(_, seconds) core.sleep(seconds) end
 Curl.now = function() return core.now() end
 

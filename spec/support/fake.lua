@@ -100,7 +100,8 @@ function fake.expire_sessions() return control("POST", "expire") end
 
 -- The recorded API requests, oldest first (at most the last 1000). Each is
 -- { method, uri, path, action, query, headers (lowercased names), body (raw string),
---   params (decoded), hash, hash_from ("header"|"query"|"body"|nil), content_type, time }.
+--   params (decoded), hash, hash_from ("header"|"query"|"body"|nil), content_type, time,
+--   connection (nginx's serial number of the TCP connection), connection_requests, scheme }.
 function fake.requests() return control("GET", "requests") end
 
 function fake.last_request() return control("GET", "requests?last=1")[1] end

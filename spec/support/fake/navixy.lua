@@ -406,6 +406,10 @@ function M.api()
     method = method, uri = ngx.var.request_uri, path = ngx.var.uri, action = action,
     query = query, headers = headers, body = body or "", params = params,
     hash = hash, hash_from = hash_from, content_type = content_type, time = ngx.now(),
+    -- which TCP connection carried it (nginx's serial number), and its how-manieth
+    -- request: shows whether a client keeps connections alive
+    connection = tonumber(ngx.var.connection), connection_requests = tonumber(ngx.var.connection_requests),
+    scheme = ngx.var.scheme,
   }
 
   local fault = store.fault_take(action)

@@ -1,0 +1,447 @@
+--- The non-blocking transport for OpenResty: HTTP/1.1 over ngx.socket.tcp
+-- (cosockets), so a call waiting on the API yields the nginx worker to its
+-- other requests instead of stalling them all as a blocking libcurl call
+-- would. Same interface as navixy.curl: send(action, body, timeout) returning
+-- status, body, retry_after_seconds|nil or nil, kind, message, phase;
+-- sleep(s); now(); close().
+--
+-- The request itself (URL, body with the hash placed, header lines) comes from
+-- the C core's handle:prepare(), so auth placement and encoding are the code
+-- the curl path runs. Only the I/O is done here.
+local core = require "navixy.core"
+
+local M = {}
+
+-- Phases whose Lua code may yield to the event loop (cosockets, ngx.sleep).
+local YIELDABLE = {
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
+}
+
+--- True inside nginx's http subsystem (whatever the phase).
+function M.in_nginx()
+  local n = rawget(_G, "ngx")
+  return type(n) == "table" and type(n.socket) == "table" and type(n.config) == "table"
+    and n.config.subsystem == "http"
+end
+
+--- The current nginx phase when cosockets can run in it, else nil and the phase.
+function M.yieldable()
+  if not M.in_nginx() then return nil, "outside nginx" end
+  local phase = ngx.get_phase()
+  if YIELDABLE[phase] then return phase end
+  return nil, phase
+end
+
+---------------------------------------------------------------- URLs
+
+-- scheme, host (brackets kept for IPv6), port, path+query of an http(s) URL.
+local function parse_url(url)
+  local scheme, authority, path = url:match("^(%a[%w+.-]*)://([^/?#]*)(.*)$")
+  if not scheme then return nil, "not an http:// or https:// URL" end
+  scheme = scheme:lower()
+  if scheme ~= "http" and scheme ~= "https" then return nil, "not an http:// or https:// URL" end
+  if authority:find("@", 1, true) then return nil, "user:password@ in the URL is not supported" end
+  local host, port = authority:match("^(%[[^%]]+%])(.*)$")
+  if not host then host, port = authority:match("^([^:]*)(.*)$") end
+  if port ~= "" then
+    port = tonumber(port:match("^:(%d+)$"))
+    if not port or port < 1 or port > 65535 then return nil, "bad port in the URL" end
+  else
+    port = scheme == "https" and 443 or 80
+  end
+  if host == "" then return nil, "no host in the URL" end
+  path = path:gsub("#.*$", "")
+  if path == "" then path = "/" elseif path:sub(1, 1) == "?" then path = "/" .. path end
+  return { scheme = scheme, host = host, port = port, path = path }
+end
+M.parse_url = parse_url
+
+-- The Host header: the port only when it is not the scheme's default.
+local function host_header(u)
+  if (u.scheme == "https" and u.port == 443) or (u.scheme == "http" and u.port == 80) then
+    return u.host
+  end
+  return u.host .. ":" .. u.port
+end
+
+-- Where to connect. nginx resolves names only through a `resolver` directive
+-- and never reads /etc/hosts, so "localhost" (loopback by RFC 6761) is
+-- connected to directly; IPv6 literals lose their brackets.
+local function connect_host(host)
+  if host:lower() == "localhost" then return "127.0.0.1" end
+  return (host:gsub("^%[(.*)%]$", "%1"))
+end
+
+-- The name TLS checks the certificate against (and sends as SNI).
+local function tls_name(host)
+  return (host:gsub("^%[(.*)%]$", "%1"):lower())
+end
+
+local function is_ip(name)
+  return name:find("^%d+%.%d+%.%d+%.%d+$") ~= nil or name:find(":", 1, true) ~= nil
+end
+
+---------------------------------------------------------------- the transport
+
+local Ngx = {}
+Ngx.__index = Ngx
+
+--- `handle` is the navixy.core client (settings, hash, prepare); `o` the
+-- checked options of navixy.new.
+function M.new(handle, o)
+  local base, err = parse_url(o.url)
+  if not base then error("navixy: option 'url': " .. err, 0) end
+  if o.proxy then
+    error("navixy: option 'proxy' is not supported by the ngx transport (cosockets connect "
+      .. "directly); use transport = \"curl\" to go through a proxy (it blocks the nginx worker)", 0)
+  end
+  local self = setmetatable({
+    handle = handle,
+    timeout = o.timeout,
+    connect_timeout = o.connect_timeout,
+    max_size = o.max_size,
+    ssl_verify = o.ssl_verify ~= false,
+    ca_file = o.ca_file,
+  }, Ngx)
+  if o.ca_file and M.in_nginx() then
+    -- cosockets trust what nginx trusts; a per-client CA file cannot be honoured
+    ngx.log(ngx.WARN, "navixy: option ca_file (", o.ca_file, ") is not used by the ngx transport: ",
+      "it trusts the certificates of nginx's lua_ssl_trusted_certificate")
+  end
+  return self
+end
+
+function Ngx.name() return "ngx" end
+
+-- The monotonic clock of navixy.core, as every transport uses: a client that
+-- sends with cosockets in one phase and libcurl in another (or runs a batch)
+-- measures backoff and rate limits on one clock. It does not block.
+Ngx.now = function() return core.now() end
+
+function Ngx.sleep(_, seconds)
+  if seconds > 0 then ngx.sleep(seconds) end
+end
+
+function Ngx.close() end -- connections belong to the worker's cosocket pool
+
+-- A failure: nil, kind, message, phase (the shape of the transport interface).
+local function failure(err, message, phase)
+  return nil, err == "timeout" and "timeout" or "transport", message, phase
+end
+
+-- Milliseconds left before `deadline` (at least 1), or nil once it passed.
+local function left_ms(deadline)
+  local ms = math.floor((deadline - core.now()) * 1000)
+  if ms < 1 then return nil end
+  return ms
+end
+
+-- sock:receive(pattern) bounded by the deadline.
+local function receive(sock, deadline, pattern)
+  local ms = left_ms(deadline)
+  if not ms then return nil, "timeout" end
+  sock:settimeout(ms)
+  return sock:receive(pattern)
+end
+
+-- Reads the header block after the status line: a table of lowercased names
+-- (repeated headers joined with ", "), or nil, err.
+local function read_headers(sock, deadline)
+  local headers = {}
+  for _ = 1, 200 do
+    local line, err = receive(sock, deadline, "*l")
+    if not line then return nil, err end
+    if line == "" then return headers end
+    local name, value = line:match("^([^:%s]+)%s*:%s*(.-)%s*$")
+    if name then
+      name = name:lower()
+      headers[name] = headers[name] and headers[name] .. ", " .. value or value
+    end
+  end
+  return nil, "too many header lines"
+end
+
+-- Reads a chunked body; returns the body, or nil, err ("limit" when too large).
+local function read_chunked(sock, deadline, max_size)
+  local parts, size = {}, 0
+  while true do
+    local line, err = receive(sock, deadline, "*l")
+    if not line then return nil, err end
+    local n = tonumber(line:match("^%s*(%x+)"), 16)
+    if not n then return nil, "malformed chunk size" end
+    if n == 0 then
+      repeat -- trailers, up to the empty line
+        line, err = receive(sock, deadline, "*l")
+        if not line then return nil, err end
+      until line == ""
+      return table.concat(parts)
+    end
+    size = size + n
+    if size > max_size then return nil, "limit" end
+    local data
+    data, err = receive(sock, deadline, n)
+    if not data then return nil, err end
+    parts[#parts + 1] = data
+    line, err = receive(sock, deadline, "*l")
+    if line ~= "" then return nil, err or "malformed chunk end" end
+  end
+end
+
+-- Reads up to the end of the connection (an answer framed by closing it).
+local function read_to_close(sock, deadline, max_size)
+  local parts, size = {}, 0
+  while true do
+    local ms = left_ms(deadline)
+    if not ms then return nil, "timeout" end
+    sock:settimeout(ms)
+    local data, err = sock:receiveany(65536)
+    if not data then
+      if err == "closed" then return table.concat(parts) end
+      return nil, err
+    end
+    size = size + #data
+    if size > max_size then return nil, "limit" end
+    parts[#parts + 1] = data
+  end
+end
+
+-- Reads one answer. Returns status, body, headers, reusable; or nil, err,
+-- got_bytes (whether anything of the answer arrived).
+local function read_response(sock, deadline, max_size)
+  local line, err, partial = receive(sock, deadline, "*l")
+  if not line then return nil, err, partial ~= nil and partial ~= "" end
+  local major, minor, status
+  local headers
+  while true do
+    major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
+    if not status then return nil, "malformed status line", true end
+    status = tonumber(status)
+    headers, err = read_headers(sock, deadline)
+    if not headers then return nil, err, true end
+    if status >= 200 then break end
+    line, err = receive(sock, deadline, "*l") -- 1xx: the real answer follows
+    if not line then return nil, err, true end
+  end
+  local conn = (headers["connection"] or ""):lower()
+  local reusable = major == "1" and minor == "1" and not conn:find("close", 1, true)
+    or (major == "1" and minor == "0" and conn:find("keep-alive", 1, true) ~= nil)
+  local body
+  local te = (headers["transfer-encoding"] or ""):lower()
+  if status == 204 or status == 304 or status < 200 then
+    body = ""
+  elseif te ~= "" and te ~= "identity" then
+    if not te:find("chunked%s*$") then return nil, "unsupported transfer-encoding " .. te, true end
+    body, err = read_chunked(sock, deadline, max_size)
+  elseif headers["content-length"] then
+    local n = tonumber(headers["content-length"]:match("^(%d+)$"))
+    if not n then return nil, "malformed content-length", true end
+    if n > max_size then return nil, "limit", true end
+    body = ""
+    if n > 0 then body, err = receive(sock, deadline, n) end
+  else
+    reusable = false
+    body, err = read_to_close(sock, deadline, max_size)
+  end
+  if not body then return nil, err, true end
+  return status, body, headers, reusable
+end
+
+-- Why a handshake failed, in words a user can act on.
+local function tls_message(err, server_name, self)
+  local msg = "TLS handshake with " .. server_name .. " failed: " .. err
+  if is_ip(server_name) then
+    msg = msg .. " (nginx checks certificate names only, never IP addresses: use the host name in url)"
+  end
+  if self.ca_file then
+    msg = msg .. " (the ngx transport ignores ca_file " .. self.ca_file
+      .. ": it trusts nginx's lua_ssl_trusted_certificate)"
+  elseif not err:find("mismatch", 1, true) then
+    msg = msg .. " (the ngx transport trusts the CA certificates of nginx's lua_ssl_trusted_certificate)"
+  end
+  return msg
+end
+
+-- Connections that must not come from the pool get a pool name no other
+-- connect uses (and are closed after their answer, never pooled).
+local fresh_count = 0
+
+-- Connects (or, unless `fresh`, takes a pooled connection) and does the TLS
+-- handshake. Returns the socket, or nil, kind, message, phase.
+function Ngx:open(u, deadline, fresh)
+  local addr, server_name = connect_host(u.host), tls_name(u.host)
+  local verify = self.ssl_verify
+  -- one pool per peer and TLS identity: a connection verified for one name, or
+  -- not verified at all, must never serve a client that expects otherwise
+  local pool = ("navixy:%s:%s:%d"):format(u.scheme, addr, u.port)
+  if u.scheme == "https" then
+    pool = pool .. ":" .. server_name .. (verify and ":verify" or ":noverify")
+  end
+  if fresh then
+    fresh_count = fresh_count + 1
+    pool = pool .. ":fresh:" .. fresh_count
+  end
+  local sock = ngx.socket.tcp()
+  local ms = left_ms(deadline)
+  if not ms then return failure("timeout", "timeout before connecting", "connect") end
+  sock:settimeout(ms)
+  local ok, err = sock:connect(addr, u.port, { pool = pool })
+  if not ok then
+    local msg = "connect to " .. u.host .. ":" .. u.port .. " failed: " .. tostring(err)
+    if tostring(err):find("no resolver", 1, true) then
+      msg = msg .. " (nginx resolves host names only with a `resolver` directive)"
+    end
+    return failure(err, msg, "connect")
+  end
+  if u.scheme == "https" and sock:getreusedtimes() == 0 then
+    ms = left_ms(deadline)
+    if not ms then
+      sock:close()
+      return failure("timeout", "timeout before the TLS handshake", "connect")
+    end
+    sock:settimeout(ms)
+    -- `false`: no session object wanted (pooled connections keep their TLS).
+    -- With ngx_lua 0.10.23 a handshake that completes at once reports a failed
+    -- verification as success and only closes the socket, so the socket is
+    -- checked as well: a closed one is a rejected certificate.
+    ok, err = sock:sslhandshake(false, server_name, verify)
+    if ok and not sock:getreusedtimes() then
+      ok, err = nil, "certificate rejected (not for this host name, or not from a trusted CA)"
+    end
+    if not ok then
+      sock:close()
+      if err == "timeout" then return failure(err, "TLS handshake timed out", "connect") end
+      local rejected = verify and (err:find("^%d+: ") or err:find("certificate", 1, true))
+      return failure(err, tls_message(err, server_name, self), rejected and "tls" or "connect")
+    end
+  end
+  return sock
+end
+
+local function request_lines(u, body, header_lines)
+  local lines = { "POST " .. u.path .. " HTTP/1.1", "Host: " .. host_header(u) }
+  for _, line in ipairs(header_lines) do lines[#lines + 1] = line end
+  lines[#lines + 1] = "Content-Length: " .. #body
+  return { table.concat(lines, "\r\n"), "\r\n\r\n", body }
+end
+
+-- How often a pooled connection that the server closed meanwhile is replaced
+-- by another one within the same attempt, as libcurl does: it failed before
+-- any byte of the answer came. Only for actions safe to repeat: the server
+-- may have read the request before it closed.
+local STALE_RETRIES = 3
+
+--- `fresh` (optional): true for an action not safe to repeat. It then goes
+-- out on a new connection, never a kept-alive one (so it is never sent twice
+-- by the transport), and that connection is closed after the answer.
+function Ngx:send(action, body, timeout, fresh)
+  local phase_ok, phase = M.yieldable()
+  if not phase_ok then
+    error("navixy: transport \"ngx\" cannot run in the " .. tostring(phase) .. " phase: cosockets "
+      .. "are not available there (leave transport unset to fall back to curl)", 0)
+  end
+  local url, req_body, header_lines = self.handle:prepare(action, body)
+  local u, uerr = parse_url(url)
+  if not u then return nil, "transport", uerr, "connect" end
+  local deadline = self:now() + (timeout or self.timeout)
+  local connect_deadline = math.min(deadline, self:now() + self.connect_timeout)
+  local request = request_lines(u, req_body, header_lines)
+  for stale = 0, STALE_RETRIES do
+    local sock, kind, message, fphase = self:open(u, connect_deadline, fresh)
+    if not sock then return nil, kind, message, fphase end
+    local reused = sock:getreusedtimes() > 0
+    local ms = left_ms(deadline)
+    local sent, err
+    if ms then
+      sock:settimeout(ms)
+      sent, err = sock:send(request)
+    else
+      err = "timeout"
+    end
+    local status, rbody, headers, reusable, got
+    if sent then
+      status, rbody, headers, reusable = read_response(sock, deadline, self.max_size)
+      if not status then err, got = rbody, headers end
+    end
+    if status then
+      if reusable and not fresh then
+        sock:setkeepalive() -- idle time and pool size: lua_socket_keepalive_timeout/pool_size
+      else
+        sock:close()
+      end
+      local wait = headers["retry-after"] and core.retry_after(headers["retry-after"]) or nil
+      return status, rbody, wait
+    end
+    sock:close()
+    local stale_conn = reused and not got and err ~= "timeout" and stale < STALE_RETRIES
+    if not stale_conn then
+      if err == "limit" then
+        return nil, "transport", ("answer larger than max_size (%d bytes)"):format(self.max_size), "limit"
+      end
+      if err == "timeout" then
+        return nil, "timeout", "no complete answer within the timeout", "send"
+      end
+      return nil, "transport", (sent and "reading the answer failed: " or "sending the request failed: ")
+        .. tostring(err), "send"
+    end
+  end
+end
+
+---------------------------------------------------------------- batches
+
+-- A batch worker's view of the transport: the same sends and sleeps, but
+-- once the batch is given up (an error in another worker) it raises at its
+-- next step, so that the worker unwinds through its own error handling (a
+-- login in progress is released) instead of being killed mid-way.
+local Worker = {}
+Worker.__index = Worker
+
+local function check_run(run)
+  if run.err ~= nil then error("navixy: batch aborted", 0) end
+end
+
+function Worker:send(action, body, timeout, fresh)
+  check_run(self.run)
+  local status, a, b, c = self.base:send(action, body, timeout, fresh)
+  check_run(self.run)
+  return status, a, b, c
+end
+
+function Worker:sleep(seconds)
+  check_run(self.run)
+  self.base:sleep(seconds)
+  check_run(self.run)
+end
+
+function Worker:name() return self.base:name() end
+Worker.now = Ngx.now
+Worker.close = Ngx.close
+
+--- For client:batch: calls work(transport, i) for i = 1..n in n light
+-- threads (ngx.thread.spawn) and returns when all have returned; the first
+-- error raised in one stops the others at their next send or sleep and is
+-- raised here once they have all finished.
+function Ngx:parallel(n, work)
+  local ok_phase, phase = M.yieldable()
+  if not ok_phase then
+    error("navixy: transport \"ngx\" cannot run a batch in the " .. tostring(phase) .. " phase", 0)
+  end
+  local run = {}
+  local function thread(i)
+    local ok, err = pcall(work, setmetatable({ base = self, run = run }, Worker), i)
+    if not ok and run.err == nil then run.err = err end
+  end
+  local threads = {}
+  for i = 1, n do
+    local th, err = ngx.thread.spawn(thread, i)
+    if not th then
+      if run.err == nil then run.err = "navixy: cannot start a light thread: " .. tostring(err) end
+      break
+    end
+    threads[#threads + 1] = th
+  end
+  for _, th in ipairs(threads) do ngx.thread.wait(th) end
+  if run.err ~= nil then error(run.err, 0) end
+end
+
+return M

@@ -1,0 +1,170 @@
+-- The Lua side of the test nginx (spec/ngx/nginx.conf.in): locations that use
+-- the navixy module as an application would, and report what happened as
+-- JSON for spec/ngx/nginx_spec.lua. Runs inside nginx (LuaJIT, ngx_lua).
+local cjson = require "cjson.safe"
+local navixy = require "navixy"
+
+local M = {}
+
+-- What the fake server's URLs and key are; set by init() from the config.
+local env = {}
+
+-- on_request events of the current request (ngx.ctx), or of the init phase.
+local init_events = {}
+
+local function events()
+  local ok, ctx = pcall(function() return ngx.ctx end)
+  if not ok or not ctx then return init_events end
+  ctx.events = ctx.events or {}
+  return ctx.events
+end
+
+local function record(info) table.insert(events(), info) end
+
+-- An error as plain JSON-able fields (the error object has a metatable).
+local function render_err(err)
+  if err == nil then return nil end
+  if not navixy.is_error(err) then return { raised = tostring(err) } end
+  return {
+    kind = err.kind, code = err.code, status = err.status, description = err.description,
+    retryable = err.retryable, attempts = err.attempts, phase = err.phase, action = err.action,
+    retry_after = err.retry_after, text = tostring(err),
+  }
+end
+
+local function new_client(opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.on_request = record
+  return navixy.new(o)
+end
+
+local function reply(t)
+  ngx.header.content_type = "application/json"
+  ngx.say(cjson.encode(t))
+end
+
+local function json_body()
+  ngx.req.read_body()
+  return cjson.decode(ngx.req.get_body_data() or "{}") or {}
+end
+
+local function now()
+  ngx.update_time()
+  return ngx.now()
+end
+
+-- The clients of this worker process, made in init_worker_by_lua as the
+-- README recommends: `auto` picks the transport by the phase of each call.
+local worker = {}
+local shared = {} -- clients of /call kept by name across requests
+
+--- init_by_lua: a call from the master process while nginx starts (no
+-- cosockets here: the client must fall back to libcurl), and an explicit
+-- transport = "ngx" client, which must refuse to run here.
+function M.init(config)
+  env = config
+  local c = new_client { url = env.url, hash = env.key }
+  local t0 = now()
+  local res, err = c.tracker.list()
+  M.init_result = {
+    phase = ngx.get_phase(), ok = res ~= nil, count = res and #res.list, err = render_err(err),
+    elapsed = now() - t0, events = init_events,
+  }
+  c:close()
+  local forced = navixy.new { url = env.url, hash = env.key, transport = "ngx" }
+  local ok, raised = pcall(forced.call, forced, "tracker/list")
+  M.init_result.forced_ngx = { ok = ok, raised = not ok and tostring(raised) or nil }
+  forced:close()
+end
+
+function M.init_worker()
+  worker.auto = new_client { url = env.url, hash = env.key }
+  worker.curl = new_client { url = env.url, hash = env.key, transport = "curl" }
+end
+
+function M.init_report() reply(M.init_result) end
+
+--- POST /call {opts, shared, action, params, call_opts, times}: the call made
+-- `times` times (default 1) in a row by one client, fresh or shared by name.
+function M.call()
+  local req = json_body()
+  local c
+  if req.shared then
+    c = shared[req.shared]
+    if not c then
+      c = new_client(req.opts)
+      shared[req.shared] = c
+    end
+  else
+    local ok, made = pcall(new_client, req.opts)
+    if not ok then return reply { raised = tostring(made) } end
+    c = made
+  end
+  local calls = {}
+  local t0 = now()
+  for i = 1, req.times or 1 do
+    local started = now()
+    local ok, res, err = pcall(c.call, c, req.action, req.params, req.call_opts)
+    if not ok then
+      calls[i] = { raised = tostring(res) }
+    else
+      calls[i] = { res = res, err = render_err(err), elapsed = now() - started }
+    end
+  end
+  if not req.shared then c:close() end
+  reply { calls = calls, events = events(), elapsed = now() - t0, pid = ngx.worker.pid() }
+end
+
+--- POST /batch {opts, calls, concurrency}: client:batch, its items rendered.
+function M.batch()
+  local req = json_body()
+  local c = new_client(req.opts)
+  local t0 = now()
+  local ok, results = pcall(c.batch, c, req.calls, { concurrency = req.concurrency })
+  local elapsed = now() - t0
+  c:close()
+  if not ok then return reply { raised = tostring(results), elapsed = elapsed } end
+  local out = {}
+  for i, item in ipairs(results) do
+    out[i] = { result = item.result, err = render_err(item.err) }
+  end
+  reply { results = out, events = events(), elapsed = elapsed }
+end
+
+--- GET /slow?client=auto|curl: one tracker/list through this worker's client.
+function M.slow()
+  local c = worker[ngx.var.arg_client or "auto"]
+  local t0 = now()
+  local res, err = c.tracker.list()
+  reply { ok = res ~= nil, err = render_err(err), elapsed = now() - t0, events = events() }
+end
+
+-- Calls made outside the content phase by this worker's auto client, kept
+-- until a later request reads them.
+local later = {}
+
+local function call_later(name)
+  local t0 = now()
+  local res, err = worker.auto.tracker.list()
+  later[name] = { phase = ngx.get_phase(), ok = res ~= nil, err = render_err(err),
+                  elapsed = now() - t0, events = events() }
+end
+
+--- log_by_lua of /log-phase: no cosockets in the log phase.
+function M.log_phase() call_later("log") end
+
+--- GET /timer: a call from a zero-delay timer (cosockets work there).
+function M.timer()
+  local ok, err = ngx.timer.at(0, function(premature)
+    if not premature then call_later("timer") end
+  end)
+  reply { scheduled = ok and true or false, err = err }
+end
+
+--- GET /later?name=log|timer: what that call did (null until it ran).
+function M.later()
+  reply { result = later[ngx.var.arg_name] or cjson.null }
+end
+
+return M

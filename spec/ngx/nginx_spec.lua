@@ -1,0 +1,422 @@
+-- The navixy module inside real nginx: spec/support/ngx-client runs nginx with
+-- our module (spec/ngx/nginx.conf.in, spec/ngx/harness.lua) and the README's
+-- OpenResty example; this spec drives them over HTTP with LuaSocket and checks
+-- what reached the fake Navixy server. Run by spec/support/run-tests, or alone:
+--   lua5.4 /usr/bin/busted spec/ngx/nginx_spec.lua   (starts what it needs)
+local socket = require "socket"
+local cjson = require "cjson"
+local fake = require "fake"
+
+local KEY = fake.api_key
+local script = fake.root .. "/spec/support/ngx-client"
+local port = tonumber(os.getenv("NAVIXY_NGX_PORT")) or fake.port + 10
+local base = "http://127.0.0.1:" .. port
+local example = "http://127.0.0.1:" .. (port + 1)
+local https_local = ("https://localhost:%d/v2"):format(fake.tls_port)
+local mismatch_url = ("https://localhost:%d/v2"):format(port + 2)
+local untrusted_url = ("https://localhost:%d/v2"):format(port + 3)
+
+local function sh(cmd)
+  local p = io.popen(cmd)
+  local out = p:read("*a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+local rundir = sh(("%q rundir"):format(script))
+
+local function ensure_nginx()
+  if fake.http("GET", base .. "/init") == 200 then return end
+  local r = os.execute(("%q start >/dev/null"):format(script))
+  assert(r == true or r == 0, "could not start the test nginx with " .. script)
+end
+
+local function get(url)
+  local status, body = fake.http("GET", url)
+  assert.equal(200, status, body)
+  return cjson.decode(body)
+end
+
+local function post(path, t)
+  local status, body = fake.http("POST", base .. path, cjson.encode(t), { ["content-type"] = "application/json" })
+  assert.equal(200, status, body)
+  return cjson.decode(body)
+end
+
+local function opts(extra)
+  local o = { url = fake.url, hash = KEY }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
+-- One call made by a client inside nginx (content phase); returns the
+-- decoded report: calls[1].res / calls[1].err, events (on_request), elapsed.
+local function call(req)
+  req.opts = req.opts or opts()
+  req.action = req.action or "tracker/list"
+  local r = post("/call", req)
+  assert.is_nil(r.raised, r.raised)
+  return r, r.calls[1]
+end
+
+-- n GET requests to `path`, all sent before any answer is read; returns the
+-- seconds until the last answer was in, and the decoded bodies.
+local function concurrent(path, n)
+  local t0 = socket.gettime()
+  local socks = {}
+  for i = 1, n do
+    local s = socket.tcp()
+    s:settimeout(30)
+    assert(s:connect("127.0.0.1", port))
+    assert(s:send("GET " .. path .. " HTTP/1.0\r\nHost: test\r\n\r\n"))
+    socks[i] = s
+  end
+  local bodies = {}
+  for i, s in ipairs(socks) do
+    local all = assert(s:receive("*a"))
+    s:close()
+    bodies[i] = cjson.decode(all:match("\r\n\r\n(.*)$"))
+  end
+  return socket.gettime() - t0, bodies
+end
+
+-- Polls /later until the call made outside a request's content phase ran.
+local function later(name)
+  for _ = 1, 100 do
+    local r = get(base .. "/later?name=" .. name).result
+    if r ~= cjson.null then return r end
+    socket.sleep(0.05)
+  end
+  error("no result for " .. name)
+end
+
+local function last_requests(n)
+  local all = fake.requests()
+  local out = {}
+  for i = math.max(1, #all - n + 1), #all do out[#out + 1] = all[i] end
+  return out
+end
+
+describe("inside nginx", function()
+  setup(ensure_nginx)
+  before_each(fake.reset)
+
+  describe("calls with the ngx transport", function()
+    it("place the hash as each auth mode says, in JSON and form bodies", function()
+      for _, auth in ipairs { "header", "query", "body" } do
+        for _, encoding in ipairs { "json", "form" } do
+          local r, c = call { opts = opts { auth = auth, encoding = encoding }, params = { labels = { "Truck" } } }
+          assert.is_nil(c.err, auth .. "/" .. encoding)
+          assert.equal(1, #c.res.list)
+          assert.equal("ngx", r.events[1].transport)
+          local req = fake.last_request()
+          assert.equal(auth, req.hash_from, auth .. "/" .. encoding)
+          assert.equal(KEY, req.hash)
+          assert.same({ "Truck" }, req.params.labels)
+          assert.matches(encoding == "json" and "json" or "form", req.content_type)
+        end
+      end
+    end)
+
+    it("log in with login and password once, and again after the session ended", function()
+      local u = fake.users.demo
+      local req = { opts = { url = fake.url, login = u.login, password = u.password }, shared = "session" }
+      local _, c = call(req)
+      assert.is_nil(c.err)
+      assert.equal(1, fake.stats().logins)
+      fake.expire_sessions()
+      _, c = call(req)
+      assert.is_nil(c.err)
+      assert.equal(3, #c.res.list)
+      assert.equal(2, fake.stats().logins)
+    end)
+
+    it("return API errors with kind, code and HTTP status", function()
+      local _, c = call { action = "tracker/get_state", params = { tracker_id = 2000000 } }
+      assert.same({ "api", 201, 400, false }, { c.err.kind, c.err.code, c.err.status, c.err.retryable })
+      assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in the database", c.err.text)
+    end)
+
+    it("return an HTML 502 as an http error and a non-JSON 200 as a decode error", function()
+      fake.fault { action = "tracker/list", type = "status", status = 502, body = "<html>bad gateway</html>" }
+      local _, c = call { opts = opts { retries = 0 } }
+      assert.same({ "http", 502, true }, { c.err.kind, c.err.status, c.err.retryable })
+      fake.fault { action = "tracker/list", type = "raw", body = "not json", content_type = "text/plain" }
+      _, c = call {}
+      assert.equal("decode", c.err.kind)
+    end)
+
+    it("read chunked answers", function()
+      fake.fault { action = "tracker/list", type = "chunked" }
+      local _, c = call {}
+      assert.is_nil(c.err)
+      assert.equal(3, #c.res.list)
+    end)
+
+    it("refuse an answer larger than max_size", function()
+      fake.fault { action = "tracker/list", type = "large", bytes = 200000 }
+      local _, c = call { opts = opts { max_size = 10000 } }
+      assert.same({ "transport", "limit", false }, { c.err.kind, c.err.phase, c.err.retryable })
+      assert.matches("max_size", c.err.description)
+    end)
+  end)
+
+  describe("timeouts and retries", function()
+    it("time out a slow answer within the call's timeout", function()
+      fake.fault { action = "tracker/list", type = "delay", seconds = 2 }
+      local _, c = call { opts = opts { retries = 0 }, call_opts = { timeout = 0.3 } }
+      assert.same({ "timeout", "send" }, { c.err.kind, c.err.phase })
+      assert.is_true(c.elapsed < 1.2, "took " .. c.elapsed)
+    end)
+
+    it("bound the whole attempt, not each read, by the timeout", function()
+      -- half the answer at once, the rest 3 s later: each read is short, the total is not
+      fake.fault { action = "tracker/list", type = "stall", seconds = 3 }
+      local _, c = call { opts = opts { retries = 0, timeout = 1 } }
+      assert.equal("timeout", c.err.kind)
+      assert.is_true(c.elapsed >= 0.9 and c.elapsed < 2, "took " .. c.elapsed)
+    end)
+
+    it("recover from a stalled read by retrying a safe action", function()
+      fake.fault { action = "tracker/list", type = "stall", seconds = 3 }
+      local r, c = call { call_opts = { timeout = 0.5 } }
+      assert.is_nil(c.err)
+      assert.equal(3, #c.res.list)
+      assert.equal("timeout", r.events[1].kind)
+      assert.equal(200, r.events[2].status)
+      assert.equal(2, fake.stats().by_action["tracker/list"])
+    end)
+
+    it("retry a 502 and honour Retry-After on a 429", function()
+      fake.fault { action = "tracker/list", type = "status", status = 502 }
+      local r, c = call {}
+      assert.is_nil(c.err)
+      assert.same({ 502, 200 }, { r.events[1].status, r.events[2].status })
+      fake.fault { action = "tracker/list", type = "status", status = 429, headers = { ["Retry-After"] = "1" } }
+      r, c = call {}
+      assert.is_nil(c.err)
+      assert.equal(1, r.events[1].retry_in)
+      assert.is_true(c.elapsed >= 0.9, "took " .. c.elapsed)
+    end)
+
+    it("report a refused connection as a retryable transport error at connect", function()
+      local _, c = call { opts = opts { url = "http://127.0.0.1:1/v2", retries = 1 } }
+      assert.same({ "transport", "connect", true, 2 }, { c.err.kind, c.err.phase, c.err.retryable, c.err.attempts })
+    end)
+  end)
+
+  describe("keep-alive", function()
+    for _, scheme in ipairs { "http", "https" } do
+      it("sends calls in a row over one pooled connection (" .. scheme .. ")", function()
+        local url = scheme == "https" and https_local or fake.url
+        local r = call { opts = opts { url = url }, shared = "keepalive-" .. scheme, times = 4 }
+        for _, c in ipairs(r.calls) do assert.is_nil(c.err) end
+        local reqs = last_requests(4)
+        assert.equal(scheme, reqs[1].scheme)
+        for i = 2, 4 do
+          assert.equal(reqs[1].connection, reqs[i].connection)
+          assert.equal(reqs[i - 1].connection_requests + 1, reqs[i].connection_requests)
+        end
+      end)
+    end
+
+    it("never puts back a connection cut short by a timeout", function()
+      local req = { shared = "after-timeout", call_opts = { timeout = 0.5, retries = 0 } }
+      call(req) -- a pooled connection to start from
+      fake.fault { action = "tracker/list", type = "stall", seconds = 2 }
+      local _, c = call(req)
+      assert.equal("timeout", c.err.kind)
+      _, c = call(req)
+      assert.is_nil(c.err)
+      assert.equal(3, #c.res.list) -- its own answer, not the rest of the stalled one
+      local reqs = last_requests(3)
+      assert.equal(reqs[1].connection, reqs[2].connection)
+      assert.are_not.equal(reqs[2].connection, reqs[3].connection)
+    end)
+
+    it("sends an action not safe to repeat on a new connection, and never twice", function()
+      call { shared = "writes" } -- a pooled connection
+      local write = { shared = "writes", call_opts = { idempotent = false } }
+      local _, c = call(write)
+      assert.is_nil(c.err)
+      call { shared = "writes" }
+      local reqs = last_requests(3)
+      assert.are_not.equal(reqs[1].connection, reqs[2].connection)
+      assert.equal(reqs[1].connection, reqs[3].connection) -- the pool kept its connection
+      fake.fault { action = "tracker/list", type = "drop" } -- read, then closed unanswered
+      _, c = call(write)
+      assert.same({ "transport", "send", 1 }, { c.err.kind, c.err.phase, c.err.attempts })
+      assert.equal(4, fake.stats().by_action["tracker/list"])
+    end)
+
+    it("replaces a pooled connection the server closed meanwhile, within the attempt", function()
+      local req = { shared = "stale", opts = opts { retries = 0 } }
+      call(req)
+      fake.fault { action = "tracker/list", type = "drop" } -- closes without answering
+      local r, c = call(req)
+      assert.is_nil(c.err)
+      assert.equal(1, #r.events)
+      local reqs = last_requests(2)
+      assert.are_not.equal(reqs[1].connection, reqs[2].connection)
+    end)
+  end)
+
+  describe("TLS", function()
+    it("verifies the server against lua_ssl_trusted_certificate", function()
+      local _, c = call { opts = opts { url = https_local } }
+      assert.is_nil(c.err)
+      assert.equal("https", fake.last_request().scheme)
+    end)
+
+    it("rejects a certificate for another name, every time, without retrying", function()
+      -- ngx_lua 0.10.23 can report such a handshake as a success when it completes
+      -- at once (a resumed session): the repetition is what catches that
+      local r = call { opts = opts { url = mismatch_url, retries = 3 }, times = 4 }
+      for _, c in ipairs(r.calls) do
+        assert.same({ "transport", "tls", false, 1 }, { c.err.kind, c.err.phase, c.err.retryable, c.err.attempts })
+        assert.matches("certificate", c.err.description)
+      end
+      assert.equal(0, fake.stats().requests)
+    end)
+
+    it("rejects a certificate no trusted CA signed", function()
+      local _, c = call { opts = opts { url = untrusted_url, retries = 2 } }
+      assert.same({ "transport", "tls", 1 }, { c.err.kind, c.err.phase, c.err.attempts })
+      assert.matches("lua_ssl_trusted_certificate", c.err.description)
+    end)
+
+    it("says that a URL with an IP address cannot be verified (nginx checks names only)", function()
+      local _, c = call { opts = opts { url = fake.tls_url } }
+      assert.equal("tls", c.err.phase)
+      assert.matches("host name", c.err.description)
+    end)
+
+    it("accepts any certificate with ssl_verify = false, in a pool of its own", function()
+      local _, c = call { opts = opts { url = mismatch_url, ssl_verify = false }, shared = "noverify" }
+      assert.is_nil(c.err)
+      _, c = call { opts = opts { url = mismatch_url } } -- same host and port, verifying
+      assert.equal("tls", c.err.phase)
+    end)
+
+    it("warns that ca_file is not used, and trusts nginx's CAs", function()
+      local _, c = call { opts = opts { url = https_local, ca_file = fake.ca_file } }
+      assert.is_nil(c.err)
+      local log = assert(io.open(rundir .. "/error.log")):read("*a")
+      assert.matches("ca_file %(" .. fake.ca_file:gsub("%p", "%%%0") .. "%) is not used by the ngx transport", log)
+    end)
+  end)
+
+  describe("transport selection", function()
+    it("uses cosockets in the content phase unless transport = \"curl\"", function()
+      local r = call {}
+      assert.equal("ngx", r.events[1].transport)
+      r = call { opts = opts { transport = "curl" } }
+      assert.equal("curl", r.events[1].transport)
+    end)
+
+    it("falls back to curl in init_by_lua, where transport = \"ngx\" refuses to run", function()
+      local r = get(base .. "/init")
+      assert.equal("init", r.phase)
+      assert.is_true(r.ok)
+      assert.equal(3, r.count)
+      assert.equal("curl", r.events[1].transport)
+      assert.is_false(r.forced_ngx.ok)
+      assert.matches('transport "ngx" cannot run in the init phase', r.forced_ngx.raised)
+    end)
+
+    it("decides per call: one worker's client uses curl in log_by_lua, cosockets in a timer", function()
+      get(base .. "/log-phase")
+      local r = later("log")
+      assert.equal("log", r.phase)
+      assert.is_true(r.ok)
+      assert.equal("curl", r.events[1].transport)
+      assert.is_true(get(base .. "/timer").scheduled)
+      r = later("timer")
+      assert.equal("timer", r.phase)
+      assert.is_true(r.ok)
+      assert.equal("ngx", r.events[1].transport)
+    end)
+
+    it("refuses a proxy inside nginx unless transport = \"curl\"", function()
+      local r = post("/call", { opts = opts { proxy = "http://127.0.0.1:1" }, action = "tracker/list" })
+      assert.matches("option 'proxy' is not supported by the ngx transport", r.raised)
+      local _, c = call { opts = opts { proxy = "http://127.0.0.1:1", transport = "curl", retries = 0 } }
+      assert.equal("transport", c.err.kind) -- it tried the (closed) proxy
+    end)
+
+    it("refuses transport = \"ngx\" outside nginx, at navixy.new", function()
+      local navixy = require "navixy"
+      assert.has_error(function() navixy.new { url = fake.url, transport = "ngx" } end,
+        'navixy: transport "ngx" needs OpenResty (nginx with the Lua module, http subsystem); '
+        .. 'this Lua has no ngx.socket: use transport = "curl" or leave it unset')
+    end)
+  end)
+
+  describe("one worker", function()
+    it("serves 8 concurrent calls that each wait 1 s in about 1 s with cosockets", function()
+      fake.fault { action = "tracker/list", type = "delay", seconds = 1, times = 8 }
+      local elapsed, bodies = concurrent("/slow?client=auto", 8)
+      for _, b in ipairs(bodies) do
+        assert.is_true(b.ok)
+        assert.equal("ngx", b.events[1].transport)
+      end
+      assert.is_true(elapsed < 3, ("8 calls took %.2f s"):format(elapsed))
+      assert.equal(8, fake.stats().max_in_flight)
+    end)
+
+    it("is stalled by transport = \"curl\": 4 such calls take 4 s, one at a time", function()
+      fake.fault { action = "tracker/list", type = "delay", seconds = 1, times = 4 }
+      local elapsed, bodies = concurrent("/slow?client=curl", 4)
+      for _, b in ipairs(bodies) do assert.is_true(b.ok) end
+      assert.is_true(elapsed >= 3.5, ("4 calls took %.2f s"):format(elapsed))
+      assert.equal(1, fake.stats().max_in_flight)
+    end)
+  end)
+
+  describe("client:batch", function()
+    it("runs the items in light threads, at most `concurrency` at a time, results in order", function()
+      fake.fault { action = "tracker/list", type = "delay", seconds = 0.5, times = 5 }
+      local calls = {}
+      for i = 1, 6 do calls[i] = { "tracker/list" } end
+      calls[4] = { "tracker/get_state", { tracker_id = 2000000 } }
+      local r = post("/batch", { opts = opts(), calls = calls, concurrency = 3 })
+      assert.is_nil(r.raised, r.raised)
+      for i, item in ipairs(r.results) do
+        if i == 4 then
+          assert.equal(201, item.err.code)
+        else
+          assert.equal(3, #item.result.list)
+        end
+      end
+      assert.equal("ngx", r.events[1].transport)
+      assert.equal(3, fake.stats().max_in_flight)
+      assert.is_true(r.elapsed >= 0.9 and r.elapsed < 1.8, ("took %.2f s"):format(r.elapsed))
+    end)
+
+    it("shares one login among the items", function()
+      local u = fake.users.demo
+      local calls = {}
+      for i = 1, 4 do calls[i] = { "tracker/list" } end
+      local r = post("/batch", { opts = { url = fake.url, login = u.login, password = u.password }, calls = calls })
+      for _, item in ipairs(r.results) do assert.equal(3, #item.result.list) end
+      assert.equal(1, fake.stats().logins)
+    end)
+  end)
+
+  describe("the README's OpenResty example", function()
+    it("works as printed (with this machine's paths, CA, ports and the fake server's URL)", function()
+      local status, body = fake.http("GET", example .. "/trackers")
+      assert.equal(200, status, body)
+      assert.equal(3, #cjson.decode(body))
+      local req = fake.last_request()
+      assert.equal("header", req.hash_from)
+      assert.equal("https", req.scheme)
+    end)
+
+    it("is the text in README.md", function()
+      local conf = assert(io.open(fake.root .. "/examples/nginx.conf")):read("*a")
+      local readme = assert(io.open(fake.root .. "/README.md")):read("*a")
+      assert.truthy(readme:find("```nginx\n" .. conf .. "```", 1, true), "README.md does not show examples/nginx.conf")
+    end)
+  end)
+end)
