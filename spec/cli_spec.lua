@@ -365,6 +365,18 @@ describe("the navixy command", function()
       assert.equal("navixy: user/auth: api error 102 (HTTP 400): Wrong login or password\n", r.stderr)
     end)
 
+    it("says that two-factor logins need an API key, and keeps no interim session", function()
+      local file = tmpname()
+      os.remove(file)
+      local r = navixy({ "--login", fake.users.twofa.login, "--session", file, "user/get_info" },
+        { NAVIXY_URL = fake.url, NAVIXY_PASSWORD = fake.users.twofa.password })
+      assert.equal(1, r.status)
+      assert.is_true(one_line(r.stderr))
+      assert.truthy(r.stderr:find("two-factor", 1, true))
+      assert.is_nil(io.open(file, "r"))
+      assert.is_nil(fake.stats().by_action["user/get_info"])
+    end)
+
     it("without NAVIXY_PASSWORD and no terminal on stdin, does not ask: usage error", function()
       local r = navixy({ "--login", LOGIN, "user/get_info" }, { NAVIXY_URL = fake.url })
       assert.equal(2, r.status)
