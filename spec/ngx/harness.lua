@@ -162,9 +162,13 @@ function M.timer()
   reply { scheduled = ok and true or false, err = err }
 end
 
---- GET /later?name=log|timer: what that call did (null until it ran).
+--- GET /later?name=log|timer: what that call did (null until it ran); each
+-- result is given once, so a poll never sees one left by an earlier run.
 function M.later()
-  reply { result = later[ngx.var.arg_name] or cjson.null }
+  local name = ngx.var.arg_name
+  local result = later[name]
+  later[name] = nil
+  reply { result = result or cjson.null }
 end
 
 return M

@@ -390,7 +390,7 @@ describe("inside nginx", function()
       end
       assert.equal("ngx", r.events[1].transport)
       assert.equal(3, fake.stats().max_in_flight)
-      assert.is_true(r.elapsed >= 0.9 and r.elapsed < 1.8, ("took %.2f s"):format(r.elapsed))
+      assert.is_true(r.elapsed >= 0.9 and r.elapsed < 2.2, ("took %.2f s"):format(r.elapsed)) -- one at a time: 2.5 s
     end)
 
     it("shares one login among the items", function()
