@@ -512,6 +512,7 @@ describe("the navixy command", function()
       runs[#runs + 1] = navixy({ "tracker/list" }, key_env)
       fake.fault { action = "user/auth", type = "error", code = 7, echo = PASSWORD, description = PASSWORD }
       runs[#runs + 1] = navixy({ "tracker/list" }, login_env)
+      runs[#runs + 1] = navixy({ "api/key/list" }, key_env) -- lists the key in use
       local sessions = {}
       for _, req in ipairs(fake.requests()) do
         if req.hash and req.hash ~= fake.api_key then sessions[#sessions + 1] = req.hash end
@@ -527,6 +528,21 @@ describe("the navixy command", function()
       end
       assert.equal(1, runs[13].status)
       assert.truthy(runs[13].stdout:find('"echo": "a6aa..."', 1, true))
+      assert.equal(0, runs[15].status)
+      assert.truthy(runs[15].stdout:find('"hash": "a6aa..."', 1, true))
+    end)
+
+    it("masks a password also as it shows inside a JSON string (quotes, backslashes)", function()
+      local password = 'pa"ss\\word-42'
+      -- a login that works with this password, then an answer that echoes it
+      fake.fault { action = "user/auth", type = "raw",
+        body = { success = true, hash = "0123456789abcdef0123456789abcdef" } }
+      fake.fault { action = "tracker/list", type = "raw", status = 400,
+        body = { success = false, status = { code = 7, description = "Invalid parameters" }, echo = password } }
+      local r = navixy({ "--login", LOGIN, "tracker/list" }, { NAVIXY_URL = fake.url, NAVIXY_PASSWORD = password })
+      assert.equal(1, r.status)
+      assert.truthy(r.stdout:find('"echo": "****"', 1, true), r.stdout)
+      assert.falsy((r.stdout .. r.stderr):find("word-42", 1, true))
     end)
   end)
 end)

@@ -4,8 +4,10 @@
 --
 -- stdout carries JSON only: the API's answer, also when the answer is an
 -- API error (its errors[] list says which parameter was wrong). stderr gets
--- one line when something failed. Secrets (the hash, the password) are
--- masked out of everything written to stderr; they are never echoed.
+-- one line when something failed. The hash in use and the password are
+-- masked out of everything the command writes, answers included (an
+-- api/key/list answer shows the key in use as "a6aa..."); they are never
+-- echoed.
 local navixy = require "navixy"
 local client_mod = require "navixy.client"
 local errors = require "navixy.errors"
@@ -208,9 +210,21 @@ end
 local Run = {} -- the state of one run of the command
 Run.__index = Run
 
+-- text with the secrets masked: those known so far, and the hash the
+-- client holds now (it may have logged in again during the call).
+function Run:mask(text)
+  local current = self.client and not self.client_closed and self.client:get_hash()
+  if current then self.secrets[#self.secrets + 1] = current end
+  return errors.mask(text, self.secrets)
+end
+
 function Run:say(line)
   io.stdout:flush() -- the answer first, then the line, also when both go to one pipe
-  io.stderr:write(errors.mask(line, self.secrets), "\n")
+  io.stderr:write(self:mask(line), "\n")
+end
+
+function Run:print(value, raw)
+  io.stdout:write(self:mask(render(raw, value, self.o.compact)), "\n")
 end
 
 -- One call through the client (sessions, retries, errors): res, err and
@@ -219,13 +233,12 @@ function Run:call()
   local action = self.o.action
   self.kept[action] = nil
   local res, err = self.client:call(action, self.params)
+  if err and err.action ~= action then return nil, err end -- a login on the way failed
   return res, err, self.kept[action]
 end
 
 function Run:fail(err, raw)
-  if err.response ~= nil then -- an answer from the API: print it, masked
-    io.stdout:write(errors.mask(render(raw, err.response, self.o.compact), self.secrets), "\n")
-  end
+  if err.response ~= nil then self:print(err.response, raw) end -- the API's answer
   self:say(tostring(err))
   return EXIT_BY_KIND[err.kind] or M.EXIT.failure
 end
@@ -242,6 +255,8 @@ function Run:password()
     if not pw then usage("%s", why) end
   end
   self.secrets[#self.secrets + 1] = errors.hidden(pw)
+  local escaped = pretty.quote(pw):sub(2, -2) -- as it would show inside a JSON string
+  if escaped ~= pw then self.secrets[#self.secrets + 1] = errors.hidden(escaped) end
   return pw
 end
 
@@ -310,7 +325,7 @@ function Run:execute()
   end
   if type(err) == "number" then return err end -- the login failed; already said
   if not res then return self:fail(err, raw) end
-  io.stdout:write(render(raw, res, o.compact), "\n")
+  self:print(res, raw)
   return M.EXIT.ok
 end
 
@@ -333,7 +348,10 @@ local function run(argv, getenv)
     params = o.has_params and o.params or nil, secrets = { hash },
   }, Run)
   local ok, status = pcall(self.execute, self)
-  if self.client then self.client:close() end
+  if self.client then
+    self.client:close()
+    self.client_closed = true
+  end
   if not ok then
     if type(status) == "string" then status = errors.mask(status, self.secrets) end
     error(status, 0)

@@ -31,6 +31,8 @@ local function quote(s)
   end) .. '"'
 end
 
+M.quote = quote
+
 local MAX_EXACT = 2 ^ 53
 
 -- Integers without ".0" (also Lua 5.1 numbers and 5.4 floats that hold one),
