@@ -15,6 +15,7 @@ local example = "http://127.0.0.1:" .. (port + 1)
 local https_local = ("https://localhost:%d/v2"):format(fake.tls_port)
 local mismatch_url = ("https://localhost:%d/v2"):format(port + 2)
 local untrusted_url = ("https://localhost:%d/v2"):format(port + 3)
+local close_url = ("http://127.0.0.1:%d/v2"):format(port + 4) -- answers end by closing
 
 local function sh(cmd)
   local p = io.popen(cmd)
@@ -153,12 +154,29 @@ describe("inside nginx", function()
       assert.equal(3, #c.res.list)
     end)
 
-    it("refuse an answer larger than max_size", function()
-      fake.fault { action = "tracker/list", type = "large", bytes = 200000 }
-      local _, c = call { opts = opts { max_size = 10000 } }
-      assert.same({ "transport", "limit", false }, { c.err.kind, c.err.phase, c.err.retryable })
-      assert.matches("max_size", c.err.description)
+    it("read answers that end by closing the connection, two in a row", function()
+      fake.fault { action = "tracker/list", type = "chunked", times = 3 }
+      -- what the server at close_url sends: no length, no chunks
+      local _, _, h = fake.http("POST", close_url .. "/tracker/list", "{}", { authorization = "NVX " .. KEY })
+      assert.same({ "close" }, { h.connection, h["content-length"], h["transfer-encoding"] })
+      local r = call { opts = opts { url = close_url }, shared = "close", times = 2 }
+      for _, c in ipairs(r.calls) do
+        assert.is_nil(c.err)
+        assert.equal(3, #c.res.list)
+      end
+      assert.equal(3, fake.stats().by_action["tracker/list"])
     end)
+
+    for _, how in ipairs { "a length", "chunks", "closing the connection" } do
+      it("refuse an answer larger than max_size, sent with " .. how, function()
+        fake.fault { action = "tracker/list", type = how == "a length" and "raw" or "large", bytes = 200000,
+          body = how == "a length" and string.rep("x", 200000) or nil }
+        local url = how == "closing the connection" and close_url or fake.url
+        local _, c = call { opts = opts { url = url, max_size = 10000 } }
+        assert.same({ "transport", "limit", false }, { c.err.kind, c.err.phase, c.err.retryable })
+        assert.matches("max_size", c.err.description)
+      end)
+    end
   end)
 
   describe("timeouts and retries", function()
