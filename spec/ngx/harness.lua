@@ -59,11 +59,16 @@ end
 local worker = {}
 local shared = {} -- clients of /call kept by name across requests
 
+-- A client made in init_by_lua and first called by requests: the phase of
+-- the call decides its transport, not the phase it was made in.
+local from_init
+
 --- init_by_lua: a call from the master process while nginx starts (no
 -- cosockets here: the client must fall back to libcurl), and an explicit
 -- transport = "ngx" client, which must refuse to run here.
 function M.init(config)
   env = config
+  from_init = new_client { url = env.url, hash = env.key }
   local c = new_client { url = env.url, hash = env.key }
   local t0 = now()
   local res, err = c.tracker.list()
@@ -84,6 +89,12 @@ function M.init_worker()
 end
 
 function M.init_report() reply(M.init_result) end
+
+--- GET /from-init: one call through the client made in init_by_lua.
+function M.from_init()
+  local res, err = from_init.tracker.list()
+  reply { ok = res ~= nil, err = render_err(err), events = events() }
+end
 
 --- POST /call {opts, shared, action, params, call_opts, times}: the call made
 -- `times` times (default 1) in a row by one client, fresh or shared by name.

@@ -342,6 +342,12 @@ describe("inside nginx", function()
       assert.matches('transport "ngx" cannot run in the init phase', r.forced_ngx.raised)
     end)
 
+    it("uses cosockets in a request for a client made in init_by_lua", function()
+      local r = get(base .. "/from-init")
+      assert.is_true(r.ok)
+      assert.equal("ngx", r.events[1].transport)
+    end)
+
     it("decides per call: one worker's client uses curl in log_by_lua, cosockets in a timer", function()
       get(base .. "/log-phase")
       local r = later("log")
