@@ -1,9 +1,10 @@
 --- The non-blocking transport for OpenResty: HTTP/1.1 over ngx.socket.tcp
 -- (cosockets), so a call waiting on the API yields the nginx worker to its
 -- other requests instead of stalling them all as a blocking libcurl call
--- would. Same interface as navixy.curl: send(action, body, timeout) returning
--- status, body, retry_after_seconds|nil or nil, kind, message, phase;
--- sleep(s); now(); close().
+-- would. Same interface as navixy.curl: send(action, body, timeout, fresh)
+-- returning status, body, retry_after_seconds|nil or nil, kind, message,
+-- phase; sleep(s); now(); close(); parallel(n, work) for batches (light
+-- threads); name().
 --
 -- The request itself (URL, body with the hash placed, header lines) comes from
 -- the C core's handle:prepare(), so auth placement and encoding are the code
@@ -55,7 +56,6 @@ local function parse_url(url)
   if path == "" then path = "/" elseif path:sub(1, 1) == "?" then path = "/" .. path end
   return { scheme = scheme, host = host, port = port, path = path }
 end
-M.parse_url = parse_url
 
 -- The Host header: the port only when it is not the scheme's default.
 local function host_header(u)
@@ -90,8 +90,8 @@ Ngx.__index = Ngx
 --- `handle` is the navixy.core client (settings, hash, prepare); `o` the
 -- checked options of navixy.new.
 function M.new(handle, o)
-  local base, err = parse_url(o.url)
-  if not base then error("navixy: option 'url': " .. err, 0) end
+  local ok, err = parse_url(o.url)
+  if not ok then error("navixy: option 'url': " .. err, 0) end
   if o.proxy then
     error("navixy: option 'proxy' is not supported by the ngx transport (cosockets connect "
       .. "directly); use transport = \"curl\" to go through a proxy (it blocks the nginx worker)", 0)
@@ -168,7 +168,8 @@ local function read_chunked(sock, deadline, max_size)
   while true do
     local line, err = receive(sock, deadline, "*l")
     if not line then return nil, err end
-    local n = tonumber(line:match("^%s*(%x+)"), 16)
+    local hex = line:match("^%s*(%x+)")
+    local n = hex and tonumber(hex, 16)
     if not n then return nil, "malformed chunk size" end
     if n == 0 then
       repeat -- trailers, up to the empty line
@@ -364,11 +365,8 @@ function Ngx:send(action, body, timeout, fresh)
       if not status then err, got = rbody, headers end
     end
     if status then
-      if reusable and not fresh then
-        sock:setkeepalive() -- idle time and pool size: lua_socket_keepalive_timeout/pool_size
-      else
-        sock:close()
-      end
+      -- idle time and pool size: lua_socket_keepalive_timeout, lua_socket_pool_size
+      if not (reusable and not fresh and sock:setkeepalive()) then sock:close() end
       local wait = headers["retry-after"] and core.retry_after(headers["retry-after"]) or nil
       return status, rbody, wait
     end
@@ -376,7 +374,7 @@ function Ngx:send(action, body, timeout, fresh)
     local stale_conn = reused and not got and err ~= "timeout" and stale < STALE_RETRIES
     if not stale_conn then
       if err == "limit" then
-        return nil, "transport", ("answer larger than max_size (%d bytes)"):format(self.max_size), "limit"
+        return nil, "transport", ("answer larger than max_size (%.0f bytes)"):format(self.max_size), "limit"
       end
       if err == "timeout" then
         return nil, "timeout", "no complete answer within the timeout", "send"
