@@ -23,11 +23,21 @@ describe("TLS", function()
     assert.matches("certificate", err.description:lower())
   end)
 
-  it("rejects a name mismatch (the certificate is for 127.0.0.1 and localhost)", function()
-    local c = navixy.new { url = fake.tls_url:gsub("127%.0%.0%.1", "127.0.0.2"), hash = fake.api_key,
-      ca_file = fake.ca_file, retries = 0 }
-    local _, err = c.tracker.list()
+  it("rejects a certificate from a trusted CA for another name", function()
+    local c = navixy.new { url = fake.other_name_url, hash = fake.api_key, ca_file = fake.ca_file,
+      retries = 3 }
+    local res, err = c.tracker.list()
+    assert.is_nil(res)
     assert.equal("transport", err.kind)
+    assert.is_false(err.retryable)
+    assert.equal(1, err.attempts)
+    assert.matches("name", err.description)
+    assert.equal(0, fake.stats().requests)
+  end)
+
+  it("reaches the same server through that port when names are not checked", function()
+    local c = navixy.new { url = fake.other_name_url, hash = fake.api_key, ssl_verify = false }
+    assert(c.tracker.list())
   end)
 
   it("can be turned off with ssl_verify = false", function()

@@ -37,6 +37,9 @@ fake.ca_file = fake.rundir .. "/ca.pem"
 fake.base = ("http://127.0.0.1:%d"):format(fake.port)      -- control API lives here
 fake.url = fake.base .. "/v2"
 fake.tls_url = ("https://127.0.0.1:%d/v2"):format(fake.tls_port)
+-- the same API behind a certificate from the same CA, for the name other.example
+fake.other_tls_port = env_num("NAVIXY_FAKE_OTHER_TLS_PORT", fake.tls_port + 1)
+fake.other_name_url = ("https://127.0.0.1:%d/v2"):format(fake.other_tls_port)
 
 -- The demo user's API key: always valid, survives expire() and reset(); api/key/delete
 -- refuses it (error 13). It is listed first by api/key/list.
