@@ -19,7 +19,8 @@ BUILD   := build
 CORE54  := $(BUILD)/lua5.4/navixy/core.so
 COREJIT := $(BUILD)/luajit/navixy/core.so
 
-.PHONY: all deps demo test test-5.4 test-luajit lint check-memory bench clean fake-start fake-stop
+.PHONY: all deps demo test test-5.4 test-luajit lint check-memory bench clean fake-start fake-stop \
+        fuzz asan
 
 all: $(CORE54) $(COREJIT)
 
@@ -51,7 +52,42 @@ test: deps all
 lint: deps
 	luacheck -q $(wildcard lua spec bench examples bin/navixy)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 csrc
+	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 -Icsrc csrc fuzz
+
+# ---- hardening (issue 3): fuzzing and the suite under sanitizers/valgrind ----
+# Pure C that handles untrusted or user-supplied bytes; each fuzz target in
+# fuzz/ links what it needs of it (curl only for curl_getdate).
+FUZZ_TARGETS := url_escape json_string auth headers retry_after reply
+FUZZ_SRC     := csrc/buffer.c csrc/encode.c csrc/auth.c csrc/settings.c csrc/reply.c
+FUZZ_SECONDS ?= 60
+SAN_FLAGS    := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+build/fuzz/%: fuzz/%.c fuzz/check.h $(FUZZ_SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -o $@ $< $(FUZZ_SRC) $(LIBS)
+
+# FUZZ_SECONDS in all, split evenly over the targets; fails on any finding.
+fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/%)
+	@fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+ASAN54  := $(BUILD)/asan/lua5.4/navixy/core.so
+ASANJIT := $(BUILD)/asan/luajit/navixy/core.so
+
+$(ASAN54): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(SAN_FLAGS) -fsanitize=address,undefined -shared-libasan $(WARN) $(PIC) -I$(LUA54_INC) \
+	  -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
+
+$(ASANJIT): $(SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(SAN_FLAGS) -fsanitize=address,undefined -shared-libasan $(WARN) $(PIC) -I$(LUAJIT_INC) \
+	  -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
+
+asan: $(ASAN54) $(ASANJIT)
+
+# The whole suite under ASan+UBSan (Lua 5.4, LuaJIT) and valgrind (Lua 5.4).
+check-memory: deps all asan
+	@spec/support/check-memory
 
 fake-start:
 	spec/support/fake-navixy start

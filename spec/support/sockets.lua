@@ -10,6 +10,16 @@ local M = {}
 --- Seconds on a clock independent of the client under test.
 M.now = socket.gettime
 
+-- Under valgrind or the sanitizers (make check-memory) everything runs
+-- several times slower; NAVIXY_TEST_SLOWDOWN stretches upper time bounds
+-- (never lower ones: those are what the rules promise).
+local SLOWDOWN = tonumber(os.getenv("NAVIXY_TEST_SLOWDOWN")) or 1
+
+--- An upper time bound, stretched under a slow run.
+function M.bound(secs)
+  return secs * SLOWDOWN
+end
+
 --- Runs fn and returns the seconds it took, then whatever fn returned.
 function M.timed(fn, ...)
   local t0 = socket.gettime()
