@@ -74,6 +74,26 @@ describe("sessions", function()
     assert.equal(2, fake.stats().logins)
   end)
 
+  it("calls running at the same time share one re-login, and its refusal", function()
+    local c = login_client()
+    assert(c:login())
+    local calls = {}
+    for i = 1, 8 do calls[i] = { "tracker/get_state", { tracker_id = 1000 + i } } end
+    fake.expire_sessions()
+    local results = c:batch(calls, { concurrency = 8 })
+    for _, r in ipairs(results) do assert.truthy(r.result) end
+    assert.equal(2, fake.stats().logins)
+    fake.expire_sessions()
+    fake.fault { action = "user/auth", type = "error", code = 102 }
+    results = c:batch(calls, { concurrency = 8 })
+    for _, r in ipairs(results) do
+      assert.is_nil(r.result)
+      assert.equal(102, r.err.code) -- the refused re-login, not a leftover code 4
+    end
+    assert.equal(3, fake.stats().logins)
+    c:close()
+  end)
+
   it("a hash-only client gets error 4 without looping", function()
     local c = navixy.new { url = fake.url, hash = "00000000000000000000000000000000", retries = 2 }
     local res, err = c.tracker.list()
