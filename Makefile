@@ -52,12 +52,23 @@ test: deps all
 lint: deps
 	luacheck -q $(wildcard lua spec bench examples bin/navixy)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 -Icsrc csrc fuzz
+	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 -Icsrc csrc bench fuzz
+
+# Timings, not tests: see bench/run and the README's "Performance" section.
+# BENCH_ROUNDS=n for more rounds; NAVIXY_BENCH_PORT for the bench nginx.
+BENCH_RAW := $(BUILD)/bench/raw
+
+$(BENCH_RAW): bench/raw.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LIBS)
+
+bench: deps all $(BENCH_RAW)
+	@bench/run $(BENCH_ROUNDS)
 
 # ---- hardening (issue 3): fuzzing and the suite under sanitizers/valgrind ----
 # Pure C that handles untrusted or user-supplied bytes; each fuzz target in
 # fuzz/ links what it needs of it (curl only for curl_getdate).
-FUZZ_TARGETS := url_escape json_string auth headers retry_after reply
+FUZZ_TARGETS := url_escape json_string auth headers retry_after reply decode
 FUZZ_SRC     := csrc/buffer.c csrc/encode.c csrc/auth.c csrc/settings.c csrc/reply.c
 FUZZ_SECONDS ?= 60
 SAN_FLAGS    := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -65,6 +76,12 @@ SAN_FLAGS    := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
 build/fuzz/%: fuzz/%.c fuzz/check.h $(FUZZ_SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -o $@ $< $(FUZZ_SRC) $(LIBS)
+
+# The answer decoder builds Lua values: it runs in a Lua 5.4 state.
+build/fuzz/decode: fuzz/decode.c fuzz/check.h csrc/decode.c csrc/values.c $(FUZZ_SRC) $(HDR)
+	@mkdir -p $(dir $@)
+	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -I$(LUA54_INC) -o $@ $< \
+	  csrc/decode.c csrc/values.c $(FUZZ_SRC) $(LIBS) -llua5.4
 
 # FUZZ_SECONDS in all, split evenly over the targets; fails on any finding.
 fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/%)

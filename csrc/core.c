@@ -8,6 +8,7 @@
 #include "buffer.h"
 #include "client.h"
 #include "compat.h"
+#include "decode.h"
 #include "encode.h"
 #include "transfer.h"
 #include "values.h"
@@ -68,12 +69,17 @@ static int m_form(lua_State *L) {
   return 1;
 }
 
-/* core.integers(t) -> t, with integral floats made integers (see values.h) */
-static int m_integers(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  nvx_integers(L, 1, 0);
-  return 1;
+/* core.decode(text) -> value, or nil and "invalid JSON at byte N: why"
+ * (see decode.h) */
+static int m_decode(lua_State *L) {
+  nvx_state *st = state_of(L);
+  size_t n, at = 0;
+  const char *text = luaL_checklstring(L, 1, &n);
+  const char *why = NULL;
+  if (nvx_json_decode(L, text, n, &st->scratch, &why, &at)) return 1;
+  lua_pushnil(L);
+  lua_pushfstring(L, "invalid JSON at byte %d: %s", (int)at, why);
+  return 2;
 }
 
 /* core.retry_after("120" | "<HTTP date>") -> seconds from now, or nil */
@@ -110,7 +116,7 @@ static int m_sleep(lua_State *L) {
 
 static const luaL_Reg FUNCS[] = {{"new", nvx_client_new}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
-                                 {"integers", m_integers},
+                                 {"decode", m_decode},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
                                  {NULL, NULL}};

@@ -132,11 +132,23 @@ static void add_array(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt,
   if (nvx_buf_addc(out, ']')) nomem(L);
 }
 
-/* Collects the string keys of t into a userdata (collected even if an error
- * is raised later), sorted. Leaves the userdata on the stack. */
-static key_ref *sorted_keys(lua_State *L, int t, size_t n) {
-  key_ref *keys = compat_newuserdata(L, n * sizeof *keys);
+/* Tables with up to this many keys sort them on the C stack: most request
+ * params are that small, and a userdata per object would be most of the
+ * cost of encoding them. */
+#define SMALL_KEYS 16
+
+/* Collects the string keys of t, sorted, into `small` when they fit, else
+ * into a userdata (collected even if an error is raised later). Leaves one
+ * value on the stack either way (the userdata, or nil) for the caller to pop. */
+static key_ref *sorted_keys(lua_State *L, int t, size_t n, key_ref *small) {
+  key_ref *keys;
   size_t k = 0;
+  if (n <= SMALL_KEYS) {
+    keys = small;
+    lua_pushnil(L);
+  } else {
+    keys = compat_newuserdata(L, n * sizeof *keys);
+  }
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);
@@ -148,7 +160,8 @@ static key_ref *sorted_keys(lua_State *L, int t, size_t n) {
 }
 
 static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth) {
-  key_ref *keys = sorted_keys(L, t, n);
+  key_ref small[SMALL_KEYS];
+  key_ref *keys = sorted_keys(L, t, n, small);
   size_t k;
   if (nvx_buf_addc(out, '{')) nomem(L);
   for (k = 0; k < n; k++) {
@@ -160,7 +173,7 @@ static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt
     lua_pop(L, 1);
   }
   if (nvx_buf_addc(out, '}')) nomem(L);
-  lua_pop(L, 1); /* the keys */
+  lua_pop(L, 1); /* the keys (or nil) */
 }
 
 void nvx_json_value(lua_State *L, nvx_buf *out, int i, int array_mt) {
@@ -170,9 +183,9 @@ void nvx_json_value(lua_State *L, nvx_buf *out, int i, int array_mt) {
 void nvx_form_body(lua_State *L, nvx_buf *out, int t, int array_mt) {
   lua_Number max_index;
   size_t strings, n = count_keys(L, t, &max_index, &strings), k;
-  key_ref *keys;
+  key_ref small[SMALL_KEYS], *keys;
   if (strings != n) luaL_error(L, "navixy: form fields need string names");
-  keys = sorted_keys(L, t, n);
+  keys = sorted_keys(L, t, n, small);
   for (k = 0; k < n; k++) {
     const char *text;
     size_t len;
@@ -197,31 +210,5 @@ void nvx_form_body(lua_State *L, nvx_buf *out, int t, int array_mt) {
     }
     lua_pop(L, 1);
   }
-  lua_pop(L, 1); /* the keys */
-}
-
-void nvx_integers(lua_State *L, int t, int depth) {
-#if LUA_VERSION_NUM >= 503
-  if (depth >= 1000) return; /* cjson refuses deeper documents anyway */
-  luaL_checkstack(L, 4, "navixy: nested too deep");
-  lua_pushnil(L);
-  while (lua_next(L, t)) {
-    int type = lua_type(L, -1);
-    if (type == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-      lua_Integer n;
-      if (lua_numbertointeger(lua_tonumber(L, -1), &n) && (lua_Number)n == lua_tonumber(L, -1)) {
-        lua_pushvalue(L, -2);
-        lua_pushinteger(L, n);
-        lua_rawset(L, t); /* an existing key: no rehash, safe during lua_next */
-      }
-    } else if (type == LUA_TTABLE) {
-      nvx_integers(L, lua_gettop(L), depth + 1);
-    }
-    lua_pop(L, 1);
-  }
-#else
-  (void)L;
-  (void)t;
-  (void)depth;
-#endif
+  lua_pop(L, 1); /* the keys (or nil) */
 }

@@ -16,10 +16,4 @@ void nvx_json_value(lua_State *L, nvx_buf *out, int i, int array_mt);
  * JSON text. */
 void nvx_form_body(lua_State *L, nvx_buf *out, int i, int array_mt);
 
-/* Replaces, in place and recursively, every float with an integral value in
- * the table at index t by the equal integer (Lua 5.3+; a no-op on 5.1).
- * lua-cjson decodes every JSON number as a float; ids should read "7", not
- * "7.0". */
-void nvx_integers(lua_State *L, int t, int depth);
-
 #endif

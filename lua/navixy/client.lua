@@ -43,10 +43,12 @@ local function encode(st, params)
   return json.encode(params or {})
 end
 
+local NO_OPTS = {} -- call_opts when none are given (no table per call)
+
 -- A job is one call on its way through the pipeline. `transport` is what
 -- it sends and sleeps with: the client's own, or a batch worker's.
 local function new_job(st, action, params, call_opts, transport)
-  call_opts = call_opts or {}
+  call_opts = call_opts or NO_OPTS
   return {
     transport = transport or st.transport,
     action = action,

@@ -1,5 +1,6 @@
 --- JSON in and out. Requests are encoded by the C core (exact integers,
--- navixy.array, stable key order); answers are decoded by lua-cjson.
+-- navixy.array, stable key order); answers are decoded by the C core too
+-- (integers as integers); lua-cjson provides navixy.null and M.decode.
 local core = require "navixy.core"
 local cjson = require("cjson.safe").new()
 
@@ -18,12 +19,14 @@ function M.array(t)
   return setmetatable(t or {}, core.array_mt)
 end
 
---- The decoded body when it is a JSON object, else nil.
+--- The decoded body when it is a JSON object, else nil. core.decode (see
+-- csrc/decode.h) reads integral numbers as integers in one pass, where
+-- lua-cjson reads floats that a second pass had to turn back into integers.
 function M.decode_object(body)
   if type(body) ~= "string" or not body:find("^%s*{") then return nil end
-  local value = cjson.decode(body)
+  local value = core.decode(body)
   if type(value) ~= "table" then return nil end
-  return core.integers(value)
+  return value
 end
 
 M.decode = cjson.decode

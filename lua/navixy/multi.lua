@@ -38,17 +38,21 @@ function Worker.close() end
 local Run = {}
 Run.__index = Run
 
--- Resumes worker `id` with the given values and notes what it waits for.
+-- Resumes worker `id` with the given values and notes what it waits for:
+-- its answer (counted in `sending`) or the end of a sleep (in `wake`).
 function Run:resume(id, ...)
   local co = self.workers[id]
   local ok, tag, seconds = coroutine.resume(co, ...)
   if not ok then error(tag, 0) end
-  if coroutine.status(co) == "dead" then
-    self.workers[id] = nil
-    self.live = self.live - 1
+  if tag == SEND then
+    self.sending = self.sending + 1
   elseif tag == SLEEP then
     self.wake[id] = core.now() + seconds
-  elseif tag ~= SEND then
+    self.sleeping = self.sleeping + 1
+  elseif coroutine.status(co) == "dead" then
+    self.workers[id] = nil
+    self.live = self.live - 1
+  else
     error("navixy: something yielded inside a batch worker (an on_request hook?)", 0)
   end
 end
@@ -69,6 +73,7 @@ function Run:wake_due()
     table.sort(due) -- a stable order, whatever pairs gives
     for _, id in ipairs(due) do
       self.wake[id] = nil
+      self.sleeping = self.sleeping - 1
       self:resume(id)
     end
     return self:wake_due()
@@ -76,17 +81,26 @@ function Run:wake_due()
   return ahead
 end
 
+-- Until every worker has returned: wake the sleepers that are due, else
+-- wait for the next answer (at most until the next sleeper is due).
 function Run:loop()
   local handle = self.handle
   while self.live > 0 do
-    local ahead = self:wake_due()
-    if self.live == 0 then break end
-    local wait = ahead and math.max(0, ahead - core.now()) or 60
-    if handle:multi_busy() == 0 then
-      core.sleep(wait) -- everybody sleeps: nothing to drive meanwhile
-    else
+    local wait = 60
+    if self.sleeping > 0 then
+      local ahead = self:wake_due()
+      if ahead then wait = math.max(0, ahead - core.now()) end
+    end
+    if self.sending > 0 then
       local id, status, a, b, c = handle:multi_next(wait)
-      if id then self:resume(id, status, a, b, c) end
+      if id then
+        self.sending = self.sending - 1
+        self:resume(id, status, a, b, c)
+      end
+    elseif self.sleeping > 0 then
+      core.sleep(wait) -- everybody sleeps: nothing to drive meanwhile
+    elseif self.live > 0 then
+      error("navixy: batch workers neither sending nor sleeping", 0) -- cannot happen
     end
   end
 end
@@ -101,7 +115,7 @@ function Run:abort()
     if coroutine.status(co) == "suspended" then coroutine.resume(co, ABORT) end
   end
   self.handle:multi_cancel() -- in case a worker caught the error and sent again
-  self.workers, self.live = {}, 0
+  self.workers, self.live, self.sending, self.sleeping = {}, 0, 0, 0
 end
 
 --- Calls work(transport, i) for i = 1..n in n workers side by side on
@@ -109,7 +123,8 @@ end
 -- in any worker stops the others and is raised here, with the client left
 -- ready for the next call or batch.
 function M.run(handle, n, work)
-  local run = setmetatable({ handle = handle, workers = {}, wake = {}, live = 0 }, Run)
+  local run = setmetatable({ handle = handle, workers = {}, wake = {}, live = 0, sleeping = 0,
+    sending = 0 }, Run)
   local ok, err = pcall(function()
     for id = 1, n do
       run.workers[id] = coroutine.create(work)

@@ -168,14 +168,21 @@ function M.call(call_opts)
   return call_opts
 end
 
+-- Action names already found valid: checked on every call, and a program
+-- uses few (the cache starts over if one uses very many).
+local valid_actions, cached = {}, 0
+
 --- Validates an action name; raises on misuse.
 function M.action(action, level)
+  if valid_actions[action] then return end
   if type(action) ~= "string" then
     error("navixy: action must be a string, got " .. type(action), level)
   end
   if action == "" or action:find("[%s%c?#]") or action:find("%.%.") then
     error(string.format("navixy: invalid action %q", action), level)
   end
+  if cached >= 1000 then valid_actions, cached = {}, 0 end
+  valid_actions[action], cached = true, cached + 1
 end
 
 --- Validates a hash given to set_hash.

@@ -12,11 +12,20 @@ local ALWAYS_CODES = { [15] = true, [8] = true, [14] = true }
 -- API codes that mean "failed on the server side, maybe after doing part of it".
 local SAFE_ONLY_CODES = { [1] = true, [6] = true }
 
+-- Answers of is_safe by action: asked once per request, and a program uses
+-- few actions (the cache starts over if one uses very many).
+local safe_actions, cached = {}, 0
+
 --- True when an action can be repeated without effect: its last path
 -- segment is list, read or count, or starts with get.
 function M.is_safe(action)
+  local safe = safe_actions[action]
+  if safe ~= nil then return safe end
   local last = action:match("([^/]+)/*$") or action
-  return last == "list" or last == "read" or last == "count" or last:sub(1, 3) == "get"
+  safe = last == "list" or last == "read" or last == "count" or last:sub(1, 3) == "get"
+  if cached >= 1000 then safe_actions, cached = {}, 0 end
+  safe_actions[action], cached = safe, cached + 1
+  return safe
 end
 
 --- Whether a job may be sent twice: call_opts.idempotent when given, else

@@ -1,0 +1,362 @@
+#include "decode.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parse functions return 1 after pushing one value, or 0 after setting
+ * ps->why (ps->p then marks where). The caller of the first one resets the
+ * stack on failure, so partial tables need no cleanup here. */
+typedef struct parser {
+  lua_State *L;
+  const char *p, *end;
+  const char *why;
+  int depth;
+  nvx_buf *scratch; /* strings with escapes are unescaped here */
+} parser;
+
+static int fail(parser *ps, const char *why) {
+  ps->why = why;
+  return 0;
+}
+
+static void skip_space(parser *ps) {
+  const char *p = ps->p, *end = ps->end;
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+  ps->p = p;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int parse_value(parser *ps);
+
+/* ---- numbers ---- */
+
+/* A float, or the equal integer when it is integral and fits (Lua 5.3+). */
+static void push_float(lua_State *L, lua_Number d) {
+#if LUA_VERSION_NUM >= 503
+  lua_Integer i;
+  if (lua_numbertointeger(d, &i) && (lua_Number)i == d) {
+    lua_pushinteger(L, i);
+    return;
+  }
+#endif
+  lua_pushnumber(L, d);
+}
+
+/* The general case (fraction, exponent, 19 digits or more): Lua's own
+ * numeral conversion, which does not depend on the C locale. */
+static int push_numeral(parser *ps, const char *s, size_t n) {
+  lua_State *L = ps->L;
+#if LUA_VERSION_NUM >= 503
+  char buf[64];
+  if (n < sizeof buf) {
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (lua_stringtonumber(L, buf) == 0) return fail(ps, "invalid number");
+    if (!lua_isinteger(L, -1)) {
+      lua_Number d = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+      push_float(L, d);
+    }
+    return 1;
+  }
+#endif
+  {
+    lua_Number d;
+    lua_pushlstring(L, s, n);
+    if (lua_isnumber(L, -1)) {
+      d = lua_tonumber(L, -1);
+    } else {
+      /* LuaJIT gives up on exponents of many digits; strtod does not (the
+       * text is a valid JSON number, so it ends where strtod stops) */
+      d = (lua_Number)strtod(lua_tostring(L, -1), NULL);
+    }
+    lua_pop(L, 1);
+    push_float(L, d);
+    return 1;
+  }
+}
+
+static int parse_number(parser *ps) {
+  const char *s = ps->p, *p = s, *end = ps->end, *digits;
+  int integral = 1;
+  if (*p == '-') p++;
+  digits = p;
+  if (p < end && *p == '0') {
+    p++;
+  } else if (p < end && *p >= '1' && *p <= '9') {
+    while (p < end && is_digit(*p)) p++;
+  } else {
+    return fail(ps, "invalid number");
+  }
+  if (p < end && *p == '.') {
+    integral = 0;
+    p++;
+    if (p >= end || !is_digit(*p)) return fail(ps, "invalid number");
+    while (p < end && is_digit(*p)) p++;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    integral = 0;
+    p++;
+    if (p < end && (*p == '+' || *p == '-')) p++;
+    if (p >= end || !is_digit(*p)) return fail(ps, "invalid number");
+    while (p < end && is_digit(*p)) p++;
+  }
+  ps->p = p;
+  if (integral && p - digits <= 18) { /* fits in int64 whatever the digits */
+    long long v = 0;
+    const char *q;
+    for (q = digits; q < p; q++) v = v * 10 + (*q - '0');
+    if (*s == '-') v = -v;
+#if LUA_VERSION_NUM >= 503
+    lua_pushinteger(ps->L, (lua_Integer)v);
+#else
+    lua_pushnumber(ps->L, (lua_Number)v); /* rounded once, as strtod would */
+#endif
+    return 1;
+  }
+  return push_numeral(ps, s, (size_t)(p - s));
+}
+
+/* ---- strings ---- */
+
+static int hex4(const char *p, unsigned *out) {
+  unsigned v = 0;
+  int i;
+  for (i = 0; i < 4; i++) {
+    char c = p[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9')
+      v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= (unsigned)(c - 'A' + 10);
+    else
+      return 0;
+  }
+  *out = v;
+  return 1;
+}
+
+static int add_utf8(nvx_buf *b, unsigned cp) {
+  char u[4];
+  size_t n;
+  if (cp < 0x80) {
+    u[0] = (char)cp;
+    n = 1;
+  } else if (cp < 0x800) {
+    u[0] = (char)(0xC0 | (cp >> 6));
+    u[1] = (char)(0x80 | (cp & 0x3F));
+    n = 2;
+  } else if (cp < 0x10000) {
+    u[0] = (char)(0xE0 | (cp >> 12));
+    u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[2] = (char)(0x80 | (cp & 0x3F));
+    n = 3;
+  } else {
+    u[0] = (char)(0xF0 | (cp >> 18));
+    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[3] = (char)(0x80 | (cp & 0x3F));
+    n = 4;
+  }
+  return nvx_buf_add(b, u, n);
+}
+
+/* \uXXXX at p (after the backslash and 'u'), with its low surrogate when it
+ * is a high one; advances *pp past what it used. */
+static int unicode_escape(parser *ps, const char **pp, nvx_buf *b) {
+  const char *p = *pp;
+  unsigned cp, low;
+  if (ps->end - p < 4 || !hex4(p, &cp)) return fail(ps, "invalid \\u escape");
+  p += 4;
+  if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(ps, "lone low surrogate");
+  if (cp >= 0xD800 && cp <= 0xDBFF) {
+    if (ps->end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &low) || low < 0xDC00 ||
+        low > 0xDFFF)
+      return fail(ps, "lone high surrogate");
+    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+    p += 6;
+  }
+  if (add_utf8(b, cp)) return fail(ps, NULL);
+  *pp = p;
+  return 1;
+}
+
+/* The string with escapes, from `p` (the first backslash) on; `s` is its
+ * start. Unescaped into the scratch buffer, not a luaL_Buffer: abandoning
+ * one of those on a syntax error is unsafe in Lua 5.4.4 (its box is a
+ * to-be-closed slot, and lua_settop over it can leave a stale stack top). */
+static int parse_escaped(parser *ps, const char *s, const char *p) {
+  static const char plain[] = "\"\\/bfnrt", meant[] = "\"\\/\b\f\n\r\t";
+  const char *end = ps->end;
+  nvx_buf *b = ps->scratch;
+  nvx_buf_reset(b);
+  if (nvx_buf_add(b, s, (size_t)(p - s))) return fail(ps, NULL);
+  while (p < end) {
+    const char *run = p, *which;
+    while (p < end && *p != '"' && *p != '\\') p++;
+    if (p > run && nvx_buf_add(b, run, (size_t)(p - run))) return fail(ps, NULL);
+    if (p >= end) break;
+    if (*p == '"') {
+      lua_pushlstring(ps->L, b->data, b->len);
+      ps->p = p + 1;
+      return 1;
+    }
+    if (++p >= end) break;
+    if (*p == 'u') {
+      p++;
+      if (!unicode_escape(ps, &p, b)) {
+        ps->p = p;
+        return 0;
+      }
+    } else if (*p != '\0' && (which = strchr(plain, *p)) != NULL) {
+      if (nvx_buf_addc(b, meant[which - plain])) return fail(ps, NULL);
+      p++;
+    } else {
+      ps->p = p;
+      return fail(ps, "invalid escape");
+    }
+  }
+  ps->p = end;
+  return fail(ps, "unterminated string");
+}
+
+/* ps->p is at the opening quote. Strings without escapes, nearly all of
+ * them, are pushed straight from the text. */
+static int parse_string(parser *ps) {
+  const char *s = ps->p + 1;
+  const char *quote = memchr(s, '"', (size_t)(ps->end - s));
+  const char *backslash;
+  if (!quote) {
+    ps->p = ps->end;
+    return fail(ps, "unterminated string");
+  }
+  backslash = memchr(s, '\\', (size_t)(quote - s));
+  if (backslash) return parse_escaped(ps, s, backslash);
+  lua_pushlstring(ps->L, s, (size_t)(quote - s));
+  ps->p = quote + 1;
+  return 1;
+}
+
+/* ---- containers ---- */
+
+static int enter(parser *ps) {
+  if (++ps->depth > NVX_DECODE_MAX_DEPTH) return fail(ps, "nested too deep");
+  luaL_checkstack(ps->L, 4, "navixy: JSON nested too deep");
+  ps->p++; /* the bracket */
+  skip_space(ps);
+  return 1;
+}
+
+static int parse_array(parser *ps) {
+  lua_State *L = ps->L;
+  int n = 0;
+  if (!enter(ps)) return 0;
+  lua_newtable(L);
+  if (ps->p < ps->end && *ps->p == ']') {
+    ps->p++;
+    ps->depth--;
+    return 1;
+  }
+  for (;;) {
+    if (!parse_value(ps)) return 0;
+    lua_rawseti(L, -2, ++n);
+    skip_space(ps);
+    if (ps->p >= ps->end) return fail(ps, "unterminated array");
+    if (*ps->p == ']') break;
+    if (*ps->p != ',') return fail(ps, "expected ',' or ']'");
+    ps->p++;
+    skip_space(ps);
+  }
+  ps->p++;
+  ps->depth--;
+  return 1;
+}
+
+static int parse_object(parser *ps) {
+  lua_State *L = ps->L;
+  if (!enter(ps)) return 0;
+  lua_newtable(L);
+  if (ps->p < ps->end && *ps->p == '}') {
+    ps->p++;
+    ps->depth--;
+    return 1;
+  }
+  for (;;) {
+    if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
+    if (!parse_string(ps)) return 0;
+    skip_space(ps);
+    if (ps->p >= ps->end || *ps->p != ':') return fail(ps, "expected ':'");
+    ps->p++;
+    skip_space(ps);
+    if (!parse_value(ps)) return 0;
+    lua_rawset(L, -3); /* a repeated key: the last one wins */
+    skip_space(ps);
+    if (ps->p >= ps->end) return fail(ps, "unterminated object");
+    if (*ps->p == '}') break;
+    if (*ps->p != ',') return fail(ps, "expected ',' or '}'");
+    ps->p++;
+    skip_space(ps);
+  }
+  ps->p++;
+  ps->depth--;
+  return 1;
+}
+
+static int literal(parser *ps, const char *word, size_t n) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, "invalid value");
+  ps->p += n;
+  return 1;
+}
+
+/* ps->p is at the first character of a value (no space before it). */
+static int parse_value(parser *ps) {
+  lua_State *L = ps->L;
+  if (ps->p >= ps->end) return fail(ps, "expected a value");
+  switch (*ps->p) {
+  case '{': return parse_object(ps);
+  case '[': return parse_array(ps);
+  case '"': return parse_string(ps);
+  case 't':
+    if (!literal(ps, "true", 4)) return 0;
+    lua_pushboolean(L, 1);
+    return 1;
+  case 'f':
+    if (!literal(ps, "false", 5)) return 0;
+    lua_pushboolean(L, 0);
+    return 1;
+  case 'n':
+    if (!literal(ps, "null", 4)) return 0;
+    lua_pushlightuserdata(L, NULL);
+    return 1;
+  default:
+    if (*ps->p == '-' || is_digit(*ps->p)) return parse_number(ps);
+    return fail(ps, "invalid value");
+  }
+}
+
+int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch, const char **why,
+                    size_t *at) {
+  parser ps;
+  int top = lua_gettop(L);
+  ps.L = L;
+  ps.p = text;
+  ps.end = text + n;
+  ps.why = NULL;
+  ps.depth = 0;
+  ps.scratch = scratch;
+  skip_space(&ps);
+  if (parse_value(&ps)) {
+    skip_space(&ps);
+    if (ps.p == ps.end) return 1;
+    ps.why = "text after the value";
+  }
+  lua_settop(L, top);
+  if (!ps.why) luaL_error(L, "navixy: out of memory decoding the answer");
+  *why = ps.why;
+  *at = (size_t)(ps.p - text);
+  return 0;
+}

@@ -1,0 +1,85 @@
+-- Reading answers: core.decode (csrc/decode.c), the JSON decoder every
+-- answer body goes through.
+local navixy = require "navixy"
+local core = require "navixy.core"
+local cjson = require "cjson"
+local fake = require "fake"
+
+local lua53 = math.type ~= nil
+
+describe("decoding answers", function()
+  it("reads objects, arrays, strings, booleans and null", function()
+    local v = assert(core.decode(' { "a" : [1, "x", true, false, null, {}, []], "b": {"c": "d"} } '))
+    assert.same({ 1, "x", true, false, navixy.null, {}, {} }, v.a)
+    assert.equal(cjson.null, v.a[5])
+    assert.equal("d", v.b.c)
+  end)
+
+  it("reads integral numbers as integers, others as floats", function()
+    local v = assert(core.decode('[7, -3, 0, -0, 1.5, 1e2, 2.0, 1e-2, 12345678901234567]'))
+    assert.same({ 7, -3, 0, 0, 1.5, 100, 2, 0.01, 12345678901234567 }, v)
+    if lua53 then
+      assert.equal("7", tostring(v[1]))
+      assert.equal("100", tostring(v[6]))
+      assert.equal("2", tostring(v[7]))
+      assert.equal("float", math.type(v[5]))
+      -- exact beyond 2^53, where a float would round
+      assert.equal(9223372036854775807, core.decode("9223372036854775807"))
+      assert.equal(math.mininteger, core.decode("-9223372036854775808"))
+      assert.equal("float", math.type(core.decode("9223372036854775808")))
+    end
+    assert.equal(math.huge, core.decode("1e400"))
+  end)
+
+  it("unescapes strings, \\u escapes and surrogate pairs as UTF-8", function()
+    assert.equal('a"\\/\b\f\n\r\tz', core.decode('"a\\"\\\\\\/\\b\\f\\n\\r\\tz"'))
+    assert.equal("é€😀\0", core.decode('"\\u00e9\\u20AC\\ud83d\\ude00\\u0000"'))
+    assert.equal("tab\there", core.decode('"tab\there"')) -- raw control bytes kept, as lua-cjson does
+    assert.equal("ü", core.decode('"ü"'))
+  end)
+
+  it("refuses what is not JSON, saying where", function()
+    local bad = { "", "   ", "{", "[1,]", '{"a":1,}', "01", "1.", ".5", "-", "1e", "+1", "NaN",
+      "Infinity", "0x10", "tru", "nul", '"abc', '"\\x"', '"\\u12"', '"\\ud800"', '"\\udc00"',
+      '"\\ud800\\u0041"', "{a:1}", '{"a" 1}', "[1 2]", '{"a":1} x', "[1]]" }
+    for _, text in ipairs(bad) do
+      local v, why = core.decode(text)
+      assert.is_nil(v, text)
+      assert.matches("^invalid JSON at byte %d+: ", why)
+    end
+    local _, why = core.decode('{"a": [1, 2, x]}')
+    assert.equal("invalid JSON at byte 13: invalid value", why)
+  end)
+
+  it("caps nesting at 1000", function()
+    assert.truthy(core.decode(string.rep("[", 1000) .. string.rep("]", 1000)))
+    local v, why = core.decode(string.rep("[", 1001) .. string.rep("]", 1001))
+    assert.is_nil(v)
+    assert.matches("nested too deep", why)
+  end)
+
+  it("reads the same values lua-cjson does from a large tracker/list answer", function()
+    local list = {}
+    for i = 1, 2000 do
+      list[i] = { id = i, label = "Truck " .. i, clone = false, group_id = i % 7,
+        source = { id = 10000 + i, device_id = "3500" .. i, blocked = i % 3 == 0, phone = "+49\"170" },
+        tag_bindings = i % 2 == 0 and { { tag_id = 1, ordinal = 1 } } or {}, lat = i / 7 }
+    end
+    local text = cjson.encode { success = true, list = list }
+    assert.same(cjson.decode(text), core.decode(text))
+  end)
+end)
+
+describe("answers that are not JSON", function()
+  before_each(fake.reset)
+
+  it("are decode errors with the raw body", function()
+    local c = navixy.new { url = fake.url, hash = fake.api_key }
+    fake.fault { action = "tracker/list", type = "raw", status = 200, body = '{"success":true,"list":[1,]}' }
+    local res, err = c:call("tracker/list")
+    assert.is_nil(res)
+    assert.equal("decode", err.kind)
+    assert.equal('{"success":true,"list":[1,]}', err.body)
+    c:close()
+  end)
+end)
