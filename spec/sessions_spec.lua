@@ -141,6 +141,25 @@ describe("sessions", function()
     assert(c.tracker.list())
     assert.equal(2, fake.stats().logins)
   end)
+
+  it("a login refused for a passing reason (104) is tried again after a while", function()
+    local policy = require "navixy.policy"
+    local saved = policy.LOGIN_RETRY_AFTER
+    policy.LOGIN_RETRY_AFTER = 0.3
+    finally(function() policy.LOGIN_RETRY_AFTER = saved end)
+    fake.fault { action = "user/auth", type = "error", code = 104,
+      description = "Logins limit exceeded, please reuse existing sessions instead" }
+    local c = login_client()
+    local _, err = c.tracker.list()
+    assert.equal(104, err.code)
+    local _, again = c.tracker.list()
+    assert.equal(104, again.code)
+    assert.equal(0, again.attempts) -- answered from memory: nothing sent
+    assert.equal(1, sent("user/auth"))
+    require("navixy.core").sleep(0.4)
+    assert(c.tracker.list())
+    assert.equal(2, sent("user/auth"))
+  end)
 end)
 
 describe("two-factor users", function()

@@ -160,7 +160,9 @@ local function do_login(st, t)
   st.saved_hash = nil
   if not res then
     st.handle:set_hash(old)
-    if err.kind == "api" and not err.retryable then st.login_refused = err end
+    if err.kind == "api" and not err.retryable then
+      st.login_refused, st.login_refused_until = err, t:now() + policy.login_refusal_ttl(err)
+    end
     return nil, err
   end
   st.handle:set_hash(res.hash)
@@ -181,7 +183,9 @@ local function login_once(st, t)
     if await_login(st, t) then return st.login_res, st.login_err end
     error("navixy: the client was called from its own on_request hook during a login", 0)
   end
-  if st.login_refused then return nil, refused_again(st.login_refused) end
+  if st.login_refused and t:now() < st.login_refused_until then
+    return nil, refused_again(st.login_refused)
+  end
   st.logging_in, st.login_co = true, coroutine.running()
   local old = st.handle:get_hash()
   local ok, res, err = pcall(do_login, st, t)
