@@ -78,9 +78,37 @@ static int push_numeral(parser *ps, const char *s, size_t n) {
   }
 }
 
+/* Exactly representable powers of ten: a decimal with at most 15
+ * significant digits times or over one of these is one correctly rounded
+ * IEEE operation on two exact values, the same double strtod gives. */
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The number with its digits at [int_start, int_end) and [frac_start,
+ * frac_end), times 10^exp: 1 and *out when the fast path applies. */
+static int small_decimal(const char *int_start, const char *int_end, const char *frac_start,
+                         const char *frac_end, long exp, double *out) {
+  long long m = 0;
+  int significant = 0;
+  const char *q;
+  for (q = int_start; q < frac_end; q++) {
+    if (q == int_end) q = frac_start; /* past the '.' (when there is one) */
+    if (q == frac_end) break;
+    if (significant || *q != '0') significant++;
+    if (significant > 15) return 0; /* m stays below 10^15 < 2^53 */
+    m = m * 10 + (*q - '0');
+  }
+  exp -= (long)(frac_end - frac_start);
+  if (exp < -22 || exp > 22) return 0;
+  *out = exp < 0 ? (double)m / POW10[-exp] : (double)m * POW10[exp];
+  return 1;
+}
+
 static int parse_number(parser *ps) {
-  const char *s = ps->p, *p = s, *end = ps->end, *digits;
-  int integral = 1;
+  const char *s = ps->p, *p = s, *end = ps->end, *digits, *int_end, *frac, *frac_end;
+  long exp = 0;
+  int exp_big = 0, exp_neg = 0;
   if (*p == '-') p++;
   digits = p;
   if (p < end && *p == '0') {
@@ -90,24 +118,27 @@ static int parse_number(parser *ps) {
   } else {
     return fail(ps, "invalid number");
   }
+  int_end = frac = frac_end = p; /* no fraction: an empty one */
   if (p < end && *p == '.') {
-    integral = 0;
-    p++;
+    frac = ++p;
     if (p >= end || !is_digit(*p)) return fail(ps, "invalid number");
     while (p < end && is_digit(*p)) p++;
+    frac_end = p;
   }
   if (p < end && (*p == 'e' || *p == 'E')) {
-    integral = 0;
     p++;
-    if (p < end && (*p == '+' || *p == '-')) p++;
+    if (p < end && (*p == '+' || *p == '-')) exp_neg = *p++ == '-';
     if (p >= end || !is_digit(*p)) return fail(ps, "invalid number");
-    while (p < end && is_digit(*p)) p++;
-  }
-  ps->p = p;
-  if (integral && p - digits <= 18) { /* fits in int64 whatever the digits */
+    for (; p < end && is_digit(*p); p++) {
+      if (exp < 100000) exp = exp * 10 + (*p - '0');
+      else exp_big = 1;
+    }
+    if (exp_neg) exp = -exp;
+  } else if (frac == int_end && int_end - digits <= 18) { /* an integer that fits in int64 */
     long long v = 0;
     const char *q;
-    for (q = digits; q < p; q++) v = v * 10 + (*q - '0');
+    ps->p = p;
+    for (q = digits; q < int_end; q++) v = v * 10 + (*q - '0');
     if (*s == '-') v = -v;
 #if LUA_VERSION_NUM >= 503
     lua_pushinteger(ps->L, (lua_Integer)v);
@@ -115,6 +146,14 @@ static int parse_number(parser *ps) {
     lua_pushnumber(ps->L, (lua_Number)v); /* rounded once, as strtod would */
 #endif
     return 1;
+  }
+  ps->p = p;
+  {
+    double d;
+    if (!exp_big && small_decimal(digits, int_end, frac, frac_end, exp, &d)) {
+      push_float(ps->L, *s == '-' ? -d : d);
+      return 1;
+    }
   }
   return push_numeral(ps, s, (size_t)(p - s));
 }
@@ -251,19 +290,63 @@ static int enter(parser *ps) {
   return 1;
 }
 
+/* The first GATHER members of a container wait on the stack, so that its
+ * table is made at their count in one allocation: filled one member at a
+ * time, a table is rehashed at every power of two, most of the cost of
+ * decoding. Only near the top (depth <= GATHER_DEPTH), so that deep
+ * nesting cannot pile up more than GATHER * GATHER_DEPTH * 2 slots. */
+#define GATHER 32
+#define GATHER_DEPTH 64
+
+static int gathers(parser *ps) {
+  if (ps->depth > GATHER_DEPTH) return 0;
+  luaL_checkstack(ps->L, 2 * GATHER + 4, "navixy: JSON nested too deep");
+  return 1;
+}
+
+/* Makes the table for the n members gathered above `base` (values, or key
+ * and value pairs), with room for `more`; leaves it alone above base. */
+static void make_table(lua_State *L, int base, int n, int pairs, int more) {
+  int i;
+  if (pairs) {
+    lua_createtable(L, 0, n + more);
+    for (i = 0; i < n; i++) {
+      lua_pushvalue(L, base + 2 * i + 1);
+      lua_pushvalue(L, base + 2 * i + 2);
+      lua_rawset(L, -3); /* in order: of repeated keys the last one wins */
+    }
+  } else {
+    lua_createtable(L, n + more, 0);
+    for (i = 0; i < n; i++) {
+      lua_pushvalue(L, base + i + 1);
+      lua_rawseti(L, -2, i + 1);
+    }
+  }
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+}
+
 static int parse_array(parser *ps) {
   lua_State *L = ps->L;
-  int n = 0;
+  int base = lua_gettop(L), n = 0, gathering;
   if (!enter(ps)) return 0;
-  lua_newtable(L);
+  gathering = gathers(ps);
+  if (!gathering) lua_newtable(L);
   if (ps->p < ps->end && *ps->p == ']') {
+    if (gathering) lua_newtable(L);
     ps->p++;
     ps->depth--;
     return 1;
   }
   for (;;) {
     if (!parse_value(ps)) return 0;
-    lua_rawseti(L, -2, ++n);
+    n++;
+    if (!gathering) {
+      lua_rawseti(L, -2, n);
+    } else if (n == GATHER) {
+      make_table(L, base, n, 0, n);
+      gathering = 0;
+    }
     skip_space(ps);
     if (ps->p >= ps->end) return fail(ps, "unterminated array");
     if (*ps->p == ']') break;
@@ -271,6 +354,7 @@ static int parse_array(parser *ps) {
     ps->p++;
     skip_space(ps);
   }
+  if (gathering) make_table(L, base, n, 0, 0);
   ps->p++;
   ps->depth--;
   return 1;
@@ -278,9 +362,12 @@ static int parse_array(parser *ps) {
 
 static int parse_object(parser *ps) {
   lua_State *L = ps->L;
+  int base = lua_gettop(L), n = 0, gathering;
   if (!enter(ps)) return 0;
-  lua_newtable(L);
+  gathering = gathers(ps);
+  if (!gathering) lua_newtable(L);
   if (ps->p < ps->end && *ps->p == '}') {
+    if (gathering) lua_newtable(L);
     ps->p++;
     ps->depth--;
     return 1;
@@ -293,7 +380,13 @@ static int parse_object(parser *ps) {
     ps->p++;
     skip_space(ps);
     if (!parse_value(ps)) return 0;
-    lua_rawset(L, -3); /* a repeated key: the last one wins */
+    n++;
+    if (!gathering) {
+      lua_rawset(L, -3); /* a repeated key: the last one wins */
+    } else if (n == GATHER) {
+      make_table(L, base, n, 1, n);
+      gathering = 0;
+    }
     skip_space(ps);
     if (ps->p >= ps->end) return fail(ps, "unterminated object");
     if (*ps->p == '}') break;
@@ -301,6 +394,7 @@ static int parse_object(parser *ps) {
     ps->p++;
     skip_space(ps);
   }
+  if (gathering) make_table(L, base, n, 1, 0);
   ps->p++;
   ps->depth--;
   return 1;

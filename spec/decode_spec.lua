@@ -51,6 +51,23 @@ describe("decoding answers", function()
     assert.equal("invalid JSON at byte 13: invalid value", why)
   end)
 
+  it("reads containers of any size, the last of repeated keys winning", function()
+    for _, n in ipairs { 1, 31, 32, 33, 64, 65, 1000 } do
+      local items, members = {}, {}
+      for i = 1, n do
+        items[i] = tostring(i)
+        members[i] = ('"k%d":%d'):format(i, i)
+      end
+      members[#members + 1] = '"k1":"again"'
+      local list = assert(core.decode("[" .. table.concat(items, ",") .. "]"))
+      assert.equal(n, #list)
+      assert.equal(n, list[n])
+      local obj = assert(core.decode("{" .. table.concat(members, ",") .. "}"))
+      assert.equal("again", obj.k1)
+      if n > 1 then assert.equal(n, obj["k" .. n]) end
+    end
+  end)
+
   it("caps nesting at 1000", function()
     assert.truthy(core.decode(string.rep("[", 1000) .. string.rep("]", 1000)))
     local v, why = core.decode(string.rep("[", 1001) .. string.rep("]", 1001))

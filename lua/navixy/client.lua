@@ -98,7 +98,7 @@ local function attempt(st, job)
   job.elapsed, job.status = t:now() - started, status
   local res, err
   if status then
-    res, err = response.interpret(job.action, status, body, secrets(st))
+    res, err = response.interpret(job.action, status, body, st.secrets)
   else
     err = errors.new({ kind = body, description = retry_after, phase = phase, action = job.action },
       secrets(st))
@@ -391,6 +391,7 @@ function M.new(opts, version)
     retries = o.retries, login = o.login, password = o.password, on_request = o.on_request,
     logins = 0, login_round = 0, second_factor = false, closed = false,
   }
+  st.secrets = function() return secrets(st) end -- for errors.new: listed only on failure
   st.transport = open_transport(o, handle)
   if o.rate_limit then st.bucket = ratelimit.new(o.rate_limit, st.transport:now()) end
   states[client] = st

@@ -93,9 +93,11 @@ local function mask_tree(t, secrets, depth)
 end
 
 --- Builds an error. `fields` holds kind, description and whatever else is
--- known (code, status, action, response, body, phase); `secrets` (optional)
--- are masked out of the texts and of the decoded answer.
+-- known (code, status, action, response, body, phase); `secrets` (optional:
+-- a list, or a function returning one, so that a call that succeeds never
+-- builds it) are masked out of the texts and of the decoded answer.
 function M.new(fields, secrets)
+  if type(secrets) == "function" then secrets = secrets() end
   fields.description = M.mask(fields.description, secrets)
   if fields.body then
     -- masked before the cut, so a secret across the cut cannot leave a piece

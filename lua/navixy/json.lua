@@ -23,7 +23,8 @@ end
 -- csrc/decode.h) reads integral numbers as integers in one pass, where
 -- lua-cjson reads floats that a second pass had to turn back into integers.
 function M.decode_object(body)
-  if type(body) ~= "string" or not body:find("^%s*{") then return nil end
+  if type(body) ~= "string" then return nil end
+  if body:byte(1) ~= 123 and not body:find("^%s*{") then return nil end -- 123: "{"
   local value = core.decode(body)
   if type(value) ~= "table" then return nil end
   return value
