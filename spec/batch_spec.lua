@@ -180,10 +180,27 @@ describe("client:batch misuse", function()
     end }
     fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.2, times = 4 }
     assert.has_error(function() c:batch(states_calls(1000, 12), { concurrency = 4 }) end, "hook failed")
+    assert.equal(0, require("navixy.client").state(c).handle:multi_busy()) -- nothing left in flight
     seen = 100
     local results = c:batch(states_calls(1000, 6), { concurrency = 3 })
     for i, r in ipairs(results) do assert.equal(10999 + i, r.result.state.source_id) end
     assert.truthy(c:call("tracker/list"))
+    c:close()
+  end)
+
+  it("releases a login cut short by an error while the other items wait for it", function()
+    local fail_login = true
+    local c = navixy.new { url = fake.url, login = fake.users.demo.login, password = fake.users.demo.password,
+      on_request = function(r)
+        if fail_login and r.action == "user/auth" then error("hook failed during the login") end
+      end }
+    assert.has_error(function() c:batch(states_calls(1000, 8), { concurrency = 4 }) end,
+      "hook failed during the login")
+    assert.is_nil(c:get_hash())
+    fail_login = false
+    local results = c:batch(states_calls(1000, 8), { concurrency = 4 })
+    for i, r in ipairs(results) do assert.equal(10999 + i, r.result.state.source_id) end
+    assert.equal(2, fake.stats().logins)
     c:close()
   end)
 
