@@ -11,23 +11,37 @@
 
 static void nomem(lua_State *L) { luaL_error(L, "navixy: out of memory encoding the request"); }
 
+/* An integer in decimal, digits by hand: snprintf was most of the cost of
+ * encoding small params. */
+static void add_integer(lua_State *L, nvx_buf *out, long long v) {
+  char text[24];
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  char *p = text + sizeof text;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--p = '-';
+  if (nvx_buf_add(out, p, (size_t)(text + sizeof text - p))) nomem(L);
+}
+
 /* Integers exactly, without ".0"; other numbers so they read back the same. */
 static void add_number(lua_State *L, nvx_buf *out, int i) {
   char text[64];
   lua_Number d = lua_tonumber(L, i);
 #if LUA_VERSION_NUM >= 503
   if (lua_isinteger(L, i)) {
-    snprintf(text, sizeof text, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, i));
-    if (nvx_buf_adds(out, text)) nomem(L);
+    add_integer(L, out, (long long)lua_tointeger(L, i));
     return;
   }
 #endif
   if (isnan(d) || isinf(d))
     luaL_error(L, "navixy: cannot encode %s", isnan(d) ? "NaN" : "infinity");
-  if (d == floor(d) && fabs(d) < 9007199254740992.0) /* 2^53: exact as a double */
-    snprintf(text, sizeof text, "%.0f", d);
-  else
-    snprintf(text, sizeof text, "%.17g", d);
+  if (d == floor(d) && fabs(d) < 9007199254740992.0) { /* 2^53: exact as a double */
+    add_integer(L, out, (long long)d);
+    return;
+  }
+  snprintf(text, sizeof text, "%.17g", d);
   if (nvx_buf_adds(out, text)) nomem(L);
 }
 

@@ -87,15 +87,16 @@ end
 -- Returns res, or nil, err, retry_after; leaves status and elapsed in job.
 local function attempt(st, job)
   local t = job.transport
-  if not job.login then await_login(st, t) end
+  if st.logging_in and not job.login then await_login(st, t) end
   if st.bucket then
     local wait = st.bucket:reserve(t:now())
     if wait > 0 then t:sleep(wait) end
   end
   job.attempts = job.attempts + 1
-  local started = t:now()
+  local started = st.on_request and t:now() -- timed only for the hook
   local status, body, retry_after, phase = t:send(job.action, job.body, job.timeout, not policy.safe(job))
-  job.elapsed, job.status = t:now() - started, status
+  job.status = status
+  if started then job.elapsed = t:now() - started end
   local res, err
   if status then
     res, err = response.interpret(job.action, status, body, st.secrets)
@@ -113,7 +114,7 @@ local function run_plain(st, job)
   while true do
     local res, err, retry_after = attempt(st, job)
     if res then
-      notify(st, job, nil, nil)
+      if st.on_request then notify(st, job, nil, nil) end
       return res
     end
     local delay = policy.next_delay(job, err, retry_after)
