@@ -7,7 +7,7 @@
 --   measure.lua decode ROUNDS      a 20,000-tracker tracker/list answer: our decode
 --                                  path and cjson.decode, alternately: ms, ms per round
 --   measure.lua rss URL            resident memory (KiB) after 10k and 100k calls by
---                                  client:call, then after 10k, 100k, 300k by client:batch
+--                                  client:call, then after 10k, 100k, 300k, 600k by client:batch
 local root = arg[0]:match("^(.*)/bench/measure%.lua$") or "."
 local flavour = rawget(_G, "jit") and "luajit" or "lua5.4"
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
@@ -149,9 +149,9 @@ local function settled_rss()
   return rss_kib()
 end
 
--- RSS after 10k and after 100k calls one at a time; then after 10k, 100k
--- and 300k calls in batches of 1000 (the last to tell an allocator still
--- reaching its high-water mark from a leak).
+-- RSS after 10k and after 100k calls one at a time; then after 10k, 100k,
+-- 300k and 600k calls in batches of 1000 (the last two to tell an allocator
+-- still reaching its high-water mark from a leak).
 local function rss(url)
   local client = new_client(url)
   local out = {}
@@ -160,9 +160,9 @@ local function rss(url)
     if i == 10000 or i == 100000 then out[#out + 1] = settled_rss() end
   end
   local calls = calls_of(1000)
-  for i = 1, 300 do
+  for i = 1, 600 do
     for _, r in ipairs(client:batch(calls)) do check(r.result, r.err) end
-    if i == 10 or i == 100 or i == 300 then out[#out + 1] = settled_rss() end
+    if i == 10 or i == 100 or i == 300 or i == 600 then out[#out + 1] = settled_rss() end
   end
   return table.concat(out, " ")
 end

@@ -96,7 +96,7 @@ print(("navixy-lua bench: %d rounds, load average at start %s, %s"):format(round
   :gsub("%s+$", "")))
 
 -- rates[name][round]
-local rates = {}
+local rates, loads = {}, {}
 for _, r in ipairs(RUNS) do rates[r[1]] = {} end
 for round = 1, rounds do
   local first, last, step = 1, #RUNS, 1
@@ -108,8 +108,10 @@ for round = 1, rounds do
     if not rate then error(name .. " failed: " .. out) end
     rates[name][round] = rate
   end
+  loads[round] = load_average():match("^%S+")
   io.stderr:write(("round %d/%d done (load %s)\n"):format(round, rounds, load_average()))
 end
+print("load average (1 min) after each round: " .. table.concat(loads, " "))
 
 print()
 print(("%-66s %12s"):format("measurement (median of rounds)", "calls/s"))
@@ -142,7 +144,7 @@ for _, lua in ipairs { "lua5.4", "luajit" } do
 end
 
 -- memory: RSS growth from 10k to 100k calls (after a full GC), sequential and
--- in batches; for batches also from 100k to 300k, past allocator warm-up
+-- in batches; for batches also from 300k to 600k, past allocator warm-up
 local function rss_line(label, from, to, target)
   print(("%-66s %8s  %s"):format(("%s (%d -> %d KiB)"):format(label, from, to),
     ("%d KiB"):format(to - from), target and ((to - from < 1024 and "meets" or "MISSES") .. " < 1 MiB") or ""))
@@ -152,7 +154,7 @@ for _, lua in ipairs { "lua5.4", "luajit" } do
   local name = lua == "lua5.4" and "Lua 5.4" or "LuaJIT"
   rss_line("RSS growth 10k -> 100k client:call, " .. name, kib[1], kib[2], true)
   rss_line("RSS growth 10k -> 100k calls in batches of 1000, " .. name, kib[3], kib[4], true)
-  rss_line("  (then 100k -> 300k calls in batches, " .. name .. ")", kib[4], kib[5])
+  rss_line("  (and 300k -> 600k calls in batches, " .. name .. ")", kib[5], kib[6])
 end
 
 print()

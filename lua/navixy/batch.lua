@@ -56,6 +56,8 @@ function M.run(st, calls, opts)
   for i = 1, n do jobs[i] = item_job(st, i, calls[i]) end
   local results = {}
   if n == 0 then return results end
+  -- items finish out of order: placeholders keep every slot in the array part
+  for i = 1, n do results[i] = false end
   local transport = st.transport
   if not transport.parallel then fail("this transport cannot run batches") end
   if st.batching then fail("client:batch is already running on this client") end
