@@ -6,7 +6,7 @@
 --
 --   lua5.4 bench/run.lua URL RAW [ROUNDS]
 -- URL is the bench server's base (http://127.0.0.1:PORT); RAW the C baseline.
-local url, raw, rounds = arg[1], arg[2], tonumber(arg[3] or 5)
+local url, raw, rounds = arg[1], arg[2], tonumber(arg[3] or 11)
 if not (url and raw) then
   io.stderr:write("usage: lua5.4 bench/run.lua URL RAW [ROUNDS]\n")
   os.exit(2)
@@ -15,8 +15,8 @@ end
 local measure = (arg[0]:match("^(.*)/run%.lua$") or "bench") .. "/measure.lua"
 local FAST, SLOW = url .. "/v2", url .. "/slow/v2" -- /slow answers after 5 ms
 local ACTION = "/tracker/get_state"
-local N_SEQ, N_SOCKET, N_BATCH = 20000, 4000, 40000
-local N_SLOW_SEQ, N_SLOW_BATCH = 300, 2400
+local N_SEQ, N_SOCKET, N_BATCH = 10000, 3000, 20000
+local N_SLOW_SEQ, N_SLOW_BATCH = 200, 1600
 
 -- name -> command whose output starts with a rate (calls/s)
 local RUNS = {
@@ -120,18 +120,21 @@ for _, r in ipairs(RUNS) do
 end
 
 print()
-print(("%-66s %8s  %s"):format("pair (median of per-round ratios ours / baseline)", "ratio", "target"))
+print(("%-66s %8s  %-12s %s"):format("pair (median of per-round ratios ours / baseline)", "ratio",
+  "rounds", "target"))
 for _, p in ipairs(PAIRS) do
   local label, ours, base, target, sense = p[1], p[2], p[3], p[4], p[5]
   local ratios = {}
   for round = 1, rounds do ratios[round] = rates[ours][round] / rates[base][round] end
   local m = median(ratios)
-  print(("%-66s %8.2f  %s"):format(label, m, verdict(m, target, sense)))
+  print(("%-66s %8.2f  %-12s %s"):format(label, m,
+    ("%.2f-%.2f"):format(math.min(table.unpack(ratios)), math.max(table.unpack(ratios))),
+    verdict(m, target, sense)))
 end
 
 -- decode: one process per interpreter, the two paths alternately inside it
 for _, lua in ipairs { "lua5.4", "luajit" } do
-  local list = numbers(run { lua, measure, "decode", math.max(rounds, 5) * 2 + 1 })
+  local list = numbers(run { lua, measure, "decode", rounds })
   local ratios, ours, theirs = {}, {}, {}
   for i = 1, #list, 2 do
     ours[#ours + 1], theirs[#theirs + 1] = list[i], list[i + 1]

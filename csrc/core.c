@@ -16,15 +16,33 @@
 #define NVX_STATE_MT "navixy.core.state"
 
 /* Module state (an upvalue, not a global): a scratch buffer reused by the
- * encoders, so that an error raised mid-way leaks nothing. */
+ * encoders, so that an error raised mid-way leaks nothing, and the decoder's
+ * string cache (its strings are in a table in the registry, keyed by this
+ * state's address). */
 typedef struct nvx_state {
   nvx_buf scratch;
+  nvx_strcache cache;
 } nvx_state;
 
 static int state_gc(lua_State *L) {
   nvx_state *st = luaL_checkudata(L, 1, NVX_STATE_MT);
   nvx_buf_free(&st->scratch);
+  lua_pushlightuserdata(L, st);
+  lua_pushnil(L);
+  lua_rawset(L, LUA_REGISTRYINDEX);
   return 0;
+}
+
+/* Pushes the table of st's string cache, made on first use. */
+static void push_cache(lua_State *L, nvx_state *st) {
+  lua_pushlightuserdata(L, st);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (!lua_isnil(L, -1)) return;
+  lua_pop(L, 1);
+  lua_createtable(L, NVX_CACHE_SLOTS, 0);
+  lua_pushlightuserdata(L, st);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
 }
 
 static nvx_state *state_of(lua_State *L) {
@@ -76,7 +94,9 @@ static int m_decode(lua_State *L) {
   size_t n, at = 0;
   const char *text = luaL_checklstring(L, 1, &n);
   const char *why = NULL;
-  if (nvx_json_decode(L, text, n, &st->scratch, &why, &at)) return 1;
+  lua_settop(L, 1);
+  push_cache(L, st);
+  if (nvx_json_decode(L, text, n, &st->scratch, &st->cache, &why, &at)) return 1;
   lua_pushnil(L);
   lua_pushfstring(L, "invalid JSON at byte %d: %s", (int)at, why);
   return 2;

@@ -13,6 +13,8 @@ typedef struct parser {
   const char *why;
   int depth;
   nvx_buf *scratch; /* strings with escapes are unescaped here */
+  nvx_strcache *cache;
+  int cache_index; /* stack index of the cache's table */
 } parser;
 
 static int fail(parser *ps, const char *why) {
@@ -263,6 +265,28 @@ static int parse_escaped(parser *ps, const char *s, const char *p) {
   return fail(ps, "unterminated string");
 }
 
+/* Pushes s[0..n), from the cache when it is there (see decode.h). */
+static void push_short(parser *ps, const char *s, size_t n) {
+  lua_State *L = ps->L;
+  nvx_strcache *c = ps->cache;
+  unsigned slot;
+  if (!c || n == 0 || n > NVX_CACHE_LEN) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
+  slot = ((unsigned)n * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[n - 1] * 13u +
+          (unsigned char)s[n / 2]) % NVX_CACHE_SLOTS;
+  if (c->len[slot] == n && memcmp(c->text[slot], s, n) == 0) {
+    lua_rawgeti(L, ps->cache_index, (int)slot + 1);
+    return;
+  }
+  lua_pushlstring(L, s, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, ps->cache_index, (int)slot + 1);
+  memcpy(c->text[slot], s, n);
+  c->len[slot] = (unsigned char)n;
+}
+
 /* ps->p is at the opening quote. Strings without escapes, nearly all of
  * them, are pushed straight from the text. */
 static int parse_string(parser *ps) {
@@ -275,7 +299,7 @@ static int parse_string(parser *ps) {
   }
   backslash = memchr(s, '\\', (size_t)(quote - s));
   if (backslash) return parse_escaped(ps, s, backslash);
-  lua_pushlstring(ps->L, s, (size_t)(quote - s));
+  push_short(ps, s, (size_t)(quote - s));
   ps->p = quote + 1;
   return 1;
 }
@@ -432,8 +456,8 @@ static int parse_value(parser *ps) {
   }
 }
 
-int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch, const char **why,
-                    size_t *at) {
+int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch,
+                    nvx_strcache *cache, const char **why, size_t *at) {
   parser ps;
   int top = lua_gettop(L);
   ps.L = L;
@@ -442,6 +466,8 @@ int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch, 
   ps.why = NULL;
   ps.depth = 0;
   ps.scratch = scratch;
+  ps.cache = cache;
+  ps.cache_index = top;
   skip_space(&ps);
   if (parse_value(&ps)) {
     skip_space(&ps);

@@ -20,13 +20,26 @@
 
 #define NVX_DECODE_MAX_DEPTH 1000
 
+/* Short strings decoded lately (keys and short values: answers repeat them
+ * all the time), so that they are pushed from a table instead of being
+ * hashed, looked up and allocated again. The strings live in a Lua table,
+ * slot i at index i + 1; these are their bytes, to compare with. */
+#define NVX_CACHE_SLOTS 256
+#define NVX_CACHE_LEN 32
+
+typedef struct nvx_strcache {
+  unsigned char len[NVX_CACHE_SLOTS]; /* 0: an empty slot */
+  char text[NVX_CACHE_SLOTS][NVX_CACHE_LEN];
+} nvx_strcache;
+
 /* Decodes text[0..n) (the whole of it: trailing non-space is an error).
  * On success pushes the value and returns 1. On invalid JSON pushes nothing,
  * sets *why (a static message) and *at (byte offset), and returns 0. Raises
  * only when memory or the Lua stack runs out. `scratch` is a buffer the
  * caller keeps (so nothing leaks when that happens), used for strings with
- * escapes. */
-int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch, const char **why,
-                    size_t *at);
+ * escapes. `cache` may be NULL; if not, the table holding its strings must
+ * be at the top of the stack (and stays there). */
+int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch,
+                    nvx_strcache *cache, const char **why, size_t *at);
 
 #endif

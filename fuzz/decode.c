@@ -17,6 +17,8 @@
 
 static lua_State *L;
 static nvx_buf text1, text2, scratch;
+static nvx_strcache cache; /* its table: the registry's cache_table */
+static int cache_table = LUA_NOREF;
 
 typedef struct job {
   const char *s;
@@ -27,8 +29,10 @@ typedef struct job {
 
 static int run_decode(lua_State *l) {
   job *j = lua_touserdata(l, 1);
-  int top = lua_gettop(l);
-  j->ok = nvx_json_decode(l, j->s, j->n, &scratch, &j->why, &j->at);
+  int top;
+  lua_rawgeti(l, LUA_REGISTRYINDEX, cache_table);
+  top = lua_gettop(l);
+  j->ok = nvx_json_decode(l, j->s, j->n, &scratch, &cache, &j->why, &j->at);
   CHECK(lua_gettop(l) == top + (j->ok ? 1 : 0));
   return j->ok;
 }
@@ -85,6 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!L) {
     L = luaL_newstate();
     CHECK(L != NULL);
+    lua_createtable(L, NVX_CACHE_SLOTS, 0);
+    cache_table = luaL_ref(L, LUA_REGISTRYINDEX);
   }
   top = lua_gettop(L);
   if (!decode_keep(&j)) {

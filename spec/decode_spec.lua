@@ -68,6 +68,16 @@ describe("decoding answers", function()
     end
   end)
 
+  it("gives back the right strings however many short ones come and go", function()
+    -- short strings are pushed from a small cache: slots are shared and replaced
+    for i = 1, 3000 do
+      local key, value = "k" .. i, ("v%d"):format(i * 7919 % 10007)
+      local v = assert(core.decode(('{"%s":"%s","same":"%s"}'):format(key, value, key)))
+      assert.equal(value, v[key])
+      assert.equal(key, v.same)
+    end
+  end)
+
   it("caps nesting at 1000", function()
     assert.truthy(core.decode(string.rep("[", 1000) .. string.rep("]", 1000)))
     local v, why = core.decode(string.rep("[", 1001) .. string.rep("]", 1001))
