@@ -166,5 +166,8 @@ int luaopen_navixy_core(lua_State *L) {
   luaL_setfuncs(L, FUNCS, 2);
   lua_pushstring(L, curl_version());
   lua_setfield(L, -2, "curl_version");
+  /* JSON null: a NULL light userdata, the same value as lua-cjson's null */
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
   return 1;
 }

@@ -21,7 +21,6 @@ OpenResty. Includes the `navixy` command for calls from a shell.
 
 dependencies = {
   "lua >= 5.1, < 5.5",
-  "lua-cjson >= 2.1.0",
 }
 
 external_dependencies = {

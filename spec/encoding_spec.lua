@@ -74,6 +74,13 @@ describe("form encoding", function()
   end)
 end)
 
+describe("navixy.null", function()
+  it("is lua-cjson's null too, so code using both mixes them", function()
+    assert.equal(require("cjson").null, navixy.null)
+    assert.equal('{"n":null}', body_for("json", { n = require("cjson").null }).body)
+  end)
+end)
+
 describe("navixy.array", function()
   it("marks a table and returns it", function()
     local t = { 1 }

@@ -1,12 +1,12 @@
 --- JSON in and out. Requests are encoded by the C core (exact integers,
 -- navixy.array, stable key order); answers are decoded by the C core too
--- (integers as integers); lua-cjson provides navixy.null and M.decode.
+-- (integers as integers). JSON null is core.null, a NULL light userdata:
+-- the same value as lua-cjson's cjson.null, so the two mix.
 local core = require "navixy.core"
-local cjson = require("cjson.safe").new()
 
 local M = {}
 
-M.null = cjson.null
+M.null = core.null
 M.array_mt = core.array_mt
 M.encode = core.json
 M.form = core.form
@@ -29,7 +29,5 @@ function M.decode_object(body)
   if type(value) ~= "table" then return nil end
   return value
 end
-
-M.decode = cjson.decode
 
 return M

@@ -1,12 +1,12 @@
---- A small JSON parser for the two places where lua-cjson 2.1.0 loses what
--- matters: it decodes [] and {} to the same empty table, and turns every
--- number into a double. Here the caller's builder sees each array, object,
+--- A small JSON parser for the two places where decoding into Lua tables
+-- loses what matters: [] and {} become the same empty table, and numbers
+-- lose their spelling. Here the caller's builder sees each array, object,
 -- string and number token as it was written:
 --   * pretty.lua lays out an answer with numbers spelled as the server
 --     spelled them and empty arrays kept as [];
 --   * M.decode (the command's name:=json params) marks every array with
 --     navixy.array, so `labels:=[]` is sent as [] and not as {}.
--- Answers of the client itself are still decoded by lua-cjson (in C, fast).
+-- Answers of the client itself are decoded by the C core (csrc/decode.c).
 local json = require "navixy.json"
 
 local M = {}

@@ -3,9 +3,9 @@
 -- command.
 --
 -- Two inputs, one layout:
---   M.value(v)   a decoded Lua value. lua-cjson 2.1.0 decodes [] and {} to
---                the same empty table, so an empty table prints as {} unless
---                it was made with navixy.array.
+--   M.value(v)   a decoded Lua value. [] and {} decode to the same empty
+--                table, so an empty table prints as {} unless it was made
+--                with navixy.array.
 --   M.text(s)    the raw JSON text of an answer. It is parsed into a tree of
 --                tokens, not decoded, so an empty array stays [], and numbers
 --                keep their exact spelling (no 1e+15, no lost digits).
