@@ -10,16 +10,7 @@ local function count(t)
   return n
 end
 
--- This process's open descriptors.
-local function open_fds()
-  local stat = assert(io.open("/proc/self/stat"))
-  local pid = stat:read("*l"):match("^(%d+)")
-  stat:close()
-  local n, ls = 0, io.popen("ls /proc/" .. pid .. "/fd")
-  for _ in ls:lines() do n = n + 1 end
-  ls:close()
-  return n
-end
+local open_fds = require("local_files").open_fds
 
 local function states_calls(first, n)
   local calls = {}

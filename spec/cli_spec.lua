@@ -11,12 +11,7 @@ local LOGIN = fake.users.demo.login
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local slurp = require("local_files").read
 
 local tmp = {} -- files to remove after each test
 

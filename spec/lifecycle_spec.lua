@@ -2,17 +2,7 @@
 local navixy = require "navixy"
 local fake = require "fake"
 
--- This process's open descriptors (not those of a shell it starts).
-local function open_fds()
-  local n = 0
-  local stat = assert(io.open("/proc/self/stat"))
-  local pid = stat:read("*l"):match("^(%d+)")
-  stat:close()
-  local ls = io.popen("ls /proc/" .. pid .. "/fd")
-  for _ in ls:lines() do n = n + 1 end
-  ls:close()
-  return n
-end
+local open_fds = require("local_files").open_fds
 
 describe("closing a client", function()
   before_each(fake.reset)

@@ -10,12 +10,7 @@ local README_PORT = "127.0.0.1:18080"
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("local_files").read
 
 local function write(path, text)
   local f = assert(io.open(path, "wb"))

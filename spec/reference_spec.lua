@@ -8,12 +8,7 @@ local client_mod = require "navixy.client"
 local cli = require "navixy.cli"
 local fake = require "fake"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("local_files").read
 
 local reference = read("docs/API-reference.md")
 
