@@ -11,101 +11,101 @@ nvx_client *nvx_check_client(lua_State *L, int i) {
   return c;
 }
 
-/* ---- reading settings: everything is checked before anything is allocated,
- * so a raised error cannot leak C memory ---- */
+/* ---- reading settings ----
+ * navixy.options (Lua) validates every option and computes every default;
+ * here only what memory safety needs is checked (types, CR/LF/NUL, ranges
+ * that C types must hold). Everything is checked before anything is
+ * allocated, so a raised error cannot leak C memory. */
 
 typedef struct raw_settings {
-  const char *url, *hash, *ca_file, *proxy, *user_agent;
+  const char *url, *hash, *ca_file, *proxy;
   size_t hash_len;
   nvx_auth_mode auth;
   nvx_encoding enc;
-  double timeout, connect_timeout, max_size;
+  long timeout_ms, connect_timeout_ms;
+  size_t max_size;
   int ssl_verify;
-  int headers_index; /* stack index of the extra header lines, 0 if none */
+  int headers_index; /* stack index of the header lines, 0 if none */
 } raw_settings;
 
-static const char *opt_string(lua_State *L, const char *name, const char *def, size_t *len) {
+/* Raises "navixy: ..." without a position prefix: these are misuse of the
+ * core by the Lua layer, reported as the Lua layer reports misuse. */
+static int raise(lua_State *L, const char *fmt, const char *name) {
+  lua_pushfstring(L, fmt, name);
+  return lua_error(L);
+}
+
+/* A string field (NULL when absent); *len set. Its bytes stay valid while
+ * the settings table (argument 1) holds the string. */
+static const char *field_string(lua_State *L, const char *name, int required, size_t *len) {
   const char *v;
   lua_getfield(L, 1, name);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
-    if (len) *len = def ? strlen(def) : 0;
-    return def;
+    if (required) raise(L, "navixy: setting '%s' is required", name);
+    *len = 0;
+    return NULL;
   }
-  if (lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "navixy: option '%s' must be a string, got %s", name, luaL_typename(L, -1));
+  if (lua_type(L, -1) != LUA_TSTRING) raise(L, "navixy: setting '%s' must be a string", name);
   v = lua_tolstring(L, -1, len);
-  lua_pop(L, 1); /* still referenced by the settings table, so v stays valid */
+  lua_pop(L, 1);
+  if (nvx_has_ctl(v, *len)) raise(L, "navixy: setting '%s' must not hold CR, LF or NUL", name);
   return v;
 }
 
-static double opt_number(lua_State *L, const char *name, double def, double min) {
+/* A whole number in [1, max]. */
+static double field_count(lua_State *L, const char *name, double max) {
   double v;
   lua_getfield(L, 1, name);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return def;
-  }
-  if (lua_type(L, -1) != LUA_TNUMBER)
-    luaL_error(L, "navixy: option '%s' must be a number, got %s", name, luaL_typename(L, -1));
+  if (lua_type(L, -1) != LUA_TNUMBER) raise(L, "navixy: setting '%s' must be a number", name);
   v = lua_tonumber(L, -1);
   lua_pop(L, 1);
-  if (!(v > min) || v > 1e12) luaL_error(L, "navixy: option '%s' is out of range", name);
+  if (!(v >= 1 && v <= max) || v != (double)(long long)v)
+    raise(L, "navixy: setting '%s' is out of range", name);
   return v;
 }
 
-static int opt_choice(lua_State *L, const char *name, const char *const choices[]) {
-  const char *v = opt_string(L, name, choices[0], NULL);
+static int field_choice(lua_State *L, const char *name, const char *const choices[]) {
+  size_t n;
+  const char *v = field_string(L, name, 1, &n);
   int i;
   for (i = 0; choices[i]; i++)
     if (strcmp(v, choices[i]) == 0) return i;
-  return luaL_error(L, "navixy: option '%s' must be one of %s, %s%s%s, got '%s'", name,
-                    choices[0], choices[1], choices[2] ? ", " : "", choices[2] ? choices[2] : "",
-                    v);
-}
-
-static void check_clean(lua_State *L, const char *what, const char *s, size_t n) {
-  if (s && nvx_has_ctl(s, n)) luaL_error(L, "navixy: %s must not hold CR, LF or NUL", what);
+  return raise(L, "navixy: setting '%s' has an unknown value", name);
 }
 
 static void read_settings(lua_State *L, raw_settings *r) {
   static const char *const auths[] = {"header", "query", "body", NULL};
   static const char *const encs[] = {"json", "form", NULL};
   size_t n;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  r->url = opt_string(L, "url", NULL, &n);
-  if (!r->url || n == 0) luaL_error(L, "navixy: option 'url' is required");
-  check_clean(L, "url", r->url, n);
-  r->hash = opt_string(L, "hash", NULL, &r->hash_len);
-  check_clean(L, "hash", r->hash, r->hash_len);
-  r->ca_file = opt_string(L, "ca_file", NULL, &n);
-  check_clean(L, "ca_file", r->ca_file, n);
-  r->proxy = opt_string(L, "proxy", NULL, &n);
-  check_clean(L, "proxy", r->proxy, n);
-  r->user_agent = opt_string(L, "user_agent", "navixy-lua", &n);
-  check_clean(L, "user_agent", r->user_agent, n);
-  r->auth = (nvx_auth_mode)opt_choice(L, "auth", auths);
-  r->enc = (nvx_encoding)opt_choice(L, "encoding", encs);
-  r->timeout = opt_number(L, "timeout", 30, 0);
-  r->connect_timeout = opt_number(L, "connect_timeout", 10, 0);
-  r->max_size = opt_number(L, "max_size", 64.0 * 1024 * 1024, 0);
+  if (lua_type(L, 1) != LUA_TTABLE) raise(L, "navixy: %s expects a table of settings", "core.new");
+  r->url = field_string(L, "url", 1, &n);
+  r->hash = field_string(L, "hash", 0, &r->hash_len);
+  if (r->hash && r->hash_len == 0) raise(L, "navixy: setting '%s' must not be empty", "hash");
+  r->ca_file = field_string(L, "ca_file", 0, &n);
+  r->proxy = field_string(L, "proxy", 0, &n);
+  r->auth = (nvx_auth_mode)field_choice(L, "auth", auths);
+  r->enc = (nvx_encoding)field_choice(L, "encoding", encs);
+  r->timeout_ms = (long)field_count(L, "timeout_ms", NVX_MAX_TIMEOUT_MS);
+  r->connect_timeout_ms = (long)field_count(L, "connect_timeout_ms", NVX_MAX_TIMEOUT_MS);
+  r->max_size = (size_t)field_count(L, "max_size", 9007199254740992.0);
   lua_getfield(L, 1, "ssl_verify");
-  r->ssl_verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
+  r->ssl_verify = lua_toboolean(L, -1);
   lua_pop(L, 1);
   lua_getfield(L, 1, "headers"); /* left on the stack: its strings must live */
   r->headers_index = 0;
   if (!lua_isnil(L, -1)) {
     int i, len;
-    luaL_argcheck(L, lua_istable(L, -1), 1, "navixy: option 'headers' must be an array");
+    if (!lua_istable(L, -1)) raise(L, "navixy: setting '%s' must be an array", "headers");
     r->headers_index = lua_gettop(L);
     len = (int)compat_rawlen(L, -1);
     for (i = 1; i <= len; i++) {
       const char *line;
       lua_rawgeti(L, r->headers_index, i);
+      if (lua_type(L, -1) != LUA_TSTRING) raise(L, "navixy: setting '%s' holds a non-string", "headers");
       line = lua_tolstring(L, -1, &n);
-      if (lua_type(L, -1) != LUA_TSTRING || !strchr(line, ':'))
-        luaL_error(L, "navixy: header %d must be a string 'Name: value'", i);
-      check_clean(L, "a header", line, n);
+      if (!memchr(line, ':', n) || nvx_has_ctl(line, n))
+        raise(L, "navixy: setting '%s' holds a line that is not 'Name: value'", "headers");
       lua_pop(L, 1);
     }
   }
@@ -123,11 +123,6 @@ static char *dup_or_null(const char *s, int *failed) {
   return d;
 }
 
-static int add_line(nvx_buf *b, const char *name, const char *value) {
-  return nvx_buf_adds(b, name) || nvx_buf_adds(b, ": ") || nvx_buf_adds(b, value) ||
-         nvx_buf_addc(b, '\n');
-}
-
 /* No Lua call in here: on failure it frees what it made and returns -1. */
 static int fill_settings(lua_State *L, nvx_settings *s, const raw_settings *r) {
   int failed = 0;
@@ -140,18 +135,10 @@ static int fill_settings(lua_State *L, nvx_settings *s, const raw_settings *r) {
   while (base_len > 0 && s->base[base_len - 1] == '/') s->base[--base_len] = '\0';
   s->auth = r->auth;
   s->enc = r->enc;
-  s->timeout_ms = (long)(r->timeout * 1000 + 0.5);
-  s->connect_timeout_ms = (long)(r->connect_timeout * 1000 + 0.5);
-  if (s->timeout_ms < 1) s->timeout_ms = 1;
-  if (s->connect_timeout_ms < 1) s->connect_timeout_ms = 1;
-  s->max_size = (size_t)r->max_size;
+  s->timeout_ms = r->timeout_ms;
+  s->connect_timeout_ms = r->connect_timeout_ms;
+  s->max_size = r->max_size;
   s->ssl_verify = r->ssl_verify;
-  if (add_line(&s->fixed_headers, "Content-Type",
-               r->enc == NVX_ENC_JSON ? "application/json"
-                                      : "application/x-www-form-urlencoded") ||
-      add_line(&s->fixed_headers, "Accept", "application/json") ||
-      add_line(&s->fixed_headers, "User-Agent", r->user_agent))
-    return -1;
   if (r->headers_index) {
     int i, len = (int)compat_rawlen(L, r->headers_index);
     for (i = 1; i <= len; i++) {
@@ -188,120 +175,125 @@ int nvx_client_new(lua_State *L) {
 
 /* ---- methods ---- */
 
-static void check_action(lua_State *L, int i, const char **action, size_t *len) {
+/* A request as the Lua layer hands it over (see lua/navixy/transport/init.lua):
+ * a table with action, body, timeout_ms (nil: the client's), fresh and
+ * anonymous. */
+static void read_request(lua_State *L, int i, nvx_request *r) {
   size_t k;
-  *action = luaL_checklstring(L, i, len);
-  if (*len == 0) luaL_argerror(L, i, "navixy: action is empty");
-  for (k = 0; k < *len; k++) {
-    unsigned char ch = (unsigned char)(*action)[k];
+  if (lua_type(L, i) != LUA_TTABLE) raise(L, "navixy: %s expects a request table", "the core");
+  lua_getfield(L, i, "action");
+  lua_getfield(L, i, "body");
+  lua_getfield(L, i, "timeout_ms");
+  lua_getfield(L, i, "fresh");
+  lua_getfield(L, i, "anonymous");
+  /* the strings stay referenced by the request table while they are used */
+  if (lua_type(L, -5) != LUA_TSTRING || lua_type(L, -4) != LUA_TSTRING)
+    raise(L, "navixy: %s needs string fields action and body", "a request");
+  r->action = lua_tolstring(L, -5, &r->alen);
+  r->body = lua_tolstring(L, -4, &r->blen);
+  /* defence in depth: options.lua checks action names, but nothing that
+   * could end the request line or split a header ever reaches curl */
+  if (r->alen == 0) raise(L, "navixy: %s", "action is empty");
+  for (k = 0; k < r->alen; k++) {
+    unsigned char ch = (unsigned char)r->action[k];
     if (ch <= ' ' || ch == 0x7f || ch == '?' || ch == '#')
-      luaL_argerror(L, i, "navixy: action holds a space, control character, '?' or '#'");
+      raise(L, "navixy: %s", "action holds a space, control character, '?' or '#'");
   }
-}
-
-static long timeout_arg(lua_State *L, int i) {
-  double secs = luaL_optnumber(L, i, 0);
-  if (secs < 0 || secs > 1e9) luaL_argerror(L, i, "navixy: timeout out of range");
-  return secs > 0 ? (long)(secs * 1000 + 0.5) : 0;
+  r->timeout_ms = 0;
+  if (!lua_isnil(L, -3)) {
+    double ms = lua_tonumber(L, -3);
+    if (lua_type(L, -3) != LUA_TNUMBER || !(ms >= 1 && ms <= NVX_MAX_TIMEOUT_MS))
+      raise(L, "navixy: %s", "timeout_ms is out of range");
+    r->timeout_ms = (long)ms;
+  }
+  r->fresh = lua_toboolean(L, -2);
+  r->anonymous = lua_toboolean(L, -1);
+  lua_pop(L, 5);
 }
 
 static int prepare_error(lua_State *L, int rc) {
-  if (rc == NVX_EBODY) return luaL_error(L, "navixy: a JSON body must be an object");
+  if (rc == NVX_EBODY) return raise(L, "navixy: %s", "a JSON body must be an object");
   return luaL_error(L, "navixy: out of memory building the request");
 }
 
-/* The arguments of request and multi_add from index i on: action, body
- * [, timeout [, fresh]]. */
-typedef struct request_args {
-  const char *action, *body;
-  size_t alen, blen;
-  long timeout_ms;
-  int fresh;
-} request_args;
-
-static void read_request(lua_State *L, int i, request_args *r) {
-  check_action(L, i, &r->action, &r->alen);
-  r->body = luaL_checklstring(L, i + 1, &r->blen);
-  r->timeout_ms = timeout_arg(L, i + 2);
-  r->fresh = lua_toboolean(L, i + 3);
-}
-
-/* client:request(action, body [, timeout [, fresh]]) -> see
- * nvx_transfer_push_result. fresh: send on a new connection, never on a
- * kept-alive one, because libcurl silently sends a request again when a
- * reused connection closes before any answer, and that must not happen to
- * an action that is not safe to repeat (the server may have acted on it). */
+/* client:request(req) -> result (see nvx_transfer_push_result). req.fresh:
+ * send on a new connection, never on a kept-alive one, because libcurl
+ * silently sends a request again when a reused connection closes before any
+ * answer, and that must not happen to an action that is not safe to repeat
+ * (the server may have acted on it). */
 static int c_request(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  request_args r;
+  nvx_request r;
   int rc;
   read_request(L, 2, &r);
-  rc = nvx_transfer_prepare(&c->t, &c->s, r.action, r.alen, r.body, r.blen, r.timeout_ms);
+  rc = nvx_transfer_prepare(&c->t, &c->s, &r);
   if (rc != NVX_OK) return prepare_error(L, rc);
-  curl_easy_setopt(c->t.easy, CURLOPT_FRESH_CONNECT, r.fresh ? 1L : 0L);
   /* no Lua call runs while curl does: nothing can longjmp through it */
   return nvx_transfer_push_result(L, &c->t, curl_easy_perform(c->t.easy));
 }
 
-/* client:multi_add(slot, action, body [, timeout [, fresh]]): starts a batch
- * request in a slot (see multi.h; fresh as for request); raises on misuse. */
-static int c_multi_add(lua_State *L) {
+/* client:start(slot, req): starts a request in a slot of the multi handle
+ * (see multi.h) without waiting for it; raises on misuse. */
+static int c_start(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
   lua_Integer id = luaL_checkinteger(L, 2);
-  request_args r;
+  nvx_request r;
   int rc;
   read_request(L, 3, &r);
-  if (id < 1 || id > NVX_MAX_SLOTS) return luaL_argerror(L, 2, "navixy: slot out of range");
-  rc = nvx_multi_add(&c->m, &c->s, (int)id, r.action, r.alen, r.body, r.blen, r.timeout_ms,
-                     r.fresh);
-  if (rc == NVX_EBUSY) return luaL_argerror(L, 2, "navixy: slot is in flight");
+  if (id < 1 || id > NVX_MAX_SLOTS) return raise(L, "navixy: %s", "slot out of range");
+  rc = nvx_multi_add(&c->m, &c->s, (int)id, &r);
+  if (rc == NVX_EBUSY) return raise(L, "navixy: %s", "slot is in flight");
   if (rc != NVX_OK) return prepare_error(L, rc);
   return 0;
 }
 
-/* client:multi_next([max_seconds]) -> slot, <push_result>; nothing when no
+/* client:wait([max_seconds]) -> slot, result; nothing when no started
  * request finished in time. */
-static int c_multi_next(lua_State *L) {
+static int c_wait(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
   double wait = luaL_optnumber(L, 2, 0);
   CURLcode rc = CURLE_OK;
   nvx_slot *done;
-  if (!(wait >= 0) || wait > 1e6) return luaL_argerror(L, 2, "navixy: wait out of range");
+  if (!(wait >= 0) || wait > 1e6) return raise(L, "navixy: %s", "wait out of range");
   done = nvx_multi_next(&c->m, wait, &rc);
   if (!done) return 0;
   lua_pushinteger(L, done->id);
   return 1 + nvx_transfer_push_result(L, &done->t, rc);
 }
 
-static int c_multi_cancel(lua_State *L) {
+/* client:cancel(): drops every started request. */
+static int c_cancel(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
   nvx_multi_cancel(&c->m);
   return 0;
 }
 
-static int c_multi_busy(lua_State *L) {
+/* client:busy() -> the count of started requests not reported yet. */
+static int c_busy(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
   lua_pushinteger(L, c->m.busy);
   return 1;
 }
 
-/* client:prepare(action, body) -> url, body, header lines: the request as
- * the curl path would send it, for transports that do their own I/O. */
+/* client:prepare(req) -> url, body, header lines: the request as the curl
+ * path would send it, for transports that do their own I/O. */
 static int c_prepare(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  const char *action, *body, *p, *end;
-  size_t alen, blen;
+  const char *p, *end, *hash;
+  const nvx_buf *lines;
+  nvx_request r;
   int rc, n = 0;
-  check_action(L, 2, &action, &alen);
-  body = luaL_checklstring(L, 3, &blen);
-  rc = nvx_build_url(&c->t.url, c->s.base, action, alen, c->s.auth, c->s.hash);
-  if (rc == NVX_OK) rc = nvx_build_body(&c->t.body, body, blen, c->s.enc, c->s.auth, c->s.hash);
+  read_request(L, 2, &r);
+  hash = r.anonymous ? NULL : c->s.hash;
+  lines = r.anonymous ? &c->s.fixed_headers : &c->s.headers;
+  rc = nvx_build_url(&c->t.url, c->s.base, r.action, r.alen, c->s.auth, hash);
+  if (rc == NVX_OK) rc = nvx_build_body(&c->t.body, r.body, r.blen, c->s.enc, c->s.auth, hash);
   if (rc != NVX_OK) return prepare_error(L, rc);
   lua_pushlstring(L, c->t.url.data, c->t.url.len);
   lua_pushlstring(L, c->t.body.data, c->t.body.len);
   lua_newtable(L);
-  p = c->s.headers.data;
-  end = p + c->s.headers.len;
+  p = lines->data;
+  end = p + lines->len;
   while (p && p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     if (!nl) break; /* every line ends with '\n' */
@@ -317,7 +309,7 @@ static int c_set_hash(lua_State *L) {
   size_t n = 0;
   const char *h = lua_isnoneornil(L, 2) ? NULL : luaL_checklstring(L, 2, &n);
   if (h && (n == 0 || nvx_has_ctl(h, n)))
-    return luaL_argerror(L, 2, "navixy: hash must be non-empty, without CR, LF or NUL");
+    return raise(L, "navixy: %s", "hash must be non-empty, without CR, LF or NUL");
   if (nvx_settings_set_hash(&c->s, h, n) != NVX_OK)
     return luaL_error(L, "navixy: out of memory setting the hash");
   return 0;
@@ -372,10 +364,9 @@ static int c_tostring(lua_State *L) {
 
 static const luaL_Reg METHODS[] = {
     {"request", c_request}, {"prepare", c_prepare}, {"set_hash", c_set_hash},
-    {"get_hash", c_get_hash}, {"close", c_close}, {"is_closed", c_is_closed},
-    {"multi_add", c_multi_add}, {"multi_next", c_multi_next},
-    {"multi_cancel", c_multi_cancel}, {"multi_busy", c_multi_busy},
-    {NULL, NULL}};
+    {"get_hash", c_get_hash}, {"close", c_close},     {"is_closed", c_is_closed},
+    {"start", c_start},     {"wait", c_wait},         {"cancel", c_cancel},
+    {"busy", c_busy},       {NULL, NULL}};
 
 void nvx_client_register(lua_State *L) {
   luaL_newmetatable(L, NVX_CLIENT_MT);

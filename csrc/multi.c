@@ -35,8 +35,7 @@ static nvx_slot *slot_of(nvx_multi *m, const nvx_settings *s, int id) {
   return slot;
 }
 
-int nvx_multi_add(nvx_multi *m, const nvx_settings *s, int id, const char *action,
-                  size_t alen, const char *body, size_t blen, long timeout_ms, int fresh) {
+int nvx_multi_add(nvx_multi *m, const nvx_settings *s, int id, const nvx_request *r) {
   nvx_slot *slot;
   int rc;
   if (id < 1 || id > NVX_MAX_SLOTS) return NVX_ESLOT;
@@ -47,9 +46,8 @@ int nvx_multi_add(nvx_multi *m, const nvx_settings *s, int id, const char *actio
   }
   slot = slot_of(m, s, id);
   if (!slot) return NVX_ENOMEM;
-  rc = nvx_transfer_prepare(&slot->t, s, action, alen, body, blen, timeout_ms);
+  rc = nvx_transfer_prepare(&slot->t, s, r);
   if (rc != NVX_OK) return rc;
-  curl_easy_setopt(slot->t.easy, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
   if (curl_multi_add_handle(m->multi, slot->t.easy) != CURLM_OK) return NVX_ENOMEM;
   slot->busy = 1;
   m->busy++;

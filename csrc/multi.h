@@ -1,7 +1,7 @@
 /* Transfers side by side on one curl multi handle, for client:batch.
  *
  * The Lua side drives it step by step (client.c binds these as
- * handle:multi_add/multi_next/multi_cancel): add a request to a numbered
+ * handle:start/wait/cancel): add a request to a numbered
  * slot, then ask for the next finished one. Pure C: no Lua runs while curl
  * does, so no Lua error can unwind through libcurl. Slots are numbered from
  * 1, created on first use and kept with the client: the multi handle's
@@ -30,12 +30,10 @@ typedef struct nvx_multi {
 
 enum { NVX_EBUSY = -3, NVX_ESLOT = -4 };
 
-/* Readies a request in slot id (1..NVX_MAX_SLOTS, created on first use) and
- * adds it to the multi handle; fresh: on a new connection (see c_request in
- * client.c). 0, NVX_ENOMEM, NVX_EBODY (see nvx_transfer_prepare), NVX_EBUSY
- * (the slot is in flight) or NVX_ESLOT. */
-int nvx_multi_add(nvx_multi *m, const nvx_settings *s, int id, const char *action,
-                  size_t alen, const char *body, size_t blen, long timeout_ms, int fresh);
+/* Readies request r in slot id (1..NVX_MAX_SLOTS, created on first use)
+ * and adds it to the multi handle. 0, NVX_ENOMEM, NVX_EBODY (see
+ * nvx_transfer_prepare), NVX_EBUSY (the slot is in flight) or NVX_ESLOT. */
+int nvx_multi_add(nvx_multi *m, const nvx_settings *s, int id, const nvx_request *r);
 
 /* Runs the transfers until one finishes or max_seconds pass. Returns the
  * finished slot, already removed from the multi handle, with its curl code

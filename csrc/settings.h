@@ -7,12 +7,16 @@
 #include "auth.h"
 #include "buffer.h"
 
+/* The longest timeout accepted, in milliseconds (navixy.options allows at
+ * most 1e6 seconds); it fits a 32-bit long, as curl's options need. */
+#define NVX_MAX_TIMEOUT_MS 1e9
+
 typedef struct nvx_settings {
   char *base;           /* base URL without trailing '/' */
   char *hash;           /* NULL when the client has none */
   char *ca_file;        /* NULL: the system store */
   char *proxy;          /* NULL: curl's defaults (environment) */
-  nvx_buf fixed_headers; /* "Name: value\n" lines that never change */
+  nvx_buf fixed_headers; /* "Name: value\n" lines from navixy.options */
   nvx_buf headers;      /* fixed_headers plus Authorization: one line each */
   unsigned generation;  /* bumped when headers change, so transfers rebuild */
   nvx_auth_mode auth;

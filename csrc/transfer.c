@@ -41,16 +41,17 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
   return NVX_OK;
 }
 
-/* The settings hold the lines '\n'-separated; curl wants a list. */
-static int build_headers(nvx_transfer *t, const nvx_settings *s) {
+/* Header lines ('\n'-separated in a buffer) as the list curl wants, with
+ * "Expect:" first: libcurl would send "Expect: 100-continue" for large
+ * bodies and wait. NULL when memory ran out. */
+static struct curl_slist *header_list(const nvx_buf *lines) {
   struct curl_slist *list, *next;
   char *copy, *line, *nl;
-  size_t n = s->headers.len;
-  /* libcurl would send "Expect: 100-continue" for large bodies and wait. */
+  size_t n = lines->len;
   list = curl_slist_append(NULL, "Expect:");
   copy = malloc(n + 1);
   if (!list || !copy) goto nomem;
-  if (n) memcpy(copy, s->headers.data, n);
+  if (n) memcpy(copy, lines->data, n);
   copy[n] = '\0';
   for (line = copy; *line; line = nl + 1) {
     nl = strchr(line, '\n');
@@ -60,35 +61,50 @@ static int build_headers(nvx_transfer *t, const nvx_settings *s) {
     if (!next) goto nomem;
     list = next;
   }
-  memset(copy, 0, n); /* it held the Authorization line */
+  memset(copy, 0, n); /* it may have held the Authorization line */
   free(copy);
-  curl_slist_free_all(t->headers);
-  t->headers = list;
-  t->generation = s->generation;
-  return NVX_OK;
+  return list;
 nomem:
   if (copy) memset(copy, 0, n);
   free(copy);
   curl_slist_free_all(list);
-  return NVX_ENOMEM;
+  return NULL;
 }
 
-int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const char *action,
-                         size_t alen, const char *body, size_t blen, long timeout_ms) {
+/* The lists for requests with the hash and without it (a login). */
+static int build_headers(nvx_transfer *t, const nvx_settings *s) {
+  struct curl_slist *with = header_list(&s->headers), *without = header_list(&s->fixed_headers);
+  if (!with || !without) {
+    curl_slist_free_all(with);
+    curl_slist_free_all(without);
+    return NVX_ENOMEM;
+  }
+  curl_slist_free_all(t->headers);
+  curl_slist_free_all(t->anon_headers);
+  t->headers = with;
+  t->anon_headers = without;
+  t->generation = s->generation;
+  return NVX_OK;
+}
+
+int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_request *r) {
   int rc;
-  long total = timeout_ms > 0 ? timeout_ms : s->timeout_ms;
+  long total = r->timeout_ms > 0 ? r->timeout_ms : s->timeout_ms;
+  const char *hash = r->anonymous ? NULL : s->hash;
   if (!t->headers || t->generation != s->generation) {
     if (build_headers(t, s) != NVX_OK) return NVX_ENOMEM;
   }
-  if (nvx_build_url(&t->url, s->base, action, alen, s->auth, s->hash) != NVX_OK) return NVX_ENOMEM;
-  rc = nvx_build_body(&t->body, body, blen, s->enc, s->auth, s->hash);
+  if (nvx_build_url(&t->url, s->base, r->action, r->alen, s->auth, hash) != NVX_OK)
+    return NVX_ENOMEM;
+  rc = nvx_build_body(&t->body, r->body, r->blen, s->enc, s->auth, hash);
   if (rc != NVX_OK) return rc;
   nvx_reply_reset(&t->reply, s->max_size);
   t->errbuf[0] = '\0';
   curl_easy_setopt(t->easy, CURLOPT_URL, t->url.data);
   curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.data);
   curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
-  curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, r->anonymous ? t->anon_headers : t->headers);
+  curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, r->fresh ? 1L : 0L);
   /* an answer that announces its length over the cap is refused at once */
   curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_size);
   /* timeout bounds the whole attempt; the connect gets its own, smaller cap */
@@ -124,21 +140,28 @@ static const char *phase_of(nvx_transfer *t, CURLcode rc) {
   }
 }
 
+/* t[name] = value, the value being at the top of the stack. */
+static void set_field(lua_State *L, const char *name) { lua_setfield(L, -2, name); }
+
 int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
   if (rc == CURLE_OK) {
     long status = 0;
     double wait = nvx_retry_after_seconds(t->reply.retry_after);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    lua_createtable(L, 0, 3);
     lua_pushinteger(L, (lua_Integer)status);
+    set_field(L, "status");
     lua_pushlstring(L, t->reply.body.data ? t->reply.body.data : "", t->reply.body.len);
-    if (wait >= 0)
+    set_field(L, "body");
+    if (wait >= 0) {
       lua_pushnumber(L, wait);
-    else
-      lua_pushnil(L);
-    return 3;
+      set_field(L, "retry_after");
+    }
+    return 1;
   }
-  lua_pushnil(L);
+  lua_createtable(L, 0, 3);
   lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport");
+  set_field(L, "kind");
   if (t->reply.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
     char msg[96];
     snprintf(msg, sizeof msg, "answer larger than max_size (%zu bytes)", t->reply.max_size);
@@ -150,13 +173,16 @@ int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
     lua_pushstring(L, t->errbuf);
   else
     lua_pushstring(L, curl_easy_strerror(rc));
+  set_field(L, "message");
   lua_pushstring(L, phase_of(t, rc));
-  return 4;
+  set_field(L, "phase");
+  return 1;
 }
 
 void nvx_transfer_free(nvx_transfer *t) {
   if (t->easy) curl_easy_cleanup(t->easy);
   curl_slist_free_all(t->headers);
+  curl_slist_free_all(t->anon_headers);
   nvx_buf_free(&t->url);
   nvx_buf_free(&t->body);
   nvx_reply_free(&t->reply);

@@ -2,14 +2,11 @@
 -- what comes back on success.
 local navixy = require "navixy"
 local fake = require "fake"
+local setup = require "setup"
 
 describe("calling an action", function()
   local client
-  before_each(function()
-    fake.reset()
-    client = navixy.new { url = fake.url, hash = fake.api_key }
-  end)
-  after_each(function() client:close() end)
+  setup.client_per_test(function(c) client = c end)
 
   it("returns the whole decoded answer", function()
     local res, err = client:call("tracker/list")
@@ -72,10 +69,7 @@ end)
 
 describe("namespaces", function()
   local client
-  before_each(function()
-    fake.reset()
-    client = navixy.new { url = fake.url, hash = fake.api_key }
-  end)
+  setup.client_per_test(function(c) client = c end)
 
   it("client.a.b(params) calls a/b", function()
     local res = assert(client.tracker.get_state { tracker_id = 2 })

@@ -1,13 +1,13 @@
 -- Every way a call can fail comes back as nil, err with the right fields.
 local navixy = require "navixy"
 local fake = require "fake"
+local setup = require "setup"
 
+-- a client of the fake server that does not retry
 local function client(opts)
   opts = opts or {}
-  opts.url = opts.url or fake.url
-  if opts.hash == nil then opts.hash = fake.api_key end
   if opts.retries == nil then opts.retries = 0 end
-  return navixy.new(opts)
+  return setup.client(opts)
 end
 
 describe("API errors", function()

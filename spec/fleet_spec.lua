@@ -1,19 +1,11 @@
 -- The fleet helpers: tracker/get_states beyond 2,000 ids, and walking
 -- history/tracker/list past its 1,000-event pages and 31-day windows.
-local navixy = require "navixy"
 local fake = require "fake"
+local setup = require "setup"
 
-local function count(t)
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  return n
-end
+local count = setup.count
 
-local function range(first, last)
-  local ids = {}
-  for id = first, last do ids[#ids + 1] = id end
-  return ids
-end
+local range = setup.range
 
 local function requests_of(action)
   local list = {}
@@ -25,11 +17,7 @@ end
 
 describe("client:get_states", function()
   local client
-  before_each(function()
-    fake.reset()
-    client = navixy.new { url = fake.url, hash = fake.api_key }
-  end)
-  after_each(function() client:close() end)
+  setup.client_per_test(function(c) client = c end)
 
   it("asks for 2,000 trackers at a time and merges the states", function()
     local res, err = client:get_states(range(1000, 5499))
@@ -85,11 +73,7 @@ end)
 
 describe("client:get_history", function()
   local client
-  before_each(function()
-    fake.reset()
-    client = navixy.new { url = fake.url, hash = fake.api_key }
-  end)
-  after_each(function() client:close() end)
+  setup.client_per_test(function(c) client = c end)
 
   -- one event per tracker per hour: see spec/support/fake/navixy.lua
   it("pages past limit_exceeded by moving `from`, without losing or repeating events", function()

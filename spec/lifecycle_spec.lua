@@ -51,30 +51,72 @@ end)
 
 describe("navixy.core", function()
   local core = require "navixy.core"
+  -- the settings navixy.options computes (the core takes no defaults)
+  local function settings(more)
+    local s = { url = fake.url, auth = "header", encoding = "json", timeout_ms = 30000,
+                connect_timeout_ms = 10000, max_size = 1024, ssl_verify = true,
+                headers = { "Content-Type: application/json" } }
+    for k, v in pairs(more or {}) do s[k] = v end
+    return s
+  end
 
   it("userdata clients close once, via close or __gc", function()
-    local h = core.new { url = fake.url }
+    local h = core.new(settings())
     assert.is_false(h:is_closed())
     h:close()
     assert.is_true(h:is_closed())
     h:close()
     assert.equal("navixy.core client (closed)", tostring(h))
-    assert.has_error(function() h:request("tracker/list", "{}") end, "navixy: client is closed")
+    assert.has_error(function() h:request { action = "tracker/list", body = "{}" } end,
+      "navixy: client is closed")
   end)
 
-  it("raises on bad settings without leaking", function()
-    assert.has_error(function() core.new { url = fake.url, auth = "x" } end)
-    assert.has_error(function() core.new { url = fake.url, timeout = -1 } end)
-    assert.has_error(function() core.new { url = fake.url, headers = { "no colon" } } end)
-    assert.has_error(function() core.new {} end)
-    assert.has_error(function() core.new "x" end)
+  it("raises on bad settings without leaking, with messages that start with navixy:", function()
+    local bad = {
+      settings { auth = "x" }, settings { timeout_ms = -1 }, settings { timeout_ms = 0.5 },
+      settings { timeout_ms = 1e10 }, settings { max_size = 0 }, settings { headers = { "no colon" } },
+      settings { headers = { "X: a\r\nY: b" } }, settings { hash = "" }, settings { url = fake.url .. "\n" },
+      settings { encoding = false }, {}, "x",
+    }
+    for _, s in ipairs(bad) do
+      local ok, msg = pcall(core.new, s)
+      assert.is_false(ok)
+      assert.matches("^navixy: ", msg)
+    end
+  end)
+
+  it("raises on requests the C core cannot send safely", function()
+    local h = core.new(settings())
+    for _, req in ipairs {
+      { action = "tracker list", body = "{}" }, { action = "a\r\nX: y", body = "{}" },
+      { action = "", body = "{}" }, { action = "a?b", body = "{}" }, { body = "{}" },
+      { action = "a", body = "{}", timeout_ms = 0 }, { action = "a", body = "{}", timeout_ms = 1e12 },
+    } do
+      local ok, msg = pcall(h.request, h, req)
+      assert.is_false(ok)
+      assert.matches("^navixy: ", msg)
+    end
+    h:close()
   end)
 
   it("prepare shows a request as it would be sent", function()
-    local h = core.new { url = fake.url, hash = "abcd1234abcd1234", auth = "query" }
-    local url, body, headers = h:prepare("tracker/list", "{}")
+    local h = core.new(settings { hash = "abcd1234abcd1234", auth = "query" })
+    local url, body, headers = h:prepare { action = "tracker/list", body = "{}" }
     assert.equal(fake.url .. "/tracker/list?hash=abcd1234abcd1234", url)
     assert.equal("{}", body)
     assert.equal("Content-Type: application/json", headers[1])
+  end)
+
+  it("prepares a login without the hash, wherever the hash would go", function()
+    for _, auth in ipairs { "header", "query", "body" } do
+      local h = core.new(settings { hash = "abcd1234abcd1234", auth = auth })
+      local url, body, headers = h:prepare { action = "user/auth", body = '{"login":"x"}', anonymous = true }
+      assert.equal(fake.url .. "/user/auth", url)
+      assert.equal('{"login":"x"}', body)
+      assert.same({ "Content-Type: application/json" }, headers)
+      local _, _, with = h:prepare { action = "tracker/list", body = "{}" }
+      if auth == "header" then assert.equal("Authorization: NVX abcd1234abcd1234", with[2]) end
+      h:close()
+    end
   end)
 end)

@@ -4,7 +4,6 @@
 -- fields errors and the on_request hook actually carry, and the command's
 -- options and environment variables.
 local navixy = require "navixy"
-local client_mod = require "navixy.client"
 local cli = require "navixy.cli"
 local fake = require "fake"
 
@@ -50,7 +49,13 @@ describe("docs/API-reference.md", function()
   end)
 
   it("names every client method", function()
-    assert.same({}, missing_of(keys(client_mod.Client), function(k) return "`client:" .. k .. "(" end))
+    -- a fresh client's metatable holds its methods (and, once used, its namespaces)
+    local methods = {}
+    for name, v in pairs(getmetatable(navixy.new { url = fake.url }).__index) do
+      if type(v) == "function" then methods[#methods + 1] = name end
+    end
+    assert.is_true(#methods >= 10)
+    assert.same({}, missing_of(methods, function(k) return "`client:" .. k .. "(" end))
   end)
 
   it("has a row for every navixy.new option", function()
@@ -101,5 +106,42 @@ describe("docs/API-reference.md", function()
     for name, status in pairs(cli.EXIT) do
       assert.truthy(documented("| " .. status .. " |"), name)
     end
+  end)
+end)
+
+describe("the source tree", function()
+  -- every file under lua/navixy/ and every C source, by path from the root
+  local function sources()
+    local list = {}
+    local find = io.popen("find lua/navixy csrc -name '*.lua' -o -name '*.c' -o -name '*.h' | sort")
+    for path in find:lines() do list[#list + 1] = path end
+    find:close()
+    assert.is_true(#list > 30)
+    return list
+  end
+
+  it("is described file by file in the README's module map", function()
+    local readme = read("README.md")
+    local map = readme:match("\n### Module map\n(.*)")
+    assert.truthy(map, "README has no Module map section")
+    map = map:match("^(.-)\n##? ") or map -- up to the next section
+    local missing = {}
+    for _, path in ipairs(sources()) do
+      local shown = path:gsub("%.h$", ".c") -- a header goes with its .c
+      if path == "csrc/compat.h" then shown = path end
+      if not map:find("`" .. shown .. "`", 1, true) then missing[#missing + 1] = path end
+    end
+    assert.same({}, missing)
+  end)
+
+  it("is built and installed whole by the rockspec", function()
+    local rockspec = read("rockspec/navixy-scm-1.rockspec")
+    local missing = {}
+    for _, path in ipairs(sources()) do
+      if not path:find("%.h$") and not rockspec:find('"' .. path .. '"', 1, true) then
+        missing[#missing + 1] = path
+      end
+    end
+    assert.same({}, missing)
   end)
 end)

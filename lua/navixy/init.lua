@@ -9,9 +9,11 @@ local options = require "navixy.options"
 local navixy = {}
 
 navixy.VERSION = "0.1.0"
+navixy._VERSION = navixy.VERSION -- the Lua convention
 navixy.regions = options.regions
 navixy.null = json.null
 navixy.array = json.array
+navixy.encode = json.encode -- the C encoder: JSON text, arrays kept as arrays
 navixy.is_error = errors.is_error
 
 --- A decoded answer (or any value) as readable JSON text: keys sorted,

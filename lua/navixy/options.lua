@@ -1,6 +1,15 @@
---- Checks what users pass to navixy.new and to calls. Misuse raises here,
--- with a message that names the option, before anything is sent.
+--- The one validator: checks what users pass to navixy.new, to calls and to
+-- batches, and computes every default. Misuse raises here, with a message
+-- that names the option, before anything is sent; the C core then checks
+-- only what memory safety needs (csrc/client.c).
+local url = require "navixy.url"
+
 local M = {}
+
+M.MAX_TIMEOUT = 1e6           -- seconds: the C core takes at most 1e9 ms
+M.MAX_SIZE = 2 ^ 53           -- bytes: exact in a double
+M.DEFAULT_CONCURRENCY = 8
+M.MAX_CONCURRENCY = 256       -- the C core's slots per client
 
 M.regions = {
   eu = "https://api.eu.navixy.com/v2",
@@ -33,6 +42,18 @@ end
 local function positive_number(name, v)
   if type(v) ~= "number" or v ~= v then fail("option '%s' must be a number, got %s", name, type(v)) end
   if v <= 0 or v == math.huge then fail("option '%s' must be a positive number, got %s", name, tostring(v)) end
+end
+
+local function seconds(name, v)
+  positive_number(name, v)
+  if v > M.MAX_TIMEOUT then
+    fail("option '%s' must be at most %d seconds, got %s", name, M.MAX_TIMEOUT, tostring(v))
+  end
+end
+
+local function size_opt(name, v)
+  positive_number(name, v)
+  if v > M.MAX_SIZE then fail("option '%s' must be at most 2^53 bytes, got %s", name, tostring(v)) end
 end
 
 local function count_opt(name, v)
@@ -72,16 +93,16 @@ local CLIENT = {
   url = nonempty_string, region = one_of("eu", "us"), hash = nonempty_string,
   login = nonempty_string, password = nonempty_string,
   auth = one_of("header", "query", "body"), encoding = one_of("json", "form"),
-  timeout = positive_number, connect_timeout = positive_number,
+  timeout = seconds, connect_timeout = seconds,
   retries = count_opt, rate_limit = positive_number,
   ssl_verify = boolean_opt, ca_file = nonempty_string, proxy = nonempty_string,
   user_agent = nonempty_string, iso_datetime = boolean_opt, insecure = boolean_opt,
-  transport = one_of("curl", "ngx"), headers = headers_opt, max_size = positive_number,
+  transport = one_of("curl", "ngx"), headers = headers_opt, max_size = size_opt,
   on_request = function_opt,
 }
 
 local CALL = {
-  timeout = positive_number, retries = count_opt, idempotent = boolean_opt,
+  timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = boolean_opt,
 }
 
 -- The closest known name, for "did you mean" hints on typos.
@@ -117,21 +138,34 @@ local function check_table(kind, t, known)
   end
 end
 
-local function is_loopback(host)
-  host = host:lower()
-  return host == "localhost" or host == "[::1]" or host:find("^127%.%d+%.%d+%.%d+$") ~= nil
+--- Milliseconds for the C core: rounded, at least 1 (a timeout never
+-- silently becomes "none").
+function M.milliseconds(secs)
+  return math.max(1, math.floor(secs * 1000 + 0.5))
 end
 
--- The host part of an http(s) URL, or nil.
-local function url_host(url)
-  local rest = url:match("^[hH][tT][tT][pP][sS]?://(.*)$")
-  if not rest then return nil end
-  local authority = rest:match("^([^/?#]*)")
-  authority = authority:gsub("^.*@", "") -- userinfo
-  return authority:match("^(%[[^%]]*%])") or authority:match("^([^:]*)")
+-- The header lines every request carries, in a stable order.
+local function header_lines(o)
+  local lines = {
+    o.encoding == "form" and "Content-Type: application/x-www-form-urlencoded"
+      or "Content-Type: application/json",
+    "Accept: application/json",
+    "User-Agent: " .. o.user_agent,
+  }
+  if o.iso_datetime then lines[#lines + 1] = "NVX-ISO-DateTime: true" end
+  if o.headers then
+    local names = {}
+    for name in pairs(o.headers) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do lines[#lines + 1] = name .. ": " .. o.headers[name] end
+  end
+  return lines
 end
 
---- Validates navixy.new options; returns a new table with defaults filled in.
+--- Validates navixy.new options; returns a new table with every default
+-- filled in, plus what follows from them: `u` (the parsed URL),
+-- `timeout_ms`, `connect_timeout_ms`, `header_lines`, and `core` (the
+-- settings of navixy.core.new).
 function M.client(opts, version)
   if opts == nil then opts = {} end
   if type(opts) ~= "table" then fail("navixy.new expects a table of options, got %s", type(opts)) end
@@ -139,13 +173,14 @@ function M.client(opts, version)
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   if o.url and o.region then fail("give either option 'url' or option 'region', not both") end
-  o.url = o.url or M.regions[o.region or "eu"]
-  local host = url_host(o.url)
-  if not host or host == "" then fail("option 'url' must be an http:// or https:// URL, got %q", o.url) end
-  if o.url:find("^[hH][tT][tT][pP]://") and not o.insecure and not is_loopback(host) then
+  o.url = (o.url or M.regions[o.region or "eu"]):gsub("/+$", "")
+  local u, why = url.parse(o.url)
+  if not u then fail("option 'url' must be an http:// or https:// base URL (%s), got %q", why, o.url) end
+  if u.scheme == "http" and not o.insecure and not url.is_loopback(u.host) then
     fail("refusing plain http:// to %s: credentials would cross the network in clear text "
-      .. "(use https://, or set insecure = true)", host)
+      .. "(use https://, or set insecure = true)", u.host)
   end
+  o.u = u
   if (o.login == nil) ~= (o.password == nil) then
     fail("options 'login' and 'password' go together")
   end
@@ -154,9 +189,17 @@ function M.client(opts, version)
   o.timeout = o.timeout or 30
   o.connect_timeout = o.connect_timeout or 10
   o.retries = o.retries or 2
-  o.max_size = o.max_size or 64 * 1024 * 1024
+  o.max_size = math.floor(o.max_size or 64 * 1024 * 1024)
   if o.ssl_verify == nil then o.ssl_verify = true end
   o.user_agent = o.user_agent or ("navixy-lua/" .. version)
+  o.timeout_ms = M.milliseconds(o.timeout)
+  o.connect_timeout_ms = M.milliseconds(o.connect_timeout)
+  o.header_lines = header_lines(o)
+  o.core = {
+    url = o.url, hash = o.hash, auth = o.auth, encoding = o.encoding,
+    timeout_ms = o.timeout_ms, connect_timeout_ms = o.connect_timeout_ms, max_size = o.max_size,
+    ssl_verify = o.ssl_verify, ca_file = o.ca_file, proxy = o.proxy, headers = o.header_lines,
+  }
   return o
 end
 
@@ -166,6 +209,22 @@ function M.call(call_opts)
   if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end
   check_table("call option", call_opts, CALL)
   return call_opts
+end
+
+--- Validates batch options (nil allowed); returns the concurrency.
+function M.batch(opts)
+  if opts == nil then return M.DEFAULT_CONCURRENCY end
+  if type(opts) ~= "table" then fail("batch options must be a table, got %s", type(opts)) end
+  for k in pairs(opts) do
+    if k ~= "concurrency" then fail("unknown batch option '%s'", tostring(k)) end
+  end
+  local c = opts.concurrency
+  if c == nil then return M.DEFAULT_CONCURRENCY end
+  if type(c) ~= "number" or c ~= math.floor(c) or c < 1 or c > M.MAX_CONCURRENCY then
+    fail("batch option 'concurrency' must be a whole number from 1 to %d, got %s",
+      M.MAX_CONCURRENCY, tostring(c))
+  end
+  return c
 end
 
 -- Action names already found valid: checked on every call, and a program

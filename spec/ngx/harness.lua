@@ -143,6 +143,18 @@ function M.batch()
   reply { results = out, events = events(), elapsed = elapsed }
 end
 
+--- GET /batch-shared: a batch of 3 tracker/list calls through this worker's
+-- client, which other requests use at the same time.
+function M.batch_shared()
+  local t0 = now()
+  local ok, results = pcall(worker.auto.batch, worker.auto,
+    { { "tracker/list" }, { "tracker/list" }, { "tracker/list" } })
+  if not ok then return reply { raised = tostring(results), elapsed = now() - t0 } end
+  local counts = {}
+  for i, item in ipairs(results) do counts[i] = item.result and #item.result.list or render_err(item.err) end
+  reply { counts = counts, elapsed = now() - t0 }
+end
+
 --- GET /slow?client=auto|curl: one tracker/list through this worker's client.
 function M.slow()
   local c = worker[ngx.var.arg_client or "auto"]

@@ -417,6 +417,18 @@ describe("inside nginx", function()
       assert.is_true(r.elapsed >= 0.9 and r.elapsed < 2.2, ("took %.2f s"):format(r.elapsed)) -- one at a time: 2.5 s
     end)
 
+    it("runs at once for requests that share the worker's client", function()
+      fake.fault { action = "tracker/list", type = "delay", seconds = 0.5, times = 12 }
+      local elapsed, bodies = concurrent("/batch-shared", 4)
+      for _, b in ipairs(bodies) do
+        assert.is_nil(b.raised, b.raised)
+        assert.same({ 3, 3, 3 }, b.counts)
+      end
+      -- side by side: 12 calls of 0.5 s each in about 0.5 s, not 4 batches in a row
+      assert.is_true(elapsed < 1.6, ("took %.2f s"):format(elapsed))
+      assert.equal(12, fake.stats().max_in_flight)
+    end)
+
     it("shares one login among the items", function()
       local u = fake.users.demo
       local calls = {}

@@ -1,15 +1,19 @@
 --- The non-blocking transport for OpenResty: HTTP/1.1 over ngx.socket.tcp
 -- (cosockets), so a call waiting on the API yields the nginx worker to its
 -- other requests instead of stalling them all as a blocking libcurl call
--- would. Same interface as navixy.curl: send(action, body, timeout, fresh)
--- returning status, body, retry_after_seconds|nil or nil, kind, message,
--- phase; sleep(s); now(); close(); parallel(n, work) for batches (light
--- threads); name().
+-- would. The contract is navixy.transport's; attempts side by side (the
+-- runner) run in light threads.
 --
 -- The request itself (URL, body with the hash placed, header lines) comes from
 -- the C core's handle:prepare(), so auth placement and encoding are the code
 -- the curl path runs. Only the I/O is done here.
 local core = require "navixy.core"
+local url = require "navixy.url"
+
+-- ngx.semaphore comes with lua-resty-core (loaded by ngx_lua 0.10.16+);
+-- outside nginx this module is only asked whether it is inside nginx.
+local semaphore = package.loaded["ngx.semaphore"]
+  or (rawget(_G, "ngx") and select(2, pcall(require, "ngx.semaphore"))) or nil
 
 local M = {}
 
@@ -36,35 +40,6 @@ end
 
 ---------------------------------------------------------------- URLs
 
--- scheme, host (brackets kept for IPv6), port, path+query of an http(s) URL.
-local function parse_url(url)
-  local scheme, authority, path = url:match("^(%a[%w+.-]*)://([^/?#]*)(.*)$")
-  if not scheme then return nil, "not an http:// or https:// URL" end
-  scheme = scheme:lower()
-  if scheme ~= "http" and scheme ~= "https" then return nil, "not an http:// or https:// URL" end
-  if authority:find("@", 1, true) then return nil, "user:password@ in the URL is not supported" end
-  local host, port = authority:match("^(%[[^%]]+%])(.*)$")
-  if not host then host, port = authority:match("^([^:]*)(.*)$") end
-  if port ~= "" then
-    port = tonumber(port:match("^:(%d+)$"))
-    if not port or port < 1 or port > 65535 then return nil, "bad port in the URL" end
-  else
-    port = scheme == "https" and 443 or 80
-  end
-  if host == "" then return nil, "no host in the URL" end
-  path = path:gsub("#.*$", "")
-  if path == "" then path = "/" elseif path:sub(1, 1) == "?" then path = "/" .. path end
-  return { scheme = scheme, host = host, port = port, path = path }
-end
-
--- The Host header: the port only when it is not the scheme's default.
-local function host_header(u)
-  if (u.scheme == "https" and u.port == 443) or (u.scheme == "http" and u.port == 80) then
-    return u.host
-  end
-  return u.host .. ":" .. u.port
-end
-
 -- Where to connect. nginx resolves names only through a `resolver` directive
 -- and never reads /etc/hosts, so "localhost" (loopback by RFC 6761) is
 -- connected to directly; IPv6 literals lose their brackets.
@@ -90,15 +65,18 @@ Ngx.__index = Ngx
 --- `handle` is the navixy.core client (settings, hash, prepare); `o` the
 -- checked options of navixy.new.
 function M.new(handle, o)
-  local ok, err = parse_url(o.url)
-  if not ok then error("navixy: option 'url': " .. err, 0) end
   if o.proxy then
-    error("navixy: option 'proxy' is not supported by the ngx transport (cosockets connect "
-      .. "directly); use transport = \"curl\" to go through a proxy (it blocks the nginx worker)", 0)
+    error("navixy: option 'proxy' is not supported by the ngx transport, which a client inside nginx "
+      .. "uses by default (cosockets connect directly); set transport = \"curl\" to go through the "
+      .. "proxy (each call then blocks the worker)", 0)
+  end
+  if o.u.userinfo then
+    error("navixy: option 'url': user:password@ in the URL is not supported by the ngx transport", 0)
   end
   local self = setmetatable({
     handle = handle,
-    timeout = o.timeout,
+    u = o.u,
+    timeout_ms = o.timeout_ms,
     connect_timeout = o.connect_timeout,
     max_size = o.max_size,
     ssl_verify = o.ssl_verify ~= false,
@@ -113,11 +91,12 @@ function M.new(handle, o)
 end
 
 function Ngx.name() return "ngx" end
+Ngx.yields = true
 
 -- The monotonic clock of navixy.core, as every transport uses: a client that
 -- sends with cosockets in one phase and libcurl in another (or runs a batch)
 -- measures backoff and rate limits on one clock. It does not block.
-Ngx.now = function() return core.now() end
+Ngx.now = core.now
 
 function Ngx.sleep(_, seconds)
   if seconds > 0 then ngx.sleep(seconds) end
@@ -125,9 +104,9 @@ end
 
 function Ngx.close() end -- connections belong to the worker's cosocket pool
 
--- A failure: nil, kind, message, phase (the shape of the transport interface).
+-- A failure result (see navixy.transport).
 local function failure(err, message, phase)
-  return nil, err == "timeout" and "timeout" or "transport", message, phase
+  return { kind = err == "timeout" and "timeout" or "transport", message = message, phase = phase }
 end
 
 -- Milliseconds left before `deadline` (at least 1), or nil once it passed.
@@ -268,7 +247,7 @@ end
 local fresh_count = 0
 
 -- Connects (or, unless `fresh`, takes a pooled connection) and does the TLS
--- handshake. Returns the socket, or nil, kind, message, phase.
+-- handshake. Returns the socket, or nil and a failure result.
 function Ngx:open(u, deadline, fresh)
   local addr, server_name = connect_host(u.host), tls_name(u.host)
   local verify = self.ssl_verify
@@ -284,7 +263,7 @@ function Ngx:open(u, deadline, fresh)
   end
   local sock = ngx.socket.tcp()
   local ms = left_ms(deadline)
-  if not ms then return failure("timeout", "timeout before connecting", "connect") end
+  if not ms then return nil, failure("timeout", "timeout before connecting", "connect") end
   sock:settimeout(ms)
   local ok, err = sock:connect(addr, u.port, { pool = pool })
   if not ok then
@@ -292,13 +271,13 @@ function Ngx:open(u, deadline, fresh)
     if tostring(err):find("no resolver", 1, true) then
       msg = msg .. " (nginx resolves host names only with a `resolver` directive)"
     end
-    return failure(err, msg, "connect")
+    return nil, failure(err, msg, "connect")
   end
   if u.scheme == "https" and sock:getreusedtimes() == 0 then
     ms = left_ms(deadline)
     if not ms then
       sock:close()
-      return failure("timeout", "timeout before the TLS handshake", "connect")
+      return nil, failure("timeout", "timeout before the TLS handshake", "connect")
     end
     sock:settimeout(ms)
     -- `false`: no session object wanted (pooled connections keep their TLS).
@@ -311,16 +290,16 @@ function Ngx:open(u, deadline, fresh)
     end
     if not ok then
       sock:close()
-      if err == "timeout" then return failure(err, "TLS handshake timed out", "connect") end
+      if err == "timeout" then return nil, failure(err, "TLS handshake timed out", "connect") end
       local rejected = verify and (err:find("^%d+: ") or err:find("certificate", 1, true))
-      return failure(err, tls_message(err, server_name, self), rejected and "tls" or "connect")
+      return nil, failure(err, tls_message(err, server_name, self), rejected and "tls" or "connect")
     end
   end
   return sock
 end
 
-local function request_lines(u, body, header_lines)
-  local lines = { "POST " .. u.path .. " HTTP/1.1", "Host: " .. host_header(u) }
+local function request_lines(u, path, body, header_lines)
+  local lines = { "POST " .. path .. " HTTP/1.1", "Host: " .. url.host_header(u) }
   for _, line in ipairs(header_lines) do lines[#lines + 1] = line end
   lines[#lines + 1] = "Content-Length: " .. #body
   return { table.concat(lines, "\r\n"), "\r\n\r\n", body }
@@ -332,24 +311,28 @@ end
 -- may have read the request before it closed.
 local STALE_RETRIES = 3
 
---- `fresh` (optional): true for an action not safe to repeat. It then goes
--- out on a new connection, never a kept-alive one (so it is never sent twice
--- by the transport), and that connection is closed after the answer.
-function Ngx:send(action, body, timeout, fresh)
+--- One attempt (see navixy.transport). req.fresh: the action is not safe to
+-- repeat. It then goes out on a new connection, never a kept-alive one (so
+-- it is never sent twice by the transport), and that connection is closed
+-- after the answer.
+function Ngx:send(req)
   local phase_ok, phase = M.yieldable()
   if not phase_ok then
     error("navixy: transport \"ngx\" cannot run in the " .. tostring(phase) .. " phase: cosockets "
       .. "are not available there (leave transport unset to fall back to curl)", 0)
   end
-  local url, req_body, header_lines = self.handle:prepare(action, body)
-  local u, uerr = parse_url(url)
-  if not u then return nil, "transport", uerr, "connect" end
-  local deadline = self:now() + (timeout or self.timeout)
-  local connect_deadline = math.min(deadline, self:now() + self.connect_timeout)
-  local request = request_lines(u, req_body, header_lines)
+  local u, fresh = self.u, req.fresh
+  local full_url, req_body, header_lines = self.handle:prepare(req)
+  -- the C core built <base>/<action>[?hash=]: what follows the origin is the path
+  local path = full_url:sub(#u.origin + 1)
+  if path == "" then path = "/" end
+  local now = core.now()
+  local deadline = now + (req.timeout_ms or self.timeout_ms) / 1000
+  local connect_deadline = math.min(deadline, now + self.connect_timeout)
+  local request = request_lines(u, path, req_body, header_lines)
   for stale = 0, STALE_RETRIES do
-    local sock, kind, message, fphase = self:open(u, connect_deadline, fresh)
-    if not sock then return nil, kind, message, fphase end
+    local sock, failed = self:open(u, connect_deadline, fresh)
+    if not sock then return failed end
     local reused = sock:getreusedtimes() > 0
     local ms = left_ms(deadline)
     local sent, err
@@ -368,78 +351,67 @@ function Ngx:send(action, body, timeout, fresh)
       -- idle time and pool size: lua_socket_keepalive_timeout, lua_socket_pool_size
       if not (reusable and not fresh and sock:setkeepalive()) then sock:close() end
       local wait = headers["retry-after"] and core.retry_after(headers["retry-after"]) or nil
-      return status, rbody, wait
+      return { status = status, body = rbody, retry_after = wait }
     end
     sock:close()
     local stale_conn = reused and not got and err ~= "timeout" and stale < STALE_RETRIES
     if not stale_conn then
       if err == "limit" then
-        return nil, "transport", ("answer larger than max_size (%.0f bytes)"):format(self.max_size), "limit"
+        return failure("limit", ("answer larger than max_size (%.0f bytes)"):format(self.max_size), "limit")
       end
       if err == "timeout" then
-        return nil, "timeout", "no complete answer within the timeout", "send"
+        return failure("timeout", "no complete answer within the timeout", "send")
       end
-      return nil, "transport", (sent and "reading the answer failed: " or "sending the request failed: ")
-        .. tostring(err), "send"
+      return failure(err, (sent and "reading the answer failed: " or "sending the request failed: ")
+        .. tostring(err), "send")
     end
   end
 end
 
----------------------------------------------------------------- batches
+---------------------------------------------------------------- runs
 
--- A batch worker's view of the transport: the same sends and sleeps, but
--- once the batch is given up (an error in another worker) it raises at its
--- next step, so that the worker unwinds through its own error handling (a
--- login in progress is released) instead of being killed mid-way.
-local Worker = {}
-Worker.__index = Worker
+-- Attempts side by side for one scheduler run: each in a light thread of the
+-- request that runs the batch; a semaphore wakes wait() when one finishes.
+-- Each run has its own, so requests sharing a client run batches at once.
+local Runner = {}
+Runner.__index = Runner
 
-local function check_run(run)
-  if run.err ~= nil then error("navixy: batch aborted", 0) end
-end
-
-function Worker:send(action, body, timeout, fresh)
-  check_run(self.run)
-  local status, a, b, c = self.base:send(action, body, timeout, fresh)
-  check_run(self.run)
-  return status, a, b, c
-end
-
-function Worker:sleep(seconds)
-  check_run(self.run)
-  self.base:sleep(seconds)
-  check_run(self.run)
-end
-
-function Worker:name() return self.base:name() end
-Worker.now = Ngx.now
-Worker.close = Ngx.close
-
---- For client:batch: calls work(transport, i) for i = 1..n in n light
--- threads (ngx.thread.spawn) and returns when all have returned; the first
--- error raised in one stops the others at their next send or sleep and is
--- raised here once they have all finished.
-function Ngx:parallel(n, work)
+function Ngx:runner()
   local ok_phase, phase = M.yieldable()
   if not ok_phase then
     error("navixy: transport \"ngx\" cannot run a batch in the " .. tostring(phase) .. " phase", 0)
   end
-  local run = {}
-  local function thread(i)
-    local ok, err = pcall(work, setmetatable({ base = self, run = run }, Worker), i)
-    if not ok and run.err == nil then run.err = err end
-  end
-  local threads = {}
-  for i = 1, n do
-    local th, err = ngx.thread.spawn(thread, i)
-    if not th then
-      if run.err == nil then run.err = "navixy: cannot start a light thread: " .. tostring(err) end
-      break
-    end
-    threads[#threads + 1] = th
-  end
-  for _, th in ipairs(threads) do ngx.thread.wait(th) end
-  if run.err ~= nil then error(run.err, 0) end
+  return setmetatable({ transport = self, threads = {}, done = {}, sema = semaphore.new() }, Runner)
 end
+
+function Runner:start(slot, req)
+  local transport, done, sema = self.transport, self.done, self.sema
+  local th, err = ngx.thread.spawn(function()
+    local ok, result = pcall(transport.send, transport, req)
+    done[#done + 1] = { slot = slot, result = ok and result or nil, raised = not ok and result or nil }
+    sema:post(1)
+  end)
+  if not th then error("navixy: cannot start a light thread: " .. tostring(err), 0) end
+  self.threads[slot] = th
+end
+
+function Runner:wait(seconds)
+  if not self.sema:wait(seconds) then return nil end
+  local item = table.remove(self.done, 1)
+  self.threads[item.slot] = nil
+  if item.raised ~= nil then error(item.raised, 0) end
+  return item.slot, item.result
+end
+
+function Runner:cancel()
+  for slot, th in pairs(self.threads) do
+    ngx.thread.kill(th)
+    self.threads[slot] = nil
+  end
+  self.done = {}
+  self.sema = semaphore.new()
+end
+
+function Runner.finish() end
 
 return M

@@ -9,14 +9,14 @@
 -- api/key/list answer shows the key in use as "a6aa..."); they are never
 -- echoed.
 local navixy = require "navixy"
-local client_mod = require "navixy.client"
 local errors = require "navixy.errors"
 local jsonparse = require "navixy.jsonparse"
 local options = require "navixy.options"
 local pretty = require "navixy.pretty"
-local prompt = require "navixy.prompt"
-local session_file = require "navixy.session_file"
-local shell = require "navixy.shell"
+local response = require "navixy.response"
+local prompt = require "navixy.cli.prompt"
+local session_file = require "navixy.cli.session_file"
+local shell = require "navixy.cli.shell"
 
 local M = {}
 
@@ -177,29 +177,6 @@ end
 
 ---------------------------------------------------------------- calls and output
 
--- Keeps the raw body of the last answer to each action, so that the command
--- prints the answer as the server wrote it. The client's transport (see
--- curl.lua for the interface) is wrapped: send is watched, every other
--- method passes through.
-local function keep_bodies(client)
-  local st = client_mod.state(client)
-  local t, kept = st.transport, {}
-  local function keep(action, status, ...)
-    if status then kept[action] = (...) end
-    return status, ...
-  end
-  st.transport = setmetatable({
-    send = function(_, action, ...) return keep(action, t:send(action, ...)) end,
-  }, {
-    __index = function(_, name)
-      local v = t[name]
-      if type(v) ~= "function" then return v end
-      return function(_, ...) return v(t, ...) end
-    end,
-  })
-  return kept
-end
-
 -- The answer as readable JSON: from the raw body when there is one (exact
 -- numbers, [] kept), else from the decoded value.
 local function render(raw, value, compact)
@@ -227,18 +204,26 @@ function Run:print(value, raw)
   io.stdout:write(self:mask(render(raw, value, self.o.compact)), "\n")
 end
 
+-- Asked of every call: the answer's bytes as the server sent them (a 2xx
+-- answer is then not decoded by the client), so that the command prints
+-- the numbers as the server spelled them.
+local RAW = { decode = false }
+
 -- One call through the client (sessions, retries, errors): res, err and
--- the raw body of the answer that res or err came from.
+-- the raw body of the answer res came from.
 function Run:call()
   local action = self.o.action
-  self.kept[action] = nil
-  local res, err = self.client:call(action, self.params)
-  if err and err.action ~= action then return nil, err end -- a login on the way failed
-  return res, err, self.kept[action]
+  local raw, err = self.client:call(action, self.params, RAW)
+  if not raw then return nil, err end
+  -- a 2xx answer: what the client would have made of it, had it decoded it
+  local res
+  res, err = response.interpret(action, 200, raw, self.client_secrets)
+  if not res then return nil, err end
+  return res, nil, raw
 end
 
-function Run:fail(err, raw)
-  if err.response ~= nil then self:print(err.response, raw) end -- the API's answer
+function Run:fail(err)
+  if err.response ~= nil then self:print(err.response) end -- the API's answer
   self:say(tostring(err))
   return EXIT_BY_KIND[err.kind] or M.EXIT.failure
 end
@@ -312,10 +297,11 @@ end
 function Run:execute()
   local o = self.o
   options.action(o.action, 0)
-  local client = navixy.new(client_options(o, self.getenv, self.hash))
+  local copts = client_options(o, self.getenv, self.hash)
+  local client = navixy.new(copts)
   self.client = client
-  self.kept = keep_bodies(client)
-  self.url = client_mod.state(client).url
+  self.client_secrets = function() return self.secrets end
+  self.url = options.client(copts, navixy.VERSION).url
   local res, err, raw
   if self.user then
     res, err, raw = self:call_with_login()
@@ -324,7 +310,7 @@ function Run:execute()
     res, err, raw = self:call()
   end
   if type(err) == "number" then return err end -- the login failed; already said
-  if not res then return self:fail(err, raw) end
+  if not res then return self:fail(err) end
   self:print(res, raw)
   return M.EXIT.ok
 end

@@ -10,7 +10,7 @@
 --
 -- Format: lines "url=...", "login=...", "hash=..."; a session is reused only
 -- for the same URL and login.
-local shell = require "navixy.shell"
+local shell = require "navixy.cli.shell"
 
 local M = {}
 

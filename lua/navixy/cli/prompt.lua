@@ -8,7 +8,7 @@
 -- terminal, never to stdout, so `navixy ... > answer.json` still asks. The
 -- password leaves the shell only through the pipe (printf is a builtin: it
 -- never shows in a process list).
-local shell = require "navixy.shell"
+local shell = require "navixy.cli.shell"
 
 local M = {}
 

@@ -1,0 +1,156 @@
+--- The session of a client: the hash it sends, the login that gets one,
+-- and the one re-login when the API says the session ended (codes 3 and 4).
+--
+-- One login at a time per client: concurrent callers (batch items, nginx
+-- light threads) wait for the one in progress and share its outcome, but
+-- never longer than their own call's timeout, and never for a login that
+-- cannot finish while they wait (its coroutine is dead, or the waiter's
+-- transport blocks the process, so the login's coroutine cannot run): they
+-- then log in themselves. A re-login happens only when the hash that ended is
+-- still the client's, so calls that fail together on one ended session share
+-- one re-login.
+local call = require "navixy.call"
+local errors = require "navixy.errors"
+local policy = require "navixy.policy"
+
+local coroutine, error, pcall, type = coroutine, error, pcall, type
+
+local M = {}
+
+M.WAIT_STEP = 0.005 -- seconds between looks at a login in progress
+
+--- Sets the hash the client sends (nil: none). The previous one is kept
+-- for masking answers to requests still in flight with it.
+function M.set_hash(st, hash)
+  if st.hash and st.hash ~= hash then st.old_hash = st.hash end
+  st.hash = hash
+  st.handle:set_hash(hash)
+end
+
+-- Nothing was sent for this one (attempts = 0).
+local function two_factor_error(action)
+  return errors.new {
+    kind = "api", action = action, attempts = 0,
+    description = "two-factor authentication required: call client:verify_code(code) first",
+  }
+end
+
+-- A login the API refused for good (wrong password, user not activated,
+-- logins limit) is not tried again by every later call: that is how a
+-- cron job would run into error 104. New credentials or a hash clear it.
+local function refused_again(refused)
+  return errors.new {
+    kind = refused.kind, code = refused.code, status = refused.status, action = refused.action,
+    description = tostring(refused.description) .. " (an earlier login was refused; "
+      .. "call client:login(login, password) or client:set_hash(hash))",
+    attempts = 0,
+  }
+end
+
+local function usable_hash(h)
+  return type(h) == "string" and h ~= "" and not h:find("[\r\n%z]")
+end
+
+-- Logs in with the stored credentials: user/auth (panel/account/auth for a
+-- panel client), sent without the hash.
+local function do_login(st, t)
+  local job = call.job(st, st.login_action, { login = st.login, password = st.password })
+  job.anonymous = true
+  local res, err = call.plain(st, job, t)
+  if res and not usable_hash(res.hash) then
+    res, err = nil, errors.new({ kind = "decode", action = st.login_action, status = job.status,
+      attempts = job.attempts, description = "the login answer holds no usable hash" }, st.secrets)
+  end
+  if not res then
+    if err.kind == "api" and not err.retryable then
+      st.login_refused, st.login_refused_until = err, t:now() + policy.login_refusal_ttl(err)
+    end
+    return nil, err
+  end
+  M.set_hash(st, res.hash)
+  st.second_factor = res.type == "second_factor_required"
+  st.logins = st.logins + 1
+  return res
+end
+
+-- Whether `t` can wait for login `pending` to finish.
+local function can_wait(pending, t)
+  if not t.yields then return false end -- blocking: the login's coroutine could not run
+  return coroutine.status(pending.owner) ~= "dead"
+end
+
+-- Waits until `pending` is done, the deadline passes or its coroutine dies.
+local function wait_for(pending, t, deadline)
+  while not pending.done and t:now() < deadline and coroutine.status(pending.owner) ~= "dead" do
+    t:sleep(M.WAIT_STEP)
+  end
+end
+
+--- Logs in once, or shares the login in progress (see the top of this
+-- file). `t` is the caller's transport, `deadline` (on t:now()'s clock) how
+-- long the caller may wait for another's login. Returns res or nil, err;
+-- raises what the login raised (an on_request hook's error, a batch abort),
+-- leaving the hash as it was.
+function M.login(st, t, deadline)
+  local pending = st.pending_login
+  if pending and not pending.done then
+    if pending.owner == coroutine.running() then
+      error("navixy: the client was called from its own on_request hook during a login", 0)
+    end
+    if can_wait(pending, t) then
+      wait_for(pending, t, deadline or t:now() + st.timeout)
+      if pending.done then return pending.res, pending.err end
+    end
+    -- the login in progress cannot finish for us: log in ourselves
+  end
+  if st.login_refused and t:now() < st.login_refused_until then
+    return nil, refused_again(st.login_refused)
+  end
+  local mine = { owner = coroutine.running(), done = false }
+  st.pending_login = mine
+  local ok, res, err = pcall(do_login, st, t)
+  mine.done = true
+  if st.pending_login == mine then st.pending_login = nil end
+  if not ok then
+    mine.err = errors.new { kind = "transport", action = st.login_action, attempts = 0,
+      description = "the login was cut short by a Lua error" }
+    error(res, 0)
+  end
+  mine.res, mine.err = res, err
+  return res, err
+end
+
+local function deadline_of(st, job, t)
+  return t:now() + (job.timeout_ms and job.timeout_ms / 1000 or st.timeout)
+end
+
+--- Runs a job with sessions on transport `t`: a lazy first login, and one
+-- re-login and repeat when the API says the session ended (codes 3 and 4).
+-- The repeat does not use up `retries`.
+function M.run(st, job, t)
+  local relogged = false
+  while true do
+    if st.second_factor then return nil, two_factor_error(job.action) end
+    if st.login and not st.hash then
+      local res, err = M.login(st, t, deadline_of(st, job, t))
+      if not res then return nil, err end
+      if st.second_factor then return nil, two_factor_error(job.action) end
+    end
+    local sent_with = st.hash
+    local res, err = call.plain(st, job, t)
+    if res then return res end
+    if relogged or not st.login or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4) then
+      return nil, err
+    end
+    relogged = true
+    if st.hash == sent_with then
+      -- the hash that ended is still ours: log in again (or share the
+      -- login another caller started meanwhile)
+      local ok, lerr = M.login(st, t, deadline_of(st, job, t))
+      if not ok then return nil, lerr end
+    end
+    -- else another caller logged in since our request was sent: just repeat
+  end
+end
+
+return M

@@ -1,0 +1,42 @@
+--- The blocking transport: libcurl through the client's navixy.core handle,
+-- which also places the hash (see navixy.transport for the contract).
+-- send performs one request on the handle's own connection; the runner
+-- drives the handle's curl multi handle for the batch scheduler (one run at
+-- a time: its slots belong to the handle).
+local core = require "navixy.core"
+
+local Curl = {}
+Curl.__index = Curl
+Curl.yields = false -- curl_easy_perform and nanosleep block the process
+
+local M = {}
+
+--- `handle` is the client's navixy.core client.
+function M.new(handle)
+  return setmetatable({ handle = handle }, Curl)
+end
+
+function Curl:send(req) return self.handle:request(req) end
+
+local Runner = {}
+Runner.__index = Runner
+
+function Runner:start(slot, req) return self.handle:start(slot, req) end
+function Runner:wait(seconds) return self.handle:wait(seconds) end
+function Runner:cancel() return self.handle:cancel() end
+function Runner:finish() self.owner.running = false end
+
+function Curl:runner()
+  if self.running then error("navixy: client:batch is already running on this client", 0) end
+  self.running = true
+  return setmetatable({ handle = self.handle, owner = self }, Runner)
+end
+
+Curl.name = function() return "curl" end
+Curl.sleep = function(_, seconds) core.sleep(seconds) end
+Curl.now = core.now
+function Curl.close() end -- the handle is closed by the client
+
+M.now = core.now
+
+return M

@@ -1,0 +1,94 @@
+--- Transports: how a client's requests leave the process.
+--
+--   navixy.transport.curl   libcurl through navixy.core (blocking)
+--   navixy.transport.ngx    cosockets inside nginx (non-blocking)
+--
+-- The contract every transport keeps (the call pipeline, navixy.call, and
+-- the batch scheduler, navixy.transport.scheduler, rely on nothing else):
+--
+-- A request is a table; a transport reads only these fields:
+--   action      the path after the base URL ("tracker/list")
+--   body        the encoded params (JSON or form text)
+--   timeout_ms  milliseconds for the whole attempt, or nil for the client's
+--   fresh       true: never on a kept-alive connection (an action that is not
+--               safe to repeat: a transport must never send it twice)
+--
+-- A result is a new table, one of:
+--   { status = 200, body = "...", retry_after = seconds|nil }
+--       an answer arrived (whatever its status)
+--   { kind = "timeout"|"transport", message = "...", phase = ... }
+--       none did; phase says how far the request got: "connect" (not sent),
+--       "tls" (certificate rejected), "send" (sent, outcome unknown),
+--       "limit" (the answer was over max_size)
+--
+-- Methods:
+--   t:send(req) -> result        one attempt; returns when it is over (the
+--                                ngx transport yields to nginx meanwhile)
+--   t:runner() -> r              attempts side by side, for one scheduler run:
+--     r:start(slot, req)           starts an attempt without waiting, in slot
+--                                  1..n (one attempt per slot at a time)
+--     r:wait(seconds) -> slot, result | nil
+--                                  the next started attempt that finished,
+--                                  waiting at most `seconds`
+--     r:cancel()                   drops every started attempt
+--     r:finish()                   the run is over (after cancel if need be)
+--                                A transport that cannot run two at once
+--                                raises from runner() while one is open.
+--   t:sleep(seconds), t:now()    waits and a monotonic clock (navixy.core's)
+--   t.yields                     true when sleep and send let other
+--                                coroutines of the process run meanwhile
+--   t:name(), t:close()
+--
+-- Left unset, the choice is made per operation, by the nginx phase the CALL
+-- runs in, not the one the client was created in: a client made in
+-- init_by_lua or init_worker_by_lua (where cosockets do not exist) uses
+-- cosockets when content_by_lua calls it, and libcurl when log_by_lua or a
+-- header filter does.
+local curl = require "navixy.transport.curl"
+local ngx_transport = require "navixy.transport.ngx"
+
+local M = {}
+
+local Auto = {}
+
+function Auto:pick()
+  if ngx_transport.yieldable() then return self.ngx end
+  return self.curl
+end
+
+function Auto:name() return self:pick():name() end
+function Auto:send(req) return self:pick():send(req) end
+function Auto:sleep(seconds) return self:pick():sleep(seconds) end
+function Auto:runner() return self:pick():runner() end
+-- both use navixy.core's monotonic clock: one clock whatever the phase
+Auto.now = curl.now
+
+function Auto:close()
+  self.curl:close()
+  self.ngx:close()
+end
+
+-- The choice is per call, so whether sleep and send yield is too.
+Auto.__index = function(self, key)
+  if key == "yields" then return self:pick().yields end
+  return Auto[key]
+end
+
+--- The transport for a client: `o` are the checked options of navixy.new,
+-- `handle` its navixy.core client. Raises (at navixy.new) on a choice that
+-- cannot work.
+function M.open(o, handle)
+  if o.transport == "curl" then return curl.new(handle) end
+  local in_nginx = ngx_transport.in_nginx()
+  if o.transport == "ngx" then
+    if not in_nginx then
+      error("navixy: transport \"ngx\" needs OpenResty (nginx with the Lua module, http subsystem); "
+        .. "this Lua has no ngx.socket: use transport = \"curl\" or leave it unset", 0)
+    end
+    return ngx_transport.new(handle, o)
+  end
+  if not in_nginx then return curl.new(handle) end
+  return setmetatable({ curl = curl.new(handle), ngx = ngx_transport.new(handle, o) }, Auto)
+end
+
+return M

@@ -1,0 +1,173 @@
+--- The one batch scheduler: many calls side by side on any transport.
+--
+-- Each worker is a coroutine that runs the ordinary call pipeline with a
+-- transport of its own (a Worker) whose send and sleep yield to the loop
+-- below instead of blocking: send starts the request in the worker's slot
+-- (slot = worker number) with the transport's runner, sleep asks to be
+-- woken later. The loop resumes each worker when its answer arrives (the
+-- runner's wait) or its sleep ends. Requests in flight therefore never
+-- outnumber the workers, and a worker waiting out a backoff or the rate
+-- limit holds up nobody else.
+--
+-- The loop is driven one step at a time, so a caller can take results as
+-- they come (client:each) or all at the end (client:batch).
+local core = require "navixy.core"
+
+local M = {}
+
+-- What a worker yields: the tag, and for SEND the request, for SLEEP the seconds.
+local SEND, SLEEP = {}, {}
+-- What a worker is resumed with when the run is given up.
+local ABORT = {}
+
+local Worker = {}
+Worker.__index = Worker
+Worker.yields = true -- its send and sleep let the other workers run
+Worker.now = core.now
+
+function Worker.send(_, req)
+  local result = coroutine.yield(SEND, req)
+  if result == ABORT then error("navixy: batch aborted", 0) end
+  return result
+end
+
+function Worker.sleep(_, seconds)
+  if coroutine.yield(SLEEP, seconds) == ABORT then error("navixy: batch aborted", 0) end
+end
+
+function Worker:name() return self.base:name() end
+function Worker.close() end
+
+local Run = {}
+Run.__index = Run
+
+--- A run of `n` workers, each calling work(worker_transport, i), over
+-- `transport`. Nothing starts before the first step.
+function M.new(transport, n, work)
+  return setmetatable({
+    transport = transport, n = n, work = work, workers = {}, wake = {},
+    live = 0, sleeping = 0, sending = 0, started = false, runner = nil,
+  }, Run)
+end
+
+-- Resumes worker `id` with the given values and notes what it waits for:
+-- its answer (counted in `sending`) or the end of a sleep (in `wake`).
+function Run:resume(id, ...)
+  local co = self.workers[id]
+  local ok, tag, arg = coroutine.resume(co, ...)
+  if not ok then error(tag, 0) end
+  if tag == SEND then
+    self.runner:start(id, arg)
+    self.sending = self.sending + 1
+  elseif tag == SLEEP then
+    self.wake[id] = core.now() + arg
+    self.sleeping = self.sleeping + 1
+  elseif coroutine.status(co) == "dead" then
+    self.workers[id] = nil
+    self.live = self.live - 1
+  else
+    error("navixy: something yielded inside a batch worker (an on_request hook?)", 0)
+  end
+end
+
+-- Resumes the workers whose sleep is over; returns the earliest wake time
+-- still ahead, or nil.
+function Run:wake_due()
+  local now, due, ahead = core.now(), nil, nil
+  for id, at in pairs(self.wake) do
+    if at <= now then
+      due = due or {}
+      due[#due + 1] = id
+    elseif not ahead or at < ahead then
+      ahead = at
+    end
+  end
+  if due then
+    table.sort(due) -- a stable order, whatever pairs gives
+    for _, id in ipairs(due) do
+      self.wake[id] = nil
+      self.sleeping = self.sleeping - 1
+      self:resume(id)
+    end
+    return self:wake_due()
+  end
+  return ahead
+end
+
+function Run:start()
+  self.started = true
+  self.runner = self.transport:runner()
+  for id = 1, self.n do
+    self.workers[id] = coroutine.create(self.work)
+    self.live = self.live + 1
+    self:resume(id, setmetatable({ base = self.transport }, Worker), id)
+  end
+end
+
+-- One step: wakes the sleepers that are due, else waits for the next
+-- answer (at most until the next sleeper is due) and resumes its worker.
+function Run:step()
+  local wait = 60
+  if self.sleeping > 0 then
+    local ahead = self:wake_due()
+    if ahead then wait = math.max(0, ahead - core.now()) end
+  end
+  if self.sending > 0 then
+    local id, result = self.runner:wait(wait)
+    if id then
+      self.sending = self.sending - 1
+      self:resume(id, result)
+    end
+  elseif self.sleeping > 0 then
+    self.transport:sleep(wait) -- everybody sleeps: nothing to drive meanwhile
+  elseif self.live > 0 then
+    error("navixy: batch workers neither sending nor sleeping", 0) -- cannot happen
+  end
+end
+
+--- Runs one step (starting the workers first); returns true while workers
+-- remain. An error in a worker aborts the run and is raised here, with
+-- nothing left in flight.
+function Run:advance()
+  local ok, err = pcall(function()
+    if not self.started then self:start() else self:step() end
+  end)
+  if not ok then
+    self:abort()
+    error(err, 0)
+  end
+  if self.live > 0 then return true end
+  self:close()
+  return false
+end
+
+-- Releases the runner once; nothing is in flight by then.
+function Run:close()
+  local runner = self.runner
+  self.runner = nil
+  if runner then runner:finish() end
+end
+
+--- Gives the run up: requests in flight are dropped, and every suspended
+-- worker is unwound (resumed with ABORT, so its send or sleep raises) so that
+-- what it holds, such as a login in progress, is released as it would be by
+-- any error. Idempotent.
+function Run:abort()
+  local runner = self.runner
+  if runner then runner:cancel() end
+  for _, co in pairs(self.workers) do
+    if coroutine.status(co) == "suspended" then coroutine.resume(co, ABORT) end
+  end
+  self.workers, self.wake, self.live, self.sending, self.sleeping = {}, {}, 0, 0, 0
+  self:close()
+end
+
+--- Calls work(transport, i) for i = 1..n in n workers side by side over
+-- `transport`; returns when all have returned. An error in any worker stops
+-- the others and is raised here, with the transport ready for more.
+function M.run(transport, n, work)
+  local run = M.new(transport, n, work)
+  while run:advance() do end
+end
+
+return M
