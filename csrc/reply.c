@@ -9,21 +9,27 @@
 void nvx_reply_reset(nvx_reply *r, size_t max_size) {
   nvx_buf_reset(&r->body);
   r->max_size = max_size;
-  r->too_large = r->nomem = 0;
+  r->too_large = r->nomem = r->headers_too_large = 0;
+  r->header_bytes = 0;
   r->retry_after[0] = '\0';
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-void nvx_reply_header(nvx_reply *r, const char *line, size_t n) {
+int nvx_reply_header(nvx_reply *r, const char *line, size_t n) {
   static const char name[] = "retry-after:";
   const size_t name_len = sizeof name - 1;
   size_t i, len;
+  if (n > NVX_MAX_HEADER_BYTES - r->header_bytes) { /* header_bytes <= the limit always */
+    r->headers_too_large = 1;
+    return -1;
+  }
+  r->header_bytes += n;
   if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
     r->retry_after[0] = '\0';
-    return;
+    return 0;
   }
-  if (n < name_len || strncasecmp(line, name, name_len) != 0) return;
+  if (n < name_len || strncasecmp(line, name, name_len) != 0) return 0;
   i = name_len;
   while (i < n && is_space(line[i])) i++;
   len = n - i;
@@ -33,6 +39,7 @@ void nvx_reply_header(nvx_reply *r, const char *line, size_t n) {
   if (len > NVX_RETRY_AFTER_MAX || memchr(line + i, '\0', len)) len = 0;
   memcpy(r->retry_after, line + i, len);
   r->retry_after[len] = '\0';
+  return 0;
 }
 
 int nvx_reply_body(nvx_reply *r, const char *data, size_t n) {

@@ -11,10 +11,17 @@
 /* Longest Retry-After value kept; an HTTP date needs 29 characters. */
 #define NVX_RETRY_AFTER_MAX 63
 
+/* Most header bytes (all lines of all responses of one request, 1xx
+ * included) accepted; the ngx transport applies the same limit
+ * (navixy.transport.http1). */
+#define NVX_MAX_HEADER_BYTES (64 * 1024)
+
 typedef struct nvx_reply {
   nvx_buf body;
   size_t max_size;  /* largest body accepted, in bytes */
   int too_large;    /* nvx_reply_body refused bytes over max_size */
+  int headers_too_large; /* nvx_reply_header refused lines over NVX_MAX_HEADER_BYTES */
+  size_t header_bytes;   /* header bytes seen so far */
   int nomem;        /* nvx_reply_body ran out of memory */
   char retry_after[NVX_RETRY_AFTER_MAX + 1]; /* trimmed value, "" if none */
 } nvx_reply;
@@ -24,8 +31,10 @@ void nvx_reply_reset(nvx_reply *r, size_t max_size);
 
 /* One header line as curl hands it over (name: value, CRLF included, not
  * NUL-terminated). A status line ("HTTP/...") starts a new response (after
- * a 1xx or a proxy's CONNECT answer): what an earlier one said is dropped. */
-void nvx_reply_header(nvx_reply *r, const char *line, size_t n);
+ * a 1xx or a proxy's CONNECT answer): what an earlier one said is dropped.
+ * 0, or -1 when the lines so far pass NVX_MAX_HEADER_BYTES (headers_too_large
+ * set; the line is not looked at). */
+int nvx_reply_header(nvx_reply *r, const char *line, size_t n);
 
 /* Appends body bytes; 0, or -1 when they would take the body over max_size
  * (too_large set) or memory ran out (nomem set). */

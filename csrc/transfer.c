@@ -15,8 +15,22 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud) {
   nvx_transfer *t = ud;
   size_t n = size * nmemb;
-  nvx_reply_header(&t->reply, data, n);
-  return n;
+  return nvx_reply_header(&t->reply, data, n) == 0 ? n : 0; /* 0: CURLE_WRITE_ERROR */
+}
+
+/* Called by libcurl before each request it sends. When a kept-alive
+ * connection turns out closed before any answer, libcurl sends the request
+ * again on a new one by itself: a request the retry policy would not see,
+ * count or rate-limit. The second request of a transfer is therefore
+ * stopped here, and the attempt reported as "stale" for the policy to
+ * decide. */
+static int on_prereq(void *ud, char *ip, char *local_ip, int port, int local_port) {
+  nvx_transfer *t = ud;
+  (void)ip;
+  (void)local_ip;
+  (void)port;
+  (void)local_port;
+  return ++t->requests > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
 int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
@@ -29,6 +43,8 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
   curl_easy_setopt(e, CURLOPT_POST, 1L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect is an "http" error */
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -100,6 +116,7 @@ int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_reque
   if (rc != NVX_OK) return rc;
   nvx_reply_reset(&t->reply, s->max_size);
   t->errbuf[0] = '\0';
+  t->requests = 0;
   curl_easy_setopt(t->easy, CURLOPT_URL, t->url.data);
   curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.data);
   curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
@@ -133,9 +150,13 @@ static const char *phase_of(nvx_transfer *t, CURLcode rc) {
   case CURLE_SSL_INVALIDCERTSTATUS:
     return "tls";
   case CURLE_FILESIZE_EXCEEDED:
+  case CURLE_OUT_OF_MEMORY: /* also libcurl's answer to a header line over its own cap */
     return "limit";
+  case CURLE_ABORTED_BY_CALLBACK:
+    if (t->requests > 1) return "stale";
+    return "send";
   default:
-    if (t->reply.too_large) return "limit";
+    if (t->reply.too_large || t->reply.headers_too_large) return "limit";
     return request_was_sent(t) ? "send" : "connect";
   }
 }
@@ -166,9 +187,14 @@ int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
     char msg[96];
     snprintf(msg, sizeof msg, "answer larger than max_size (%zu bytes)", t->reply.max_size);
     lua_pushstring(L, msg);
-  }
-  else if (t->reply.nomem)
+  } else if (t->reply.headers_too_large || (rc == CURLE_OUT_OF_MEMORY && !t->errbuf[0])) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "answer headers larger than %d bytes", NVX_MAX_HEADER_BYTES);
+    lua_pushstring(L, msg);
+  } else if (t->reply.nomem)
     lua_pushstring(L, "out of memory while receiving the answer");
+  else if (rc == CURLE_ABORTED_BY_CALLBACK && t->requests > 1)
+    lua_pushstring(L, "the kept-alive connection was closed by the server before any answer");
   else if (t->errbuf[0])
     lua_pushstring(L, t->errbuf);
   else

@@ -5,6 +5,7 @@
 -- rules promise; upper bounds only catch a wait that should not be there).
 local navixy = require "navixy"
 local fake = require "fake"
+local hostile = require "hostile"
 local sockets = require "sockets"
 
 local demo = fake.users.demo
@@ -335,6 +336,60 @@ describe("answer size", function()
   it("max_size must be a positive number", function()
     assert.has_error(function() client { max_size = 0 } end)
     assert.has_error(function() client { max_size = "big" } end)
+  end)
+
+  for _, case in ipairs {
+    { "huge_header", { bytes = 8 * 1024 * 1024 }, "a header line of 8 MB" },
+    { "many_headers", { count = 100000 }, "100,000 header lines" },
+  } do
+    it("refuses " .. case[3] .. " as a final limit error, not a transient one", function()
+      local _, err = client { url = hostile.url(case[1], case[2]) }.tracker.list()
+      assert.same({ "transport", "limit", false, 1 }, { err.kind, err.phase, err.retryable, err.attempts })
+      assert.equal("answer headers larger than 65536 bytes", err.description)
+    end)
+  end
+end)
+
+describe("a hostile server", function()
+  for _, case in ipairs {
+    { "trickle_status", "the status line a byte at a time" },
+    { "trickle_body", "the body a byte at a time" },
+    { "hang", "nothing at all" },
+  } do
+    it("cannot hold an attempt past the timeout by sending " .. case[2], function()
+      local c = client { url = hostile.url(case[1], { every = 0.3 }), retries = 0, timeout = 2 }
+      local secs, _, err = sockets.timed(c.tracker.list)
+      assert.same({ "timeout", "send" }, { err.kind, err.phase })
+      assert.is_true(secs >= 1.9 and secs < sockets.bound(3), "took " .. secs .. " s")
+    end)
+  end
+end)
+
+describe("a kept-alive connection the server closed", function()
+  before_each(fake.reset)
+
+  it("is sent again at once on a new one as an attempt of its own, even with retries = 0", function()
+    local events = {}
+    local c = client { retries = 0, on_request = function(info) events[#events + 1] = info end }
+    assert(c.tracker.list())
+    fake.fault { action = "tracker/list", type = "drop" } -- read, then closed unanswered
+    local res, err = c.tracker.list()
+    assert.is_nil(err)
+    assert.equal(3, #res.list)
+    -- libcurl would have sent it again by itself; every request that left is counted
+    assert.equal(3, sent("tracker/list"))
+    assert.equal(3, #events)
+    assert.same({ "transport", 0, 1 }, { events[2].kind, events[2].retry_in, events[2].attempt })
+    assert.same({ 200, 2 }, { events[3].status, events[3].attempt })
+  end)
+
+  it("is the final error of an action not safe to repeat (it never went out on a kept-alive one)", function()
+    local c = session_client { retries = 0 }
+    assert(c.tracker.list())
+    fake.fault { action = "api/key/create", type = "drop" }
+    local _, err = c.api.key.create { title = "x" }
+    assert.same({ "transport", "send", 1 }, { err.kind, err.phase, err.attempts })
+    assert.equal(1, sent("api/key/create"))
   end)
 end)
 

@@ -4,6 +4,7 @@
 -- for two-factor users.
 local navixy = require "navixy"
 local fake = require "fake"
+local sockets = require "sockets"
 
 local demo, twofa = fake.users.demo, fake.users.twofa
 
@@ -159,6 +160,46 @@ describe("sessions", function()
     require("navixy.core").sleep(0.4)
     assert(c.tracker.list())
     assert.equal(2, sent("user/auth"))
+  end)
+end)
+
+describe("a login that cannot finish", function()
+  before_each(fake.reset)
+
+  it("does not hold up later calls: its coroutine was dropped mid-login", function()
+    local yielded = false
+    local c = login_client { timeout = 2, on_request = function(info)
+      if info.action == "user/auth" and not yielded then
+        yielded = true
+        coroutine.yield() -- the login's coroutine stops here, and is never resumed
+      end
+    end }
+    local co = coroutine.create(function() return c.tracker.list() end)
+    assert.is_true(coroutine.resume(co))
+    assert.equal("suspended", coroutine.status(co))
+    co = nil -- luacheck: ignore (dropped)
+    local secs, res, err = sockets.timed(c.tracker.list)
+    assert.is_nil(err)
+    assert.equal(3, #res.list)
+    assert.is_true(secs < sockets.bound(1), "took " .. secs .. " s")
+    assert.equal(2, fake.stats().logins)
+  end)
+
+  it("does not hold up a call made from another coroutine while it runs", function()
+    local inner, started = nil, false
+    local c
+    c = login_client { timeout = 2, on_request = function(info)
+      if info.action == "user/auth" and not started then
+        started = true
+        inner = { coroutine.resume(coroutine.create(function() return c.tracker.list() end)) }
+      end
+    end }
+    local secs, res, err = sockets.timed(c.tracker.list)
+    assert.is_nil(err)
+    assert.equal(3, #res.list)
+    assert.is_true(inner[1], tostring(inner[2]))
+    assert.equal(3, #inner[2].list)
+    assert.is_true(secs < sockets.bound(1), "took " .. secs .. " s")
   end)
 end)
 

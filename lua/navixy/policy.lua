@@ -5,6 +5,7 @@ local M = {}
 M.BASE_DELAY = 0.5   -- seconds before the first retry (before jitter)
 M.MAX_DELAY = 8      -- cap on one backoff wait
 M.MAX_RETRY_AFTER = 60 -- a longer Retry-After returns the error at once
+M.MAX_STALE = 3       -- kept-alive connections found closed, per call
 -- A refused login is not tried again by every later call (that is how a
 -- cron job or an nginx worker runs into 104 "Logins limit exceeded", or 105
 -- "login attempts limit"). Wrong credentials (102) and an inactive user (103)
@@ -52,12 +53,16 @@ end
 --- How transient a failure is:
 --   "always"    the request was not processed: retry whatever the action;
 --   "if_safe"   it may have been processed: retry only actions safe to repeat;
+--   "stale"     a kept-alive connection the server had closed: send again at
+--               once on a new one, if the action is safe to repeat (actions
+--               that are not never go out on a kept-alive connection);
 --   nil         retrying cannot help.
 function M.classify(err)
   local kind, phase = err.kind, err.phase
   if kind == "transport" or kind == "timeout" then
     if phase == "connect" then return "always" end
     if phase == "send" then return "if_safe" end
+    if phase == "stale" then return "stale" end
     return nil -- "tls" (certificate rejected), "limit" (answer too large)
   end
   if err.status == 429 then return "always" end
@@ -87,6 +92,12 @@ function M.next_delay(job, err, retry_after)
   err.retryable = class ~= nil
   err.attempts = job.attempts
   if not class then return nil end
+  if class == "stale" then
+    -- not a failure of the API: it does not use up `retries`, nor wait
+    job.stale = (job.stale or 0) + 1
+    if not M.safe(job) or job.stale > M.MAX_STALE then return nil end
+    return 0
+  end
   if class == "if_safe" and not M.safe(job) then return nil end
   if job.retried >= job.retries then return nil end
   if retry_after and retry_after > M.MAX_RETRY_AFTER then return nil end

@@ -19,6 +19,18 @@ local M = {}
 
 M.WAIT_STEP = 0.005 -- seconds between looks at a login in progress
 
+-- The main thread, for Lua 5.1 where coroutine.running() gives nil there.
+local MAIN = {}
+
+local function current()
+  return coroutine.running() or MAIN
+end
+
+-- Whether the coroutine that runs a login can still finish it.
+local function alive(owner)
+  return owner == MAIN or coroutine.status(owner) ~= "dead"
+end
+
 --- Sets the hash the client sends (nil: none). The previous one is kept
 -- for masking answers to requests still in flight with it.
 function M.set_hash(st, hash)
@@ -76,12 +88,12 @@ end
 -- Whether `t` can wait for login `pending` to finish.
 local function can_wait(pending, t)
   if not t.yields then return false end -- blocking: the login's coroutine could not run
-  return coroutine.status(pending.owner) ~= "dead"
+  return alive(pending.owner)
 end
 
 -- Waits until `pending` is done, the deadline passes or its coroutine dies.
 local function wait_for(pending, t, deadline)
-  while not pending.done and t:now() < deadline and coroutine.status(pending.owner) ~= "dead" do
+  while not pending.done and t:now() < deadline and alive(pending.owner) do
     t:sleep(M.WAIT_STEP)
   end
 end
@@ -94,7 +106,7 @@ end
 function M.login(st, t, deadline)
   local pending = st.pending_login
   if pending and not pending.done then
-    if pending.owner == coroutine.running() then
+    if pending.owner == current() then
       error("navixy: the client was called from its own on_request hook during a login", 0)
     end
     if can_wait(pending, t) then
@@ -106,7 +118,7 @@ function M.login(st, t, deadline)
   if st.login_refused and t:now() < st.login_refused_until then
     return nil, refused_again(st.login_refused)
   end
-  local mine = { owner = coroutine.running(), done = false }
+  local mine = { owner = current(), done = false }
   st.pending_login = mine
   local ok, res, err = pcall(do_login, st, t)
   mine.done = true

@@ -127,6 +127,22 @@ function M.call()
   reply { calls = calls, events = events(), elapsed = now() - t0, pid = ngx.worker.pid() }
 end
 
+--- POST /abandon-login {opts, shared}: the shared client's first call (a lazy
+-- login) starts in a light thread, and the request ends at once with
+-- ngx.exit, which kills the thread mid-login.
+function M.abandon_login()
+  local req = json_body()
+  local c = shared[req.shared]
+  if not c then
+    c = new_client(req.opts)
+    shared[req.shared] = c
+  end
+  ngx.thread.spawn(function() return c.tracker.list() end)
+  ngx.sleep(0.2) -- the login's request is at the server by now
+  ngx.say('{"left":true}')
+  return ngx.exit(ngx.HTTP_OK)
+end
+
 --- POST /batch {opts, calls, concurrency}: client:batch, its items rendered.
 function M.batch()
   local req = json_body()

@@ -6,6 +6,7 @@
 local socket = require "socket"
 local cjson = require "cjson"
 local fake = require "fake"
+local hostile = require "hostile"
 
 local KEY = fake.api_key
 local script = fake.root .. "/spec/support/ngx-client"
@@ -195,6 +196,19 @@ describe("inside nginx", function()
       assert.is_true(c.elapsed >= 0.9 and c.elapsed < 2, "took " .. c.elapsed)
     end)
 
+    for _, case in ipairs {
+      { "trickle_status", "the status line a byte at a time" },
+      { "trickle_body", "the body a byte at a time" },
+      { "hang", "nothing at all" },
+    } do
+      it("bound an attempt by the timeout when the server sends " .. case[2], function()
+        local url = hostile.url(case[1], { every = 0.3 })
+        local _, c = call { opts = opts { url = url, retries = 0, timeout = 2 } }
+        assert.same({ "timeout", "send" }, { c.err.kind, c.err.phase })
+        assert.is_true(c.elapsed >= 1.9 and c.elapsed < 3, "took " .. c.elapsed)
+      end)
+    end
+
     it("recover from a stalled read by retrying a safe action", function()
       fake.fault { action = "tracker/list", type = "stall", seconds = 3 }
       local r, c = call { call_opts = { timeout = 0.5 } }
@@ -220,6 +234,42 @@ describe("inside nginx", function()
     it("report a refused connection as a retryable transport error at connect", function()
       local _, c = call { opts = opts { url = "http://127.0.0.1:1/v2", retries = 1 } }
       assert.same({ "transport", "connect", true, 2 }, { c.err.kind, c.err.phase, c.err.retryable, c.err.attempts })
+    end)
+  end)
+
+  describe("sessions", function()
+    it("a login abandoned by its request (ngx.exit) does not hold up the next request", function()
+      local u = fake.users.demo
+      local o = { url = fake.url, login = u.login, password = u.password }
+      fake.fault { action = "user/auth", type = "delay", seconds = 3 }
+      post("/abandon-login", { shared = "abandoned", opts = o })
+      assert.equal(1, fake.stats().logins) -- it reached the server, which holds it for 3 s
+      local t0 = socket.gettime()
+      local _, c = call { shared = "abandoned", opts = o, call_opts = { timeout = 1 } }
+      assert.is_nil(c.err)
+      assert.equal(3, #c.res.list)
+      assert.is_true(socket.gettime() - t0 < 2, ("took %.2f s"):format(socket.gettime() - t0))
+      assert.equal(2, fake.stats().logins)
+    end)
+  end)
+
+  describe("limits on what is read", function()
+    for _, case in ipairs {
+      { "huge_header", { bytes = 8 * 1024 * 1024 }, "a header line of 8 MB" },
+      { "many_headers", { count = 100000 }, "100,000 header lines" },
+      { "huge_chunk_line", { bytes = 8 * 1024 * 1024 }, "a chunk-size line of 8 MB" },
+      { "long_length", { length = "1000000000000" }, "a Content-Length of 1 TB" },
+    } do
+      it("refuses " .. case[3] .. " at once, not retried, without holding it", function()
+        local _, c = call { opts = opts { url = hostile.url(case[1], case[2]), timeout = 10 } }
+        assert.same({ "transport", "limit", false, 1 }, { c.err.kind, c.err.phase, c.err.retryable, c.err.attempts })
+        assert.is_true(c.elapsed < 2, "took " .. c.elapsed)
+      end)
+    end
+
+    it("takes a lying Content-Length as a failure of that attempt", function()
+      local _, c = call { opts = opts { url = hostile.url("close_after_headers"), retries = 0 } }
+      assert.same({ "transport", "send" }, { c.err.kind, c.err.phase })
     end)
   end)
 
@@ -267,13 +317,17 @@ describe("inside nginx", function()
       assert.equal(4, fake.stats().by_action["tracker/list"])
     end)
 
-    it("replaces a pooled connection the server closed meanwhile, within the attempt", function()
+    it("sends a safe action again on a new connection when the pooled one was closed, as an attempt", function()
       local req = { shared = "stale", opts = opts { retries = 0 } }
       call(req)
       fake.fault { action = "tracker/list", type = "drop" } -- closes without answering
       local r, c = call(req)
       assert.is_nil(c.err)
-      assert.equal(1, #r.events)
+      -- every request that left is an attempt the hook saw, even with retries = 0
+      assert.equal(2, #r.events)
+      assert.same({ "transport", 0 }, { r.events[1].kind, r.events[1].retry_in })
+      assert.equal(200, r.events[2].status)
+      assert.equal(2, r.events[2].attempt)
       local reqs = last_requests(2)
       assert.are_not.equal(reqs[1].connection, reqs[2].connection)
     end)

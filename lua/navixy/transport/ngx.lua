@@ -8,6 +8,7 @@
 -- the C core's handle:prepare(), so auth placement and encoding are the code
 -- the curl path runs. Only the I/O is done here.
 local core = require "navixy.core"
+local http1 = require "navixy.transport.http1"
 local url = require "navixy.url"
 
 -- ngx.semaphore comes with lua-resty-core (loaded by ngx_lua 0.10.16+);
@@ -116,117 +117,6 @@ local function left_ms(deadline)
   return ms
 end
 
--- sock:receive(pattern) bounded by the deadline.
-local function receive(sock, deadline, pattern)
-  local ms = left_ms(deadline)
-  if not ms then return nil, "timeout" end
-  sock:settimeout(ms)
-  return sock:receive(pattern)
-end
-
--- Reads the header block after the status line: a table of lowercased names
--- (repeated headers joined with ", "), or nil, err.
-local function read_headers(sock, deadline)
-  local headers = {}
-  for _ = 1, 200 do
-    local line, err = receive(sock, deadline, "*l")
-    if not line then return nil, err end
-    if line == "" then return headers end
-    local name, value = line:match("^([^:%s]+)%s*:%s*(.-)%s*$")
-    if name then
-      name = name:lower()
-      headers[name] = headers[name] and headers[name] .. ", " .. value or value
-    end
-  end
-  return nil, "too many header lines"
-end
-
--- Reads a chunked body; returns the body, or nil, err ("limit" when too large).
-local function read_chunked(sock, deadline, max_size)
-  local parts, size = {}, 0
-  while true do
-    local line, err = receive(sock, deadline, "*l")
-    if not line then return nil, err end
-    local hex = line:match("^%s*(%x+)")
-    local n = hex and tonumber(hex, 16)
-    if not n then return nil, "malformed chunk size" end
-    if n == 0 then
-      repeat -- trailers, up to the empty line
-        line, err = receive(sock, deadline, "*l")
-        if not line then return nil, err end
-      until line == ""
-      return table.concat(parts)
-    end
-    size = size + n
-    if size > max_size then return nil, "limit" end
-    local data
-    data, err = receive(sock, deadline, n)
-    if not data then return nil, err end
-    parts[#parts + 1] = data
-    line, err = receive(sock, deadline, "*l")
-    if line ~= "" then return nil, err or "malformed chunk end" end
-  end
-end
-
--- Reads up to the end of the connection (an answer framed by closing it).
-local function read_to_close(sock, deadline, max_size)
-  local parts, size = {}, 0
-  while true do
-    local ms = left_ms(deadline)
-    if not ms then return nil, "timeout" end
-    sock:settimeout(ms)
-    local data, err = sock:receiveany(65536)
-    if not data then
-      if err == "closed" then return table.concat(parts) end
-      return nil, err
-    end
-    size = size + #data
-    if size > max_size then return nil, "limit" end
-    parts[#parts + 1] = data
-  end
-end
-
--- Reads one answer. Returns status, body, headers, reusable; or nil, err,
--- got_bytes (whether anything of the answer arrived).
-local function read_response(sock, deadline, max_size)
-  local line, err, partial = receive(sock, deadline, "*l")
-  if not line then return nil, err, partial ~= nil and partial ~= "" end
-  local major, minor, status
-  local headers
-  while true do
-    major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
-    if not status then return nil, "malformed status line", true end
-    status = tonumber(status)
-    headers, err = read_headers(sock, deadline)
-    if not headers then return nil, err, true end
-    if status >= 200 then break end
-    line, err = receive(sock, deadline, "*l") -- 1xx: the real answer follows
-    if not line then return nil, err, true end
-  end
-  local conn = (headers["connection"] or ""):lower()
-  local reusable = major == "1" and minor == "1" and not conn:find("close", 1, true)
-    or (major == "1" and minor == "0" and conn:find("keep-alive", 1, true) ~= nil)
-  local body
-  local te = (headers["transfer-encoding"] or ""):lower()
-  if status == 204 or status == 304 or status < 200 then
-    body = ""
-  elseif te ~= "" and te ~= "identity" then
-    if not te:find("chunked%s*$") then return nil, "unsupported transfer-encoding " .. te, true end
-    body, err = read_chunked(sock, deadline, max_size)
-  elseif headers["content-length"] then
-    local n = tonumber(headers["content-length"]:match("^(%d+)$"))
-    if not n then return nil, "malformed content-length", true end
-    if n > max_size then return nil, "limit", true end
-    body = ""
-    if n > 0 then body, err = receive(sock, deadline, n) end
-  else
-    reusable = false
-    body, err = read_to_close(sock, deadline, max_size)
-  end
-  if not body then return nil, err, true end
-  return status, body, headers, reusable
-end
-
 -- Why a handshake failed, in words a user can act on.
 local function tls_message(err, server_name, self)
   local msg = "TLS handshake with " .. server_name .. " failed: " .. err
@@ -305,16 +195,12 @@ local function request_lines(u, path, body, header_lines)
   return { table.concat(lines, "\r\n"), "\r\n\r\n", body }
 end
 
--- How often a pooled connection that the server closed meanwhile is replaced
--- by another one within the same attempt, as libcurl does: it failed before
--- any byte of the answer came. Only for actions safe to repeat: the server
--- may have read the request before it closed.
-local STALE_RETRIES = 3
-
 --- One attempt (see navixy.transport). req.fresh: the action is not safe to
 -- repeat. It then goes out on a new connection, never a kept-alive one (so
--- it is never sent twice by the transport), and that connection is closed
--- after the answer.
+-- it is never sent twice), and that connection is closed after the answer.
+-- A kept-alive connection that the server closed meanwhile (it failed
+-- before any byte of the answer came) is reported as phase "stale", never
+-- sent again here: whether to repeat is the policy's to say, and counts.
 function Ngx:send(req)
   local phase_ok, phase = M.yieldable()
   if not phase_ok then
@@ -328,44 +214,41 @@ function Ngx:send(req)
   if path == "" then path = "/" end
   local now = core.now()
   local deadline = now + (req.timeout_ms or self.timeout_ms) / 1000
-  local connect_deadline = math.min(deadline, now + self.connect_timeout)
-  local request = request_lines(u, path, req_body, header_lines)
-  for stale = 0, STALE_RETRIES do
-    local sock, failed = self:open(u, connect_deadline, fresh)
-    if not sock then return failed end
-    local reused = sock:getreusedtimes() > 0
-    local ms = left_ms(deadline)
-    local sent, err
-    if ms then
-      sock:settimeout(ms)
-      sent, err = sock:send(request)
-    else
-      err = "timeout"
-    end
-    local status, rbody, headers, reusable, got
-    if sent then
-      status, rbody, headers, reusable = read_response(sock, deadline, self.max_size)
-      if not status then err, got = rbody, headers end
-    end
-    if status then
-      -- idle time and pool size: lua_socket_keepalive_timeout, lua_socket_pool_size
-      if not (reusable and not fresh and sock:setkeepalive()) then sock:close() end
-      local wait = headers["retry-after"] and core.retry_after(headers["retry-after"]) or nil
-      return { status = status, body = rbody, retry_after = wait }
-    end
-    sock:close()
-    local stale_conn = reused and not got and err ~= "timeout" and stale < STALE_RETRIES
-    if not stale_conn then
-      if err == "limit" then
-        return failure("limit", ("answer larger than max_size (%.0f bytes)"):format(self.max_size), "limit")
-      end
-      if err == "timeout" then
-        return failure("timeout", "no complete answer within the timeout", "send")
-      end
-      return failure(err, (sent and "reading the answer failed: " or "sending the request failed: ")
-        .. tostring(err), "send")
-    end
+  local sock, failed = self:open(u, math.min(deadline, now + self.connect_timeout), fresh)
+  if not sock then return failed end
+  local reused = sock:getreusedtimes() > 0
+  local ms = left_ms(deadline)
+  local sent, err, answer, got
+  if ms then
+    sock:settimeout(ms)
+    sent, err = sock:send(request_lines(u, path, req_body, header_lines))
+  else
+    err = "timeout"
   end
+  if sent then
+    answer, err, got = http1.read_response(sock, deadline, self.max_size)
+  end
+  if answer then
+    -- idle time and pool size: lua_socket_keepalive_timeout, lua_socket_pool_size
+    if not (answer.reusable and not fresh and sock:setkeepalive()) then sock:close() end
+    local retry_after = answer.headers["retry-after"]
+    return { status = answer.status, body = answer.body,
+             retry_after = retry_after and core.retry_after(retry_after) or nil }
+  end
+  sock:close()
+  if err == "timeout" then return failure("timeout", "no complete answer within the timeout", "send") end
+  if err == "limit" then
+    return failure("limit", ("answer larger than max_size (%.0f bytes)"):format(self.max_size), "limit")
+  end
+  if reused and not got then
+    return failure(err, "the kept-alive connection was closed by the server before any answer ("
+      .. tostring(err) .. ")", "stale")
+  end
+  if got and err and err:find("over the limit", 1, true) then
+    return failure("limit", "answer " .. err, "limit")
+  end
+  return failure(err, (sent and "reading the answer failed: " or "sending the request failed: ")
+    .. tostring(err), "send")
 end
 
 ---------------------------------------------------------------- runs

@@ -1,0 +1,202 @@
+--- Reading an HTTP/1.1 answer from a cosocket, bounded in time and size.
+--
+-- A cosocket's own timeout is between two reads: a server that trickles a
+-- byte now and then never trips it. So every read here is a receiveany()
+-- whose timeout is what is left of one deadline for the whole answer, and
+-- every byte counts against a limit: the header block against
+-- MAX_HEADER_BYTES, the body against max_size (also for chunk-size lines and
+-- trailers), so a hostile server can make the reader neither wait past the
+-- deadline nor hold more than the limits.
+local core = require "navixy.core"
+
+local concat, floor, tonumber = table.concat, math.floor, tonumber
+
+local M = {}
+
+M.MAX_HEADER_BYTES = 64 * 1024 -- status line and header lines, all of them
+M.MAX_LINE = 8 * 1024          -- one chunk-size line or trailer line
+local READ_SIZE = 65536
+
+local Reader = {}
+Reader.__index = Reader
+
+--- A reader of `sock` until `deadline` (core.now()'s clock).
+function M.reader(sock, deadline)
+  return setmetatable({ sock = sock, deadline = deadline, buf = "", pos = 1, got = false }, Reader)
+end
+
+-- Reads more into the buffer: true, or nil and "timeout", "closed", ...
+function Reader:fill()
+  local ms = floor((self.deadline - core.now()) * 1000)
+  if ms < 1 then return nil, "timeout" end
+  self.sock:settimeout(ms)
+  local data, err = self.sock:receiveany(READ_SIZE)
+  if not data then return nil, err end
+  self.got = true
+  if self.pos > #self.buf then
+    self.buf, self.pos = data, 1
+  else
+    self.buf, self.pos = self.buf:sub(self.pos) .. data, 1
+  end
+  return true
+end
+
+--- The next line without its CRLF (or LF), at most `max` bytes long: the
+-- line, or nil and "limit", "timeout", "closed", ...
+function Reader:line(max)
+  while true do
+    local nl = self.buf:find("\n", self.pos, true)
+    if nl then
+      if nl - self.pos > max then return nil, "limit" end
+      local line = self.buf:sub(self.pos, nl - 1)
+      self.pos = nl + 1
+      if line:byte(-1) == 13 then line = line:sub(1, -2) end -- CR
+      return line
+    end
+    if #self.buf - self.pos + 1 > max then return nil, "limit" end
+    local ok, err = self:fill()
+    if not ok then return nil, err end
+  end
+end
+
+--- Exactly n bytes, added to the array `parts`: true, or nil and why.
+function Reader:exact(n, parts)
+  while n > 0 do
+    local have = #self.buf - self.pos + 1
+    if have > 0 then
+      local take = have < n and have or n
+      parts[#parts + 1] = self.buf:sub(self.pos, self.pos + take - 1)
+      self.pos = self.pos + take
+      n = n - take
+    end
+    if n > 0 then
+      local ok, err = self:fill()
+      if not ok then return nil, err end
+    end
+  end
+  return true
+end
+
+--- Everything up to the end of the connection, at most `max` bytes in all,
+-- added to `parts`: true, or nil and why ("limit" when over max).
+function Reader:to_close(max, parts)
+  local size = 0
+  while true do
+    local have = #self.buf - self.pos + 1
+    if have > 0 then
+      size = size + have
+      if size > max then return nil, "limit" end
+      parts[#parts + 1] = self.buf:sub(self.pos)
+      self.buf, self.pos = "", 1
+    end
+    local ok, err = self:fill()
+    if not ok then
+      if err == "closed" then return true end
+      return nil, err
+    end
+  end
+end
+
+-- The header block after the status line: a table of lowercased names
+-- (repeated headers joined with ", "), or nil, why. `budget` is what is
+-- left of MAX_HEADER_BYTES.
+local function read_headers(r, budget)
+  local headers = {}
+  while true do
+    local line, err = r:line(budget)
+    if not line then return nil, err == "limit" and "header block over the limit" or err end
+    budget = budget - #line - 2
+    if budget < 0 then return nil, "header block over the limit" end
+    if line == "" then return headers, budget end
+    local name, value = line:match("^([^:%s]+)%s*:%s*(.-)%s*$")
+    if name then
+      name = name:lower()
+      headers[name] = headers[name] and headers[name] .. ", " .. value or value
+    end
+  end
+end
+
+-- A chunked body into `parts`, at most max_size bytes of data: true, or nil, why.
+local function read_chunked(r, max_size, parts)
+  local size = 0
+  while true do
+    local line, err = r:line(M.MAX_LINE)
+    if not line then return nil, err end
+    local hex = line:match("^%s*(%x+)")
+    if not hex or #hex > 14 then return nil, "malformed chunk size" end
+    local n = tonumber(hex, 16)
+    if n == 0 then
+      local budget = M.MAX_HEADER_BYTES -- trailers, up to the empty line
+      repeat
+        line, err = r:line(M.MAX_LINE)
+        if not line then return nil, err end
+        budget = budget - #line - 2
+        if budget < 0 then return nil, "limit" end
+      until line == ""
+      return true
+    end
+    size = size + n
+    if size > max_size then return nil, "limit" end
+    local ok
+    ok, err = r:exact(n, parts)
+    if not ok then return nil, err end
+    line, err = r:line(M.MAX_LINE)
+    if line ~= "" then return nil, err or "malformed chunk end" end
+  end
+end
+
+-- The body as the headers frame it, into `parts`: true, or nil, why; and
+-- true when the end of the connection ends it.
+local function read_body(r, headers, max_size, parts)
+  local te = (headers["transfer-encoding"] or ""):lower()
+  if te ~= "" and te ~= "identity" then
+    if not te:find("chunked%s*$") then return nil, "unsupported transfer-encoding " .. te end
+    return read_chunked(r, max_size, parts)
+  end
+  if headers["content-length"] then
+    local n = tonumber(headers["content-length"]:match("^%s*(%d+)%s*$"))
+    if not n then return nil, "malformed content-length" end
+    if n > max_size then return nil, "limit" end
+    return r:exact(n, parts)
+  end
+  local ok, err = r:to_close(max_size, parts)
+  return ok, err, true
+end
+
+--- Reads one answer from `sock` before `deadline`, the body at most
+-- `max_size` bytes. Returns { status, headers, body, reusable }, or nil, why
+-- ("timeout", "limit", "closed", a message), got (whether any byte of the
+-- answer arrived).
+function M.read_response(sock, deadline, max_size)
+  local r = M.reader(sock, deadline)
+  local budget = M.MAX_HEADER_BYTES
+  local line, err = r:line(budget)
+  if not line then return nil, err == "limit" and "status line over the limit" or err, r.got end
+  local major, minor, status, headers
+  while true do
+    budget = budget - #line - 2
+    major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
+    if not status then return nil, "malformed status line", true end
+    status = tonumber(status)
+    headers, budget = read_headers(r, budget)
+    if not headers then return nil, budget, true end
+    if status >= 200 then break end
+    line, err = r:line(budget) -- 1xx: the real answer follows
+    if not line then return nil, err, true end
+  end
+  local conn = (headers["connection"] or ""):lower()
+  local reusable = major == "1" and minor == "1" and not conn:find("close", 1, true)
+    or (major == "1" and minor == "0" and conn:find("keep-alive", 1, true) ~= nil)
+  local parts, ok = {}, true
+  if status ~= 204 and status ~= 304 then
+    local to_close
+    ok, err, to_close = read_body(r, headers, max_size, parts)
+    if to_close then reusable = false end
+  end
+  if not ok then return nil, err, true end
+  -- bytes after the answer on a kept-alive connection: nothing we asked for
+  if r.pos <= #r.buf then reusable = false end
+  return { status = status, headers = headers, body = concat(parts), reusable = reusable }
+end
+
+return M
