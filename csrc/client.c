@@ -4,6 +4,7 @@
 #include <string.h>
 #include "compat.h"
 #include "encode.h"
+#include "interrupt.h"
 
 nvx_client *nvx_check_client(lua_State *L, int i) {
   nvx_client *c = luaL_checkudata(L, i, NVX_CLIENT_MT);
@@ -224,12 +225,16 @@ static int prepare_error(lua_State *L, int rc) {
 static int c_request(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
   nvx_request r;
+  CURLcode done;
   int rc;
   read_request(L, 2, &r);
   rc = nvx_transfer_prepare(&c->t, &c->s, &r);
   if (rc != NVX_OK) return prepare_error(L, rc);
   /* no Lua call runs while curl does: nothing can longjmp through it */
-  return nvx_transfer_push_result(L, &c->t, curl_easy_perform(c->t.easy));
+  nvx_interrupt_begin();
+  done = curl_easy_perform(c->t.easy);
+  nvx_interrupt_end();
+  return nvx_transfer_push_result(L, &c->t, done);
 }
 
 /* client:start(slot, req): starts a request in a slot of the multi handle
@@ -255,7 +260,9 @@ static int c_wait(lua_State *L) {
   CURLcode rc = CURLE_OK;
   nvx_slot *done;
   if (!(wait >= 0) || wait > 1e6) return raise(L, "navixy: %s", "wait out of range");
+  nvx_interrupt_begin();
   done = nvx_multi_next(&c->m, wait, &rc);
+  nvx_interrupt_end();
   if (!done) return 0;
   lua_pushinteger(L, done->id);
   return 1 + nvx_transfer_push_result(L, &done->t, rc);

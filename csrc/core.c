@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "decode.h"
 #include "encode.h"
+#include "interrupt.h"
 #include "transfer.h"
 #include "values.h"
 
@@ -125,12 +126,14 @@ static int m_now(lua_State *L) {
 static int m_sleep(lua_State *L) {
   double secs = luaL_checknumber(L, 1);
   struct timespec ts;
-  if (secs <= 0) return 0;
+  if (!(secs > 0)) return 0; /* NaN and negatives: no wait */
   if (secs > 1e6) secs = 1e6;
   ts.tv_sec = (time_t)secs;
   ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+  nvx_interrupt_begin(); /* Ctrl-C ends the wait at once (interrupt.h) */
+  while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !nvx_interrupted()) {
   }
+  nvx_interrupt_end();
   return 0;
 }
 

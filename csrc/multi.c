@@ -1,5 +1,7 @@
 #include "multi.h"
 
+#include "interrupt.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +92,7 @@ nvx_slot *nvx_multi_next(nvx_multi *m, double max_seconds, CURLcode *rc) {
       continue;
     }
     left = deadline - now_seconds();
-    if (left <= 0) return NULL;
+    if (left <= 0 || nvx_interrupted()) return NULL; /* Ctrl-C: Lua raises next */
     /* curl shortens the wait to its own next timeout (connect, retries) */
     curl_multi_poll(m->multi, NULL, 0, (int)ceil(left * 1000), NULL);
     performed = 0;

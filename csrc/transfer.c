@@ -1,5 +1,7 @@
 #include "transfer.h"
 
+#include "interrupt.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,20 @@ static int on_prereq(void *ud, char *ip, char *local_ip, int port, int local_por
   return ++t->requests > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 
+/* Called by libcurl while a transfer runs: stops it at once on Ctrl-C (see
+ * interrupt.h). */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+  nvx_transfer *t = ud;
+  (void)dltotal;
+  (void)dlnow;
+  (void)ultotal;
+  (void)ulnow;
+  if (!nvx_interrupted()) return 0;
+  t->interrupted = 1;
+  return 1;
+}
+
 int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
   CURL *e = curl_easy_init();
   if (!e) return NVX_ENOMEM;
@@ -45,6 +61,9 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
   curl_easy_setopt(e, CURLOPT_PREREQDATA, t);
+  curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(e, CURLOPT_XFERINFODATA, t);
+  curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(e, CURLOPT_POST, 1L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect is an "http" error */
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -117,6 +136,7 @@ int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_reque
   nvx_reply_reset(&t->reply, s->max_size);
   t->errbuf[0] = '\0';
   t->requests = 0;
+  t->interrupted = 0;
   curl_easy_setopt(t->easy, CURLOPT_URL, t->url.data);
   curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.data);
   curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
@@ -153,6 +173,7 @@ static const char *phase_of(nvx_transfer *t, CURLcode rc) {
   case CURLE_OUT_OF_MEMORY: /* also libcurl's answer to a header line over its own cap */
     return "limit";
   case CURLE_ABORTED_BY_CALLBACK:
+    if (t->interrupted) return "interrupted";
     if (t->requests > 1) return "stale";
     return "send";
   default:
@@ -193,6 +214,8 @@ int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
     lua_pushstring(L, msg);
   } else if (t->reply.nomem)
     lua_pushstring(L, "out of memory while receiving the answer");
+  else if (rc == CURLE_ABORTED_BY_CALLBACK && t->interrupted)
+    lua_pushstring(L, "interrupted");
   else if (rc == CURLE_ABORTED_BY_CALLBACK && t->requests > 1)
     lua_pushstring(L, "the kept-alive connection was closed by the server before any answer");
   else if (t->errbuf[0])

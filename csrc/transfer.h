@@ -27,6 +27,7 @@ typedef struct nvx_transfer {
   nvx_buf url, body;
   nvx_reply reply;            /* what the callbacks received */
   int requests;               /* requests this transfer sent (see on_prereq) */
+  int interrupted;            /* stopped by Ctrl-C (see interrupt.h) */
   char errbuf[CURL_ERROR_SIZE];
 } nvx_transfer;
 
@@ -44,8 +45,8 @@ int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_reque
  * kind is "timeout" or "transport"; phase says how far the request got:
  * "connect" (not sent), "tls" (certificate rejected), "send" (sent, outcome
  * unknown), "stale" (a kept-alive connection the server had closed: curl
- * was stopped from sending the request again by itself) or "limit" (the
- * answer was over max_size). Returns 1. */
+ * was stopped from sending the request again by itself), "interrupted"
+ * (Ctrl-C) or "limit" (the answer was over max_size). Returns 1. */
 int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc);
 
 void nvx_transfer_free(nvx_transfer *t);

@@ -36,7 +36,7 @@ build = {
     ["navixy.core"] = {
       sources = {
         "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c", "csrc/decode.c",
-        "csrc/encode.c", "csrc/multi.c", "csrc/reply.c", "csrc/settings.c",
+        "csrc/encode.c", "csrc/interrupt.c", "csrc/multi.c", "csrc/reply.c", "csrc/settings.c",
         "csrc/transfer.c", "csrc/values.c",
       },
       defines = { "_DEFAULT_SOURCE" },

@@ -136,6 +136,18 @@ describe("client:batch misuse", function()
     assert.equal(0, fake.stats().requests)
   end)
 
+  it("checks every item with the rules the C core sends by, so nothing raises after writes went out", function()
+    local calls = {}
+    for i = 1, 6 do calls[i] = { "api/key/create", { title = "k" .. i } } end
+    for _, bad in ipairs { { timeout = 1e10 }, { timeout = 1e300 }, { timeout = math.huge }, { retries = 1e9 } } do
+      calls[7] = { "api/key/create", { title = "k7" }, bad }
+      assert.has_error(function() client:batch(calls, { concurrency = 2 }) end)
+    end
+    calls[7] = { "tracker/list", { 1, 2 } } -- an array is no params object
+    assert.has_error(function() client:batch(calls) end)
+    assert.equal(0, fake.stats().requests)
+  end)
+
   it("checks its options", function()
     local calls = { { "tracker/list" } }
     assert.has_error(function() client:batch(calls, { concurency = 2 }) end,

@@ -117,6 +117,37 @@ describe("misuse raises", function()
     assert.has_error(function() client:call("../admin") end)
   end)
 
+  -- the message as raised, without what has_error strips (a "file:line:" prefix)
+  local function raised(fn, ...)
+    local ok, msg = pcall(fn, ...)
+    assert.is_false(ok, "expected an error")
+    return msg
+  end
+
+  it("on action names that would leave the base URL or name another host", function()
+    for _, action in ipairs { "%2e%2e/%2e%2e/admin", "//evil.example/x", "http://evil.example/x",
+      "tracker//list", "./list", "tracker/../../admin", "tracker/%6cist", "a:b", "/" } do
+      assert.matches("^navixy: invalid action", raised(client.call, client, action), nil, action)
+    end
+    assert.equal(0, fake.stats().requests)
+  end)
+
+  it("on params that are an array: the body must be a JSON object", function()
+    assert.matches("^navixy: params must be a table of name = value",
+      raised(client.call, client, "tracker/list", { 1, 2, 3 }))
+    assert.matches("^navixy: params must be", raised(client.call, client, "tracker/list", navixy.array()))
+    assert.equal(0, fake.stats().requests)
+  end)
+
+  it("with messages that start with navixy: (no file:line: prefix), wherever the check is made", function()
+    assert.matches("^navixy: cannot encode a function value", raised(client.call, client, "tracker/list", { f = print }))
+    assert.matches("^navixy: ", raised(client.call, client, "tracker/list", { n = 0 / 0 }))
+    assert.matches("^navixy: ", raised(client.call, client, "tracker/list", {}, { timeout = 1e300 }))
+    assert.matches("^navixy: ", raised(navixy.new, { url = fake.url, timeout = 1e10 }))
+    assert.matches("^navixy: ", raised(navixy.encode, { [true] = 1 }))
+    assert.matches("^navixy: ", raised(client.login, client))
+  end)
+
   it("on params that are not a table", function()
     assert.has_error(function() client:call("tracker/list", "labels=x") end,
       "navixy: params must be a table, got string")

@@ -4,6 +4,7 @@
 -- the developer's own NAVIXY_* variables cannot change a result.
 local cjson = require "cjson"
 local fake = require "fake"
+local sockets = require "sockets"
 
 local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
 local PASSWORD = fake.users.demo.password
@@ -48,7 +49,8 @@ local function one_line(s)
   return s:find("^[^\n]+\n$") ~= nil
 end
 
--- Runs a shell command line on a new terminal (spec/support/pty-run):
+-- Runs a shell command line on a new terminal (spec/support/pty-run),
+-- typing `send` once `expect` shows (an `expect` of "@S": after S seconds):
 -- returns the exit status of the command and what the terminal showed.
 local function on_terminal(expect, send, command)
   local p = io.popen("spec/support/pty-run --expect " .. q(expect) .. " --send " .. q(send)
@@ -317,6 +319,37 @@ describe("the navixy command", function()
       assert.is_true(one_line(r.stderr))
     end)
 
+    it("2 for what the library refuses before sending: out-of-range numbers, too deep params", function()
+      for _, args in ipairs {
+        { "--timeout", "1e300", "tracker/list" },
+        { "--timeout", "tracker/list" },
+        { "tracker/list", "deep:=" .. string.rep("[", 64) .. string.rep("]", 64) },
+        { "tracker/list", "deep:=" .. string.rep("[", 900) .. string.rep("]", 900) },
+        { "%2e%2e/admin" },
+      } do
+        local r = with_key(args)
+        assert.equal(2, r.status, r.stderr)
+        assert.equal("", r.stdout)
+        assert.is_true(one_line(r.stderr), r.stderr)
+        assert.truthy(r.stderr:find("^navixy: "), r.stderr)
+      end
+      assert.truthy(with_key({ "--timeout", "tracker/list" }).stderr:find("got 'tracker/list'", 1, true))
+      assert.equal(0, fake.stats().requests)
+    end)
+
+    it("2 without credentials, naming the ways to give them; 2 for a ca-file it cannot read", function()
+      local r = navixy({ "tracker/list" }, { NAVIXY_URL = fake.url })
+      assert.equal(2, r.status)
+      assert.truthy(r.stderr:find("--hash", 1, true) and r.stderr:find("NAVIXY_LOGIN", 1, true), r.stderr)
+      r = with_key { "--ca-file", "/nonexistent.pem", "tracker/list" }
+      assert.equal(2, r.status)
+      assert.truthy(r.stderr:find("^navixy: option 'ca_file': cannot read"), r.stderr)
+      assert.equal(0, fake.stats().requests)
+      -- actions that need no hash still go out
+      r = navixy({ "user/auth", "login=" .. LOGIN, "password=" .. PASSWORD }, { NAVIXY_URL = fake.url })
+      assert.equal(0, r.status)
+    end)
+
     it("3 for a transport failure", function()
       local r = navixy({ "tracker/list" }, { NAVIXY_URL = "http://127.0.0.1:1/v2", NAVIXY_HASH = fake.api_key })
       assert.equal(3, r.status)
@@ -387,6 +420,19 @@ describe("the navixy command", function()
       assert.truthy(shown:find('"login":"' .. LOGIN .. '"', 1, true), shown)
       assert.falsy(shown:find(PASSWORD, 1, true)) -- with echo on, the terminal would show it
       assert.equal(1, fake.stats().logins)
+    end)
+
+    it("Ctrl-C during a call stops it at once (exit 130), and it is never sent again", function()
+      fake.fault { action = "tracker/list", type = "delay", seconds = 6 }
+      local t0 = sockets.now()
+      local status, shown = on_terminal("@1", "\\x03", -- exec: the shell would die of the Ctrl-C too
+        ("exec env -i PATH=%s NAVIXY_URL=%s NAVIXY_HASH=%s %s bin/navixy tracker/list")
+          :format(q(os.getenv("PATH")), q(fake.url), q(fake.api_key), LUA))
+      local secs = sockets.now() - t0
+      assert.equal(130, status, shown)
+      assert.truthy(shown:find("navixy: interrupted", 1, true), shown)
+      assert.is_true(secs < sockets.bound(3), "took " .. secs .. " s")
+      assert.equal(1, fake.stats().requests)
     end)
 
     it("Ctrl-C at the prompt exits 130 and leaves the terminal's echo on", function()

@@ -13,6 +13,13 @@ end
 describe("API errors", function()
   before_each(fake.reset)
 
+  it("concatenate as their text, on either side", function()
+    local _, err = client().tracker.get_state { tracker_id = 99 }
+    assert.equal("failed: " .. tostring(err), "failed: " .. err)
+    assert.equal(tostring(err) .. " (giving up)", err .. " (giving up)")
+    assert.equal(tostring(err) .. tostring(err), err .. err)
+  end)
+
   it("an unknown tracker: kind api, code 201, HTTP 400, full fields", function()
     local res, err = client().tracker.get_state { tracker_id = 99 }
     assert.is_nil(res)

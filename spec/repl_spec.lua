@@ -90,12 +90,27 @@ describe("raw JSON text (what the navixy command prints)", function()
 end)
 
 describe("navixy.help()", function()
-  it("prints the most-used actions with examples, and how errors look", function()
+  local function help(topic)
     local p = io.popen(LUA .. [[ -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path
       package.cpath="build/]] .. (LUA == "luajit" and "luajit" or "lua5.4") .. [[/?.so;"..package.cpath
-      require("navixy").help()']])
+      require("navixy").help(]] .. (topic and ("%q"):format(topic) or "") .. [[)']])
     local text = p:read("*a")
     p:close()
+    return text
+  end
+
+  it("takes a topic: a page, or any word for the lines that mention it", function()
+    local all, errors, tracker, none = help(), help("errors"), help("tracker"), help("zebra")
+    assert.truthy(errors:find("err.kind", 1, true))
+    assert.falsy(errors:find("client.api.key.list()", 1, true))
+    assert.truthy(tracker:find("client.tracker.get_state{ tracker_id = 123 }", 1, true))
+    assert.falsy(tracker:find("client.api.key.create", 1, true))
+    assert.truthy(none:find('Nothing about "zebra"', 1, true))
+    assert.is_true(#errors < #all and #tracker < #all)
+  end)
+
+  it("prints the most-used actions with examples, and how errors look", function()
+    local text = help()
     for _, want in ipairs { "navixy-lua " .. navixy.VERSION, "client.user.get_info()",
       "client.tracker.list()", "client.tracker.get_state{ tracker_id = 123 }",
       "client.tracker.get_states{", "client.history.tracker.list{", "client.track.list{",
@@ -103,6 +118,61 @@ describe("navixy.help()", function()
       "navixy.pretty(res)", "api error 4 (HTTP 400)", "err.kind", "err.response" } do
       assert.truthy(text:find(want, 1, true), want)
     end
+  end)
+end)
+
+describe("Ctrl-C at the prompt", function()
+  local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+  -- Types `lines` into the interpreter's REPL on a terminal; a line "^C"
+  -- presses Ctrl-C one second after the line before it.
+  local function repl(lines)
+    local args = {}
+    for _, line in ipairs(lines) do
+      if line == "^C" then
+        args[#args + 1] = "--expect @1 --send " .. q("\\x03")
+      else
+        args[#args + 1] = "--expect " .. q("> ") .. " --send " .. q(line .. "\\r")
+      end
+    end
+    local p = io.popen("spec/support/pty-run " .. table.concat(args, " ") .. " -- " .. LUA .. " -i </dev/null")
+    local out = p:read("*a")
+    p:close()
+    return out
+  end
+
+  it("stops a call at once; the client stays usable, and the call is never sent again", function()
+    fake.reset()
+    fake.fault { action = "tracker/list", type = "delay", seconds = 6 }
+    fake.fault { action = "user/get_info", type = "delay", seconds = 6, times = 3 }
+    local cpath = "build/" .. (LUA == "luajit" and "luajit" or "lua5.4") .. "/?.so;"
+    local out = repl {
+      "package.path = 'lua/?.lua;lua/?/init.lua;spec/support/?.lua;' .. package.path; "
+        .. "package.cpath = '" .. cpath .. "' .. package.cpath",
+      "core = require 'navixy.core'; c = require('navixy').new { url = '" .. fake.url .. "', hash = '"
+        .. fake.api_key .. "' }",
+      "t0 = core.now(); r = c.tracker.list()",
+      "^C",
+      "print(('call stopped after %.1f s'):format(core.now() - t0))",
+      "print('again', c.tracker.list().success)",
+      -- a batch, on the curl multi handle: three calls of 6 s each
+      "t0 = core.now(); r = c:batch { { 'user/get_info' }, { 'user/get_info' }, { 'user/get_info' } }",
+      "^C",
+      "print(('batch stopped after %.1f s'):format(core.now() - t0))",
+      "print('batch again', #c:batch { { 'tracker/list' }, { 'tracker/list' } })",
+      "os.exit(0)",
+    }
+    assert.truthy(out:find("interrupted!", 1, true), out)
+    for _, what in ipairs { "call", "batch" } do
+      local secs = tonumber(out:match(what .. " stopped after (%d+%.%d) s"))
+      assert.truthy(secs, out)
+      assert.is_true(secs < 2.5, out)
+    end
+    assert.truthy(out:find("again\ttrue", 1, true), out)
+    assert.truthy(out:find("batch again\t2", 1, true), out)
+    -- each interrupted request went out once
+    assert.equal(2, fake.stats().by_action["tracker/list"] - 2)
+    assert.equal(3, fake.stats().by_action["user/get_info"])
   end)
 end)
 

@@ -45,9 +45,9 @@ describe("TLS", function()
     assert(c.tracker.list())
   end)
 
-  it("reports a missing ca_file as a transport error", function()
-    local c = navixy.new { url = fake.tls_url, hash = fake.api_key, ca_file = "/nonexistent.pem", retries = 0 }
-    local _, err = c.tracker.list()
-    assert.equal("transport", err.kind)
+  it("refuses a ca_file it cannot read when the client is made: a configuration error", function()
+    local ok, msg = pcall(navixy.new, { url = fake.tls_url, hash = fake.api_key, ca_file = "/nonexistent.pem" })
+    assert.is_false(ok)
+    assert.matches("^navixy: option 'ca_file': cannot read /nonexistent.pem", msg)
   end)
 end)

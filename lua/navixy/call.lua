@@ -29,7 +29,7 @@ end
 -- request the transport reads (see navixy.transport): action, body,
 -- timeout_ms, fresh.
 function M.job(st, action, params, call_opts)
-  options.action(action, 0)
+  options.action(action)
   check_params(params)
   options.call(call_opts)
   call_opts = call_opts or NO_OPTS

@@ -26,6 +26,12 @@ function Error:__tostring()
     .. ": " .. tostring(self.description)
 end
 
+-- "failed: " .. err and err .. "!" give text, as with LuaSocket's and
+-- lua-resty-http's string errors.
+function Error.__concat(a, b)
+  return tostring(a) .. tostring(b)
+end
+
 --- How a hash may be shown: its first 4 characters at most.
 function M.masked(secret)
   if #secret > 8 then return secret:sub(1, 4) .. "..." end

@@ -22,9 +22,11 @@ function navixy.pretty(value, compact)
   return require("navixy.pretty").value(value, compact)
 end
 
---- Prints the most-used actions with examples, and how errors look.
-function navixy.help()
-  io.stdout:write(require("navixy.help").text(navixy.VERSION))
+--- Prints the most-used actions with examples, and how errors look;
+-- `topic` (optional): a page ("errors", "batch", "sessions", "actions") or
+-- any word, for the example lines that mention it.
+function navixy.help(topic)
+  io.stdout:write(require("navixy.help").text(navixy.VERSION, topic))
 end
 
 --- Creates a client; raises on bad options (messages start "navixy:").

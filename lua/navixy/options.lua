@@ -173,6 +173,11 @@ function M.client(opts, version)
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   if o.url and o.region then fail("give either option 'url' or option 'region', not both") end
+  if o.ca_file then
+    local f, why = io.open(o.ca_file, "rb")
+    if not f then fail("option 'ca_file': cannot read %s", tostring(why)) end
+    f:close()
+  end
   o.url = (o.url or M.regions[o.region or "eu"]):gsub("/+$", "")
   local u, why = url.parse(o.url)
   if not u then fail("option 'url' must be an http:// or https:// base URL (%s), got %q", why, o.url) end
@@ -231,14 +236,27 @@ end
 -- uses few (the cache starts over if one uses very many).
 local valid_actions, cached = {}, 0
 
+-- An action is a path below the base URL: segments of letters, digits,
+-- "_", "-" and ".", one "/" between them (one at either end is tolerated).
+-- Nothing that could climb out of the base URL or name another host gets
+-- through: no "..", no "%" escapes, no empty segment ("//host"), no ":".
+local function valid_action(action)
+  local path = action:gsub("^/", ""):gsub("/$", "")
+  if path == "" then return false end
+  for segment in (path .. "/"):gmatch("([^/]*)/") do
+    if not segment:find("^[%w_.-]+$") or segment:find("^%.+$") then return false end
+  end
+  return true
+end
+
 --- Validates an action name; raises on misuse.
-function M.action(action, level)
+function M.action(action)
   if valid_actions[action] then return end
   if type(action) ~= "string" then
-    error("navixy: action must be a string, got " .. type(action), level)
+    error("navixy: action must be a string, got " .. type(action), 0)
   end
-  if action == "" or action:find("[%s%c?#]") or action:find("%.%.") then
-    error(string.format("navixy: invalid action %q", action), level)
+  if not valid_action(action) then
+    error(string.format("navixy: invalid action %q: expected a path such as \"tracker/list\"", action), 0)
   end
   if cached >= 1000 then valid_actions, cached = {}, 0 end
   valid_actions[action], cached = true, cached + 1

@@ -10,6 +10,7 @@
 -- echoed.
 local navixy = require "navixy"
 local errors = require "navixy.errors"
+local json = require "navixy.json"
 local jsonparse = require "navixy.jsonparse"
 local options = require "navixy.options"
 local pretty = require "navixy.pretty"
@@ -79,6 +80,9 @@ local VALUED = { url = true, region = true, hash = true, login = true, session =
   auth = true, timeout = true, ["ca-file"] = true }
 local FLAGS = { form = true, compact = true, help = true, version = true }
 
+-- Actions that need no hash: the command sends them without credentials.
+local PUBLIC = { ["user/auth"] = true, ["panel/account/auth"] = true }
+
 -- name=value or name:=json into params.
 local function add_param(params, arg)
   local name, typed, text = arg:match("^([^=]-)(:?)=(.*)$")
@@ -95,6 +99,9 @@ local function add_param(params, arg)
   if value == nil then -- the value is not shown: it may be a secret
     usage("parameter '%s': the value after ':=' is not valid JSON (%s)", name, why)
   end
+  -- what the library could not send (nested too deep, ...) is a usage error here too
+  local ok, refused = pcall(json.encode, { [name] = value }) -- as it goes out: one level more
+  if not ok then usage("parameter '%s': %s", name, tostring(refused):gsub("^.-navixy: ", "")) end
   params[name] = value
 end
 
@@ -120,6 +127,9 @@ function M.parse_args(argv)
           if value == nil then usage("option --%s needs a value", name) end
         end
         if o[name] ~= nil then usage("option --%s is given twice", name) end
+        if name == "timeout" and not tonumber(value) then
+          usage("option --timeout expects a number of seconds (e.g. --timeout 5), got '%s'", value)
+        end
         o[name] = value
       else
         usage("unknown option --%s (see navixy --help)", name)
@@ -163,11 +173,7 @@ local function credentials(o, getenv)
 end
 
 local function client_options(o, getenv, hash)
-  local timeout
-  if o.timeout then
-    timeout = tonumber(o.timeout)
-    if not timeout then usage("--timeout expects seconds, e.g. --timeout 5") end
-  end
+  local timeout = o.timeout and tonumber(o.timeout) -- a number: see parse_args
   return {
     url = o.url or (not o.region and env(getenv, "NAVIXY_URL")) or nil,
     region = o.region, hash = hash, auth = o.auth, timeout = timeout,
@@ -296,7 +302,7 @@ end
 
 function Run:execute()
   local o = self.o
-  options.action(o.action, 0)
+  options.action(o.action)
   local copts = client_options(o, self.getenv, self.hash)
   local client = navixy.new(copts)
   self.client = client
@@ -327,6 +333,10 @@ local function run(argv, getenv)
   end
   if not o.action then usage("no ACTION given (e.g. navixy tracker/list; see navixy --help)") end
   local hash, login = credentials(o, getenv)
+  if not hash and not login and not PUBLIC[o.action:gsub("^/+", ""):gsub("/+$", "")] then
+    usage("no credentials: give an API key with --hash or NAVIXY_HASH, or a login with --login or "
+      .. "NAVIXY_LOGIN (and NAVIXY_PASSWORD)")
+  end
   local session = o.session or (login and env(getenv, "NAVIXY_SESSION"))
   if o.session and not login then usage("--session keeps a login's session: it needs --login or NAVIXY_LOGIN") end
   local self = setmetatable({
