@@ -140,7 +140,8 @@ describe("misuse raises", function()
   end)
 
   it("with messages that start with navixy: (no file:line: prefix), wherever the check is made", function()
-    assert.matches("^navixy: cannot encode a function value", raised(client.call, client, "tracker/list", { f = print }))
+    assert.matches("^navixy: cannot encode a function value",
+      raised(client.call, client, "tracker/list", { f = print }))
     assert.matches("^navixy: ", raised(client.call, client, "tracker/list", { n = 0 / 0 }))
     assert.matches("^navixy: ", raised(client.call, client, "tracker/list", {}, { timeout = 1e300 }))
     assert.matches("^navixy: ", raised(navixy.new, { url = fake.url, timeout = 1e10 }))
