@@ -8,6 +8,9 @@
 --   client = navixy.new{ url = fake.url, hash = fake.api_key }
 --   fake.fault{ action = "tracker/list", type = "status", status = 502, body = "<html>" }
 --   assert.equal("header", fake.last_request().hash_from)
+--   fake.settings{ platform = { ["history.max_limit"] = 10 } }   -- reset() undoes it
+--   fake.rate_limit(50); ...; fake.rate_stats().accounts["user:1"].max_in_window
+--   panel = navixy.new{ url = fake.url, panel = true, login = fake.panels.main.login, ... }
 local http = require "socket.http"
 local ltn12 = require "ltn12"
 local cjson = require "cjson"
