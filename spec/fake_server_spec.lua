@@ -138,4 +138,113 @@ describe("fake Navixy server", function()
     assert.equal(n, st.by_action["user/get_info"])
     assert.equal(0, st.in_flight)
   end)
+
+  it("lets a waiting two-factor login resend its code once per 5 minutes (264 within)", function()
+    local hash = login(twofa).hash
+    local status, r = fake.call("user/auth/code/resend", nil, hash)
+    assert.equal(200, status); assert.is_true(r.success)
+    status, r = fake.call("user/auth/code/resend", nil, hash)
+    assert.equal(403, status)
+    assert.equal(264, r.status.code)
+    assert.equal("PT5M", r.timeout)
+    local m, sec = r.remainder:match("^PT(%d+)M([%d.]*)S?$") -- "PT4M59.987S", or "PT5M" at once
+    local left = tonumber(m) * 60 + (tonumber(sec) or 0)
+    assert.is_true(left > 295 and left <= 300, r.remainder)
+    -- the clock is the user's: a new login does not reset it
+    status, r = fake.call("user/auth/code/resend", nil, login(twofa).hash)
+    assert.equal(403, status)
+    assert.equal(264, r.status.code)
+    -- a normal session cannot resend
+    status, r = fake.call("user/auth/code/resend", nil, fake.api_key)
+    assert.equal(400, status)
+    assert.equal(4, r.status.code)
+    fake.reset_resend()
+    assert.equal(200, (fake.call("user/auth/code/resend", nil, hash)))
+    fake.settings { resend_timeout = 1 }
+    fake.reset_resend()
+    assert.equal(200, (fake.call("user/auth/code/resend", nil, hash)))
+    local t0 = socket.gettime()
+    status, r = fake.call("user/auth/code/resend", nil, hash)
+    assert.equal(403, status)
+    assert.equal(264, r.status.code); assert.equal("PT1S", r.timeout)
+    socket.sleep(math.max(0, t0 + 1.05 - socket.gettime()))
+    assert.equal(200, (fake.call("user/auth/code/resend", nil, hash)))
+  end)
+
+  it("derives the HTTPS ports from NAVIXY_FAKE_PORT when only that is set", function()
+    local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+    local function run(cmd)
+      local p = assert(io.popen(("cd '%s' && env -u NAVIXY_FAKE_TLS_PORT -u NAVIXY_FAKE_OTHER_TLS_PORT %s")
+        :format(fake.root, cmd)))
+      local out = p:read("*a"); p:close()
+      return out
+    end
+    assert.equal("30000 30001 30002\n", run("NAVIXY_FAKE_PORT=30000 spec/support/fake-navixy ports"))
+    assert.equal("30000 30001 30002\n", run("NAVIXY_FAKE_PORT=30000 " .. lua .. [[ -e '
+      package.path = "spec/support/?.lua;" .. package.path
+      local f = require "fake"; print(f.port .. " " .. f.tls_port .. " " .. f.other_tls_port)']]))
+    assert.equal("30000 31000 31001\n",
+      run("NAVIXY_FAKE_PORT=30000 NAVIXY_FAKE_TLS_PORT=31000 spec/support/fake-navixy ports"))
+    assert.equal("18080 18443 18444\n", run("env -u NAVIXY_FAKE_PORT spec/support/fake-navixy ports"))
+  end)
+
+  -- The pids of the fake's nginx workers (children of the master), from /proc.
+  local function workers()
+    local f = assert(io.open(fake.rundir .. "/nginx.pid")); local master = f:read("*l"); f:close()
+    local list = {}
+    local p = assert(io.popen("ls /proc"))
+    for pid in p:lines() do
+      local s = pid:match("^%d+$") and io.open("/proc/" .. pid .. "/stat")
+      if s then
+        if (s:read("*l") or ""):match("%) %S+ (%d+)") == master then list[#list + 1] = pid end
+        s:close()
+      end
+    end
+    p:close()
+    return list
+  end
+
+  it("restarts without procps, with as many workers as asked, all sharing one state", function()
+    -- a PATH with what the script needs and no pgrep, ps or pkill (procps)
+    local bin = os.tmpname()
+    os.remove(bin)
+    assert(os.execute("mkdir " .. bin))
+    for _, tool in ipairs{ "bash", "cat", "dirname", "id", "mkdir", "mv", "nginx", "openssl", "rm", "sed", "seq",
+                           "sleep", "tail" } do
+      local p = assert(io.popen("command -v " .. tool)); local path = p:read("*l"); p:close()
+      assert.truthy(path, tool)
+      os.execute(("ln -s '%s' '%s/%s'"):format(path, bin, tool))
+    end
+    -- nginx must not inherit the sanitizers' LD_PRELOAD (make check-memory)
+    local function script(env, cmd)
+      local r = os.execute(("cd '%s' && env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS PATH='%s' %s "
+        .. "spec/support/fake-navixy %s '%s' >/dev/null")
+        :format(fake.root, bin, env, cmd, fake.rundir))
+      return r == true or r == 0
+    end
+    local ok = script("NAVIXY_FAKE_WORKERS=4", "restart")
+    local four = workers()
+    local hash = ok and login(demo).hash
+    local counts = {}
+    if ok then
+      -- 40 requests on fresh connections spread over the workers; one session for all
+      for _ = 1, 40 do
+        local s = assert(socket.connect("127.0.0.1", fake.port))
+        s:send("POST /v2/user/get_info HTTP/1.1\r\nHost: x\r\nAuthorization: NVX " .. hash
+          .. "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        counts[assert(s:receive("*l"))] = true
+        s:close()
+      end
+    end
+    local stats = ok and fake.stats()
+    local back = script("", "restart")
+    os.execute("rm -rf " .. bin)
+    assert.is_true(ok, "restart with 4 workers and no procps")
+    assert.is_true(back, "restart with the default workers")
+    assert.equal(4, #four)
+    assert.same({ ["HTTP/1.1 200 OK"] = true }, counts)
+    assert.equal(40, stats.by_action["user/get_info"])
+    assert.equal(2, #workers())
+    fake.ensure()
+  end)
 end)

@@ -8,6 +8,9 @@
 --   client = navixy.new{ url = fake.url, hash = fake.api_key }
 --   fake.fault{ action = "tracker/list", type = "status", status = 502, body = "<html>" }
 --   assert.equal("header", fake.last_request().hash_from)
+--   fake.settings{ platform = { ["history.max_limit"] = 10 } }   -- reset() undoes it
+--   fake.rate_limit(50); ...; fake.rate_stats().accounts["user:1"].max_in_window
+--   panel = navixy.new{ url = fake.url, panel = true, login = fake.panels.main.login, ... }
 local http = require "socket.http"
 local ltn12 = require "ltn12"
 local cjson = require "cjson"
@@ -31,11 +34,13 @@ end
 fake.root = repo_root()
 fake.script = fake.root .. "/spec/support/fake-navixy"
 fake.port = env_num("NAVIXY_FAKE_PORT", 18080)
-fake.tls_port = env_num("NAVIXY_FAKE_TLS_PORT", 18443)
+-- as spec/support/fake-navixy derives them: with only the HTTP port set, HTTPS is the next
+fake.tls_port = env_num("NAVIXY_FAKE_TLS_PORT", os.getenv("NAVIXY_FAKE_PORT") and fake.port + 1 or 18443)
 fake.rundir = os.getenv("NAVIXY_FAKE_RUNDIR") or fake.root .. "/build/fake"
 fake.ca_file = fake.rundir .. "/ca.pem"
 fake.base = ("http://127.0.0.1:%d"):format(fake.port)      -- control API lives here
 fake.url = fake.base .. "/v2"
+fake.dwh_url = fake.base .. "/dwh/v1"  -- the data warehouse API (tracker/raw_data/*)
 fake.tls_url = ("https://127.0.0.1:%d/v2"):format(fake.tls_port)
 -- the same API behind a certificate from the same CA, for the name other.example
 fake.other_tls_port = env_num("NAVIXY_FAKE_OTHER_TLS_PORT", fake.tls_port + 1)
@@ -50,6 +55,15 @@ fake.users = {
             factor_type = "email", code = "123456" },
 }
 fake.users["2fa"] = fake.users.twofa
+
+-- Admin Panel accounts (panel/account/auth takes the numeric panel ID as `login`).
+-- main: every permission; technical: no user_sessions (panel/user/session/create is 13);
+-- blocked: auth answers 11. Users 1 and 2 belong to the dealer 20410 of main and technical.
+fake.panels = {
+  main = { id = 20410, login = "20410", password = "panel-pass" },
+  technical = { id = 20412, login = "20412", password = "tech-pass" },
+  blocked = { id = 20413, login = "20413", password = "blocked-pass" },
+}
 
 -- One raw HTTP request. Returns status (number or nil), body (string), headers (lowercased
 -- names) — or nil, err when no answer came.
@@ -109,8 +123,48 @@ function fake.requests() return control("GET", "requests") end
 
 function fake.last_request() return control("GET", "requests?last=1")[1] end
 
--- { logins, requests, by_action = { [action] = n }, max_in_flight, in_flight }
+-- { logins (user/auth requests), panel_logins (panel/account/auth requests), rate_limited
+--   (429s of the rate limit), requests, by_action = { [action] = n }, max_in_flight, in_flight }
 function fake.stats() return control("GET", "stats") end
+
+-- Every Admin Panel session ends (as after 24 hours): the next panel call gets code 4.
+function fake.expire_panel_sessions() return control("POST", "expire_panel") end
+
+-- Changes settings until the next reset; returns them all. Keys: time_zone (of every
+-- fixed user; one of fake/dates.lua's ZONES), strict_methods (POST to a GET-only IoT
+-- Logic action answers 405, code 112), history_bounds ("[)" or "[]"), resend_timeout
+-- (seconds), store_period (ISO 8601 duration: older track/download is beyond storage),
+-- platform = { ["history.max_limit"] = 10, ["report.max_time_span"] = "P30D",
+-- ["file_storage.hard_max_file_size"] = bytes, ... } (dealer/get_ui_config's fields).
+function fake.settings(changes) return control("POST", "settings", changes or {}) end
+
+-- The rate limit: fake.rate_limit(50) on, fake.rate_limit(false) off; { log = true }
+-- logs arrivals with the limit off. Returns fake.rate_stats().
+function fake.rate_limit(limit, opts)
+  return control("POST", "rate_limit", { limit = limit or false, log = opts and opts.log or false })
+end
+
+-- { enabled, limit, log, accounts = { ["user:1"|"key:fixed"|"key:<n>"|"panel:<id>"] = { requests,
+--   refused, max_in_window, max_admitted_in_window, per_second = { ["<unix second>"] = n },
+--   times = { arrival times } } } }
+function fake.rate_stats() return control("GET", "rate_limit") end
+
+-- history/tracker/list answers exactly these events from now on (until reset):
+-- { { tracker_id = 1, time = "2024-05-02T00:00:00+02:00", event = "speedup", id = 7 }, ... }.
+function fake.place_events(events) return control("POST", "events", { events = events }) end
+
+-- The next user/auth/code/resend is allowed, whenever the last one was.
+function fake.reset_resend() return control("POST", "resend_reset") end
+
+-- The bytes of a "file" fault's body (fake.fault{ type = "file", bytes = N, ... }), from
+-- `offset` (0-based), `n` of them: byte i is PATTERN's (i % #PATTERN + 1)-th.
+fake.FILE_PATTERN = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY"
+function fake.file_bytes(offset, n)
+  local P = fake.FILE_PATTERN
+  local phase = offset % #P
+  local reps = math.ceil((phase + n) / #P)
+  return P:rep(reps):sub(phase + 1, phase + n)
+end
 
 -- A raw API call (for setup and for the fake's own spec): POST JSON, the hash (if any) in
 -- the Authorization header. Returns the HTTP status and the decoded body (or the raw text
@@ -124,9 +178,55 @@ function fake.call(action, params, hash)
   return status, ok and decoded or text, h
 end
 
+-- A raw GET: params (strings, or tables sent as JSON text) in the query string, the hash
+-- (if any) in the Authorization header. Returns like fake.call. url defaults to fake.url.
+function fake.get(action, params, hash, url)
+  local q = {}
+  for k, v in pairs(params or {}) do
+    if type(v) == "table" then v = cjson.encode(v) end
+    q[#q + 1] = k .. "=" .. tostring(v):gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end)
+  end
+  table.sort(q)
+  local headers = hash and { authorization = "NVX " .. hash } or nil
+  local target = (url or fake.url) .. "/" .. action .. (#q > 0 and "?" .. table.concat(q, "&") or "")
+  local status, text, h = fake.http("GET", target, nil, headers)
+  if not status then return nil, text end
+  local ok, decoded = pcall(cjson.decode, text)
+  return status, ok and decoded or text, h
+end
+
+-- A multipart/form-data body of `parts` (each { name, data, filename?, content_type?,
+-- disposition? (the whole Content-Disposition value instead) }) and its Content-Type.
+function fake.multipart(parts, boundary)
+  boundary = boundary or "fake-spec-boundary-7MA4YWxkTrZu0gW"
+  local out = {}
+  for _, p in ipairs(parts) do
+    local cd = p.disposition or ('form-data; name="' .. p.name .. '"'
+      .. (p.filename and '; filename="' .. p.filename .. '"' or ""))
+    out[#out + 1] = "--" .. boundary .. "\r\nContent-Disposition: " .. cd .. "\r\n"
+      .. (p.content_type and "Content-Type: " .. p.content_type .. "\r\n" or "") .. "\r\n" .. p.data .. "\r\n"
+  end
+  out[#out + 1] = "--" .. boundary .. "--\r\n"
+  return table.concat(out), "multipart/form-data; boundary=" .. boundary
+end
+
+-- POSTs `parts` as multipart/form-data to `action` (the hash, if any, in the header).
+-- Returns like fake.call.
+function fake.upload(action, parts, hash, url)
+  local body, content_type = fake.multipart(parts)
+  local headers = { ["content-type"] = content_type }
+  if hash then headers.authorization = "NVX " .. hash end
+  local status, text, h = fake.http("POST", (url or fake.url) .. "/" .. action, body, headers)
+  if not status then return nil, text end
+  local ok, decoded = pcall(cjson.decode, text)
+  return status, ok and decoded or text, h
+end
+
 -- Queues a fault (see spec/support/fake/faults.lua for the types); returns its id.
 -- spec: { action = "tracker/list" | "*", times = 1, type = "delay"|"status"|"error"|
---         "drop"|"raw"|"large"|"stall"|"redirect"|"chunked", ... }
+--         "drop"|"raw"|"large"|"stall"|"redirect"|"chunked"|"file", ... }
+-- "file" (fake/stream.lua): a file answer of `bytes` bytes made while sent, with
+-- content_type, filename, length = false (no Content-Length), gzip = true, stall_after.
 function fake.fault(spec) return control("POST", "fault", spec).id end
 
 return fake

@@ -2,11 +2,14 @@
 -- apply() answers the request itself and returns "done", or returns "continue" when the
 -- normal answer should follow (delay, chunked).
 local cjson = require "cjson.safe"
+local answers = require "fake.answers"
+local errors = require "fake.errors"
+local stream = require "fake.stream"
 
 local M = {}
 
 M.TYPES = { delay = true, status = true, error = true, drop = true, raw = true, large = true,
-            stall = true, redirect = true, chunked = true }
+            stall = true, redirect = true, chunked = true, file = true }
 
 -- Fields of a fault spec that are not copied into an "error" answer's body.
 local RESERVED = { action = true, times = true, type = true, code = true, status = true,
@@ -31,7 +34,7 @@ local function send_chunked(pieces, sleep_after_first)
   end
 end
 
-function M.apply(f, api)
+function M.apply(f)
   if type(f.headers) == "table" then
     for k, v in pairs(f.headers) do ngx.header[k] = v end
   end
@@ -52,8 +55,8 @@ function M.apply(f, api)
     local code = tonumber(f.code) or 6
     local extra = { description = f.description }
     for k, v in pairs(f) do if not RESERVED[k] then extra[k] = v end end
-    local e = api.apierr(code, extra, tonumber(f.status))
-    api.send_json(e.http, e.body)
+    local e = errors.apierr(code, extra, tonumber(f.status))
+    answers.json(e.http, e.body)
   elseif t == "drop" then
     if seconds then ngx.sleep(seconds) end
     return ngx.exit(444) -- nginx closes the connection without sending anything
@@ -79,6 +82,8 @@ function M.apply(f, api)
   elseif t == "stall" then
     -- headers and the first half of a valid answer, a pause, then the rest
     send_chunked({ '{"success":true,"list":[1,2,', '3]}' }, seconds or 5)
+  elseif t == "file" then -- a file of f.bytes bytes, made while sent: see fake/stream.lua
+    stream.fault(f)
   elseif t == "redirect" then
     local loc = f.location or "/v2/moved"
     ngx.header.location = loc

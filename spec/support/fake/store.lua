@@ -1,18 +1,28 @@
--- State of the fake Navixy server. Everything lives in one lua_shared_dict so that the
--- two nginx workers see the same sessions, keys, faults, recorded requests and counters.
+-- State of the fake Navixy server. Everything lives in one lua_shared_dict so that all
+-- nginx workers (2, or NAVIXY_FAKE_WORKERS) see the same sessions, keys, faults, recorded
+-- requests and counters, whichever worker and client process a request comes from.
 -- Keys in the dict:
 --   sess:<hash>      JSON {uid, interim}        session and interim (2FA) hashes
 --   key:<hash>       JSON {hash, title, create_date, uid, seq}   API keys made by api/key/create
 --   req:<n>, req_seq recorded requests (JSON text), the last KEEP of them
 --   fault:<n>, fault_left:<n>, faults (JSON array of <n>)   queued faults
---   c:logins, c:requests, act:<action>   counters
+--   psess:<hash>     JSON {panel, dealer}      Admin Panel sessions (24 h: the dict expires them)
+--   c:logins, c:panel_logins, c:rate_limited, c:requests, act:<action>   counters
 --   epoch, in_flight:<e>, lvl:<e>:<n>   requests being handled now (see enter())
+--   settings         JSON, see M.DEFAULTS      what the controls changed
+--   keys of their own: events (history.lua), report:<id>, report_seq (files.lua),
+--   resend:<uid> (account.lua), rl_* (ratelimit.lua), pending:<conn>:<n> (stream.lua),
+--   zone_seq (uploads.lua)
 local cjson = require "cjson.safe"
+local data = require "fake.data"
 
 local dict = ngx.shared.navixy_fake
 local M = { dict = dict }
 
 local KEEP = 1000 -- recorded requests kept
+-- A recorded body is cut to this many bytes (body_size has the whole size): uploads of
+-- many megabytes must not push sessions and faults out of the shared dict.
+local BODY_KEEP = 64 * 1024
 
 -- Lua-cjson 2.1.0 (Debian's, not OpenResty's fork) has no empty-array marker, and encodes
 -- an empty table as {}. Handlers put M.EMPTY_ARRAY where a JSON [] is wanted; encode()
@@ -41,6 +51,9 @@ local function get_json(key)
   local v = dict:get(key)
   return v and cjson.decode(v)
 end
+M.get_json = get_json
+
+function M.set_json(key, v, exptime) dict:set(key, M.encode(v), exptime or 0) end
 
 -- Deletes every key whose name starts with one of the prefixes.
 local function delete_prefixed(prefixes)
@@ -77,6 +90,22 @@ function M.session_get(h) return get_json("sess:" .. h) end
 function M.session_end(h) dict:delete("sess:" .. h) end
 function M.expire_sessions() return delete_prefixed{ "sess:" } end
 
+-- Admin Panel sessions live 24 hours from their creation, whatever their use, and cannot
+-- be renewed (api-docs/platform-api/panel-api/authentication.md, "Session lifespan").
+M.PANEL_SESSION_SECONDS = 24 * 3600
+
+function M.panel_session_new(panel)
+  local h = M.new_hash()
+  dict:set("psess:" .. h, cjson.encode{ panel = tostring(panel.id), dealer = data.dealer_of(panel) },
+    M.PANEL_SESSION_SECONDS)
+  remember_secret(h)
+  return h
+end
+
+function M.panel_session_get(h) return get_json("psess:" .. h) end
+function M.panel_session_end(h) dict:delete("psess:" .. h) end
+function M.expire_panel_sessions() return delete_prefixed{ "psess:" } end
+
 function M.key_get(h) return get_json("key:" .. h) end
 function M.key_delete(h) dict:delete("key:" .. h) end
 
@@ -101,14 +130,20 @@ end
 
 ---------------------------------------------------------------- recording and counters
 
+function M.count(name) dict:incr("c:" .. name, 1, 0) end
+
 -- Called once at the start of every API request; returns nothing.
 function M.record(entry)
   local n = dict:incr("req_seq", 1, 0)
+  local body = entry.body or ""
+  entry.body_size = #body
+  if #body > BODY_KEEP then entry.body, entry.body_truncated = body:sub(1, BODY_KEEP), true end
   dict:set("req:" .. n, M.encode(entry))
   dict:delete("req:" .. (n - KEEP))
-  dict:incr("c:requests", 1, 0)
+  M.count("requests")
   dict:incr("act:" .. (entry.action or ""), 1, 0)
-  if entry.action == "user/auth" then dict:incr("c:logins", 1, 0) end
+  if entry.action == "user/auth" then M.count("logins") end
+  if entry.action == "panel/account/auth" then M.count("panel_logins") end
 end
 
 -- The recorded requests as JSON array text (each was stored as JSON), oldest first;
@@ -150,6 +185,8 @@ function M.stats()
   while dict:get("lvl:" .. epoch .. ":" .. (max + 1)) do max = max + 1 end
   return {
     logins = dict:get("c:logins") or 0,
+    panel_logins = dict:get("c:panel_logins") or 0,
+    rate_limited = dict:get("c:rate_limited") or 0,
     requests = dict:get("c:requests") or 0,
     by_action = by_action,
     max_in_flight = max,
@@ -182,6 +219,60 @@ function M.fault_take(action)
       if left and left >= 0 then return spec end
     end
   end
+end
+
+---------------------------------------------------------------- settings
+
+-- What the controls can change, as reset() leaves it. platform holds the fields of
+-- dealer/get_ui_config's `platform` object under their documented (dotted) names
+-- (api-docs/platform-api/user-api/backend-api/resources/commons/dealer.md).
+M.DEFAULTS = {
+  time_zone = data.TIME_ZONE,   -- of every fixed user: plain dates are read and written in it
+  strict_methods = false,       -- true: POST to a GET-only IoT Logic action answers 405
+  history_bounds = "[)",        -- history/tracker/list window: "[)" from <= t < to, "[]" both ends
+  resend_timeout = 300,         -- seconds between two user/auth/code/resend (264 within)
+  rate_limit = false,           -- N: at most N requests in any one-second window per account
+  rate_log = false,             -- true: log arrivals per account even with the limit off
+  store_period = false,         -- an ISO 8601 duration: track/download before now - it is beyond storage
+  platform = {
+    iso_datetime_support = true,
+    ["history.max_limit"] = 1000,
+    ["report.max_time_span"] = "P31D",
+    ["stats.max_allowed_trackers"] = 128,
+    ["stats.max_time_span"] = "P31D",
+    ["file_storage.hard_max_file_size"] = 16777216,
+    ["form.max_fields_count"] = 128,
+    ["form.file_field.max_file_size"] = 16777216,
+    ["form.file_field.max_files_per_field"] = 6,
+    ["form.file_field.max_count"] = 16,
+  },
+}
+
+-- The settings now: the defaults with what the controls changed.
+function M.settings()
+  local changed = get_json("settings") or {}
+  local s = {}
+  for k, v in pairs(M.DEFAULTS) do s[k] = v end
+  for k, v in pairs(changed) do s[k] = v end
+  s.platform = {}
+  for k, v in pairs(M.DEFAULTS.platform) do s.platform[k] = v end
+  for k, v in pairs(changed.platform or {}) do s.platform[k] = v end
+  return s
+end
+
+-- Merges `changes` into the changed settings (platform fields one by one). Not atomic
+-- across workers: controls are called by one spec at a time.
+function M.change_settings(changes)
+  local changed = get_json("settings") or {}
+  for k, v in pairs(changes) do
+    if k == "platform" then
+      changed.platform = changed.platform or {}
+      for pk, pv in pairs(v) do changed.platform[pk] = pv end
+    else
+      changed[k] = v
+    end
+  end
+  dict:set("settings", cjson.encode(changed))
 end
 
 ---------------------------------------------------------------- reset
