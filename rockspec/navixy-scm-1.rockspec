@@ -66,6 +66,7 @@ build = {
     ["navixy.session"] = "lua/navixy/session.lua",
     ["navixy.transport"] = "lua/navixy/transport/init.lua",
     ["navixy.transport.curl"] = "lua/navixy/transport/curl.lua",
+    ["navixy.transport.http1"] = "lua/navixy/transport/http1.lua",
     ["navixy.transport.ngx"] = "lua/navixy/transport/ngx.lua",
     ["navixy.transport.scheduler"] = "lua/navixy/transport/scheduler.lua",
     ["navixy.url"] = "lua/navixy/url.lua",
