@@ -4,7 +4,7 @@
 #include "encode.h"
 
 int nvx_build_url(nvx_buf *out, const char *base, const char *action, size_t alen,
-                  nvx_auth_mode mode, const char *hash) {
+                  const char *query, size_t qlen, const char *hash) {
   while (alen > 0 && *action == '/') {
     action++;
     alen--;
@@ -12,11 +12,15 @@ int nvx_build_url(nvx_buf *out, const char *base, const char *action, size_t ale
   nvx_buf_reset(out);
   if (nvx_buf_adds(out, base) || nvx_buf_addc(out, '/') || nvx_buf_add(out, action, alen))
     return NVX_ENOMEM;
-  if (mode == NVX_AUTH_QUERY && hash) {
-    if (nvx_buf_adds(out, "?hash=") || nvx_url_escape(out, hash, strlen(hash)))
-      return NVX_ENOMEM;
-  }
+  if (qlen > 0 && (nvx_buf_addc(out, '?') || nvx_buf_add(out, query, qlen))) return NVX_ENOMEM;
+  if (hash && (nvx_buf_adds(out, qlen > 0 ? "&hash=" : "?hash=") ||
+               nvx_url_escape(out, hash, strlen(hash))))
+    return NVX_ENOMEM;
   return NVX_OK;
+}
+
+int nvx_hash_in_query(nvx_auth_mode mode, int is_get) {
+  return mode == NVX_AUTH_QUERY || (mode == NVX_AUTH_BODY && is_get);
 }
 
 static size_t skip_space(const char *s, size_t i, size_t n) {

@@ -12,11 +12,17 @@ typedef enum { NVX_ENC_JSON, NVX_ENC_FORM } nvx_encoding;
 
 enum { NVX_OK = 0, NVX_ENOMEM = -1, NVX_EBODY = -2 };
 
-/* <base>/<action>, plus ?hash=<hash> in query mode. base has no trailing '/'
- * (the client strips it once); leading '/' of action is skipped. hash may be
- * NULL (no hash: nothing is placed). */
+/* <base>/<action>[?<query>], plus hash=<hash> in the query when hash is not
+ * NULL (the caller passes it when the hash goes there: query mode, or a GET
+ * in body mode). base has no trailing '/' (the client strips it once);
+ * leading '/' of action is skipped; query (qlen bytes, may be 0) is already
+ * encoded. */
 int nvx_build_url(nvx_buf *out, const char *base, const char *action, size_t alen,
-                  nvx_auth_mode mode, const char *hash);
+                  const char *query, size_t qlen, const char *hash);
+
+/* Where the hash goes for a request: in the query string? (query mode, or a
+ * GET, which has no body, in body mode) */
+int nvx_hash_in_query(nvx_auth_mode mode, int is_get);
 
 /* The request body with the hash placed in it in body mode: a root "hash"
  * member for JSON (body must be a JSON object: NVX_EBODY otherwise), a hash

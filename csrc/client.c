@@ -1,10 +1,12 @@
 #include "client.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "compat.h"
 #include "encode.h"
 #include "interrupt.h"
+#include "multipart.h"
 
 nvx_client *nvx_check_client(lua_State *L, int i) {
   nvx_client *c = luaL_checkudata(L, i, NVX_CLIENT_MT);
@@ -156,7 +158,7 @@ static int fill_settings(lua_State *L, nvx_settings *s, const raw_settings *r) {
   return 0;
 }
 
-int nvx_client_new(lua_State *L) {
+int nvx_client_new(lua_State *L, nvx_engine *engine) {
   raw_settings r;
   nvx_client *c;
   memset(&r, 0, sizeof r);
@@ -164,11 +166,12 @@ int nvx_client_new(lua_State *L) {
   c = compat_newuserdata(L, sizeof *c);
   memset(c, 0, sizeof *c);
   c->closed = 1; /* until fully built; no metatable yet either */
-  if (fill_settings(L, &c->s, &r) != 0 || nvx_transfer_init(&c->t, &c->s) != NVX_OK) {
-    nvx_transfer_free(&c->t);
+  if (fill_settings(L, &c->s, &r) != 0) {
     nvx_settings_free(&c->s);
     return luaL_error(L, "navixy: out of memory creating the client");
   }
+  c->engine = engine;
+  nvx_engine_hold(engine);
   c->closed = 0;
   luaL_setmetatable(L, NVX_CLIENT_MT); /* only now can __gc see it */
   return 1;
@@ -176,22 +179,33 @@ int nvx_client_new(lua_State *L) {
 
 /* ---- methods ---- */
 
+/* A string field of the table at index i, or NULL when absent; raises when
+ * it is there and not a string. */
+static const char *opt_field(lua_State *L, int i, const char *name, size_t *len) {
+  const char *v;
+  lua_getfield(L, i, name);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING) raise(L, "navixy: request field '%s' must be a string", name);
+  v = lua_tolstring(L, -1, len);
+  lua_pop(L, 1); /* still referenced by the table */
+  return v;
+}
+
 /* A request as the Lua layer hands it over (see lua/navixy/transport/init.lua):
- * a table with action, body, timeout_ms (nil: the client's), fresh and
- * anonymous. */
+ * a table with action, body, method ("GET" or POST when nil), timeout_ms
+ * (nil: the client's), fresh, anonymous, stream (a sink is waiting), parts
+ * (multipart). Everything it points to stays referenced by that table. */
 static void read_request(lua_State *L, int i, nvx_request *r) {
-  size_t k;
+  size_t k, n;
+  const char *method;
   if (lua_type(L, i) != LUA_TTABLE) raise(L, "navixy: %s expects a request table", "the core");
-  lua_getfield(L, i, "action");
-  lua_getfield(L, i, "body");
-  lua_getfield(L, i, "timeout_ms");
-  lua_getfield(L, i, "fresh");
-  lua_getfield(L, i, "anonymous");
-  /* the strings stay referenced by the request table while they are used */
-  if (lua_type(L, -5) != LUA_TSTRING || lua_type(L, -4) != LUA_TSTRING)
-    raise(L, "navixy: %s needs string fields action and body", "a request");
-  r->action = lua_tolstring(L, -5, &r->alen);
-  r->body = lua_tolstring(L, -4, &r->blen);
+  memset(r, 0, sizeof *r);
+  r->action = opt_field(L, i, "action", &r->alen);
+  r->body = opt_field(L, i, "body", &r->blen);
+  if (!r->action || !r->body) raise(L, "navixy: %s needs string fields action and body", "a request");
   /* defence in depth: options.lua checks action names, but nothing that
    * could end the request line or split a header ever reaches curl */
   if (r->alen == 0) raise(L, "navixy: %s", "action is empty");
@@ -200,16 +214,91 @@ static void read_request(lua_State *L, int i, nvx_request *r) {
     if (ch <= ' ' || ch == 0x7f || ch == '?' || ch == '#')
       raise(L, "navixy: %s", "action holds a space, control character, '?' or '#'");
   }
-  r->timeout_ms = 0;
-  if (!lua_isnil(L, -3)) {
-    double ms = lua_tonumber(L, -3);
-    if (lua_type(L, -3) != LUA_TNUMBER || !(ms >= 1 && ms <= NVX_MAX_TIMEOUT_MS))
+  method = opt_field(L, i, "method", &n);
+  if (method && strcmp(method, "GET") == 0)
+    r->method = NVX_GET;
+  else if (method && strcmp(method, "POST") != 0)
+    raise(L, "navixy: %s", "method must be GET or POST");
+  if (r->method == NVX_GET && nvx_has_ctl(r->body, r->blen))
+    raise(L, "navixy: %s", "a query string must not hold CR, LF or NUL");
+  lua_getfield(L, i, "timeout_ms");
+  if (!lua_isnil(L, -1)) {
+    double ms = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !(ms >= 1 && ms <= NVX_MAX_TIMEOUT_MS))
       raise(L, "navixy: %s", "timeout_ms is out of range");
     r->timeout_ms = (long)ms;
   }
-  r->fresh = lua_toboolean(L, -2);
-  r->anonymous = lua_toboolean(L, -1);
-  lua_pop(L, 5);
+  lua_getfield(L, i, "fresh");
+  lua_getfield(L, i, "anonymous");
+  lua_getfield(L, i, "sink");
+  r->fresh = lua_toboolean(L, -3);
+  r->anonymous = lua_toboolean(L, -2);
+  r->stream = !lua_isnil(L, -1);
+  lua_pop(L, 4);
+}
+
+/* Pushes field `name` of the table at index t and returns it when it is a
+ * string (else NULL); the value stays on the stack, keeping it alive. */
+static const char *part_field(lua_State *L, int t, const char *name, size_t *len) {
+  lua_getfield(L, t, name);
+  return lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, len) : NULL;
+}
+
+/* The multipart body of request table i, when it has parts: an array of
+ * { name =, value = } fields and { name =, path = | data =, filename =,
+ * content_type = } files. Files on disk are read by libcurl as it sends. */
+static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
+  curl_mime *mime;
+  int k, n;
+  lua_getfield(L, i, "parts");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (!lua_istable(L, -1)) raise(L, "navixy: request field '%s' must be a table", "parts");
+  mime = curl_mime_init(easy);
+  if (!mime) luaL_error(L, "navixy: out of memory building the request");
+  n = (int)compat_rawlen(L, -1);
+  for (k = 1; k <= n; k++) {
+    size_t len = 0, dlen = 0;
+    int at;
+    const char *name, *value, *path, *data, *filename, *type;
+    curl_mimepart *part;
+    CURLcode rc = CURLE_OK;
+    lua_rawgeti(L, -1, k);
+    if (!lua_istable(L, -1)) {
+      curl_mime_free(mime);
+      raise(L, "navixy: request field '%s' holds a part that is not a table", "parts");
+    }
+    /* read before anything is added: a raise must not leak the mime */
+    at = lua_gettop(L);
+    name = part_field(L, at, "name", NULL);
+    value = part_field(L, at, "value", &len);
+    path = part_field(L, at, "path", NULL);
+    data = part_field(L, at, "data", &dlen);
+    filename = part_field(L, at, "filename", NULL);
+    type = part_field(L, at, "content_type", NULL);
+    if (!name || (!value && !path && !data)) {
+      curl_mime_free(mime);
+      raise(L, "navixy: request field '%s' holds a part without a name or content", "parts");
+    }
+    part = curl_mime_addpart(mime);
+    if (!part) rc = CURLE_OUT_OF_MEMORY;
+    if (!rc) rc = curl_mime_name(part, name);
+    if (!rc && value) rc = curl_mime_data(part, value, len);
+    if (!rc && data) rc = curl_mime_data(part, data, dlen);
+    if (!rc && path) rc = curl_mime_filedata(part, path); /* names the file by its base name */
+    if (!rc && filename) rc = curl_mime_filename(part, filename);
+    if (!rc && type) rc = curl_mime_type(part, type);
+    lua_pop(L, 7);
+    if (rc) {
+      curl_mime_free(mime);
+      if (rc == CURLE_READ_ERROR) raise(L, "navixy: cannot read the file %s", path ? path : "");
+      luaL_error(L, "navixy: out of memory building the request");
+    }
+  }
+  lua_pop(L, 1);
+  return mime;
 }
 
 static int prepare_error(lua_State *L, int rc) {
@@ -217,97 +306,223 @@ static int prepare_error(lua_State *L, int rc) {
   return luaL_error(L, "navixy: out of memory building the request");
 }
 
-/* client:request(req) -> result (see nvx_transfer_push_result). req.fresh:
- * send on a new connection, never on a kept-alive one, because libcurl
- * silently sends a request again when a reused connection closes before any
- * answer, and that must not happen to an action that is not safe to repeat
- * (the server may have acted on it). */
-static int c_request(lua_State *L) {
-  nvx_client *c = nvx_check_client(L, 1);
-  nvx_request r;
-  CURLcode done;
-  int rc;
-  read_request(L, 2, &r);
-  rc = nvx_transfer_prepare(&c->t, &c->s, &r);
-  if (rc != NVX_OK) return prepare_error(L, rc);
-  /* no Lua call runs while curl does: nothing can longjmp through it */
-  nvx_interrupt_begin();
-  done = curl_easy_perform(c->t.easy);
-  nvx_interrupt_end();
-  return nvx_transfer_push_result(L, &c->t, done);
+/* The transfer of slot id (0: sequential calls; 1..NVX_MAX_SLOTS: a batch),
+ * made on first use. Raises when memory runs out. */
+static nvx_transfer *slot_of(lua_State *L, nvx_client *c, int id) {
+  nvx_transfer *t = c->slots[id];
+  if (t) return t;
+  t = calloc(1, sizeof *t);
+  if (!t || nvx_transfer_init(t, &c->s) != NVX_OK) {
+    if (t) nvx_transfer_free(t);
+    free(t);
+    luaL_error(L, "navixy: out of memory creating a transfer");
+  }
+  c->slots[id] = t;
+  return t;
 }
 
-/* client:start(slot, req): starts a request in a slot of the multi handle
- * (see multi.h) without waiting for it; raises on misuse. */
+/* Readies request table i in slot id and starts it. */
+static void start(lua_State *L, nvx_client *c, int id, int i) {
+  nvx_request r;
+  nvx_transfer *t = slot_of(L, c, id);
+  int rc;
+  if (t->state != NVX_IDLE) raise(L, "navixy: %s", "slot is in flight");
+  read_request(L, i, &r);
+  r.mime = read_parts(L, i, t->easy);
+  rc = nvx_transfer_prepare(t, &c->s, &r); /* takes r.mime */
+  if (rc == NVX_OK) rc = nvx_engine_add(c->engine, t);
+  if (rc != NVX_OK) prepare_error(L, rc);
+}
+
+/* Pushes the event of transfer t: a chunk of its body, or its result. */
+static int push_event(lua_State *L, nvx_transfer *t) {
+  if (t->state == NVX_RUNNING) return nvx_transfer_push_chunk(L, t);
+  return nvx_transfer_push_result(L, t);
+}
+
+/* The next event among set[0..n), waiting at most `wait` seconds; NULL
+ * when none came. Ctrl-C ends the wait (interrupt.h). */
+static nvx_transfer *next_event(nvx_client *c, nvx_transfer **set, int n, double wait) {
+  nvx_transfer *t;
+  nvx_interrupt_begin();
+  t = nvx_engine_next(c->engine, set, n, wait);
+  nvx_interrupt_end();
+  return t;
+}
+
+/* client:request(req) -> event: the request in slot 0, waited for; the
+ * event is its result (see nvx_transfer_push_result) or, when its body
+ * streams out, { chunk = } (then client:resume(0) and client:wait(s, 0)
+ * give the rest). req.fresh: send on a new connection, never on a
+ * kept-alive one (an action not safe to repeat must never be sent twice). */
+static int c_request(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  nvx_transfer *t;
+  start(L, c, 0, 2);
+  t = next_event(c, &c->slots[0], 1, 1e9);
+  if (!t) { /* Ctrl-C: the transfer goes; Lua raises "interrupted!" next */
+    t = c->slots[0];
+    nvx_engine_drop(c->engine, t);
+    t->rc = CURLE_ABORTED_BY_CALLBACK;
+    t->interrupted = 1;
+  }
+  return push_event(L, t);
+}
+
+static int slot_arg(lua_State *L, int i) {
+  lua_Integer id = luaL_checkinteger(L, i);
+  if (id < 0 || id > NVX_MAX_SLOTS) return raise(L, "navixy: %s", "slot out of range");
+  return (int)id;
+}
+
+/* client:start(slot, req): starts a request in a slot without waiting for it;
+ * raises on misuse. */
 static int c_start(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  lua_Integer id = luaL_checkinteger(L, 2);
-  nvx_request r;
-  int rc;
-  read_request(L, 3, &r);
-  if (id < 1 || id > NVX_MAX_SLOTS) return raise(L, "navixy: %s", "slot out of range");
-  rc = nvx_multi_add(&c->m, &c->s, (int)id, &r);
-  if (rc == NVX_EBUSY) return raise(L, "navixy: %s", "slot is in flight");
-  if (rc != NVX_OK) return prepare_error(L, rc);
+  start(L, c, slot_arg(L, 2), 3);
   return 0;
 }
 
-/* client:wait([max_seconds]) -> slot, result; nothing when no started
- * request finished in time. */
+/* client:wait(max_seconds [, slot]) -> slot, event: the next event of that
+ * slot, or of any batch slot (1..); nothing when none came in time. */
 static int c_wait(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
   double wait = luaL_optnumber(L, 2, 0);
-  CURLcode rc = CURLE_OK;
-  nvx_slot *done;
-  if (!(wait >= 0) || wait > 1e6) return raise(L, "navixy: %s", "wait out of range");
-  nvx_interrupt_begin();
-  done = nvx_multi_next(&c->m, wait, &rc);
-  nvx_interrupt_end();
-  if (!done) return 0;
-  lua_pushinteger(L, done->id);
-  return 1 + nvx_transfer_push_result(L, &done->t, rc);
+  nvx_transfer *t;
+  int id;
+  if (!(wait >= 0) || wait > 1e9) return raise(L, "navixy: %s", "wait out of range");
+  if (lua_isnoneornil(L, 3)) {
+    t = next_event(c, &c->slots[1], NVX_MAX_SLOTS, wait);
+  } else {
+    id = slot_arg(L, 3);
+    t = next_event(c, &c->slots[id], 1, wait);
+  }
+  if (!t) return 0;
+  for (id = 0; c->slots[id] != t; id++) {
+  }
+  lua_pushinteger(L, id);
+  return 1 + push_event(L, t);
 }
 
-/* client:cancel(): drops every started request. */
-static int c_cancel(lua_State *L) {
+/* client:resume(slot): the transfer paused on a chunk goes on. */
+static int c_resume(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  nvx_multi_cancel(&c->m);
+  int id = slot_arg(L, 2);
+  if (c->slots[id]) nvx_engine_resume(c->engine, c->slots[id]);
   return 0;
 }
 
-/* client:busy() -> the count of started requests not reported yet. */
+/* client:cancel([slot]): drops the request of that slot, or of every batch slot. */
+static int c_cancel(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  int id, first = 1, last = NVX_MAX_SLOTS;
+  if (!lua_isnoneornil(L, 2)) first = last = slot_arg(L, 2);
+  for (id = first; id <= last; id++)
+    if (c->slots[id]) nvx_engine_drop(c->engine, c->slots[id]);
+  return 0;
+}
+
+/* client:busy() -> the count of batch slots in flight. */
 static int c_busy(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  lua_pushinteger(L, c->m.busy);
+  int id, n = 0;
+  for (id = 1; id <= NVX_MAX_SLOTS; id++)
+    if (c->slots[id] && c->slots[id]->state != NVX_IDLE) n++;
+  lua_pushinteger(L, n);
   return 1;
 }
 
+/* The parts of request table i (each with value or data: a file's bytes are
+ * read by the caller) into an array kept in a userdata at the top of the
+ * stack, plus the hash as a field when it goes in the body; their strings
+ * stay referenced by the request table. Returns the array and its length. */
+static nvx_part *read_byte_parts(lua_State *L, int i, const char *hash, size_t *count) {
+  nvx_part *parts;
+  int k, n, list;
+  lua_getfield(L, i, "parts");
+  if (!lua_istable(L, -1)) raise(L, "navixy: request field '%s' must be a table", "parts");
+  list = lua_gettop(L);
+  n = (int)compat_rawlen(L, list);
+  parts = compat_newuserdata(L, (size_t)(n + 1) * sizeof *parts);
+  for (k = 0; k < n; k++) {
+    nvx_part *p = &parts[k];
+    size_t len;
+    lua_rawgeti(L, list, k + 1);
+    if (!lua_istable(L, -1)) raise(L, "navixy: request field '%s' holds a part that is not a table", "parts");
+    p->name = opt_field(L, -1, "name", &len);
+    p->data = opt_field(L, -1, "value", &p->len);
+    if (!p->data) p->data = opt_field(L, -1, "data", &p->len);
+    p->filename = opt_field(L, -1, "filename", &len);
+    p->type = opt_field(L, -1, "content_type", &len);
+    if (!p->name || !p->data)
+      raise(L, "navixy: request field '%s' holds a part without a name or bytes", "parts");
+    if ((p->type && nvx_has_ctl(p->type, len)) || nvx_has_ctl(p->name, strlen(p->name)))
+      raise(L, "navixy: request field '%s' holds CR, LF or NUL in a name or type", "parts");
+    lua_pop(L, 1);
+  }
+  if (hash) { /* the hash as a form field (body mode) */
+    parts[n].name = "hash";
+    parts[n].data = hash;
+    parts[n].len = strlen(hash);
+    parts[n].filename = parts[n].type = NULL;
+    n++;
+  }
+  lua_remove(L, list);
+  *count = (size_t)n;
+  return parts;
+}
+
 /* client:prepare(req) -> url, body, header lines: the request as the curl
- * path would send it, for transports that do their own I/O. */
+ * path would send it, for transports that do their own I/O; a request with
+ * parts gets its multipart/form-data body (file parts need `data`: their
+ * bytes). */
 static int c_prepare(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  const char *p, *end, *hash;
-  const nvx_buf *lines;
+  static unsigned long calls = 0;
+  const char *p, *end, *hash, *type = NULL;
+  char ctype[64 + NVX_BOUNDARY_LEN];
+  nvx_buf url = {NULL, 0, 0}, body = {NULL, 0, 0}, lines = {NULL, 0, 0};
   nvx_request r;
-  int rc, n = 0;
+  int rc, n = 0, is_get, in_query;
   read_request(L, 2, &r);
+  is_get = r.method == NVX_GET;
   hash = r.anonymous ? NULL : c->s.hash;
-  lines = r.anonymous ? &c->s.fixed_headers : &c->s.headers;
-  rc = nvx_build_url(&c->t.url, c->s.base, r.action, r.alen, c->s.auth, hash);
-  if (rc == NVX_OK) rc = nvx_build_body(&c->t.body, r.body, r.blen, c->s.enc, c->s.auth, hash);
-  if (rc != NVX_OK) return prepare_error(L, rc);
-  lua_pushlstring(L, c->t.url.data, c->t.url.len);
-  lua_pushlstring(L, c->t.body.data, c->t.body.len);
-  lua_newtable(L);
-  p = lines->data;
-  end = p + lines->len;
-  while (p && p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (!nl) break; /* every line ends with '\n' */
-    lua_pushlstring(L, p, (size_t)(nl - p));
-    lua_rawseti(L, -2, ++n);
-    p = nl + 1;
+  in_query = nvx_hash_in_query(c->s.auth, is_get);
+  rc = nvx_build_url(&url, c->s.base, r.action, r.alen, is_get ? r.body : NULL, is_get ? r.blen : 0,
+                     in_query ? hash : NULL);
+  lua_getfield(L, 2, "parts");
+  if (rc == NVX_OK && !is_get && !lua_isnil(L, -1)) {
+    char boundary[NVX_BOUNDARY_LEN + 1];
+    size_t count;
+    const nvx_part *parts =
+        read_byte_parts(L, 2, hash && c->s.auth == NVX_AUTH_BODY ? hash : NULL, &count);
+    nvx_multipart_boundary(boundary, parts, count, ++calls ^ (unsigned long)(size_t)c);
+    rc = nvx_multipart_body(&body, boundary, parts, count) ? NVX_ENOMEM : NVX_OK;
+    snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", boundary);
+    type = ctype;
+  } else if (rc == NVX_OK && !is_get) {
+    rc = nvx_build_body(&body, r.body, r.blen, c->s.enc, c->s.auth, in_query ? NULL : hash);
+    type = nvx_settings_content_type(&c->s);
   }
+  if (rc == NVX_OK) rc = nvx_settings_lines(&c->s, hash != NULL, type, &lines);
+  if (rc == NVX_OK) {
+    lua_pushlstring(L, url.data ? url.data : "", url.len);
+    lua_pushlstring(L, body.data ? body.data : "", body.len);
+    lua_newtable(L);
+    p = lines.data;
+    end = p + lines.len;
+    while (p && p < end) {
+      const char *nl = memchr(p, '\n', (size_t)(end - p));
+      if (!nl) break; /* every line ends with '\n' */
+      lua_pushlstring(L, p, (size_t)(nl - p));
+      lua_rawseti(L, -2, ++n);
+      p = nl + 1;
+    }
+  }
+  nvx_buf_wipe(&url);
+  nvx_buf_wipe(&body);
+  nvx_buf_wipe(&lines);
+  if (rc != NVX_OK) return prepare_error(L, rc);
   return 3;
 }
 
@@ -334,10 +549,19 @@ static int c_get_hash(lua_State *L) {
 /* close, __gc and __close: one idempotent cleanup */
 static int c_close(lua_State *L) {
   nvx_client *c = luaL_checkudata(L, 1, NVX_CLIENT_MT);
+  int id;
   if (!c->closed) {
     c->closed = 1;
-    nvx_multi_free(&c->m);
-    nvx_transfer_free(&c->t);
+    for (id = 0; id <= NVX_MAX_SLOTS; id++) {
+      nvx_transfer *t = c->slots[id];
+      if (!t) continue;
+      nvx_engine_drop(c->engine, t); /* curl's order: out of the multi, then freed */
+      nvx_transfer_free(t);
+      free(t);
+      c->slots[id] = NULL;
+    }
+    nvx_engine_release(c->engine);
+    c->engine = NULL;
     nvx_settings_free(&c->s);
   }
   return 0;
@@ -373,7 +597,7 @@ static const luaL_Reg METHODS[] = {
     {"request", c_request}, {"prepare", c_prepare}, {"set_hash", c_set_hash},
     {"get_hash", c_get_hash}, {"close", c_close},     {"is_closed", c_is_closed},
     {"start", c_start},     {"wait", c_wait},         {"cancel", c_cancel},
-    {"busy", c_busy},       {NULL, NULL}};
+    {"resume", c_resume},   {"busy", c_busy},         {NULL, NULL}};
 
 void nvx_client_register(lua_State *L) {
   luaL_newmetatable(L, NVX_CLIENT_MT);

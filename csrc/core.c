@@ -9,6 +9,8 @@
 #include "client.h"
 #include "compat.h"
 #include "decode.h"
+#include "engine.h"
+#include "reply.h"
 #include "encode.h"
 #include "interrupt.h"
 #include "transfer.h"
@@ -23,11 +25,14 @@
 typedef struct nvx_state {
   nvx_buf scratch;
   nvx_strcache cache;
+  nvx_engine *engine; /* drives the transfers of every client (engine.h) */
 } nvx_state;
 
 static int state_gc(lua_State *L) {
   nvx_state *st = luaL_checkudata(L, 1, NVX_STATE_MT);
   nvx_buf_free(&st->scratch);
+  if (st->engine) nvx_engine_release(st->engine); /* clients may hold it longer */
+  st->engine = NULL;
   lua_pushlightuserdata(L, st);
   lua_pushnil(L);
   lua_rawset(L, LUA_REGISTRYINDEX);
@@ -137,7 +142,17 @@ static int m_sleep(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg FUNCS[] = {{"new", nvx_client_new}, {"escape", m_escape},
+/* core.new(settings) -> a client (client.c) whose transfers run in this
+ * module state's engine */
+static int m_new(lua_State *L) { return nvx_client_new(L, state_of(L)->engine); }
+
+/* core.is_json_type(content_type) -> whether an answer with it is JSON */
+static int m_is_json_type(lua_State *L) {
+  lua_pushboolean(L, nvx_is_json_type(luaL_optstring(L, 1, "")));
+  return 1;
+}
+
+static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
                                  {"decode", m_decode},
                                  {"retry_after", m_retry_after},
@@ -159,6 +174,8 @@ int luaopen_navixy_core(lua_State *L) {
   lua_newtable(L);
   st = compat_newuserdata(L, sizeof *st);
   memset(st, 0, sizeof *st);
+  st->engine = nvx_engine_new();
+  if (!st->engine) return luaL_error(L, "navixy: out of memory loading the module");
   luaL_newmetatable(L, NVX_STATE_MT);
   lua_pushcfunction(L, state_gc);
   lua_setfield(L, -2, "__gc");

@@ -12,44 +12,39 @@ void nvx_secret_free(char *secret) {
   free(secret);
 }
 
-static void wipe_buf(nvx_buf *b) {
+void nvx_buf_wipe(nvx_buf *b) {
   if (b->data) memset(b->data, 0, b->cap);
   nvx_buf_free(b);
 }
 
-/* Built aside and swapped in, so a failure leaves the old lines intact. */
-int nvx_settings_headers(nvx_settings *s) {
-  nvx_buf next = {NULL, 0, 0};
-  if (nvx_buf_add(&next, s->fixed_headers.data, s->fixed_headers.len)) goto nomem;
-  if (s->auth == NVX_AUTH_HEADER && s->hash) {
-    if (nvx_buf_adds(&next, "Authorization: NVX ") || nvx_buf_adds(&next, s->hash) ||
-        nvx_buf_addc(&next, '\n'))
-      goto nomem;
-  }
-  wipe_buf(&s->headers);
-  s->headers = next;
-  s->generation++;
+const char *nvx_settings_content_type(const nvx_settings *s) {
+  return s->enc == NVX_ENC_JSON ? "application/json" : "application/x-www-form-urlencoded";
+}
+
+int nvx_settings_lines(const nvx_settings *s, int with_hash, const char *content_type, nvx_buf *out) {
+  nvx_buf_reset(out);
+  if (nvx_buf_add(out, s->fixed_headers.data, s->fixed_headers.len)) return NVX_ENOMEM;
+  if (content_type && (nvx_buf_adds(out, "Content-Type: ") || nvx_buf_adds(out, content_type) ||
+                       nvx_buf_addc(out, '\n')))
+    return NVX_ENOMEM;
+  if (with_hash && s->auth == NVX_AUTH_HEADER && s->hash &&
+      (nvx_buf_adds(out, "Authorization: NVX ") || nvx_buf_adds(out, s->hash) ||
+       nvx_buf_addc(out, '\n')))
+    return NVX_ENOMEM;
   return NVX_OK;
-nomem:
-  wipe_buf(&next);
-  return NVX_ENOMEM;
 }
 
 int nvx_settings_set_hash(nvx_settings *s, const char *hash, size_t n) {
-  char *copy = NULL, *old = s->hash;
+  char *copy = NULL;
   if (hash) {
     copy = malloc(n + 1);
     if (!copy) return NVX_ENOMEM;
     memcpy(copy, hash, n);
     copy[n] = '\0';
   }
+  nvx_secret_free(s->hash);
   s->hash = copy;
-  if (nvx_settings_headers(s) != NVX_OK) {
-    s->hash = old;
-    nvx_secret_free(copy);
-    return NVX_ENOMEM;
-  }
-  nvx_secret_free(old);
+  s->generation++;
   return NVX_OK;
 }
 
@@ -59,6 +54,5 @@ void nvx_settings_free(nvx_settings *s) {
   free(s->ca_file);
   free(s->proxy);
   nvx_buf_free(&s->fixed_headers);
-  wipe_buf(&s->headers);
   memset(s, 0, sizeof *s);
 }

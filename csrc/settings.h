@@ -17,8 +17,7 @@ typedef struct nvx_settings {
   char *ca_file;        /* NULL: the system store */
   char *proxy;          /* NULL: curl's defaults (environment) */
   nvx_buf fixed_headers; /* "Name: value\n" lines from navixy.options */
-  nvx_buf headers;      /* fixed_headers plus Authorization: one line each */
-  unsigned generation;  /* bumped when headers change, so transfers rebuild */
+  unsigned generation;  /* bumped when the hash changes, so transfers rebuild their headers */
   nvx_auth_mode auth;
   nvx_encoding enc;
   long timeout_ms;
@@ -27,13 +26,22 @@ typedef struct nvx_settings {
   int ssl_verify;
 } nvx_settings;
 
-/* Rebuilds headers from fixed_headers and the hash; 0 or NVX_ENOMEM. */
-int nvx_settings_headers(nvx_settings *s);
+/* The Content-Type of a request body by the client's encoding. */
+const char *nvx_settings_content_type(const nvx_settings *s);
+
+/* The header lines of a request ("Name: value\n" each) into out: the fixed
+ * ones, Content-Type when content_type is not NULL, and Authorization when
+ * the hash goes in the header and with_hash is set. 0 or NVX_ENOMEM. The
+ * caller wipes out (it may hold the hash). */
+int nvx_settings_lines(const nvx_settings *s, int with_hash, const char *content_type, nvx_buf *out);
 
 /* Replaces the hash (NULL: none); 0 or NVX_ENOMEM (the old hash stays). */
 int nvx_settings_set_hash(nvx_settings *s, const char *hash, size_t n);
 
 void nvx_settings_free(nvx_settings *s);
+
+/* Overwrites a buffer that held a secret, then frees it. */
+void nvx_buf_wipe(nvx_buf *b);
 
 /* Overwrites the hash bytes before freeing them, so a freed session key
  * does not linger in the heap. */

@@ -7,10 +7,23 @@
 #include <string.h>
 
 /* The callbacks only hand bytes to the reply (reply.c), where the logic
- * lives as pure C that the fuzzer can reach. */
+ * lives as pure C that the fuzzer can reach. A body that streams out is
+ * held back (the transfer paused) once a chunk is ready, until the Lua
+ * side has taken it (engine.h). */
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
   nvx_transfer *t = ud;
   size_t n = size * nmemb;
+  if (!t->decided) { /* the status and headers of the final answer are in */
+    long status = 0;
+    t->decided = 1;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    t->reply.streaming = t->want_stream && status >= 200 && status < 300 &&
+                         !nvx_is_json_type(t->reply.content_type);
+  }
+  if (t->reply.streaming && t->reply.body.len >= NVX_CHUNK) {
+    t->chunk_ready = 1;
+    return CURL_WRITEFUNC_PAUSE; /* curl gives these bytes again after the pause */
+  }
   return nvx_reply_body(&t->reply, data, n) == 0 ? n : 0; /* 0: CURLE_WRITE_ERROR */
 }
 
@@ -64,7 +77,6 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
   curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(e, CURLOPT_XFERINFODATA, t);
   curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(e, CURLOPT_POST, 1L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect is an "http" error */
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
@@ -80,70 +92,107 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
  * "Expect:" first: libcurl would send "Expect: 100-continue" for large
  * bodies and wait. NULL when memory ran out. */
 static struct curl_slist *header_list(const nvx_buf *lines) {
-  struct curl_slist *list, *next;
-  char *copy, *line, *nl;
-  size_t n = lines->len;
-  list = curl_slist_append(NULL, "Expect:");
-  copy = malloc(n + 1);
-  if (!list || !copy) goto nomem;
-  if (n) memcpy(copy, lines->data, n);
-  copy[n] = '\0';
-  for (line = copy; *line; line = nl + 1) {
-    nl = strchr(line, '\n');
-    if (!nl) break; /* every line ends with '\n' */
-    *nl = '\0';
+  struct curl_slist *list = curl_slist_append(NULL, "Expect:"), *next;
+  const char *p = lines->data, *end = p + lines->len;
+  char line[8192];
+  if (!list) return NULL;
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (n >= sizeof line) n = sizeof line - 1; /* navixy.options keeps lines far shorter */
+    memcpy(line, p, n);
+    line[n] = '\0';
     next = curl_slist_append(list, line);
-    if (!next) goto nomem;
+    if (!next) break;
     list = next;
+    p = nl ? nl + 1 : end;
   }
-  memset(copy, 0, n); /* it may have held the Authorization line */
-  free(copy);
+  memset(line, 0, sizeof line); /* it may have held the Authorization line */
+  if (p && p < end) { /* out of memory */
+    curl_slist_free_all(list);
+    return NULL;
+  }
   return list;
-nomem:
-  if (copy) memset(copy, 0, n);
-  free(copy);
-  curl_slist_free_all(list);
-  return NULL;
 }
 
-/* The lists for requests with the hash and without it (a login). */
-static int build_headers(nvx_transfer *t, const nvx_settings *s) {
-  struct curl_slist *with = header_list(&s->headers), *without = header_list(&s->fixed_headers);
-  if (!with || !without) {
-    curl_slist_free_all(with);
-    curl_slist_free_all(without);
-    return NVX_ENOMEM;
+/* The header list for a request with (or without) the hash and with (or
+ * without) the body's Content-Type, built once per settings generation. */
+static struct curl_slist *headers_for(nvx_transfer *t, const nvx_settings *s, int with_hash,
+                                      int with_type) {
+  struct curl_slist **slot = &t->lists[with_hash][with_type];
+  if (t->generation != s->generation) {
+    int i, j;
+    for (i = 0; i < 2; i++)
+      for (j = 0; j < 2; j++) {
+        curl_slist_free_all(t->lists[i][j]);
+        t->lists[i][j] = NULL;
+      }
+    t->generation = s->generation;
   }
-  curl_slist_free_all(t->headers);
-  curl_slist_free_all(t->anon_headers);
-  t->headers = with;
-  t->anon_headers = without;
-  t->generation = s->generation;
-  return NVX_OK;
+  if (!*slot) {
+    nvx_buf lines = {NULL, 0, 0};
+    if (nvx_settings_lines(s, with_hash, with_type ? nvx_settings_content_type(s) : NULL, &lines) ==
+        NVX_OK)
+      *slot = header_list(&lines);
+    nvx_buf_wipe(&lines);
+  }
+  return *slot;
+}
+
+static void drop_mime(nvx_transfer *t) {
+  if (!t->mime) return;
+  curl_easy_setopt(t->easy, CURLOPT_MIMEPOST, NULL);
+  curl_mime_free(t->mime);
+  t->mime = NULL;
+}
+
+/* The multipart body: the hash as a form field in body mode. */
+static int add_hash_part(curl_mime *mime, const char *hash) {
+  curl_mimepart *part = curl_mime_addpart(mime);
+  return part && curl_mime_name(part, "hash") == CURLE_OK &&
+                 curl_mime_data(part, hash, CURL_ZERO_TERMINATED) == CURLE_OK
+             ? NVX_OK
+             : NVX_ENOMEM;
 }
 
 int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_request *r) {
-  int rc;
+  int rc, is_get = r->method == NVX_GET;
   long total = r->timeout_ms > 0 ? r->timeout_ms : s->timeout_ms;
   const char *hash = r->anonymous ? NULL : s->hash;
-  if (!t->headers || t->generation != s->generation) {
-    if (build_headers(t, s) != NVX_OK) return NVX_ENOMEM;
-  }
-  if (nvx_build_url(&t->url, s->base, r->action, r->alen, s->auth, hash) != NVX_OK)
+  int in_query = nvx_hash_in_query(s->auth, is_get);
+  struct curl_slist *headers;
+  drop_mime(t);
+  t->mime = r->mime;
+  headers = headers_for(t, s, hash != NULL, !is_get && !t->mime);
+  if (!headers) return NVX_ENOMEM;
+  if (nvx_build_url(&t->url, s->base, r->action, r->alen, is_get ? r->body : NULL,
+                    is_get ? r->blen : 0, in_query ? hash : NULL) != NVX_OK)
     return NVX_ENOMEM;
-  rc = nvx_build_body(&t->body, r->body, r->blen, s->enc, s->auth, hash);
-  if (rc != NVX_OK) return rc;
+  if (is_get) {
+    curl_easy_setopt(t->easy, CURLOPT_HTTPGET, 1L);
+  } else if (t->mime) {
+    if (hash && s->auth == NVX_AUTH_BODY && add_hash_part(t->mime, hash) != NVX_OK)
+      return NVX_ENOMEM;
+    curl_easy_setopt(t->easy, CURLOPT_MIMEPOST, t->mime);
+  } else {
+    rc = nvx_build_body(&t->body, r->body, r->blen, s->enc, s->auth, in_query ? NULL : hash);
+    if (rc != NVX_OK) return rc;
+    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.data);
+    curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
+  }
   nvx_reply_reset(&t->reply, s->max_size);
+  t->want_stream = r->stream;
+  t->decided = 0;
+  t->streamed = 0;
   t->errbuf[0] = '\0';
   t->requests = 0;
   t->interrupted = 0;
   curl_easy_setopt(t->easy, CURLOPT_URL, t->url.data);
-  curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body.data);
-  curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
-  curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, r->anonymous ? t->anon_headers : t->headers);
+  curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(t->easy, CURLOPT_FRESH_CONNECT, r->fresh ? 1L : 0L);
-  /* an answer that announces its length over the cap is refused at once */
-  curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max_size);
+  /* an answer that announces its length over the cap is refused at once,
+   * unless it may stream out (a file of any size) */
+  curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, r->stream ? (curl_off_t)0 : (curl_off_t)s->max_size);
   /* timeout bounds the whole attempt; the connect gets its own, smaller cap */
   curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, total);
   curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS,
@@ -185,22 +234,57 @@ static const char *phase_of(nvx_transfer *t, CURLcode rc) {
 /* t[name] = value, the value being at the top of the stack. */
 static void set_field(lua_State *L, const char *name) { lua_setfield(L, -2, name); }
 
-int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
+static void set_string(lua_State *L, const char *name, const char *value) {
+  if (!value || !*value) return;
+  lua_pushstring(L, value);
+  set_field(L, name);
+}
+
+/* Buffers over this size are given back once their answer is out. */
+#define KEEP_BUFFER (64 * 1024)
+
+static void push_body(lua_State *L, nvx_transfer *t) {
+  lua_pushlstring(L, t->reply.body.data ? t->reply.body.data : "", t->reply.body.len);
+  if (t->reply.body.cap > KEEP_BUFFER)
+    nvx_buf_free(&t->reply.body);
+  else
+    nvx_buf_reset(&t->reply.body);
+}
+
+int nvx_transfer_push_chunk(lua_State *L, nvx_transfer *t) {
+  lua_createtable(L, 0, 1);
+  t->streamed += (double)t->reply.body.len;
+  push_body(L, t);
+  set_field(L, "chunk");
+  return 1;
+}
+
+int nvx_transfer_push_result(lua_State *L, nvx_transfer *t) {
+  CURLcode rc = t->rc;
   if (rc == CURLE_OK) {
     long status = 0;
     double wait = nvx_retry_after_seconds(t->reply.retry_after);
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 6);
     lua_pushinteger(L, (lua_Integer)status);
     set_field(L, "status");
-    lua_pushlstring(L, t->reply.body.data ? t->reply.body.data : "", t->reply.body.len);
+    if (t->reply.streaming) {
+      lua_pushinteger(L, (lua_Integer)(t->streamed + (double)t->reply.body.len));
+      set_field(L, "streamed");
+    }
+    push_body(L, t);
     set_field(L, "body");
     if (wait >= 0) {
       lua_pushnumber(L, wait);
       set_field(L, "retry_after");
     }
+    set_string(L, "content_type", t->reply.content_type);
+    set_string(L, "disposition", t->reply.disposition);
+    drop_mime(t);
     return 1;
   }
+  drop_mime(t);
+  if (t->reply.body.cap > KEEP_BUFFER) nvx_buf_free(&t->reply.body);
   lua_createtable(L, 0, 3);
   lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport");
   set_field(L, "kind");
@@ -229,11 +313,13 @@ int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc) {
 }
 
 void nvx_transfer_free(nvx_transfer *t) {
+  int i, j;
+  drop_mime(t);
   if (t->easy) curl_easy_cleanup(t->easy);
-  curl_slist_free_all(t->headers);
-  curl_slist_free_all(t->anon_headers);
+  for (i = 0; i < 2; i++)
+    for (j = 0; j < 2; j++) curl_slist_free_all(t->lists[i][j]);
   nvx_buf_free(&t->url);
-  nvx_buf_free(&t->body);
+  nvx_buf_wipe(&t->body); /* it may hold the hash */
   nvx_reply_free(&t->reply);
   memset(t, 0, sizeof *t);
 }

@@ -1,6 +1,6 @@
 /* One HTTP exchange slot: a curl easy handle with the buffers it reads from
- * and writes to. A client owns one for sequential calls; a batch owns one
- * per request in flight. */
+ * and writes to, and where it stands in the engine (engine.h). A client owns
+ * one for sequential calls and one per request in flight in a batch. */
 #ifndef NAVIXY_TRANSFER_H
 #define NAVIXY_TRANSFER_H
 
@@ -10,44 +10,68 @@
 #include "reply.h"
 #include "settings.h"
 
+/* A streamed body is handed out in pieces of about this many bytes. */
+#define NVX_CHUNK (256 * 1024)
+
+typedef enum { NVX_POST, NVX_GET } nvx_method;
+
 /* One request, as the Lua layer hands it over (see client.c read_request). */
 typedef struct nvx_request {
-  const char *action, *body;
+  const char *action, *body; /* body: the encoded params (a query string for GET) */
   size_t alen, blen;
-  long timeout_ms; /* 0: the client's */
-  int fresh;       /* on a new connection, never a kept-alive one */
-  int anonymous;   /* without the hash (a login) */
+  nvx_method method;
+  long timeout_ms;     /* 0: the client's */
+  int fresh;           /* on a new connection, never a kept-alive one */
+  int anonymous;       /* without the hash (a login) */
+  int stream;          /* a 2xx answer that is not JSON goes out in chunks */
+  curl_mime *mime;     /* multipart/form-data instead of body (owned by the transfer after prepare) */
 } nvx_request;
+
+enum { NVX_IDLE, NVX_RUNNING, NVX_DONE };
 
 typedef struct nvx_transfer {
   CURL *easy;
-  struct curl_slist *headers;      /* built from settings->headers */
-  struct curl_slist *anon_headers; /* from settings->fixed_headers: no Authorization */
-  unsigned generation;        /* settings generation the list was built from */
+  struct curl_slist *lists[2][2];  /* header lists [with the hash][with Content-Type] */
+  unsigned generation;             /* settings generation the lists were built from */
   nvx_buf url, body;
-  nvx_reply reply;            /* what the callbacks received */
-  int requests;               /* requests this transfer sent (see on_prereq) */
-  int interrupted;            /* stopped by Ctrl-C (see interrupt.h) */
+  curl_mime *mime;                 /* the multipart body in use, or NULL */
+  nvx_reply reply;                 /* what the callbacks received */
+  int want_stream;                 /* nvx_request.stream */
+  int decided;                     /* the answer's first body byte came: streaming is known */
+  double streamed;                 /* body bytes handed out as chunks */
+  int state;                       /* NVX_IDLE, NVX_RUNNING, NVX_DONE (engine.c) */
+  int chunk_ready;                 /* paused with a piece of the body to hand out */
+  int paused;                      /* that piece was handed out; waits for nvx_engine_resume */
+  CURLcode rc;                     /* curl's outcome, once done */
+  int requests;                    /* requests this transfer sent (see on_prereq) */
+  int interrupted;                 /* stopped by Ctrl-C (see interrupt.h) */
   char errbuf[CURL_ERROR_SIZE];
 } nvx_transfer;
 
 /* Creates the easy handle with the client-wide options; 0 or NVX_ENOMEM. */
 int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s);
 
-/* Readies the next request: URL, body (hash placed unless anonymous),
- * headers, timeout, connection reuse. 0, NVX_ENOMEM or NVX_EBODY. */
+/* Readies the next request: URL, body (hash placed unless anonymous) or the
+ * multipart body, method, headers, timeout, connection reuse. 0,
+ * NVX_ENOMEM or NVX_EBODY. Takes r->mime in every case. */
 int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_request *r);
 
 /* Pushes the outcome of a finished transfer as one table (the result of
  * the transport contract, lua/navixy/transport/init.lua):
- *   { status =, body =, retry_after = seconds|nil }   an answer arrived
- *   { kind =, message =, phase = }                    none did
- * kind is "timeout" or "transport"; phase says how far the request got:
- * "connect" (not sent), "tls" (certificate rejected), "send" (sent, outcome
- * unknown), "stale" (a kept-alive connection the server had closed: curl
- * was stopped from sending the request again by itself), "interrupted"
- * (Ctrl-C) or "limit" (the answer was over max_size). Returns 1. */
-int nvx_transfer_push_result(lua_State *L, nvx_transfer *t, CURLcode rc);
+ *   { status =, body =, retry_after = seconds|nil, content_type =,
+ *     disposition =, streamed = bytes|nil }          an answer arrived
+ *   { kind =, message =, phase = }                   none did
+ * body is the whole body, or for a streamed one what is left after the
+ * chunks. kind is "timeout" or "transport"; phase says how far the request
+ * got: "connect" (not sent), "tls" (certificate rejected), "send" (sent,
+ * outcome unknown), "stale" (a kept-alive connection the server had closed:
+ * curl was stopped from sending the request again by itself), "interrupted"
+ * (Ctrl-C) or "limit" (the answer was over max_size, or its headers over
+ * NVX_MAX_HEADER_BYTES). Afterwards no body-sized buffer is kept. Returns 1. */
+int nvx_transfer_push_result(lua_State *L, nvx_transfer *t);
+
+/* Pushes { chunk = <the piece of the body ready> } and empties the buffer. */
+int nvx_transfer_push_chunk(lua_State *L, nvx_transfer *t);
 
 void nvx_transfer_free(nvx_transfer *t);
 

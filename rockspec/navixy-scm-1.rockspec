@@ -36,7 +36,7 @@ build = {
     ["navixy.core"] = {
       sources = {
         "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c", "csrc/decode.c",
-        "csrc/encode.c", "csrc/interrupt.c", "csrc/multi.c", "csrc/reply.c", "csrc/settings.c",
+        "csrc/encode.c", "csrc/engine.c", "csrc/interrupt.c", "csrc/multipart.c", "csrc/reply.c", "csrc/settings.c",
         "csrc/transfer.c", "csrc/values.c",
       },
       defines = { "_DEFAULT_SOURCE" },
@@ -64,11 +64,13 @@ build = {
     ["navixy.ratelimit"] = "lua/navixy/ratelimit.lua",
     ["navixy.response"] = "lua/navixy/response.lua",
     ["navixy.session"] = "lua/navixy/session.lua",
+    ["navixy.sink"] = "lua/navixy/sink.lua",
     ["navixy.transport"] = "lua/navixy/transport/init.lua",
     ["navixy.transport.curl"] = "lua/navixy/transport/curl.lua",
     ["navixy.transport.http1"] = "lua/navixy/transport/http1.lua",
     ["navixy.transport.ngx"] = "lua/navixy/transport/ngx.lua",
     ["navixy.transport.scheduler"] = "lua/navixy/transport/scheduler.lua",
+    ["navixy.upload"] = "lua/navixy/upload.lua",
     ["navixy.url"] = "lua/navixy/url.lua",
   },
   -- the navixy command; luarocks wraps it to run with the Lua it installs for

@@ -174,9 +174,10 @@ describe("transport errors", function()
   end)
 
   it("a dropped connection is kind transport", function()
-    fake.fault { action = "tracker/list", type = "drop" }
-    local _, err = client().tracker.list()
-    assert.equal("transport", err.kind)
+    -- a write goes out on a new connection: a drop there is no stale kept-alive one
+    fake.fault { action = "tracker/update", type = "drop" }
+    local _, err = client().tracker.update { tracker_id = 1 }
+    assert.same({ "transport", "send" }, { err.kind, err.phase })
   end)
 
   it("an answer over max_size is refused", function()

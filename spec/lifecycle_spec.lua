@@ -55,7 +55,7 @@ describe("navixy.core", function()
   local function settings(more)
     local s = { url = fake.url, auth = "header", encoding = "json", timeout_ms = 30000,
                 connect_timeout_ms = 10000, max_size = 1024, ssl_verify = true,
-                headers = { "Content-Type: application/json" } }
+                headers = { "Accept: application/json" } }
     for k, v in pairs(more or {}) do s[k] = v end
     return s
   end
@@ -104,7 +104,7 @@ describe("navixy.core", function()
     local url, body, headers = h:prepare { action = "tracker/list", body = "{}" }
     assert.equal(fake.url .. "/tracker/list?hash=abcd1234abcd1234", url)
     assert.equal("{}", body)
-    assert.equal("Content-Type: application/json", headers[1])
+    assert.same({ "Accept: application/json", "Content-Type: application/json" }, headers)
   end)
 
   it("prepares a login without the hash, wherever the hash would go", function()
@@ -113,9 +113,9 @@ describe("navixy.core", function()
       local url, body, headers = h:prepare { action = "user/auth", body = '{"login":"x"}', anonymous = true }
       assert.equal(fake.url .. "/user/auth", url)
       assert.equal('{"login":"x"}', body)
-      assert.same({ "Content-Type: application/json" }, headers)
+      assert.same({ "Accept: application/json", "Content-Type: application/json" }, headers)
       local _, _, with = h:prepare { action = "tracker/list", body = "{}" }
-      if auth == "header" then assert.equal("Authorization: NVX abcd1234abcd1234", with[2]) end
+      if auth == "header" then assert.equal("Authorization: NVX abcd1234abcd1234", with[3]) end
       h:close()
     end
   end)

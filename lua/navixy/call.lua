@@ -7,6 +7,7 @@ local json = require "navixy.json"
 local options = require "navixy.options"
 local policy = require "navixy.policy"
 local response = require "navixy.response"
+local upload = require "navixy.upload"
 
 local type, error = type, error
 
@@ -33,12 +34,25 @@ function M.job(st, action, params, call_opts)
   check_params(params)
   options.call(call_opts)
   call_opts = call_opts or NO_OPTS
-  if st.auth == "body" and params and params.hash ~= nil and st.handle:get_hash() then
+  if st.auth == "body" and params and params.hash ~= nil and st.hash then
     error("navixy: params.hash conflicts with the client's hash (auth = \"body\")", 0)
+  end
+  local method, parts = call_opts.method, upload.parts(params)
+  local body
+  if parts then
+    if method == "GET" then error("navixy: a GET request cannot carry files (navixy.file)", 0) end
+    body = ""
+  elseif method == "GET" or st.encoding == "form" then
+    body = json.form(params or NO_OPTS) -- a GET's params are its query string, by the form rules
+  else
+    body = json.encode(params or NO_OPTS)
   end
   local job = {
     action = action,
-    body = st.encoding == "form" and json.form(params or NO_OPTS) or json.encode(params or NO_OPTS),
+    method = method,
+    body = body,
+    parts = parts,
+    sink = call_opts.sink,
     timeout_ms = call_opts.timeout and options.milliseconds(call_opts.timeout),
     retries = call_opts.retries or st.retries,
     idempotent = call_opts.idempotent,
@@ -74,11 +88,16 @@ local function attempt(st, job, t)
   job.status = status
   if started then job.elapsed = t:now() - started end
   if not status then
+    job.delivered = result.delivered
     return nil, errors.new({ kind = result.kind, description = result.message, phase = result.phase,
       action = job.action }, st.secrets)
   end
-  if job.raw and status >= 200 and status < 300 then return result.body end
-  local res, err = response.interpret(job.action, status, result.body, st.secrets)
+  if job.raw and status >= 200 and status < 300 and not result.streamed then
+    job.info = { status = status, content_type = result.content_type,
+                 filename = response.filename(result.disposition) }
+    return result.body
+  end
+  local res, err = response.interpret(job.action, result, st.secrets)
   if err then err.retry_after = result.retry_after end
   return res, err, result.retry_after
 end

@@ -42,10 +42,15 @@ local function secrets(st)
   return list
 end
 
---- client:call(action, params, call_opts) -> res | nil, err
+--- client:call(action, params, call_opts) -> res | nil, err. With
+-- call_opts.decode = false a 2xx answer comes back as its bytes, with a
+-- third value: { status =, content_type =, filename = }.
 function Client:call(action, params, call_opts)
   local st = state_of(self)
-  return session.run(st, call.job(st, action, params, call_opts), st.transport)
+  local job = call.job(st, action, params, call_opts)
+  local res, err = session.run(st, job, st.transport)
+  if job.info then return res, err, job.info end
+  return res, err -- two values: the REPL shows every one
 end
 
 --- client:batch(calls, opts) -> array of { result = res } | { err = err }:

@@ -5,6 +5,7 @@ local client = require "navixy.client"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local options = require "navixy.options"
+local upload = require "navixy.upload"
 
 local navixy = {}
 
@@ -15,6 +16,7 @@ navixy.null = json.null
 navixy.array = json.array
 navixy.encode = json.encode -- the C encoder: JSON text, arrays kept as arrays
 navixy.is_error = errors.is_error
+navixy.file = upload.file -- a param value that makes the request multipart/form-data
 
 --- A decoded answer (or any value) as readable JSON text: keys sorted,
 -- indented, navixy.null as null. `compact` = true: on one line.

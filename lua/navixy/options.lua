@@ -2,6 +2,7 @@
 -- batches, and computes every default. Misuse raises here, with a message
 -- that names the option, before anything is sent; the C core then checks
 -- only what memory safety needs (csrc/client.c).
+local sink = require "navixy.sink"
 local url = require "navixy.url"
 
 local M = {}
@@ -103,6 +104,7 @@ local CLIENT = {
 
 local CALL = {
   timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = boolean_opt,
+  method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
 }
 
 -- The closest known name, for "did you mean" hints on typos.
@@ -144,11 +146,10 @@ function M.milliseconds(secs)
   return math.max(1, math.floor(secs * 1000 + 0.5))
 end
 
--- The header lines every request carries, in a stable order.
+-- The header lines every request carries, in a stable order (the C core
+-- adds Content-Type and Authorization per request).
 local function header_lines(o)
   local lines = {
-    o.encoding == "form" and "Content-Type: application/x-www-form-urlencoded"
-      or "Content-Type: application/json",
     "Accept: application/json",
     "User-Agent: " .. o.user_agent,
   }

@@ -44,9 +44,10 @@ function M.is_safe(action)
 end
 
 --- Whether a job may be sent twice: call_opts.idempotent when given, else
--- judged by the action's name.
+-- true for a GET (safe by HTTP's definition), else judged by the action's name.
 function M.safe(job)
   if job.idempotent ~= nil then return job.idempotent end
+  if job.method == "GET" then return true end
   return M.is_safe(job.action)
 end
 
@@ -92,6 +93,7 @@ function M.next_delay(job, err, retry_after)
   err.retryable = class ~= nil
   err.attempts = job.attempts
   if not class then return nil end
+  if job.delivered then return nil end -- part of the body went to a sink: no taking it back
   if class == "stale" then
     -- not a failure of the API: it does not use up `retries`, nor wait
     job.stale = (job.stale or 0) + 1

@@ -1,6 +1,7 @@
---- Turns what arrived (an HTTP status and a body) into the decoded answer or
--- an error. The API answers errors with 4xx/5xx and a JSON body, so the body
--- is read whatever the status.
+--- Turns what arrived (a transport's result: status, body, headers) into the
+-- decoded answer, a file, or an error. The API answers errors with 4xx/5xx
+-- and a JSON body, so the body is read whatever the status.
+local core = require "navixy.core"
 local json = require "navixy.json"
 local errors = require "navixy.errors"
 
@@ -37,9 +38,59 @@ local function api_error(action, status, obj, secrets)
   }, secrets)
 end
 
---- Returns the decoded answer, or nil and an error.
--- `secrets` are masked out of error texts (the server might echo them).
-function M.interpret(action, status, body, secrets)
+local function unquote(s)
+  return (s:gsub("\\(.)", "%1"))
+end
+
+local function percent_decode(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+--- The file name a Content-Disposition value gives (RFC 6266): filename*
+-- (RFC 5987, UTF-8 or ISO-8859-1 percent-encoded) before filename, reduced to
+-- its last path part and without control characters, so that it is safe to
+-- use as a name in a directory; nil when there is none.
+function M.filename(disposition)
+  if type(disposition) ~= "string" then return nil end
+  local name
+  local ext = disposition:match(";%s*[fF][iI][lL][eE][nN][aA][mM][eE]%*%s*=%s*([^;]+)")
+  if ext then
+    local charset, encoded = ext:match("^([%w!#$&+^`{}~-]*)'[^']*'(.-)%s*$")
+    if charset and (charset:upper() == "UTF-8" or charset:upper() == "ISO-8859-1") then
+      name = percent_decode(encoded)
+    end
+  end
+  if not name then
+    local quoted = disposition:match(';%s*[fF][iI][lL][eE][nN][aA][mM][eE]%s*=%s*"(.-[^\\])"')
+      or disposition:match(';%s*[fF][iI][lL][eE][nN][aA][mM][eE]%s*=%s*""()')
+    name = type(quoted) == "string" and unquote(quoted)
+      or disposition:match(";%s*[fF][iI][lL][eE][nN][aA][mM][eE]%s*=%s*([^;%s]+)")
+  end
+  if not name then return nil end
+  name = name:match("([^/\\]*)$"):gsub("%c", "")
+  if name == "" or name == "." or name == ".." then return nil end
+  return name
+end
+
+-- A 2xx answer that is not JSON: a file.
+local function file_result(result)
+  local body = result.body
+  return {
+    content_type = result.content_type,
+    body = body,
+    filename = M.filename(result.disposition),
+    size = result.streamed or #body,
+  }
+end
+
+--- Returns the decoded answer (or a file), or nil and an error. `result` is
+-- the transport's (see navixy.transport). `secrets` are masked out of error
+-- texts (the server might echo them).
+function M.interpret(action, result, secrets)
+  local status, body = result.status, result.body
+  if status >= 200 and status < 300 and (result.streamed or not core.is_json_type(result.content_type or "")) then
+    return file_result(result)
+  end
   local obj = json.decode_object(body)
   if status >= 200 and status < 300 then
     if not obj then

@@ -96,10 +96,30 @@ function M.from_init()
   reply { ok = res ~= nil, err = render_err(err), events = events() }
 end
 
---- POST /call {opts, shared, action, params, call_opts, times}: the call made
--- `times` times (default 1) in a row by one client, fresh or shared by name.
+-- What JSON cannot carry, made from what it can: call_opts.sink = "count"
+-- is a function counting the bytes it gets (the count is in the reply), a
+-- string a path; req.files = { name = { data =, filename =, content_type = }
+-- } are navixy.file params.
+local function prepare_call(req, counted)
+  if req.call_opts and req.call_opts.sink == "count" then
+    req.call_opts.sink = function(chunk)
+      counted.bytes = counted.bytes + #chunk
+      counted.chunks = counted.chunks + 1
+    end
+  end
+  for name, f in pairs(req.files or {}) do
+    req.params = req.params or {}
+    req.params[name] = navixy.file(f.data, { data = true, filename = f.filename, content_type = f.content_type })
+  end
+end
+
+--- POST /call {opts, shared, action, params, call_opts, times, files}: the
+-- call made `times` times (default 1) in a row by one client, fresh or shared
+-- by name.
 function M.call()
   local req = json_body()
+  local counted = { bytes = 0, chunks = 0 }
+  prepare_call(req, counted)
   local c
   if req.shared then
     c = shared[req.shared]
@@ -124,7 +144,7 @@ function M.call()
     end
   end
   if not req.shared then c:close() end
-  reply { calls = calls, events = events(), elapsed = now() - t0, pid = ngx.worker.pid() }
+  reply { calls = calls, events = events(), elapsed = now() - t0, pid = ngx.worker.pid(), counted = counted }
 end
 
 --- POST /abandon-login {opts, shared}: the shared client's first call (a lazy

@@ -139,13 +139,17 @@ describe("inside nginx", function()
       assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in the database", c.err.text)
     end)
 
-    it("return an HTML 502 as an http error and a non-JSON 200 as a decode error", function()
+    it("return an HTML 502 as an http error, and a 200 that says JSON but is not as a decode error", function()
       fake.fault { action = "tracker/list", type = "status", status = 502, body = "<html>bad gateway</html>" }
       local _, c = call { opts = opts { retries = 0 } }
       assert.same({ "http", 502, true }, { c.err.kind, c.err.status, c.err.retryable })
-      fake.fault { action = "tracker/list", type = "raw", body = "not json", content_type = "text/plain" }
+      fake.fault { action = "tracker/list", type = "raw", body = "not json", content_type = "application/json" }
       _, c = call {}
       assert.equal("decode", c.err.kind)
+      -- a 200 that says it is text is a file
+      fake.fault { action = "tracker/list", type = "raw", body = "not json", content_type = "text/plain" }
+      _, c = call {}
+      assert.same({ "text/plain", "not json" }, { c.res.content_type, c.res.body })
     end)
 
     it("read chunked answers", function()
@@ -234,6 +238,58 @@ describe("inside nginx", function()
     it("report a refused connection as a retryable transport error at connect", function()
       local _, c = call { opts = opts { url = "http://127.0.0.1:1/v2", retries = 1 } }
       assert.same({ "transport", "connect", true, 2 }, { c.err.kind, c.err.phase, c.err.retryable, c.err.attempts })
+    end)
+  end)
+
+  describe("files, uploads and GET", function()
+    local HOUR = { tracker_id = 1, from = "2024-05-01 00:00:00", to = "2024-05-01 01:00:00" }
+
+    it("gives a file answer as a file result; its JSON error stays an API error", function()
+      local _, c = call { action = "track/download", params = HOUR }
+      assert.is_nil(c.err)
+      assert.same({ "application/vnd.google-earth.kml+xml", "track_1_2024-05-01.kml" },
+        { c.res.content_type, c.res.filename })
+      assert.matches("^<%?xml", c.res.body)
+      assert.equal(#c.res.body, c.res.size)
+      _, c = call { action = "track/download", params = { tracker_id = 99, from = HOUR.from, to = HOUR.to } }
+      assert.same({ "api", 201 }, { c.err.kind, c.err.code })
+    end)
+
+    it("streams a file answer to a sink: a function, a path", function()
+      fake.fault { action = "x/file", type = "file", bytes = 3000000, content_type = "text/csv", length = false }
+      local r, c = call { action = "x/file", call_opts = { sink = "count" } }
+      assert.is_nil(c.err)
+      assert.same({ 3000000, 3000000 }, { c.res.size, r.counted.bytes })
+      assert.is_true(r.counted.chunks > 1)
+      assert.is_nil(c.res.body)
+      local path = os.tmpname()
+      fake.fault { action = "x/file", type = "file", bytes = 1500000, content_type = "text/csv" }
+      c = select(2, call { action = "x/file", call_opts = { sink = path } })
+      assert.is_nil(c.err)
+      local f = assert(io.open(path, "rb"))
+      assert.equal(fake.file_bytes(0, 1500000), f:read("*a"))
+      f:close()
+      os.remove(path)
+    end)
+
+    it("uploads a file as multipart/form-data, with the same bytes as the curl transport", function()
+      local bytes = ("\0\1\r\n--x\r\n"):rep(1000)
+      local _, c = call { action = "tracker/avatar/upload", params = { tracker_id = 1 },
+        files = { file = { data = bytes, filename = "t.png", content_type = "image/png" } } }
+      assert.is_nil(c.err)
+      local req = fake.last_request()
+      assert.matches("^multipart/form%-data; boundary=", req.content_type)
+      local parts = {}
+      for _, p in ipairs(req.parts) do parts[p.name] = p end
+      assert.same({ "t.png", "image/png", #bytes }, { parts.file.filename, parts.file.content_type, parts.file.size })
+      assert.equal("1", parts.tracker_id.base64 and "1" or nil)
+    end)
+
+    it("sends a GET action's params as its query string", function()
+      local _, c = call { action = "iot/logic/flow/read", params = { flow_id = 1 }, call_opts = { method = "GET" } }
+      assert.is_nil(c.err)
+      local req = fake.last_request()
+      assert.same({ "GET", "/v2/iot/logic/flow/read?flow_id=1", "header" }, { req.method, req.uri, req.hash_from })
     end)
   end)
 

@@ -219,11 +219,12 @@ local RAW = { decode = false }
 -- the raw body of the answer res came from.
 function Run:call()
   local action = self.o.action
-  local raw, err = self.client:call(action, self.params, RAW)
+  local raw, err, info = self.client:call(action, self.params, RAW)
   if not raw then return nil, err end
   -- a 2xx answer: what the client would have made of it, had it decoded it
   local res
-  res, err = response.interpret(action, 200, raw, self.client_secrets)
+  res, err = response.interpret(action, { status = info.status, body = raw, content_type = info.content_type },
+    self.client_secrets)
   if not res then return nil, err end
   return res, nil, raw
 end

@@ -4,6 +4,7 @@
 -- drives the handle's curl multi handle for the batch scheduler (one run at
 -- a time: its slots belong to the handle).
 local core = require "navixy.core"
+local sink = require "navixy.sink"
 
 local Curl = {}
 Curl.__index = Curl
@@ -16,13 +17,26 @@ function M.new(handle)
   return setmetatable({ handle = handle }, Curl)
 end
 
-function Curl:send(req) return self.handle:request(req) end
+--- One attempt, in the handle's slot 0; a file answer with req.sink
+-- streams there chunk by chunk (the transfer pauses while Lua writes one).
+function Curl:send(req)
+  local handle = self.handle
+  local event = handle:request(req)
+  if not req.sink then return event end
+  return sink.stream(req, event, function()
+    handle:resume(0)
+    local _, next_event = handle:wait(1e9, 0)
+    return next_event
+  end, function() handle:cancel(0) end)
+end
 
 local Runner = {}
 Runner.__index = Runner
 
 function Runner:start(slot, req) return self.handle:start(slot, req) end
 function Runner:wait(seconds) return self.handle:wait(seconds) end
+function Runner:resume(slot) return self.handle:resume(slot) end
+function Runner:drop(slot) return self.handle:cancel(slot) end
 function Runner:cancel() return self.handle:cancel() end
 function Runner:finish() self.owner.running = false end
 

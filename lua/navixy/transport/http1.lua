@@ -59,13 +59,15 @@ function Reader:line(max)
   end
 end
 
---- Exactly n bytes, added to the array `parts`: true, or nil and why.
-function Reader:exact(n, parts)
+--- Exactly n bytes, handed to emit(piece) (which returns true, or nil and
+-- why to stop): true, or nil and why.
+function Reader:exact(n, emit)
   while n > 0 do
     local have = #self.buf - self.pos + 1
     if have > 0 then
       local take = have < n and have or n
-      parts[#parts + 1] = self.buf:sub(self.pos, self.pos + take - 1)
+      local ok, why = emit(self.buf:sub(self.pos, self.pos + take - 1))
+      if not ok then return nil, why end
       self.pos = self.pos + take
       n = n - take
     end
@@ -78,15 +80,16 @@ function Reader:exact(n, parts)
 end
 
 --- Everything up to the end of the connection, at most `max` bytes in all,
--- added to `parts`: true, or nil and why ("limit" when over max).
-function Reader:to_close(max, parts)
+-- handed to emit(piece): true, or nil and why ("limit" when over max).
+function Reader:to_close(max, emit)
   local size = 0
   while true do
     local have = #self.buf - self.pos + 1
     if have > 0 then
       size = size + have
       if size > max then return nil, "limit" end
-      parts[#parts + 1] = self.buf:sub(self.pos)
+      local ok, why = emit(self.buf:sub(self.pos))
+      if not ok then return nil, why end
       self.buf, self.pos = "", 1
     end
     local ok, err = self:fill()
@@ -116,8 +119,8 @@ local function read_headers(r, budget)
   end
 end
 
--- A chunked body into `parts`, at most max_size bytes of data: true, or nil, why.
-local function read_chunked(r, max_size, parts)
+-- A chunked body to emit(), at most max_size bytes of data: true, or nil, why.
+local function read_chunked(r, max_size, emit)
   local size = 0
   while true do
     local line, err = r:line(M.MAX_LINE)
@@ -138,36 +141,38 @@ local function read_chunked(r, max_size, parts)
     size = size + n
     if size > max_size then return nil, "limit" end
     local ok
-    ok, err = r:exact(n, parts)
+    ok, err = r:exact(n, emit)
     if not ok then return nil, err end
     line, err = r:line(M.MAX_LINE)
     if line ~= "" then return nil, err or "malformed chunk end" end
   end
 end
 
--- The body as the headers frame it, into `parts`: true, or nil, why; and
--- true when the end of the connection ends it.
-local function read_body(r, headers, max_size, parts)
+-- The body as the headers frame it, to emit(): true, or nil, why; and true
+-- when the end of the connection ends it.
+local function read_body(r, headers, max_size, emit)
   local te = (headers["transfer-encoding"] or ""):lower()
   if te ~= "" and te ~= "identity" then
     if not te:find("chunked%s*$") then return nil, "unsupported transfer-encoding " .. te end
-    return read_chunked(r, max_size, parts)
+    return read_chunked(r, max_size, emit)
   end
   if headers["content-length"] then
     local n = tonumber(headers["content-length"]:match("^%s*(%d+)%s*$"))
     if not n then return nil, "malformed content-length" end
     if n > max_size then return nil, "limit" end
-    return r:exact(n, parts)
+    return r:exact(n, emit)
   end
-  local ok, err = r:to_close(max_size, parts)
+  local ok, err = r:to_close(max_size, emit)
   return ok, err, true
 end
 
 --- Reads one answer from `sock` before `deadline`, the body at most
--- `max_size` bytes. Returns { status, headers, body, reusable }, or nil, why
--- ("timeout", "limit", "closed", a message), got (whether any byte of the
--- answer arrived).
-function M.read_response(sock, deadline, max_size)
+-- `max_size` bytes. With `sink` (a navixy.sink), a 2xx answer that is not
+-- JSON goes there piece by piece instead, whatever its size. Returns
+-- { status, headers, body, reusable, streamed = bytes|nil }, or nil, why
+-- ("timeout", "limit", "closed", "sink: ...", a message), got (whether any
+-- byte of the answer arrived).
+function M.read_response(sock, deadline, max_size, sink)
   local r = M.reader(sock, deadline)
   local budget = M.MAX_HEADER_BYTES
   local line, err = r:line(budget)
@@ -188,15 +193,32 @@ function M.read_response(sock, deadline, max_size)
   local reusable = major == "1" and minor == "1" and not conn:find("close", 1, true)
     or (major == "1" and minor == "0" and conn:find("keep-alive", 1, true) ~= nil)
   local parts, ok = {}, true
+  local streaming = sink and status >= 200 and status < 300
+    and not core.is_json_type(headers["content-type"] or "")
+  local emit
+  if streaming then
+    max_size = math.huge
+    emit = function(piece)
+      local written, why = sink:write(piece)
+      if not written then return nil, "sink: " .. why end
+      return true
+    end
+  else
+    emit = function(piece)
+      parts[#parts + 1] = piece
+      return true
+    end
+  end
   if status ~= 204 and status ~= 304 then
     local to_close
-    ok, err, to_close = read_body(r, headers, max_size, parts)
+    ok, err, to_close = read_body(r, headers, max_size, emit)
     if to_close then reusable = false end
   end
   if not ok then return nil, err, true end
   -- bytes after the answer on a kept-alive connection: nothing we asked for
   if r.pos <= #r.buf then reusable = false end
-  return { status = status, headers = headers, body = concat(parts), reusable = reusable }
+  return { status = status, headers = headers, body = concat(parts), reusable = reusable,
+           streamed = streaming and sink.size or nil }
 end
 
 return M

@@ -8,18 +8,30 @@
 --
 -- A request is a table; a transport reads only these fields:
 --   action      the path after the base URL ("tracker/list")
---   body        the encoded params (JSON or form text)
+--   method      "POST" (nil too) or "GET"
+--   body        the encoded params: JSON or form text for a POST, the query
+--               string for a GET ("" with parts)
+--   parts       nil, or the multipart/form-data parts (navixy.upload.parts)
 --   timeout_ms  milliseconds for the whole attempt, or nil for the client's
 --   fresh       true: never on a kept-alive connection (an action that is not
 --               safe to repeat: a transport must never send it twice)
+--   anonymous   true: without the hash (a login)
+--   sink        nil, or where a 2xx answer that is not JSON streams to
+--               (navixy.sink: a path, a file handle or a function)
 --
 -- A result is a new table, one of:
---   { status = 200, body = "...", retry_after = seconds|nil }
---       an answer arrived (whatever its status)
---   { kind = "timeout"|"transport", message = "...", phase = ... }
+--   { status = 200, body = "...", retry_after = seconds|nil,
+--     content_type = "...", disposition = "...", streamed = bytes|nil }
+--       an answer arrived (whatever its status); streamed: the body went to
+--       the sink (body is nil then)
+--   { kind = "timeout"|"transport", message = "...", phase = ...,
+--     delivered = true|nil }
 --       none did; phase says how far the request got: "connect" (not sent),
 --       "tls" (certificate rejected), "send" (sent, outcome unknown),
---       "limit" (the answer was over max_size)
+--       "stale" (a kept-alive connection the server had closed), "limit"
+--       (the answer or its headers over the limits), "sink" (writing to the
+--       sink failed), "interrupted" (Ctrl-C); delivered: part of the body
+--       went to the sink already
 --
 -- Methods:
 --   t:send(req) -> result        one attempt; returns when it is over (the
@@ -27,9 +39,12 @@
 --   t:runner() -> r              attempts side by side, for one scheduler run:
 --     r:start(slot, req)           starts an attempt without waiting, in slot
 --                                  1..n (one attempt per slot at a time)
---     r:wait(seconds) -> slot, result | nil
---                                  the next started attempt that finished,
---                                  waiting at most `seconds`
+--     r:wait(seconds) -> slot, event | nil
+--                                  the next event of a started attempt,
+--                                  waiting at most `seconds`: its result, or
+--                                  { chunk = } when its body streams to a
+--                                  sink (then r:resume(slot) for the next)
+--     r:resume(slot), r:drop(slot) go on after a chunk; drop one attempt
 --     r:cancel()                   drops every started attempt
 --     r:finish()                   the run is over (after cancel if need be)
 --                                A transport that cannot run two at once

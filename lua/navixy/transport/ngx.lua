@@ -9,6 +9,8 @@
 -- the curl path runs. Only the I/O is done here.
 local core = require "navixy.core"
 local http1 = require "navixy.transport.http1"
+local sink = require "navixy.sink"
+local upload = require "navixy.upload"
 local url = require "navixy.url"
 
 -- ngx.semaphore comes with lua-resty-core (loaded by ngx_lua 0.10.16+);
@@ -188,11 +190,27 @@ function Ngx:open(u, deadline, fresh)
   return sock
 end
 
-local function request_lines(u, path, body, header_lines)
-  local lines = { "POST " .. path .. " HTTP/1.1", "Host: " .. url.host_header(u) }
+local function request_lines(method, u, path, body, header_lines)
+  local lines = { method .. " " .. path .. " HTTP/1.1", "Host: " .. url.host_header(u) }
   for _, line in ipairs(header_lines) do lines[#lines + 1] = line end
-  lines[#lines + 1] = "Content-Length: " .. #body
+  if method ~= "GET" then lines[#lines + 1] = "Content-Length: " .. #body end
   return { table.concat(lines, "\r\n"), "\r\n\r\n", body }
+end
+
+-- The request with its file parts' bytes read (the C core builds the
+-- multipart body from bytes): a copy, the job's parts stay as they are.
+local function with_bytes(req)
+  if not req.parts then return req end
+  local copy = {}
+  for k, v in pairs(req) do copy[k] = v end
+  copy.parts = {}
+  for i, part in ipairs(req.parts) do
+    local p = {}
+    for k, v in pairs(part) do p[k] = v end
+    if p.path and not p.data then p.data = upload.bytes(p) end
+    copy.parts[i] = p
+  end
+  return copy
 end
 
 --- One attempt (see navixy.transport). req.fresh: the action is not safe to
@@ -208,7 +226,7 @@ function Ngx:send(req)
       .. "are not available there (leave transport unset to fall back to curl)", 0)
   end
   local u, fresh = self.u, req.fresh
-  local full_url, req_body, header_lines = self.handle:prepare(req)
+  local full_url, req_body, header_lines = self.handle:prepare(with_bytes(req))
   -- the C core built <base>/<action>[?hash=]: what follows the origin is the path
   local path = full_url:sub(#u.origin + 1)
   if path == "" then path = "/" end
@@ -221,34 +239,55 @@ function Ngx:send(req)
   local sent, err, answer, got
   if ms then
     sock:settimeout(ms)
-    sent, err = sock:send(request_lines(u, path, req_body, header_lines))
+    sent, err = sock:send(request_lines(req.method or "POST", u, path, req_body, header_lines))
   else
     err = "timeout"
   end
+  local out = req.sink and sink.new(req.sink)
   if sent then
-    answer, err, got = http1.read_response(sock, deadline, self.max_size)
+    local ok
+    ok, answer, err, got = pcall(http1.read_response, sock, deadline, self.max_size, out)
+    if not ok then -- a function sink raised
+      sock:close()
+      out:abort()
+      error(answer, 0)
+    end
+  end
+  if answer and answer.streamed then
+    local finished, why = out:finish()
+    if not finished then answer, err = nil, "sink: " .. why end
   end
   if answer then
     -- idle time and pool size: lua_socket_keepalive_timeout, lua_socket_pool_size
     if not (answer.reusable and not fresh and sock:setkeepalive()) then sock:close() end
-    local retry_after = answer.headers["retry-after"]
-    return { status = answer.status, body = answer.body,
-             retry_after = retry_after and core.retry_after(retry_after) or nil }
+    local h = answer.headers
+    return { status = answer.status, body = not answer.streamed and answer.body or nil,
+             streamed = answer.streamed, content_type = h["content-type"],
+             disposition = h["content-disposition"],
+             retry_after = h["retry-after"] and core.retry_after(h["retry-after"]) or nil }
   end
   sock:close()
-  if err == "timeout" then return failure("timeout", "no complete answer within the timeout", "send") end
-  if err == "limit" then
-    return failure("limit", ("answer larger than max_size (%.0f bytes)"):format(self.max_size), "limit")
+  local delivered = out and out.size > 0 or nil
+  if out then out:abort() end
+  if err and err:find("^sink: ") then
+    return { kind = "transport", message = err:sub(7), phase = "sink", delivered = true }
   end
-  if reused and not got then
-    return failure(err, "the kept-alive connection was closed by the server before any answer ("
+  local result
+  if err == "timeout" then
+    result = failure("timeout", "no complete answer within the timeout", "send")
+  elseif err == "limit" then
+    result = failure("limit", ("answer larger than max_size (%.0f bytes)"):format(self.max_size), "limit")
+  elseif reused and not got then
+    result = failure(err, "the kept-alive connection was closed by the server before any answer ("
       .. tostring(err) .. ")", "stale")
+  elseif got and err and err:find("over the limit", 1, true) then
+    result = failure("limit", "answer " .. err, "limit")
+  else
+    result = failure(err, (sent and "reading the answer failed: " or "sending the request failed: ")
+      .. tostring(err), "send")
   end
-  if got and err and err:find("over the limit", 1, true) then
-    return failure("limit", "answer " .. err, "limit")
-  end
-  return failure(err, (sent and "reading the answer failed: " or "sending the request failed: ")
-    .. tostring(err), "send")
+  result.delivered = delivered
+  return result
 end
 
 ---------------------------------------------------------------- runs

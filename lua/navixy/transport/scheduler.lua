@@ -12,11 +12,14 @@
 -- The loop is driven one step at a time, so a caller can take results as
 -- they come (client:each) or all at the end (client:batch).
 local core = require "navixy.core"
+local sink = require "navixy.sink"
 
 local M = {}
 
--- What a worker yields: the tag, and for SEND the request, for SLEEP the seconds.
-local SEND, SLEEP = {}, {}
+-- What a worker yields: the tag, and for SEND the request, for SLEEP the
+-- seconds; MORE asks for the next event of its request (after a chunk),
+-- DROP drops its request.
+local SEND, SLEEP, MORE, DROP = {}, {}, {}, {}
 -- What a worker is resumed with when the run is given up.
 local ABORT = {}
 
@@ -25,10 +28,16 @@ Worker.__index = Worker
 Worker.yields = true -- its send and sleep let the other workers run
 Worker.now = core.now
 
+local function event(tag, arg)
+  local e = coroutine.yield(tag, arg)
+  if e == ABORT then error("navixy: batch aborted", 0) end
+  return e
+end
+
 function Worker.send(_, req)
-  local result = coroutine.yield(SEND, req)
-  if result == ABORT then error("navixy: batch aborted", 0) end
-  return result
+  local e = event(SEND, req)
+  if not req.sink then return e end
+  return sink.stream(req, e, function() return event(MORE) end, function() event(DROP) end)
 end
 
 function Worker.sleep(_, seconds)
@@ -59,6 +68,12 @@ function Run:resume(id, ...)
   if tag == SEND then
     self.runner:start(id, arg)
     self.sending = self.sending + 1
+  elseif tag == MORE then
+    self.runner:resume(id)
+    self.sending = self.sending + 1
+  elseif tag == DROP then
+    self.runner:drop(id)
+    return self:resume(id)
   elseif tag == SLEEP then
     self.wake[id] = core.now() + arg
     self.sleeping = self.sleeping + 1

@@ -1,0 +1,123 @@
+--- Where the body of a file answer goes when call_opts.sink is given, as it
+-- arrives, so that memory stays flat whatever the size: a path (the file is
+-- made on the first byte of a file answer, so an error answer leaves none,
+-- and removed again if the transfer fails half way), a file handle (written
+-- to, left open), or a function called with each chunk.
+local io_type = io.type
+
+local M = {}
+
+--- Raises unless `spec` can be a sink.
+function M.check(spec)
+  local t = type(spec)
+  if t == "string" then
+    if spec == "" then error("navixy: call option 'sink' must not be an empty path", 0) end
+  elseif t ~= "function" and io_type(spec) ~= "file" then
+    error("navixy: call option 'sink' must be a path, an open file or a function, got "
+      .. (io_type(spec) or t), 0)
+  end
+end
+
+local Sink = {}
+Sink.__index = Sink
+
+--- A new sink for one attempt (checked spec).
+function M.new(spec)
+  return setmetatable({ spec = spec, size = 0 }, Sink)
+end
+
+-- The file of a path sink, opened on first use.
+function Sink:file()
+  if not self.handle then
+    local f, why = io.open(self.spec, "wb")
+    if not f then return nil, "cannot write the sink " .. tostring(why) end
+    self.handle, self.made = f, true
+  end
+  return self.handle
+end
+
+--- Hands over a piece of the body: true, or nil and why (a write failed).
+-- A function sink's own error is raised as it is.
+function Sink:write(chunk)
+  if chunk == "" then return true end
+  local spec = self.spec
+  self.size = self.size + #chunk
+  if type(spec) == "function" then
+    spec(chunk)
+    return true
+  end
+  local f = spec
+  if type(spec) == "string" then
+    local why
+    f, why = self:file()
+    if not f then return nil, why end
+  end
+  local ok, err = f:write(chunk)
+  if not ok then return nil, "writing to the sink failed: " .. tostring(err) end
+  return true
+end
+
+--- The body is complete: a path sink's file is made (even for an empty
+-- body) and closed. true, or nil and why.
+function Sink:finish()
+  if type(self.spec) ~= "string" then return true end
+  local f, why = self:file()
+  if not f then return nil, why end
+  self.handle = nil
+  local ok, err = f:close()
+  if not ok then return nil, "closing the sink failed: " .. tostring(err) end
+  return true
+end
+
+--- The transfer failed or was given up: a path sink's partial file goes.
+function Sink:abort()
+  if self.handle then
+    self.handle:close()
+    self.handle = nil
+  end
+  if self.made then os.remove(self.spec) end
+end
+
+--- Feeds a streamed answer to the sink of request `req`: `event` is the
+-- transport's first event ({ chunk = } or a result), `next_event()` gives
+-- the next one once a chunk is taken, `cancel()` drops the transfer. Returns
+-- the final result: for a streamed file answer with body = nil and streamed
+-- = its size; a sink that failed to write makes it a failure of phase
+-- "sink". A failure after bytes went to the sink is marked `delivered`, so
+-- that it is not tried again (what was written cannot be taken back), and a
+-- path sink's partial file is removed. A function sink's error is raised,
+-- with the transfer dropped first.
+function M.stream(req, event, next_event, cancel)
+  local s = M.new(req.sink)
+  while event.chunk do
+    local ok, written, why = pcall(s.write, s, event.chunk)
+    if not ok or not written then
+      cancel()
+      s:abort()
+      if not ok then error(written, 0) end
+      return { kind = "transport", message = why, phase = "sink", delivered = true }
+    end
+    -- each chunk is a big string gone at once: collect as fast as they come,
+    -- or the collector's pace lets tens of MB of them pile up
+    collectgarbage("step", math.floor(#event.chunk / 1024))
+    event = next_event()
+  end
+  if not event.streamed then -- not a file answer (or none came): nothing went to the sink
+    if s.size > 0 then
+      s:abort()
+      event.delivered = true
+    end
+    return event
+  end
+  local ok, written, why = pcall(s.write, s, event.body)
+  if ok and written then written, why = s:finish() end
+  if not ok or not written then
+    s:abort()
+    if not ok then error(written, 0) end
+    return { kind = "transport", message = why, phase = "sink", delivered = true }
+  end
+  event.body = nil
+  return event
+end
+
+return M

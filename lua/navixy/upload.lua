@@ -1,0 +1,97 @@
+--- Uploads: navixy.file(...) as a param value makes the request
+-- multipart/form-data; the other params become form fields, by the form
+-- rules (strings as they are, other values as JSON text: 7, true, [1,2]).
+local json = require "navixy.json"
+
+local M = {}
+
+local File = {}
+File.__index = File
+File.__tostring = function(f)
+  return "navixy file (" .. (f.filename or "no name") .. ", " .. (f.content_type or "no type") .. ")"
+end
+
+local function basename(path)
+  return path:match("([^/\\]+)$") or path
+end
+
+--- navixy.file(path [, opts]) or navixy.file(bytes, { data = true, ... }):
+-- a file to upload. opts: content_type, filename (default: the path's last
+-- part), data (true: the string is the file's content, not a path). A path
+-- that cannot be read raises here, before anything is sent.
+function M.file(source, opts)
+  if type(source) ~= "string" then
+    error("navixy: navixy.file expects a path (or the content, with data = true), got " .. type(source), 0)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("navixy: navixy.file options must be a table, got " .. type(opts), 0)
+  end
+  opts = opts or {}
+  for k, v in pairs(opts) do
+    if k == "data" then
+      if type(v) ~= "boolean" then error("navixy: navixy.file option 'data' must be a boolean", 0) end
+    elseif k == "content_type" or k == "filename" then
+      if type(v) ~= "string" or v == "" or v:find("[%c]") then
+        error("navixy: navixy.file option '" .. k .. "' must be a non-empty string without control characters", 0)
+      end
+    else
+      error("navixy: unknown navixy.file option '" .. tostring(k) .. "'", 0)
+    end
+  end
+  local f = { content_type = opts.content_type or "application/octet-stream", filename = opts.filename }
+  if opts.data then
+    f.data = source
+    f.filename = f.filename or "file"
+  else
+    local h, why = io.open(source, "rb")
+    if not h then error("navixy: navixy.file: cannot read " .. tostring(why), 0) end
+    h:close()
+    f.path = source
+    f.filename = f.filename or basename(source)
+  end
+  return setmetatable(f, File)
+end
+
+function M.is_file(v)
+  return getmetatable(v) == File
+end
+
+--- The parts of a multipart body for `params` when one of its values is a
+-- navixy.file, else nil. Names are sorted, as in every other encoding.
+function M.parts(params)
+  if not params then return nil end
+  local any = false
+  for _, v in pairs(params) do
+    if getmetatable(v) == File then any = true end
+  end
+  if not any then return nil end
+  local names = {}
+  for k in pairs(params) do
+    if type(k) ~= "string" then error("navixy: form fields need string names", 0) end
+    names[#names + 1] = k
+  end
+  table.sort(names)
+  local parts = {}
+  for i, name in ipairs(names) do
+    local v = params[name]
+    if getmetatable(v) == File then
+      parts[i] = { name = name, path = v.path, data = v.data, filename = v.filename,
+                   content_type = v.content_type }
+    else
+      parts[i] = { name = name, value = type(v) == "string" and v or json.encode(v) }
+    end
+  end
+  return parts
+end
+
+--- The bytes of a file part (for transports that build the body themselves).
+function M.bytes(part)
+  if part.data or not part.path then return part.data end
+  local h, why = io.open(part.path, "rb")
+  if not h then error("navixy: navixy.file: cannot read " .. tostring(why), 0) end
+  local bytes = h:read("*a")
+  h:close()
+  return bytes
+end
+
+return M
