@@ -472,30 +472,46 @@ static nvx_part *read_byte_parts(lua_State *L, int i, const char *hash, size_t *
   return parts;
 }
 
+/* Pushes a table of the lines of buf ('\n' after each). */
+static void push_lines(lua_State *L, const nvx_buf *buf) {
+  const char *p = buf->data, *end = p + buf->len;
+  int n = 0;
+  lua_newtable(L);
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl) break; /* every line ends with '\n' */
+    lua_pushlstring(L, p, (size_t)(nl - p));
+    lua_rawseti(L, -2, ++n);
+    p = nl + 1;
+  }
+}
+
 /* client:prepare(req) -> url, body, header lines: the request as the curl
  * path would send it, for transports that do their own I/O; a request with
  * parts gets its multipart/form-data body (file parts need `data`: their
  * bytes). */
 static int c_prepare(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  static unsigned long calls = 0;
-  const char *p, *end, *hash, *type = NULL;
+  const char *hash, *type = NULL;
   char ctype[64 + NVX_BOUNDARY_LEN];
   nvx_buf url = {NULL, 0, 0}, body = {NULL, 0, 0}, lines = {NULL, 0, 0};
+  const nvx_part *parts = NULL;
+  size_t count = 0;
   nvx_request r;
-  int rc, n = 0, is_get, in_query;
+  int rc, is_get, in_query;
+  /* everything that can raise comes before any C memory is taken */
   read_request(L, 2, &r);
   is_get = r.method == NVX_GET;
   hash = r.anonymous ? NULL : c->s.hash;
   in_query = nvx_hash_in_query(c->s.auth, is_get);
+  lua_getfield(L, 2, "parts");
+  if (!is_get && !lua_isnil(L, -1))
+    parts = read_byte_parts(L, 2, hash && c->s.auth == NVX_AUTH_BODY ? hash : NULL, &count);
   rc = nvx_build_url(&url, c->s.base, r.action, r.alen, is_get ? r.body : NULL, is_get ? r.blen : 0,
                      in_query ? hash : NULL);
-  lua_getfield(L, 2, "parts");
-  if (rc == NVX_OK && !is_get && !lua_isnil(L, -1)) {
+  if (rc == NVX_OK && parts) {
+    static unsigned long calls = 0;
     char boundary[NVX_BOUNDARY_LEN + 1];
-    size_t count;
-    const nvx_part *parts =
-        read_byte_parts(L, 2, hash && c->s.auth == NVX_AUTH_BODY ? hash : NULL, &count);
     nvx_multipart_boundary(boundary, parts, count, ++calls ^ (unsigned long)(size_t)c);
     rc = nvx_multipart_body(&body, boundary, parts, count) ? NVX_ENOMEM : NVX_OK;
     snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", boundary);
@@ -508,16 +524,7 @@ static int c_prepare(lua_State *L) {
   if (rc == NVX_OK) {
     lua_pushlstring(L, url.data ? url.data : "", url.len);
     lua_pushlstring(L, body.data ? body.data : "", body.len);
-    lua_newtable(L);
-    p = lines.data;
-    end = p + lines.len;
-    while (p && p < end) {
-      const char *nl = memchr(p, '\n', (size_t)(end - p));
-      if (!nl) break; /* every line ends with '\n' */
-      lua_pushlstring(L, p, (size_t)(nl - p));
-      lua_rawseti(L, -2, ++n);
-      p = nl + 1;
-    }
+    push_lines(L, &lines);
   }
   nvx_buf_wipe(&url);
   nvx_buf_wipe(&body);
@@ -549,8 +556,8 @@ static int c_get_hash(lua_State *L) {
 /* close, __gc and __close: one idempotent cleanup */
 static int c_close(lua_State *L) {
   nvx_client *c = luaL_checkudata(L, 1, NVX_CLIENT_MT);
-  int id;
   if (!c->closed) {
+    int id;
     c->closed = 1;
     for (id = 0; id <= NVX_MAX_SLOTS; id++) {
       nvx_transfer *t = c->slots[id];
