@@ -269,3 +269,78 @@ describe("client:batch retries and rate limit", function()
     c:close()
   end)
 end)
+
+describe("results as they come", function()
+  local client
+  setup.client_per_test(function(c) client = c end)
+
+  it("client:each hands each result over as it completes, with its index", function()
+    fake.fault { action = "user/get_info", type = "delay", seconds = 0.4 }
+    local calls = { { "user/get_info" } }
+    for i = 1, 5 do calls[#calls + 1] = { "tracker/get_state", { tracker_id = 1000 + i } } end
+    calls[#calls + 1] = { "tracker/get_state", { tracker_id = 99 } }
+    local order, seen = {}, {}
+    for i, res, err in client:each(calls, { concurrency = 7 }) do
+      order[#order + 1] = i
+      seen[i] = res or err
+    end
+    assert.equal(#calls, #order)
+    assert.equal(1, order[#order]) -- the slow one last, though first in the input
+    assert.equal("demo@example.com", seen[1].user_info.login)
+    assert.equal(11003, seen[4].state.source_id)
+    assert.equal(201, seen[7].code) -- an error fills its own place
+  end)
+
+  it("batch with on_result keeps no result: memory grows with concurrency, not with calls", function()
+    local alive = setmetatable({}, { __mode = "k" })
+    local most, count = 0, 0
+    local returned = client:batch(states_calls(1000, 300), { concurrency = 4, on_result = function(i, res, err)
+      assert.is_nil(err)
+      assert.equal(10999 + i, res.state.source_id)
+      count = count + 1
+      alive[res] = true
+      collectgarbage()
+      collectgarbage()
+      local n = 0
+      for _ in pairs(alive) do n = n + 1 end
+      most = math.max(most, n)
+    end })
+    assert.is_nil(returned)
+    assert.equal(300, count)
+    assert.is_true(most <= 4 + 1, "results held at once: " .. most)
+  end)
+
+  it("an error raised by on_result ends the batch, nothing left in flight", function()
+    assert.has_error(function()
+      client:batch(states_calls(1000, 50), { concurrency = 4, on_result = function(i)
+        if i == 3 then error("stop here", 0) end
+      end })
+    end, "stop here")
+    local results = client:batch(states_calls(2000, 4))
+    for i, r in ipairs(results) do assert.equal(11999 + i, r.result.state.source_id) end
+  end)
+
+  it("on_result must be a function", function()
+    assert.has_error(function() client:batch({ { "tracker/list" } }, { on_result = 42 }) end,
+      "navixy: batch option 'on_result' must be a function, got number")
+  end)
+
+  it("a loop left early drops the rest; the client goes on", function()
+    fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.2, times = 100 }
+    local it = client:each(states_calls(1000, 40), { concurrency = 4 })
+    for _ in it do break end
+    -- Lua 5.4 closed it by itself (a to-be-closed value); iterator:close() does it anywhere
+    it:close()
+    local results = client:batch(states_calls(2000, 3))
+    for i, r in ipairs(results) do assert.equal(11999 + i, r.result.state.source_id) end
+  end)
+
+  it("a loop left without closing it is given up by the next batch on the client", function()
+    local it = client:each(states_calls(1000, 40), { concurrency = 4 })
+    assert.truthy(it()) -- one result, then the loop is left as it is
+    local results = client:batch(states_calls(2000, 3))
+    for i, r in ipairs(results) do assert.equal(11999 + i, r.result.state.source_id) end
+    assert.has_error(function() it() end,
+      "navixy: this batch was given up: another batch started on the client while it waited")
+  end)
+end)

@@ -1,4 +1,5 @@
---- client:batch(calls, opts): many calls side by side.
+--- client:batch(calls, opts) and client:each(calls, opts): many calls side
+-- by side.
 --
 -- Every item goes through the same pipeline as client:call (session.run:
 -- encoding, auth, rate limit, retries with backoff, the shared login and
@@ -7,6 +8,11 @@
 -- scheduler (navixy.transport.scheduler) runs them side by side on the
 -- client's transport, so at most `concurrency` requests are in flight and an
 -- item waiting out a backoff delays no other.
+--
+-- Results are handed over as they complete (client:each, or on_result);
+-- client:batch without on_result gathers them into an array in input order.
+-- Nothing else keeps a result, so memory grows with the concurrency, not
+-- with the number of calls.
 local call = require "navixy.call"
 local options = require "navixy.options"
 local scheduler = require "navixy.transport.scheduler"
@@ -27,34 +33,102 @@ local function item_job(st, i, item)
   return job
 end
 
---- Runs the batch for a client's state `st`; see Client:batch.
-function M.run(st, calls, opts)
+-- The calls checked and encoded, every one before anything is sent.
+local function jobs_of(st, calls)
   if type(calls) ~= "table" then
     error("navixy: client:batch expects an array of calls, got " .. type(calls), 0)
   end
-  local concurrency = options.batch(opts)
-  local n = #calls
-  -- every item is checked and encoded before anything is sent
   local jobs = {}
-  for i = 1, n do jobs[i] = item_job(st, i, calls[i]) end
-  local results = {}
-  if n == 0 then return results end
-  -- items finish out of order: placeholders keep every slot in the array part
-  for i = 1, n do results[i] = false end
+  for i = 1, #calls do jobs[i] = item_job(st, i, calls[i]) end
+  return jobs
+end
 
+local Iter = {}
+Iter.__index = Iter
+
+-- The next result: i, res, err; nil when every call has been handed over.
+function Iter:next()
+  local ready = self.ready
+  while ready.first > ready.last do
+    if not self.run or not self.run:advance() then
+      self.run = nil
+      if ready.first > ready.last then return nil end
+    end
+  end
+  local item = ready[ready.first]
+  ready[ready.first] = nil
+  ready.first = ready.first + 1
+  return item[1], item[2], item[3]
+end
+
+--- Gives the calls up (those in flight are dropped). Idempotent; also run
+-- when a Lua 5.4 for loop is left early (a to-be-closed value).
+function Iter:close()
+  local run = self.run
+  self.run = nil
+  if run then run:abort() end
+end
+
+Iter.__close = Iter.close
+Iter.__call = Iter.next
+
+--- The iterator of client:each(calls, opts): for i, res, err in it do ... end.
+function M.each(st, calls, opts)
+  local concurrency = options.batch(opts)
+  local jobs = jobs_of(st, calls)
+  local n = #jobs
+  -- results wait here between the step that made them and the loop taking them
+  local ready = { first = 1, last = 0 }
   local taken = 0
   local function work(t)
     while taken < n do
       taken = taken + 1
       local i = taken
       local job = jobs[i]
-      jobs[i] = nil -- done items keep only their result
+      jobs[i] = nil -- done items keep nothing
       local res, err = session.run(st, job, t)
-      results[i] = res and { result = res } or { err = err }
+      ready.last = ready.last + 1
+      ready[ready.last] = { i, res, err }
     end
   end
+  local it = setmetatable({ ready = ready }, Iter)
+  if n > 0 then it.run = scheduler.new(st.transport, math.min(concurrency, n), work) end
+  -- the generic for calls it(state, control); the 4th value is closed when
+  -- the loop ends early (Lua 5.4)
+  return it, nil, nil, it
+end
 
-  scheduler.run(st.transport, math.min(concurrency, n), work)
+--- client:batch: the array of { result = res } | { err = err } in input order,
+-- or, with opts.on_result, on_result(i, res, err) as each completes.
+function M.run(st, calls, opts)
+  local on_result
+  if opts ~= nil and type(opts) == "table" and opts.on_result ~= nil then
+    on_result = opts.on_result
+    if type(on_result) ~= "function" then
+      error("navixy: batch option 'on_result' must be a function, got " .. type(on_result), 0)
+    end
+    opts = { concurrency = opts.concurrency }
+  end
+  local it = M.each(st, calls, opts)
+  local results
+  if not on_result then
+    results = {}
+    -- items finish out of order: placeholders keep every slot in the array part
+    for i = 1, #calls do results[i] = false end
+  end
+  local ok, err = pcall(function()
+    for i, res, e in it.next, it do
+      if on_result then
+        on_result(i, res, e)
+      else
+        results[i] = res and { result = res } or { err = e }
+      end
+    end
+  end)
+  if not ok then
+    it:close()
+    error(err, 0)
+  end
   return results
 end
 

@@ -59,6 +59,12 @@ function Client:batch(calls, opts)
   return batch.run(state_of(self), calls, opts)
 end
 
+--- for i, res, err in client:each(calls, opts) do ... end: the calls of a
+-- batch, each result as it completes (see navixy.batch).
+function Client:each(calls, opts)
+  return batch.each(state_of(self), calls, opts)
+end
+
 --- Helpers over batch for the API's hard limits (see navixy.fleet).
 function Client:get_states(ids, opts)
   state_of(self)

@@ -38,12 +38,22 @@ function Runner:wait(seconds) return self.handle:wait(seconds) end
 function Runner:resume(slot) return self.handle:resume(slot) end
 function Runner:drop(slot) return self.handle:cancel(slot) end
 function Runner:cancel() return self.handle:cancel() end
-function Runner:finish() self.owner.running = false end
+function Runner:finish()
+  if self.owner.run == self.run then self.owner.run = nil end
+end
 
-function Curl:runner()
-  if self.running then error("navixy: client:batch is already running on this client", 0) end
-  self.running = true
-  return setmetatable({ handle = self.handle, owner = self }, Runner)
+--- The runner of `run` (a scheduler run). The batch slots belong to the
+-- handle, so one run at a time: a run still open but waiting between steps
+-- (an iteration of client:each left without closing it) is given up; one
+-- inside a step (a batch started from within it) makes this raise.
+function Curl:runner(run)
+  local current = self.run
+  if current then
+    if current:busy() then error("navixy: client:batch is already running on this client", 0) end
+    current:supersede()
+  end
+  self.run = run
+  return setmetatable({ handle = self.handle, owner = self, run = run }, Runner)
 end
 
 Curl.name = function() return "curl" end

@@ -36,7 +36,7 @@
 -- Methods:
 --   t:send(req) -> result        one attempt; returns when it is over (the
 --                                ngx transport yields to nginx meanwhile)
---   t:runner() -> r              attempts side by side, for one scheduler run:
+--   t:runner(run) -> r           attempts side by side, for one scheduler run:
 --     r:start(slot, req)           starts an attempt without waiting, in slot
 --                                  1..n (one attempt per slot at a time)
 --     r:wait(seconds) -> slot, event | nil
@@ -48,7 +48,9 @@
 --     r:cancel()                   drops every started attempt
 --     r:finish()                   the run is over (after cancel if need be)
 --                                A transport that cannot run two at once
---                                raises from runner() while one is open.
+--                                gives up a run left open between its steps
+--                                (run:supersede()) and raises for one inside
+--                                a step (run:busy()).
 --   t:sleep(seconds), t:now()    waits and a monotonic clock (navixy.core's)
 --   t.yields                     true when sleep and send let other
 --                                coroutines of the process run meanwhile
@@ -74,7 +76,7 @@ end
 function Auto:name() return self:pick():name() end
 function Auto:send(req) return self:pick():send(req) end
 function Auto:sleep(seconds) return self:pick():sleep(seconds) end
-function Auto:runner() return self:pick():runner() end
+function Auto:runner(run) return self:pick():runner(run) end
 -- both use navixy.core's monotonic clock: one clock whatever the phase
 Auto.now = curl.now
 

@@ -298,7 +298,7 @@ end
 local Runner = {}
 Runner.__index = Runner
 
-function Ngx:runner()
+function Ngx:runner(_)
   local ok_phase, phase = M.yieldable()
   if not ok_phase then
     error("navixy: transport \"ngx\" cannot run a batch in the " .. tostring(phase) .. " phase", 0)

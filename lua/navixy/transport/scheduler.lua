@@ -111,7 +111,7 @@ end
 
 function Run:start()
   self.started = true
-  self.runner = self.transport:runner()
+  self.runner = self.transport:runner(self)
   for id = 1, self.n do
     self.workers[id] = coroutine.create(self.work)
     self.live = self.live + 1
@@ -144,9 +144,14 @@ end
 -- remain. An error in a worker aborts the run and is raised here, with
 -- nothing left in flight.
 function Run:advance()
+  if self.superseded then
+    error("navixy: this batch was given up: another batch started on the client while it waited", 0)
+  end
+  self.stepping = true
   local ok, err = pcall(function()
     if not self.started then self:start() else self:step() end
   end)
+  self.stepping = false
   if not ok then
     self:abort()
     error(err, 0)
@@ -154,6 +159,20 @@ function Run:advance()
   if self.live > 0 then return true end
   self:close()
   return false
+end
+
+--- Whether the run is inside a step now (its caller is not: a new run on
+-- the same client then comes from inside this one).
+function Run:busy()
+  return self.stepping
+end
+
+--- Another run took the transport while this one waited between steps (an
+-- iteration given up without closing it): it is aborted, and raises if
+-- stepped again.
+function Run:supersede()
+  self.superseded = true
+  self:abort()
 end
 
 -- Releases the runner once; nothing is in flight by then.
