@@ -7,7 +7,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
            -Wstrict-prototypes
 PIC     := -fPIC
-LIBS    := -lcurl
+LIBS    := -lcurl -lz
 
 SRC     := $(wildcard csrc/*.c)
 HDR     := $(wildcard csrc/*.h)

@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "decode.h"
 #include "engine.h"
+#include "inflate.h"
 #include "reply.h"
 #include "encode.h"
 #include "interrupt.h"
@@ -152,7 +153,8 @@ static int m_is_json_type(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type}, {"escape", m_escape},
+static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type},
+                                 {"inflater", nvx_inflater_new}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
                                  {"decode", m_decode},
                                  {"retry_after", m_retry_after},
@@ -171,6 +173,7 @@ int luaopen_navixy_core(lua_State *L) {
     curl_ready = 1;
   }
   nvx_client_register(L);
+  nvx_inflate_register(L);
   lua_newtable(L);
   st = compat_newuserdata(L, sizeof *st);
   memset(st, 0, sizeof *st);

@@ -28,6 +28,7 @@ external_dependencies = {
   -- directory (/usr/include/<triplet>/curl) that luarocks does not search but
   -- the C compiler does
   CURL = { library = "curl" },
+  ZLIB = { header = "zlib.h" },
 }
 
 build = {
@@ -36,13 +37,13 @@ build = {
     ["navixy.core"] = {
       sources = {
         "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c", "csrc/decode.c",
-        "csrc/encode.c", "csrc/engine.c", "csrc/interrupt.c", "csrc/multipart.c", "csrc/reply.c", "csrc/settings.c",
+        "csrc/encode.c", "csrc/engine.c", "csrc/inflate.c", "csrc/interrupt.c", "csrc/multipart.c", "csrc/reply.c", "csrc/settings.c",
         "csrc/transfer.c", "csrc/values.c",
       },
       defines = { "_DEFAULT_SOURCE" },
-      libraries = { "curl" },
-      incdirs = { "$(CURL_INCDIR)" },
-      libdirs = { "$(CURL_LIBDIR)" },
+      libraries = { "curl", "z" },
+      incdirs = { "$(CURL_INCDIR)", "$(ZLIB_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)", "$(ZLIB_LIBDIR)" },
     },
     ["navixy"] = "lua/navixy/init.lua",
     ["navixy.batch"] = "lua/navixy/batch.lua",

@@ -365,6 +365,18 @@ describe("a hostile server", function()
   end
 end)
 
+describe("compressed answers", function()
+  it("are inflated; a gzip bomb is a final limit error, the inflated bytes held to max_size", function()
+    local res = assert(client { url = hostile.url("gzip_json") }.tracker.list())
+    assert.equal(1, res.value)
+    local secs, _, err = sockets.timed(function()
+      return client { url = hostile.url("gzip_bomb", { bytes = 256 * 1024 * 1024 }), max_size = 1e6 }.tracker.list()
+    end)
+    assert.same({ "transport", "limit", false, 1 }, { err.kind, err.phase, err.retryable, err.attempts })
+    assert.is_true(secs < sockets.bound(5), "took " .. secs .. " s")
+  end)
+end)
+
 describe("a kept-alive connection the server closed", function()
   before_each(fake.reset)
 

@@ -323,6 +323,24 @@ describe("inside nginx", function()
       end)
     end
 
+    it("asks for gzip and inflates it; a gzip bomb is a limit error, not a worker out of memory", function()
+      local _, c = call { opts = opts { url = hostile.url("gzip_json") } }
+      assert.is_nil(c.err)
+      assert.equal(1, c.res.value)
+      _, c = call { opts = opts { url = hostile.url("gzip_bomb", { bytes = 256 * 1024 * 1024 }), max_size = 1e6 } }
+      assert.same({ "transport", "limit", false }, { c.err.kind, c.err.phase, c.err.retryable })
+      assert.is_true(c.elapsed < 5, "took " .. c.elapsed)
+      _, c = call { opts = opts { url = hostile.url("gzip_truncated"), retries = 0 } }
+      assert.same({ "transport", "send" }, { c.err.kind, c.err.phase })
+      assert.matches("truncated compressed body", c.err.description)
+      -- the fake's real answers, compressed by nginx
+      fake.fault { action = "x/file", type = "file", bytes = 300000, content_type = "text/csv", gzip = true }
+      _, c = call { action = "x/file" }
+      assert.is_nil(c.err)
+      assert.equal(300000, c.res.size)
+      assert.equal("gzip", fake.last_request().headers["accept-encoding"])
+    end)
+
     it("takes a lying Content-Length as a failure of that attempt", function()
       local _, c = call { opts = opts { url = hostile.url("close_after_headers"), retries = 0 } }
       assert.same({ "transport", "send" }, { c.err.kind, c.err.phase })

@@ -195,9 +195,9 @@ function M.read_response(sock, deadline, max_size, sink)
   local parts, ok = {}, true
   local streaming = sink and status >= 200 and status < 300
     and not core.is_json_type(headers["content-type"] or "")
+  local limit = streaming and math.huge or max_size
   local emit
   if streaming then
-    max_size = math.huge
     emit = function(piece)
       local written, why = sink:write(piece)
       if not written then return nil, "sink: " .. why end
@@ -209,12 +209,28 @@ function M.read_response(sock, deadline, max_size, sink)
       return true
     end
   end
+  local encoding = (headers["content-encoding"] or "identity"):lower()
+  local inflater
+  if encoding == "gzip" or encoding == "x-gzip" or encoding == "deflate" then
+    -- what comes out counts against the limit, not what came in
+    inflater = core.inflater()
+    local out, plain = 0, emit
+    emit = function(piece)
+      local inflated, why = inflater:feed(piece, limit - out)
+      if not inflated then return nil, why end
+      out = out + #inflated
+      return plain(inflated)
+    end
+  elseif encoding ~= "identity" then
+    return nil, "unsupported content-encoding " .. encoding, true
+  end
   if status ~= 204 and status ~= 304 then
     local to_close
-    ok, err, to_close = read_body(r, headers, max_size, emit)
+    ok, err, to_close = read_body(r, headers, limit, emit)
     if to_close then reusable = false end
+    if ok and inflater and not inflater:finished() then ok, err = nil, "truncated compressed body" end
   end
-  if not ok then return nil, err, true end
+  if not ok then return nil, err == "corrupt" and "corrupt compressed body" or err, true end
   -- bytes after the answer on a kept-alive connection: nothing we asked for
   if r.pos <= #r.buf then reusable = false end
   return { status = status, headers = headers, body = concat(parts), reusable = reusable,

@@ -1,0 +1,87 @@
+#include "inflate.h"
+
+#include <lauxlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "buffer.h"
+#include "compat.h"
+
+#define INFLATER_MT "navixy.core.inflater"
+
+typedef struct inflater {
+  z_stream z;
+  int ready;    /* inflateInit2 succeeded: inflateEnd is owed */
+  int finished; /* Z_STREAM_END seen */
+  nvx_buf out;  /* what one feed inflates; kept for the next */
+} inflater;
+
+int nvx_inflater_new(lua_State *L) {
+  inflater *f = compat_newuserdata(L, sizeof *f);
+  memset(f, 0, sizeof *f);
+  /* 15 + 32: the largest window, gzip or zlib header detected */
+  if (inflateInit2(&f->z, 15 + 32) != Z_OK) return luaL_error(L, "navixy: out of memory (inflate)");
+  f->ready = 1;
+  luaL_setmetatable(L, INFLATER_MT); /* only now can __gc see it */
+  return 1;
+}
+
+static int push_failure(lua_State *L, const char *why) {
+  lua_pushnil(L);
+  lua_pushstring(L, why);
+  return 2;
+}
+
+static int feed(lua_State *L) {
+  inflater *f = luaL_checkudata(L, 1, INFLATER_MT);
+  size_t n;
+  const char *in = luaL_checklstring(L, 2, &n);
+  double max = luaL_checknumber(L, 3);
+  if (!f->ready) return luaL_error(L, "navixy: the inflater is closed");
+  nvx_buf_reset(&f->out);
+  f->z.next_in = (Bytef *)(size_t)in; /* zlib reads it, never writes */
+  f->z.avail_in = (uInt)n;
+  while (!f->finished) {
+    size_t room;
+    int rc;
+    if (nvx_buf_reserve(&f->out, 64 * 1024)) return luaL_error(L, "navixy: out of memory (inflate)");
+    room = f->out.cap - 1 - f->out.len;
+    f->z.next_out = (Bytef *)f->out.data + f->out.len;
+    f->z.avail_out = (uInt)room;
+    rc = inflate(&f->z, Z_NO_FLUSH);
+    f->out.len += room - f->z.avail_out;
+    if (rc == Z_STREAM_END) f->finished = 1;
+    else if (rc != Z_OK && rc != Z_BUF_ERROR) return push_failure(L, "corrupt");
+    if ((double)f->out.len > max) return push_failure(L, "limit");
+    /* input used up and room left over: the next piece is needed */
+    if (rc == Z_BUF_ERROR || (f->z.avail_in == 0 && f->z.avail_out > 0)) break;
+  }
+  lua_pushlstring(L, f->out.data ? f->out.data : "", f->out.len);
+  if (f->out.cap > 256 * 1024) nvx_buf_free(&f->out);
+  return 1;
+}
+
+static int finished(lua_State *L) {
+  inflater *f = luaL_checkudata(L, 1, INFLATER_MT);
+  lua_pushboolean(L, f->finished);
+  return 1;
+}
+
+static int gc(lua_State *L) {
+  inflater *f = luaL_checkudata(L, 1, INFLATER_MT);
+  if (f->ready) inflateEnd(&f->z);
+  f->ready = 0;
+  nvx_buf_free(&f->out);
+  return 0;
+}
+
+void nvx_inflate_register(lua_State *L) {
+  static const luaL_Reg methods[] = {{"feed", feed}, {"finished", finished}, {NULL, NULL}};
+  luaL_newmetatable(L, INFLATER_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}
