@@ -293,11 +293,11 @@ describe("results as they come", function()
 
   it("batch with on_result keeps no result: memory grows with concurrency, not with calls", function()
     local alive = setmetatable({}, { __mode = "k" })
-    local most, count = 0, 0
+    local most, handed = 0, 0
     local returned = client:batch(states_calls(1000, 300), { concurrency = 4, on_result = function(i, res, err)
       assert.is_nil(err)
       assert.equal(10999 + i, res.state.source_id)
-      count = count + 1
+      handed = handed + 1
       alive[res] = true
       collectgarbage()
       collectgarbage()
@@ -306,7 +306,7 @@ describe("results as they come", function()
       most = math.max(most, n)
     end })
     assert.is_nil(returned)
-    assert.equal(300, count)
+    assert.equal(300, handed)
     assert.is_true(most <= 4 + 1, "results held at once: " .. most)
   end)
 
@@ -328,7 +328,7 @@ describe("results as they come", function()
   it("a loop left early drops the rest; the client goes on", function()
     fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.2, times = 100 }
     local it = client:each(states_calls(1000, 40), { concurrency = 4 })
-    for _ in it do break end
+    for _ in it do break end -- luacheck: ignore (left at once, on purpose)
     -- Lua 5.4 closed it by itself (a to-be-closed value); iterator:close() does it anywhere
     it:close()
     local results = client:batch(states_calls(2000, 3))
