@@ -81,6 +81,11 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  /* HTTP/2 where TLS offers it (libcurl's default since 7.62, said here),
+   * and a new transfer waits for a connection that may multiplex it rather
+   * than opening its own: a batch over HTTP/2 goes on one connection */
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->ssl_verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->ssl_verify ? 2L : 0L);
   if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);

@@ -344,3 +344,18 @@ describe("results as they come", function()
       "navixy: this batch was given up: another batch started on the client while it waited")
   end)
 end)
+
+describe("a batch over TLS with HTTP/2", function()
+  it("goes on one connection, multiplexed", function()
+    fake.reset()
+    local c = setup.client { url = fake.tls_url:gsub("127%.0%.0%.1", "localhost"), ca_file = fake.ca_file }
+    fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.2, times = 64 }
+    local results = c:batch(states_calls(1000, 64), { concurrency = 16 })
+    for i, r in ipairs(results) do assert.equal(10999 + i, r.result.state.source_id) end
+    local connections = {}
+    for _, req in ipairs(fake.requests()) do connections[req.connection] = true end
+    assert.equal(1, setup.count(connections))
+    assert.equal(16, fake.stats().max_in_flight)
+    c:close()
+  end)
+end)
