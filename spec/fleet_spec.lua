@@ -286,7 +286,8 @@ describe("client:get_history on a platform with small limits", function()
     local iso = setup.client { iso_datetime = true }
     assert.has_error(function()
       iso:get_history { trackers = { 1 }, from = "2024-05-01 00:00:00", to = "2024-05-02 00:00:00" }
-    end, "navixy: get_history: params.from must be ISO 8601 with an offset: iso_datetime is on, got 2024-05-01 00:00:00")
+    end, "navixy: get_history: params.from must be ISO 8601 with an offset: iso_datetime is on, "
+      .. "got 2024-05-01 00:00:00")
     assert.has_error(function()
       client:get_history { trackers = { 1 }, from = "2024-05-01T00:00:00Z", to = "2024-05-02T00:00:00Z" }
     end)

@@ -243,6 +243,7 @@ describe("panel_client:user_session(user_id)", function()
     assert.equal(13, err.code)
     -- refused by the panel: remembered a while, as any refused login
     res, err = user.tracker.list()
+    assert.is_nil(res)
     assert.equal(13, err.code)
     assert.equal(0, err.attempts)
     assert.equal(2, sent("panel/user/session/create"))
