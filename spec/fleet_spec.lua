@@ -236,6 +236,31 @@ describe("client:get_history on a platform with small limits", function()
     assert.equal(1, fake.stats().by_action["dealer/get_ui_config"])
   end)
 
+  it("asks for the limits again after a failure on the way, or before a session was had", function()
+    fake.fault { action = "dealer/get_ui_config", type = "status", status = 502, body = "<html>" }
+    local params = { trackers = { 1 }, from = "2024-05-01 00:00:00", to = "2024-05-01 12:00:00" }
+    assert.equal(12, assert(client:get_history(params, { retries = 0 })).total) -- defaults, narrowed by 212
+    assert.same({ 212, 212, 212, 212, 212, 212, 212 }, codes) -- 1000 → 500 → … → 7
+    codes = {}
+    assert.equal(12, assert(client:get_history(params)).total)
+    assert.equal(2, fake.stats().by_action["dealer/get_ui_config"])
+    assert.same({}, codes) -- learned this time, and kept
+    assert(client:get_history(params))
+    assert.equal(2, fake.stats().by_action["dealer/get_ui_config"])
+
+    local twofa = fake.users.twofa
+    local c = require("navixy").new { url = fake.url, login = twofa.login, password = twofa.password,
+      on_request = function(info) if info.code then codes[#codes + 1] = info.code end end }
+    local res, err = c:get_history(params)
+    assert.is_nil(res)
+    assert.matches("verify_code", err.description)
+    assert(c:verify_code(twofa.code))
+    assert.equal(12, assert(c:get_history(params)).total)
+    assert.same({}, codes)
+    assert.equal(3, fake.stats().by_action["dealer/get_ui_config"])
+    c:close()
+  end)
+
   it("returns a 211 or 212 that narrowing cannot help", function()
     fake.settings { platform = { ["report.max_time_span"] = "PT1S" } }
     local c = setup.client()

@@ -17,7 +17,7 @@ local options = require "navixy.options"
 local platform = require "navixy.platform"
 
 local floor, min, type = math.floor, math.min, type
-local unpack = table.unpack or unpack -- luacheck: ignore 143
+local unpack = table.unpack or unpack
 
 local M = {}
 

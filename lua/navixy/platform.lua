@@ -20,9 +20,11 @@ end
 
 --- The limits for `client`: { limit = events, span = seconds }, kept in
 -- `memo` (the client's, one table per client). Asked for with `call_opts`
--- (timeout, retries). An answer the API refused (an "api" error) is not
--- asked again: the defaults stay, and 211/212 answers narrow them; after a
--- failure on the way (transport, timeout) the next helper call asks again.
+-- (timeout, retries). When the API refuses to say (an API error other than
+-- an ended session), it is not asked again: the defaults stay, and 211/212
+-- answers narrow them. After any other failure (transport, timeout, a
+-- session that could not be had) the defaults serve this call and the next
+-- one asks again.
 function M.limits(client, memo, call_opts)
   if memo.limits then return memo.limits end
   local limits = { limit = M.DEFAULT_LIMIT, span = M.DEFAULT_SPAN }
@@ -33,7 +35,9 @@ function M.limits(client, memo, call_opts)
     local span = dates.duration(p["report.max_time_span"])
     if span and span >= 1 then limits.span = span end
   end
-  if res or err.kind == "api" then memo.limits = limits end
+  if res or (err.kind == "api" and (err.attempts or 0) > 0 and err.code ~= 3 and err.code ~= 4) then
+    memo.limits = limits
+  end
   return limits
 end
 
