@@ -224,9 +224,11 @@ function M.new(opts, version)
     logout_action = o.panel and "account/logout" or "user/logout",
     logins = 0, second_factor = false, closed = false,
     fleet = { iso_datetime = o.iso_datetime == true }, -- what navixy.fleet learns and keeps
-    version = version, opts = {}, -- for clients made from this one (user_session)
   }
-  for k, v in pairs(opts or {}) do st.opts[k] = v end
+  if o.panel then -- for the clients made from this one (user_session)
+    st.version, st.opts = version, {}
+    for k, v in pairs(opts) do st.opts[k] = v end
+  end
   if o.login then st.source = session.password(st.login_action) end
   st.secrets = function() return secrets(st) end -- for errors.new: listed only on failure
   st.transport = transports.open(o, handle)

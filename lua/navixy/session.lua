@@ -89,11 +89,11 @@ end
 --- A source of hashes: `action` with `params` called through another
 -- client's session `owner` (its own hash, login and re-login), on its own
 -- transport. A panel's user/session/create is one: the hash it answers is
--- for the user API, and the two sessions never share a hash.
+-- for the user API, and the two sessions never share a hash. `what` names
+-- the owner in the error raised once it is closed.
 function M.delegated(owner, action, params, what)
   return {
     action = action,
-    what = what,
     fetch = function()
       if owner.closed then
         error("navixy: the " .. what .. " this client gets its session from is closed", 0)
