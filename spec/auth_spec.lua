@@ -161,6 +161,42 @@ describe("two-factor login", function()
     assert.equal(1, fake.stats().logins)
   end)
 
+  it("resend_code sends user/auth/code/resend with the interim hash, as often as the API allows", function()
+    local c = navixy.new { url = fake.url, login = twofa.login, password = twofa.password }
+    local interim = assert(c:login()).hash
+    local res, err = c:resend_code()
+    assert.is_nil(err)
+    assert.is_true(res.success)
+    local req = fake.last_request()
+    assert.equal("user/auth/code/resend", req.action)
+    assert.equal(interim, req.hash)
+    -- asked again too soon: error 264, with the API's timeout and remainder
+    res, err = c:resend_code()
+    assert.is_nil(res)
+    assert.equal("api", err.kind)
+    assert.equal(264, err.code)
+    assert.is_false(err.retryable)
+    assert.equal("PT5M", err.response.timeout)
+    assert.matches("^PT", err.response.remainder)
+    fake.reset_resend()
+    assert(c:resend_code())
+    assert.equal(3, fake.stats().by_action["user/auth/code/resend"])
+    -- the login goes on as usual
+    assert(c:verify_code(twofa.code))
+    assert(c.tracker.list())
+    assert.equal(1, fake.stats().logins)
+  end)
+
+  it("resend_code fails as any call does: no interim hash, no server", function()
+    local c = navixy.new { url = fake.url }
+    local _, err = c:resend_code()
+    assert.equal("api", err.kind)
+    assert.equal(3, err.code)
+    local down = navixy.new { url = "http://127.0.0.1:1/v2", retries = 0 }
+    _, err = down:resend_code()
+    assert.equal("transport", err.kind)
+  end)
+
   it("a wrong code is api error 282", function()
     local c = navixy.new { url = fake.url, login = twofa.login, password = twofa.password }
     c:login()

@@ -211,7 +211,15 @@ describe("the navixy command", function()
       assert.equal(1, fake.stats().requests)
     end)
 
-    it("--region must be eu or us, and not given with --url", function()
+    it("--region me is the Middle East API (seen through a proxy that is not there)", function()
+      local env = { NAVIXY_HASH = fake.api_key, https_proxy = "http://127.0.0.1:1" }
+      local r = navixy({ "--region", "me", "--timeout", "5", "tracker/list" }, env)
+      assert.equal(3, r.status)
+      assert.equal("navixy: tracker/list: transport error: ", r.stderr:sub(1, 39))
+      assert.equal(0, fake.stats().requests)
+    end)
+
+    it("--region must be eu, us or me, and not given with --url", function()
       for _, args in ipairs {
         { "--region", "mars", "tracker/list" },
         { "--region", "eu", "--url", fake.url, "tracker/list" },
@@ -447,6 +455,58 @@ describe("the navixy command", function()
       assert.truthy(shown:find(" echo ", 1, true), shown)
       assert.falsy(shown:find("-echo ", 1, true), shown)
       assert.equal(0, fake.stats().requests)
+    end)
+  end)
+
+  describe("the Admin Panel (--panel)", function()
+    local main = fake.panels.main
+
+    it("logs in with the panel ID, calls the action below panel/, and logs out", function()
+      local r = navixy({ "--panel", "--login", main.login, "user/list", "limit:=1" },
+        { NAVIXY_URL = fake.url, NAVIXY_PASSWORD = main.password })
+      assert.equal(0, r.status)
+      local res = cjson.decode(r.stdout)
+      assert.equal(2, res.count)
+      assert.equal(1, #res.list)
+      local actions = {}
+      for _, req in ipairs(fake.requests()) do actions[#actions + 1] = req.action end
+      assert.same({ "panel/account/auth", "panel/user/list", "panel/account/logout" }, actions)
+      assert.equal(0, fake.stats().logins)
+    end)
+
+    it("takes a panel hash, and calls the panel's public actions without one", function()
+      local _, auth = fake.call("panel/account/auth", { login = main.login, password = main.password })
+      local r = navixy({ "--panel", "--hash", auth.hash, "dealer/get_info" }, { NAVIXY_URL = fake.url })
+      assert.equal(0, r.status)
+      assert.equal(20410, cjson.decode(r.stdout).id)
+      assert.is_nil(r.stdout:find(auth.hash, 1, true))
+      r = navixy({ "--panel", "timezone/list", "locale=en" }, { NAVIXY_URL = fake.url })
+      assert.equal(0, r.status)
+      assert.is_nil(fake.last_request().hash)
+      r = navixy({ "--panel", "user/list" }, { NAVIXY_URL = fake.url })
+      assert.equal(2, r.status) -- no credentials
+    end)
+
+    it("keeps a panel session file apart from a user one", function()
+      local file = tmpname()
+      os.remove(file)
+      local env = { NAVIXY_URL = fake.url, NAVIXY_PASSWORD = main.password }
+      assert.equal(0, navixy({ "--panel", "--login", main.login, "--session", file, "user/list" }, env).status)
+      assert.equal(0, navixy({ "--panel", "--login", main.login, "--session", file, "user/list" }, env).status)
+      assert.equal(1, fake.stats().panel_logins)
+      -- the same URL and login text without --panel: a user login (refused), not the panel's session
+      assert.equal(1, navixy({ "--login", main.login, "--session", file, "user/get_info" }, env).status)
+      assert.equal(1, fake.stats().logins)
+      assert.is_nil(fake.stats().by_action["user/get_info"])
+      assert.equal(0, navixy({ "--panel", "--login", main.login, "--session", file, "user/list" }, env).status)
+      assert.equal(1, fake.stats().panel_logins) -- the panel's session is still there
+      assert.equal(0, navixy({ "--panel", "--login", main.login, "--session", file, "account/logout" }, env).status)
+      assert.is_nil(io.open(file, "r")) -- removed by the panel's logout
+      -- a wrong password is an API error
+      local r = navixy({ "--panel", "--login", main.login, "user/list" },
+        { NAVIXY_URL = fake.url, NAVIXY_PASSWORD = "wrong-panel-pass" })
+      assert.equal(1, r.status)
+      assert.equal("navixy: account/auth: api error 102 (HTTP 400): Wrong login or password\n", r.stderr)
     end)
   end)
 

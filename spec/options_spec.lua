@@ -17,8 +17,24 @@ describe("navixy.new", function()
     assert.equal("https://api.us.navixy.com/v2", navixy.regions.us)
   end)
 
-  it("takes a region instead of a url", function()
+  it("takes a region instead of a url: eu, us or me", function()
     assert.matches("api%.us%.navixy%.com", tostring(navixy.new { region = "us" }))
+    assert.equal("navixy client (https://api.me.navixy.com/v2, auth header, no hash)",
+      tostring(navixy.new { region = "me" }))
+    assert.equal("https://api.me.navixy.com/v2", navixy.regions.me)
+    raises({ region = "asia" }, "option 'region' must be one of \"eu\", \"us\", \"me\", got \"asia\"")
+  end)
+
+  it("makes a panel client with panel = true, whose login may be a number", function()
+    assert.equal("navixy panel client (https://api.me.navixy.com/v2, auth header, not logged in)",
+      tostring(navixy.new { region = "me", panel = true, login = 20410, password = "x" }))
+    assert.equal("navixy panel client (https://api.eu.navixy.com/v2, auth header, hash abcd...)",
+      tostring(navixy.new { panel = true, hash = "abcdef0123456789" }))
+    raises({ panel = 1 }, "option 'panel' must be a boolean")
+    raises({ login = 20410, password = "x" }, "a number is a panel ID: set panel = true")
+    raises({ panel = true, login = 2.5, password = "x" }, "option 'login' must be a string or a whole panel ID")
+    raises({ panel = true, login = "", password = "x" }, "option 'login' must not be empty")
+    raises({ panel = true, login = 20410 }, "go together")
   end)
 
   it("has a version string", function()

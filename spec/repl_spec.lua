@@ -109,6 +109,20 @@ describe("navixy.help()", function()
     assert.is_true(#errors < #all and #tracker < #all)
   end)
 
+  it("has a page for the Admin Panel, and names the newer session and fleet methods", function()
+    local panel = help("panel")
+    for _, want in ipairs { "navixy.new{ panel = true, login = 20410", "panel.user.list{",
+      "panel:user_session(", "relative to panel/" } do
+      assert.truthy(panel:find(want, 1, true), want)
+    end
+    assert.truthy(help("sessions"):find("client:resend_code()", 1, true))
+    local batch = help("batch")
+    for _, want in ipairs { "on_events", "on_states", "history.max_limit" } do
+      assert.truthy(batch:find(want, 1, true), want)
+    end
+    assert.truthy(help():find('"panel"', 1, true)) -- listed among the topics
+  end)
+
   it("prints the most-used actions with examples, and how errors look", function()
     local text = help()
     for _, want in ipairs { "navixy-lua " .. navixy.VERSION, "client.user.get_info()",

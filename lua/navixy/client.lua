@@ -65,15 +65,24 @@ function Client:each(calls, opts)
   return batch.each(state_of(self), calls, opts)
 end
 
+-- Methods of the user API that a panel client does not have.
+local function user_api(st, method)
+  if st.panel then
+    error("navixy: client:" .. method .. " is a user API method; a panel client acts as a user through "
+      .. "panel_client:user_session(user_id)", 0)
+  end
+  return st
+end
+
 --- Helpers over batch for the API's hard limits (see navixy.fleet).
 function Client:get_states(ids, opts)
-  state_of(self)
+  user_api(state_of(self), "get_states")
   return require("navixy.fleet").get_states(self, ids, opts)
 end
 
 function Client:get_history(params, opts)
-  state_of(self)
-  return require("navixy.fleet").get_history(self, params, opts)
+  local st = user_api(state_of(self), "get_history")
+  return require("navixy.fleet").get_history(self, params, opts, st.fleet)
 end
 
 --- client:login([login, password]) -> res | nil, err
@@ -84,9 +93,10 @@ function Client:login(login, password)
       error("navixy: client:login(login, password) expects two non-empty strings", 0)
     end
     st.login, st.password = login, password
+    st.source = session.password(st.login_action)
   end
   st.login_refused = nil -- asked for explicitly: try again
-  if not st.login then
+  if not st.source then
     error("navixy: client:login() needs credentials: pass login and password, here or to navixy.new", 0)
   end
   st.second_factor = false
@@ -96,7 +106,7 @@ end
 
 --- client:verify_code(code): the second step of a two-factor login.
 function Client:verify_code(code)
-  local st = state_of(self)
+  local st = user_api(state_of(self), "verify_code")
   if type(code) ~= "string" and type(code) ~= "number" then
     error("navixy: client:verify_code(code) expects a string", 0)
   end
@@ -110,12 +120,22 @@ function Client:verify_code(code)
   return res
 end
 
+--- client:resend_code() -> res | nil, err: user/auth/code/resend, for a
+-- two-factor login waiting for its code. It goes out with the interim hash,
+-- as verify_code does (the only other action that hash works for); the API
+-- allows one every 5 minutes (error 264 with timeout and remainder in
+-- err.response when asked too soon).
+function Client:resend_code()
+  local st = user_api(state_of(self), "resend_code")
+  return call.plain(st, call.job(st, "user/auth/code/resend", nil), st.transport)
+end
+
 --- client:logout() -> true | nil, err. The hash is forgotten once the
 -- session is over (or was already).
 function Client:logout()
   local st = state_of(self)
   if not st.hash then return true end
-  local res, err = call.plain(st, call.job(st, "user/logout", nil), st.transport)
+  local res, err = call.plain(st, call.job(st, st.logout_action, nil), st.transport)
   if res or (err.kind == "api" and (err.code == 3 or err.code == 4)) then
     session.set_hash(st, nil)
     st.second_factor = false
@@ -136,6 +156,36 @@ function Client:set_hash(hash)
   st.login_refused = nil
 end
 
+--- panel_client:user_session(user_id) -> user client | nil, err: a client of
+-- the user API (same URL and options, no credentials of its own) holding
+-- the hash of the panel's user/session/create for that user. When that
+-- session ends, the client gets a new one the same way, through this panel
+-- client (which logs in again itself if its own session ended).
+function Client:user_session(user_id)
+  local st = state_of(self)
+  if not st.panel then
+    error("navixy: client:user_session(user_id) is a method of panel clients (navixy.new{ panel = true, ... })", 0)
+  end
+  if type(user_id) ~= "number" or user_id ~= math.floor(user_id) or user_id < 1 or user_id >= 2 ^ 53 then
+    error("navixy: client:user_session(user_id) expects a user ID (a whole number), got " .. tostring(user_id), 0)
+  end
+  local opts = {}
+  for k, v in pairs(st.opts) do
+    if k ~= "panel" and k ~= "hash" and k ~= "login" and k ~= "password" then opts[k] = v end
+  end
+  local user = M.new(opts, st.version)
+  local ust = states[user]
+  ust.user_id = user_id
+  ust.source = session.delegated(st, "user/session/create", { user_id = user_id }, "panel client")
+  local t = ust.transport
+  local res, err = session.login(ust, t, t:now() + ust.timeout)
+  if not res then
+    user:close()
+    return nil, err
+  end
+  return user
+end
+
 --- Frees the connection(s). Idempotent.
 function Client:close()
   local st = states[self]
@@ -147,9 +197,11 @@ end
 
 local function describe(self)
   local st = states[self]
-  if st.closed then return "navixy client (closed)" end
-  return string.format("navixy client (%s, auth %s, %s)", st.url, st.auth,
-    st.hash and "hash " .. errors.masked(st.hash) or (st.login and "not logged in" or "no hash"))
+  local kind = st.panel and "navixy panel client" or "navixy client"
+  if st.closed then return kind .. " (closed)" end
+  return string.format("%s (%s, auth %s, %s%s)", kind, st.url, st.auth,
+    st.hash and "hash " .. errors.masked(st.hash) or (st.source and "not logged in" or "no hash"),
+    st.user_id and ", user " .. string.format("%d", st.user_id) .. " through a panel" or "")
 end
 
 local function close(self) self:close() end
@@ -173,12 +225,22 @@ function M.new(opts, version)
   local o = options.client(opts, version)
   local handle = core.new(o.core)
   local client = {}
+  -- a panel client's base URL is <url>/panel (see options.client): its
+  -- actions, login and logout included, are relative to it
   local st = {
     handle = handle, url = o.url, auth = o.auth, encoding = o.encoding, hash = o.hash,
     timeout = o.timeout, retries = o.retries, login = o.login, password = o.password,
-    on_request = o.on_request, login_action = "user/auth",
+    on_request = o.on_request, panel = o.panel,
+    login_action = o.panel and "account/auth" or "user/auth",
+    logout_action = o.panel and "account/logout" or "user/logout",
     logins = 0, second_factor = false, closed = false,
+    fleet = { iso_datetime = o.iso_datetime == true }, -- what navixy.fleet learns and keeps
   }
+  if o.panel then -- for the clients made from this one (user_session)
+    st.version, st.opts = version, {}
+    for k, v in pairs(opts) do st.opts[k] = v end
+  end
+  if o.login then st.source = session.password(st.login_action) end
   st.secrets = function() return secrets(st) end -- for errors.new: listed only on failure
   st.transport = transports.open(o, handle)
   if o.rate_limit then st.bucket = ratelimit.new(o.rate_limit, st.transport:now()) end

@@ -11,6 +11,7 @@ local PAGES = {
   local navixy = require "navixy"
   local client = navixy.new{ hash = "<API key>" }          -- EU API; region = "us"/"me" or url = "..."
   local client = navixy.new{ login = "you@example.com", password = "..." } -- logs in on first call
+  local panel = navixy.new{ panel = true, login = 20410, password = "..." } -- a dealer: see "panel"
 ]] },
   { "actions", [[
 Most-used actions: client.a.b{...} calls the action "a/b" (any depth).
@@ -44,17 +45,30 @@ Many calls at once (concurrency 8 by default), results in input order:
   results[1].result or results[1].err
   client:get_states(ids)           -- tracker/get_states for any number of ids
   client:get_history{ trackers = {123}, from = "...", to = "..." } -- every event, paged
+    -- within the platform's history.max_limit and report.max_time_span (dealer/get_ui_config)
+  client:get_history(params, { on_events = function(events, window) end }) -- window by window
+  client:get_states(ids, { on_states = function(states) end })            -- answer by answer
 ]] },
   { "sessions", [[
 Sessions: a client with login and password logs in on its first call and again,
 once, when the session ends; one with a hash (an API key) uses it as is.
   client:login()                   -- log in now; client:get_hash(), client:set_hash(h)
   client:verify_code("123456")     -- the second step of a two-factor login
+  client:resend_code()             -- the code again (once per 5 minutes, else error 264)
   client:logout()
+]] },
+  { "panel", [[
+The Admin Panel (dealers): a panel client's actions are relative to panel/.
+  local panel = navixy.new{ panel = true, login = 20410, password = "..." } -- panel ID
+  panel.user.list{ limit = 10 }                           -- panel/user/list
+  panel.dealer.get_info()                                 -- panel/dealer/get_info
+  local user = assert(panel:user_session(231485))         -- panel/user/session/create
+  user.tracker.list()                                     -- the user API, as that user
 ]] },
 }
 
-local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"actions\", or any word (\"tracker\").\n"
+local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"panel\", \"actions\", "
+  .. "or any word (\"tracker\").\n"
   .. "More: README.md and docs/API-reference.md; from a shell: navixy --help.\n"
 
 --- The help text; `topic` (optional) a page name or any word.

@@ -25,7 +25,7 @@ function navixy.pretty(value, compact)
 end
 
 --- Prints the most-used actions with examples, and how errors look;
--- `topic` (optional): a page ("errors", "batch", "sessions", "actions") or
+-- `topic` (optional): a page ("errors", "batch", "sessions", "panel", "actions") or
 -- any word, for the example lines that mention it.
 function navixy.help(topic)
   io.stdout:write(require("navixy.help").text(navixy.VERSION, topic))

@@ -12,10 +12,17 @@ M.MAX_SIZE = 2 ^ 53           -- bytes: exact in a double
 M.DEFAULT_CONCURRENCY = 8
 M.MAX_CONCURRENCY = 256       -- the C core's slots per client
 
+-- The documented base URLs (NAVIXY.md, "Endpoints"): Europe, the Americas, the
+-- Middle East.
 M.regions = {
   eu = "https://api.eu.navixy.com/v2",
   us = "https://api.us.navixy.com/v2",
+  me = "https://api.me.navixy.com/v2",
 }
+
+-- Where the Admin Panel API lives below a base URL: a panel client's actions
+-- are relative to it.
+M.PANEL_PATH = "/panel"
 
 local function fail(fmt, ...)
   error("navixy: " .. string.format(fmt, ...), 0)
@@ -63,6 +70,18 @@ local function count_opt(name, v)
   end
 end
 
+-- A login is a string; a panel ID may be given as a number too (a panel
+-- client's login is numeric on Navixy's own platforms).
+local function login_opt(name, v)
+  if type(v) == "number" then
+    if v ~= math.floor(v) or v < 1 or v >= 2 ^ 53 then
+      fail("option '%s' must be a string or a whole panel ID, got %s", name, tostring(v))
+    end
+    return
+  end
+  nonempty_string(name, v)
+end
+
 local function one_of(...)
   local allowed = { ... }
   return function(name, v)
@@ -91,8 +110,8 @@ local function headers_opt(name, v)
 end
 
 local CLIENT = {
-  url = nonempty_string, region = one_of("eu", "us"), hash = nonempty_string,
-  login = nonempty_string, password = nonempty_string,
+  url = nonempty_string, region = one_of("eu", "us", "me"), hash = nonempty_string,
+  login = login_opt, password = nonempty_string, panel = boolean_opt,
   auth = one_of("header", "query", "body"), encoding = one_of("json", "form"),
   timeout = seconds, connect_timeout = seconds,
   retries = count_opt, rate_limit = positive_number,
@@ -190,6 +209,11 @@ function M.client(opts, version)
   if (o.login == nil) ~= (o.password == nil) then
     fail("options 'login' and 'password' go together")
   end
+  if type(o.login) == "number" then
+    if not o.panel then fail("option 'login' must be a string (a number is a panel ID: set panel = true)") end
+    o.login = string.format("%d", o.login) -- sent as the docs show it: "20410"
+  end
+  o.panel = o.panel == true
   o.auth = o.auth or "header"
   o.encoding = o.encoding or "json"
   o.timeout = o.timeout or 30
@@ -202,7 +226,7 @@ function M.client(opts, version)
   o.connect_timeout_ms = M.milliseconds(o.connect_timeout)
   o.header_lines = header_lines(o)
   o.core = {
-    url = o.url, hash = o.hash, auth = o.auth, encoding = o.encoding,
+    url = o.panel and o.url .. M.PANEL_PATH or o.url, hash = o.hash, auth = o.auth, encoding = o.encoding,
     timeout_ms = o.timeout_ms, connect_timeout_ms = o.connect_timeout_ms, max_size = o.max_size,
     ssl_verify = o.ssl_verify, ca_file = o.ca_file, proxy = o.proxy, headers = o.header_lines,
   }

@@ -1,6 +1,13 @@
 --- The session of a client: the hash it sends, the login that gets one,
 -- and the one re-login when the API says the session ended (codes 3 and 4).
 --
+-- There is one login mechanism; what varies is where a hash comes from, the
+-- client's `source` (see M.password and M.delegated): user/auth with a login
+-- and password, panel/account/auth with a panel ID and password, or a call
+-- of another client's session (a panel's panel/user/session/create for one of
+-- its users). Whatever the source, the lazy first login, the one shared
+-- re-login and the memory of refused logins are the same.
+--
 -- One login at a time per client: concurrent callers (batch items, nginx
 -- light threads) wait for the one in progress and share its outcome, but
 -- never longer than their own call's timeout, and never for a login that
@@ -43,7 +50,8 @@ end
 local function two_factor_error(action)
   return errors.new {
     kind = "api", action = action, attempts = 0,
-    description = "two-factor authentication required: call client:verify_code(code) first",
+    description = "two-factor authentication required: call client:verify_code(code) first "
+      .. "(client:resend_code() sends the code again)",
   }
 end
 
@@ -63,18 +71,52 @@ local function usable_hash(h)
   return type(h) == "string" and h ~= "" and not h:find("[\r\n%z]")
 end
 
--- Logs in with the stored credentials: user/auth (panel/account/auth for a
--- panel client), sent without the hash.
+--- A source of hashes: `action` (user/auth, or account/auth below a panel
+-- client's base URL) with the client's login and password, sent without a
+-- hash.
+function M.password(action)
+  return {
+    action = action,
+    fetch = function(st, t)
+      local job = call.job(st, action, { login = st.login, password = st.password })
+      job.anonymous = true
+      local res, err = call.plain(st, job, t)
+      return res, err, job
+    end,
+  }
+end
+
+--- A source of hashes: `action` with `params` called through another
+-- client's session `owner` (its own hash, login and re-login), on its own
+-- transport. A panel's user/session/create is one: the hash it answers is
+-- for the user API, and the two sessions never share a hash. `what` names
+-- the owner in the error raised once it is closed.
+function M.delegated(owner, action, params, what)
+  return {
+    action = action,
+    fetch = function()
+      if owner.closed then
+        error("navixy: the " .. what .. " this client gets its session from is closed", 0)
+      end
+      local job = call.job(owner, action, params)
+      local res, err = M.run(owner, job, owner.transport)
+      return res, err, job
+    end,
+  }
+end
+
+-- Gets a hash from the client's source and makes it the client's.
 local function do_login(st, t)
-  local job = call.job(st, st.login_action, { login = st.login, password = st.password })
-  job.anonymous = true
-  local res, err = call.plain(st, job, t)
+  local source = st.source
+  local res, err, job = source.fetch(st, t)
   if res and not usable_hash(res.hash) then
-    res, err = nil, errors.new({ kind = "decode", action = st.login_action, status = job.status,
+    res, err = nil, errors.new({ kind = "decode", action = source.action, status = job.status,
       attempts = job.attempts, description = "the login answer holds no usable hash" }, st.secrets)
   end
   if not res then
-    if err.kind == "api" and not err.retryable then
+    -- remembered only when this source itself was refused (another
+    -- session's refused login is remembered by that session)
+    if err.kind == "api" and not err.retryable and err.action == source.action then
       st.login_refused, st.login_refused_until = err, t:now() + policy.login_refusal_ttl(err)
     end
     return nil, err
@@ -124,7 +166,7 @@ function M.login(st, t, deadline)
   mine.done = true
   if st.pending_login == mine then st.pending_login = nil end
   if not ok then
-    mine.err = errors.new { kind = "transport", action = st.login_action, attempts = 0,
+    mine.err = errors.new { kind = "transport", action = st.source.action, attempts = 0,
       description = "the login was cut short by a Lua error" }
     error(res, 0)
   end
@@ -143,7 +185,7 @@ function M.run(st, job, t)
   local relogged = false
   while true do
     if st.second_factor then return nil, two_factor_error(job.action) end
-    if st.login and not st.hash then
+    if st.source and not st.hash then
       local res, err = M.login(st, t, deadline_of(st, job, t))
       if not res then return nil, err end
       if st.second_factor then return nil, two_factor_error(job.action) end
@@ -151,7 +193,7 @@ function M.run(st, job, t)
     local sent_with = st.hash
     local res, err = call.plain(st, job, t)
     if res then return res end
-    if relogged or not st.login or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4) then
+    if relogged or not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4) then
       return nil, err
     end
     relogged = true

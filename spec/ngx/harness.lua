@@ -147,6 +147,40 @@ function M.call()
   reply { calls = calls, events = events(), elapsed = now() - t0, pid = ngx.worker.pid(), counted = counted }
 end
 
+--- POST /panel-user {opts, shared, panel_action, user_id, action, params}: a panel
+-- client calls `panel_action`, then the user API client of
+-- panel:user_session(user_id) calls `action`. With `shared`, both clients are
+-- kept across requests (the user client's session is then renewed through the
+-- panel by a later request).
+function M.panel_user()
+  local req = json_body()
+  local kept = req.shared and shared[req.shared]
+  if not kept then
+    kept = { panel = new_client(req.opts) }
+    if req.shared then shared[req.shared] = kept end
+  end
+  local out = { events = events() }
+  if req.panel_action then
+    local res, err = kept.panel:call(req.panel_action)
+    out.panel = { res = res, err = render_err(err), hash = kept.panel:get_hash() }
+  end
+  if not kept.user then
+    local user, err = kept.panel:user_session(req.user_id)
+    if not user then
+      out.session_err = render_err(err)
+      return reply(out)
+    end
+    kept.user = user
+  end
+  local res, err = kept.user:call(req.action, req.params)
+  out.user = { res = res, err = render_err(err), hash = kept.user:get_hash(), text = tostring(kept.user) }
+  if not req.shared then
+    kept.user:close()
+    kept.panel:close()
+  end
+  reply(out)
+end
+
 --- POST /abandon-login {opts, shared}: the shared client's first call (a lazy
 -- login) starts in a light thread, and the request ends at once with
 -- ngx.exit, which kills the thread mid-login.

@@ -309,6 +309,50 @@ describe("inside nginx", function()
     end)
   end)
 
+  describe("the Admin Panel", function()
+    local main = fake.panels.main
+    local panel_opts = { url = fake.url, panel = true, login = main.login, password = main.password }
+
+    it("a panel client and its user_session client work from a request, on cosockets", function()
+      local r = post("/panel-user", { opts = panel_opts, panel_action = "user/list", user_id = 1,
+                                      action = "tracker/list" })
+      assert.is_nil(r.session_err)
+      assert.is_nil(r.panel.err)
+      assert.equal(2, r.panel.res.count)
+      assert.is_nil(r.user.err)
+      assert.equal(3, #r.user.res.list)
+      assert.matches(", user 1 through a panel%)$", r.user.text)
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+      local actions = {}
+      for _, req in ipairs(fake.requests()) do
+        actions[#actions + 1] = req.action
+        if req.action == "tracker/list" then assert.equal(r.user.hash, req.hash)
+        elseif req.action ~= "panel/account/auth" then assert.equal(r.panel.hash, req.hash) end
+      end
+      assert.same({ "panel/account/auth", "panel/user/list", "panel/user/session/create", "tracker/list" },
+        actions)
+      r = post("/panel-user", { opts = panel_opts, user_id = 99, action = "tracker/list" })
+      assert.equal(201, r.session_err.code)
+    end)
+
+    it("a user_session client gets a new session through the panel in a later request", function()
+      local req = { opts = panel_opts, shared = "panel-" .. socket.gettime(), user_id = 2, action = "user/get_info" }
+      local r = post("/panel-user", req)
+      assert.is_nil(r.user.err)
+      assert.equal("2fa@example.com", r.user.res.user_info.login)
+      local first = r.user.hash
+      fake.expire_sessions()
+      fake.expire_panel_sessions()
+      r = post("/panel-user", req)
+      assert.is_nil(r.user.err)
+      assert.equal("2fa@example.com", r.user.res.user_info.login)
+      assert.are_not.equal(first, r.user.hash)
+      assert.equal(2, fake.stats().panel_logins)
+      assert.equal(0, fake.stats().logins)
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+  end)
+
   describe("limits on what is read", function()
     for _, case in ipairs {
       { "huge_header", { bytes = 8 * 1024 * 1024 }, "a header line of 8 MB" },

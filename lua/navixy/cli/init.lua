@@ -37,6 +37,7 @@ Calls one action of the Navixy API v2 and prints the answer as indented JSON.
   navixy tracker/get_states trackers:='[1,2]' list_blocked:=true
   navixy tracker/list labels:='["truck"]'
   navixy --login you@example.com --session ~/.navixy-session user/get_info
+  navixy --panel --login 20410 user/list limit:=10
 
 Parameters (as in HTTPie):
   name=value        the string "value"; label=007 sends the string "007"
@@ -45,12 +46,15 @@ Parameters (as in HTTPie):
 Options (a value may also follow an "=", as in --timeout=5):
   --url URL         API base URL (env NAVIXY_URL; default the EU API,
                     https://api.eu.navixy.com/v2)
-  --region eu|us    the EU or the US API, instead of --url
+  --region eu|us|me the EU, US or Middle East API, instead of --url
   --hash HASH       an API key or a session hash (env NAVIXY_HASH)
   --login LOGIN     log in with user/auth first (env NAVIXY_LOGIN); the password
                     comes from NAVIXY_PASSWORD, else it is asked on the terminal
                     without echo. Without --session the session is ended after
                     the call (user/logout)
+  --panel           the Admin Panel API: ACTION is relative to panel/ (user/list
+                    calls panel/user/list); --login takes the numeric panel ID and
+                    logs in with panel/account/auth; --hash takes a panel hash
   --session FILE    keep the login's session in FILE (created with mode 0600) and
                     reuse it in later runs; logs in again when it has ended
                     (env NAVIXY_SESSION)
@@ -78,10 +82,12 @@ end
 
 local VALUED = { url = true, region = true, hash = true, login = true, session = true,
   auth = true, timeout = true, ["ca-file"] = true }
-local FLAGS = { form = true, compact = true, help = true, version = true }
+local FLAGS = { form = true, compact = true, help = true, version = true, panel = true }
 
--- Actions that need no hash: the command sends them without credentials.
+-- Actions that need no hash: the command sends them without credentials
+-- (below the base URL; with --panel, below <base>/panel).
 local PUBLIC = { ["user/auth"] = true, ["panel/account/auth"] = true }
+local PANEL_PUBLIC = { ["account/auth"] = true, ["timezone/list"] = true }
 
 -- name=value or name:=json into params.
 local function add_param(params, arg)
@@ -176,7 +182,7 @@ local function client_options(o, getenv, hash)
   local timeout = o.timeout and tonumber(o.timeout) -- a number: see parse_args
   return {
     url = o.url or (not o.region and env(getenv, "NAVIXY_URL")) or nil,
-    region = o.region, hash = hash, auth = o.auth, timeout = timeout,
+    region = o.region, hash = hash, auth = o.auth, timeout = timeout, panel = o.panel,
     encoding = o.form and "form" or nil, ca_file = o["ca-file"],
   }
 end
@@ -294,7 +300,7 @@ end
 
 function Run:finish_login(res)
   local action = self.o.action:gsub("^/+", ""):gsub("/+$", "")
-  if action == "user/logout" then
+  if action == (self.o.panel and "account/logout" or "user/logout") then
     if res and self.session then session_file.remove(self.session) end
   elseif not self.session then
     self.client:logout() -- not kept: do not leave the session open (a failure changes nothing)
@@ -308,7 +314,8 @@ function Run:execute()
   local client = navixy.new(copts)
   self.client = client
   self.client_secrets = function() return self.secrets end
-  self.url = options.client(copts, navixy.VERSION).url
+  -- a panel session is kept apart from a user session of the same URL
+  self.url = options.client(copts, navixy.VERSION).url .. (o.panel and options.PANEL_PATH or "")
   local res, err, raw
   if self.user then
     res, err, raw = self:call_with_login()
@@ -334,7 +341,8 @@ local function run(argv, getenv)
   end
   if not o.action then usage("no ACTION given (e.g. navixy tracker/list; see navixy --help)") end
   local hash, login = credentials(o, getenv)
-  if not hash and not login and not PUBLIC[o.action:gsub("^/+", ""):gsub("/+$", "")] then
+  local public = o.panel and PANEL_PUBLIC or PUBLIC
+  if not hash and not login and not public[o.action:gsub("^/+", ""):gsub("/+$", "")] then
     usage("no credentials: give an API key with --hash or NAVIXY_HASH, or a login with --login or "
       .. "NAVIXY_LOGIN (and NAVIXY_PASSWORD)")
   end
