@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "inflate.h"
 #include "reply.h"
+#include "sha1.h"
 #include "encode.h"
 #include "interrupt.h"
 #include "transfer.h"
@@ -147,13 +148,29 @@ static int m_sleep(lua_State *L) {
  * module state's engine */
 static int m_new(lua_State *L) { return nvx_client_new(L, state_of(L)->engine); }
 
+/* core.sha1hex(s) -> SHA-1 of s in lowercase hex (key names of shared stores) */
+static int m_sha1hex(lua_State *L) {
+  static const char HEXDIGITS[] = "0123456789abcdef";
+  unsigned char digest[NVX_SHA1_LEN];
+  char hex[2 * NVX_SHA1_LEN];
+  size_t n, i;
+  const char *s = luaL_checklstring(L, 1, &n);
+  nvx_sha1(s, n, digest);
+  for (i = 0; i < NVX_SHA1_LEN; i++) {
+    hex[2 * i] = HEXDIGITS[digest[i] >> 4];
+    hex[2 * i + 1] = HEXDIGITS[digest[i] & 15];
+  }
+  lua_pushlstring(L, hex, sizeof hex);
+  return 1;
+}
+
 /* core.is_json_type(content_type) -> whether an answer with it is JSON */
 static int m_is_json_type(lua_State *L) {
   lua_pushboolean(L, nvx_is_json_type(luaL_optstring(L, 1, "")));
   return 1;
 }
 
-static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type},
+static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type}, {"sha1hex", m_sha1hex},
                                  {"inflater", nvx_inflater_new}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
                                  {"decode", m_decode},

@@ -37,7 +37,7 @@ build = {
     ["navixy.core"] = {
       sources = {
         "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c", "csrc/decode.c",
-        "csrc/encode.c", "csrc/engine.c", "csrc/inflate.c", "csrc/interrupt.c", "csrc/multipart.c", "csrc/reply.c", "csrc/settings.c",
+        "csrc/encode.c", "csrc/engine.c", "csrc/inflate.c", "csrc/interrupt.c", "csrc/multipart.c", "csrc/sha1.c", "csrc/reply.c", "csrc/settings.c",
         "csrc/transfer.c", "csrc/values.c",
       },
       defines = { "_DEFAULT_SOURCE" },

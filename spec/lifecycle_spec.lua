@@ -99,6 +99,14 @@ describe("navixy.core", function()
     h:close()
   end)
 
+  it("sha1hex gives the FIPS 180 digests", function()
+    assert.equal("a9993e364706816aba3e25717850c26c9cd0d89d", core.sha1hex("abc"))
+    assert.equal("da39a3ee5e6b4b0d3255bfef95601890afd80709", core.sha1hex(""))
+    assert.equal("84983e441c3bd26ebaae4aa1f95129e5e54670f1",
+      core.sha1hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))
+    assert.equal("34aa973cd4c4daa4f61eeb2bdbad27316534016f", core.sha1hex(("a"):rep(1000000)))
+  end)
+
   it("prepare shows a request as it would be sent", function()
     local h = core.new(settings { hash = "abcd1234abcd1234", auth = "query" })
     local url, body, headers = h:prepare { action = "tracker/list", body = "{}" }
