@@ -308,6 +308,46 @@ describe("the navixy command", function()
     end)
   end)
 
+  describe("files and GET actions", function()
+    local HOUR = { "tracker_id:=1", "from=2024-05-01 00:00:00", "to=2024-05-01 01:00:00" }
+
+    it("writes a file answer's bytes to stdout as they are", function()
+      fake.fault { action = "x/file", type = "file", bytes = 300000, content_type = "application/octet-stream" }
+      local r = with_key { "x/file" }
+      assert.equal(0, r.status, r.stderr)
+      assert.equal(fake.file_bytes(0, 300000), r.stdout)
+      assert.equal("", r.stderr)
+    end)
+
+    it("--output streams a file answer to FILE and describes it on stdout", function()
+      local file = tmpname()
+      os.remove(file)
+      local args = { "--output", file, "track/download" }
+      for _, a in ipairs(HOUR) do args[#args + 1] = a end
+      local r = with_key(args)
+      assert.equal(0, r.status, r.stderr)
+      local d = cjson.decode(r.stdout)
+      assert.same({ "application/vnd.google-earth.kml+xml", "track_1_2024-05-01.kml", file },
+        { d.content_type, d.filename, d.saved })
+      local kml = slurp(file)
+      assert.equal(d.size, #kml)
+      assert.truthy(kml:find("<kml", 1, true))
+      -- an error answer leaves no file and is an API error as ever
+      os.remove(file)
+      r = with_key { "--output", file, "track/download", "tracker_id:=99", HOUR[2], HOUR[3] }
+      assert.equal(1, r.status)
+      assert.is_nil(io.open(file, "r"))
+    end)
+
+    it("--get sends a GET with the params in the query string", function()
+      local r = with_key { "--get", "--compact", "iot/logic/flow/read", "flow_id:=1" }
+      assert.equal(0, r.status, r.stderr)
+      assert.truthy(r.stdout:find('"success":true', 1, true))
+      local req = fake.last_request()
+      assert.same({ "GET", "/v2/iot/logic/flow/read?flow_id=1" }, { req.method, req.uri })
+    end)
+  end)
+
   describe("exit status and errors", function()
     it("1 for an API error: the error answer on stdout, one line on stderr", function()
       local r = with_key { "tracker/get_state", "tracker_id:=99" }
