@@ -3,6 +3,7 @@
 local cjson = require "cjson.safe"
 local store = require "fake.store"
 local faults = require "fake.faults"
+local subscription = require "fake.subscription"
 
 local function reply(status, body)
   local text = type(body) == "string" and body or store.encode(body)
@@ -53,6 +54,29 @@ C.fault = function()
   spec.times = times
   return { ok = true, id = store.fault_add(spec) }
 end
+
+-- The WebSocket endpoint's (fake/subscription.lua): events, faults, settings, counters.
+C.ws_emit = function()
+  local spec = json_body()
+  if not spec then return nil, "body must be a JSON object" end
+  return subscription.emit(spec)
+end
+
+C.ws_fault = function()
+  local spec = json_body()
+  if not spec then return nil, "body must be a JSON object" end
+  return subscription.fault(spec)
+end
+
+C.ws_config = function()
+  local spec = json_body()
+  if not spec then return nil, "body must be a JSON object" end
+  return subscription.set_config(spec)
+end
+
+C.ws_stats = function() return subscription.stats() end
+
+C.ws_messages = function() return subscription.messages() end
 
 return function()
   local name = ngx.var.uri:match("^/_fake/([%w_]+)/?$")
