@@ -13,6 +13,7 @@
 #include "ws_handshake.h"
 
 #define CHUNK 16384 /* bytes asked of curl_easy_recv at a time (a TLS record) */
+#define CLOSE_SEND_MS 1000 /* how long our answering close may take to go out */
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -412,14 +413,19 @@ int nvx_ws_recv(nvx_ws_conn *c, long timeout_ms, nvx_ws_event *ev, nvx_ws_error 
         set_error(err, "transport", "recv", "out of memory");
         return ended(c, err);
       }
-      /* pongs, a close echo: due now, whatever the caller's timeout */
-      if (flush(c, now_ms() + c->timeout_ms, err) != 0) return ended(c, err);
-      if (rc == 0) break;
-      if (ev->type == NVX_WS_TEXT || ev->type == NVX_WS_BINARY) return 1;
-      if (ev->type == NVX_WS_CLOSE || ev->type == NVX_WS_ERROR) {
+      if (rc == 1 && (ev->type == NVX_WS_CLOSE || ev->type == NVX_WS_ERROR)) {
+        /* our close, best effort: the server may be gone already, and the
+         * caller learns why the stream ended either way */
+        nvx_ws_error ignored;
+        long wait = c->timeout_ms < CLOSE_SEND_MS ? c->timeout_ms : CLOSE_SEND_MS;
+        flush(c, now_ms() + wait, &ignored);
         final_error(ev, err);
         return ended(c, err);
       }
+      /* pongs: due now, whatever the caller's timeout */
+      if (flush(c, now_ms() + c->timeout_ms, err) != 0) return ended(c, err);
+      if (rc == 0) break;
+      if (ev->type == NVX_WS_TEXT || ev->type == NVX_WS_BINARY) return 1;
     }
     c->in_pos = 0;
     nvx_buf_reset(&c->in);

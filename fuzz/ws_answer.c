@@ -31,7 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size) memcpy(head, data, size);
   end = nvx_ws_head_end(head, size);
   CHECK(end <= size);
-  if (end) CHECK(head[end - 1] == '\n' && (head[end - 2] == '\n' || (end >= 3 && head[end - 3] == '\n')));
+  if (end) { /* right after "\n\n" or "\n\r\n" */
+    CHECK(head[end - 1] == '\n');
+    CHECK(head[end - 2] == '\n' || (end >= 3 && head[end - 2] == '\r' && head[end - 3] == '\n'));
+  }
   rc = nvx_ws_check_answer(head, end ? end : size, KEY, &status, &why);
   CHECK(status == 0 || (status >= 100 && status <= 599));
   if (rc == 0) {
@@ -46,9 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   {
     char host[64], target[64];
     size_t i, h = 0, t = 0;
-    for (i = 0; i < size && h < sizeof host - 1 && (unsigned char)head[i] > ' '; i++) host[h++] = head[i];
+    for (i = 0; i < size && h < sizeof host - 1 && (unsigned char)head[i] > ' '; i++)
+      host[h++] = head[i];
     host[h] = '\0';
-    for (i = h + 1; i < size && t < sizeof target - 1 && (unsigned char)head[i] > ' '; i++) target[t++] = head[i];
+    for (i = h + 1; i < size && t < sizeof target - 1 && (unsigned char)head[i] > ' '; i++)
+      target[t++] = head[i];
     target[t] = '\0';
     CHECK(nvx_ws_request(&req, host, target, "X-A: b\n", 7, KEY) == 0);
     CHECK(req.len >= 4 && memcmp(req.data, "GET ", 4) == 0);

@@ -103,6 +103,16 @@ static int close_code_ok(int c) {
   return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999);
 }
 
+/* The error event that ends the reference's stream. */
+static void ref_fail(run *r, int code) {
+  nvx_ws_event e;
+  memset(&e, 0, sizeof e);
+  e.type = NVX_WS_ERROR;
+  e.code = code;
+  e.data = "";
+  keep(r, &e);
+}
+
 /* Appends the reference's events to r; stops at the first error or close. */
 static void reference(run *r, size_t max, const unsigned char *d, size_t n) {
   static unsigned char msg[4096 + 1];
@@ -114,12 +124,11 @@ static void reference(run *r, size_t max, const unsigned char *d, size_t n) {
     uint64_t len = d[at + 1] & 0x7F;
     size_t h = 2, have, k;
     memset(&e, 0, sizeof e);
-    e.data = "";
-    e.type = NVX_WS_ERROR;
-    e.code = NVX_WS_PROTOCOL_ERROR;
-    if (rsv || (op > 2 && op < 8) || op > 10 || masked) { keep(r, &e); return; }
-    if (op >= 8 && (!fin || len > 125)) { keep(r, &e); return; }
-    if ((op == 0 && !mop) || ((op == 1 || op == 2) && mop)) { keep(r, &e); return; }
+    if (rsv || (op > 2 && op < 8) || op > 10 || masked || (op >= 8 && (!fin || len > 125)) ||
+        (op == 0 && !mop) || ((op == 1 || op == 2) && mop)) {
+      ref_fail(r, NVX_WS_PROTOCOL_ERROR);
+      return;
+    }
     if (len == 126) {
       if (n - at < 4) return;
       len = (uint64_t)d[at + 2] << 8 | d[at + 3];
@@ -128,11 +137,17 @@ static void reference(run *r, size_t max, const unsigned char *d, size_t n) {
       if (n - at < 10) return;
       for (len = 0, k = 2; k < 10; k++) len = len << 8 | d[at + k];
       h = 10;
-      if (len >> 63) { keep(r, &e); return; }
+      if (len >> 63) {
+        ref_fail(r, NVX_WS_PROTOCOL_ERROR);
+        return;
+      }
     }
     if (op < 8) {
       if (op) { mop = op; mlen = 0; }
-      if (len > max - mlen) { e.code = NVX_WS_TOO_BIG; keep(r, &e); return; }
+      if (len > max - mlen) {
+        ref_fail(r, NVX_WS_TOO_BIG);
+        return;
+      }
     }
     have = n - at - h < len ? n - at - h : (size_t)len;
     if (op < 8) {
@@ -140,13 +155,15 @@ static void reference(run *r, size_t max, const unsigned char *d, size_t n) {
       memcpy(msg + mlen, d + at + h, have);
       mlen += have;
       if (mop == 1 && !utf8_prefix_ok(msg, mlen, &complete)) {
-        e.code = NVX_WS_INVALID_DATA;
-        keep(r, &e);
+        ref_fail(r, NVX_WS_INVALID_DATA);
         return;
       }
       if (have < len) return; /* the stream ends inside this frame */
       if (fin) {
-        if (mop == 1 && !complete) { e.code = NVX_WS_INVALID_DATA; keep(r, &e); return; }
+        if (mop == 1 && !complete) {
+          ref_fail(r, NVX_WS_INVALID_DATA);
+          return;
+        }
         e.type = mop;
         e.code = 0;
         e.data = (const char *)msg;
@@ -163,12 +180,19 @@ static void reference(run *r, size_t max, const unsigned char *d, size_t n) {
       e.len = (size_t)len;
       if (op == NVX_WS_CLOSE) {
         int complete = 1;
-        if (len == 1) { e.type = NVX_WS_ERROR; e.code = NVX_WS_PROTOCOL_ERROR; e.len = 0; keep(r, &e); return; }
+        if (len == 1) {
+          ref_fail(r, NVX_WS_PROTOCOL_ERROR);
+          return;
+        }
         if (len >= 2) {
           e.code = p[0] << 8 | p[1];
-          if (!close_code_ok(e.code)) { e.type = NVX_WS_ERROR; e.code = NVX_WS_PROTOCOL_ERROR; e.len = 0; keep(r, &e); return; }
+          if (!close_code_ok(e.code)) {
+            ref_fail(r, NVX_WS_PROTOCOL_ERROR);
+            return;
+          }
           if (!utf8_prefix_ok(p + 2, (size_t)len - 2, &complete) || !complete) {
-            e.type = NVX_WS_ERROR; e.code = NVX_WS_INVALID_DATA; e.len = 0; keep(r, &e); return;
+            ref_fail(r, NVX_WS_INVALID_DATA);
+            return;
           }
           e.data = (const char *)p + 2;
           e.len = (size_t)len - 2;
@@ -232,7 +256,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(a->code == b->code && a->code == c->code);
     if (a->type == NVX_WS_ERROR) continue;
     CHECK(a->len == b->len && a->len == c->len);
-    CHECK(a->len == 0 || (memcmp(a->data, b->data, a->len) == 0 && memcmp(a->data, c->data, a->len) == 0));
+    CHECK(a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+    CHECK(a->len == 0 || memcmp(a->data, c->data, a->len) == 0);
     if (a->type == NVX_WS_PING) pongs++;
   }
   /* the answers: a pong per ping (until a close ends the stream), then our

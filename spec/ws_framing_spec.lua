@@ -323,7 +323,10 @@ describe("core.ws_parser", function()
   end)
 
   it("fails with 1007 on text that is not UTF-8", function()
-    for _, bad in ipairs{ "\192\128", "\237\160\128", "\244\144\128\128", "\255", "ok\226\130", "\128" } do
+    local bad_texts = { "\192\128", "\224\128\128", "\240\128\128\128", -- overlong
+                        "\237\160\128", "\244\144\128\128", "\255", "\128", -- surrogate, > U+10FFFF, ...
+                        "ok\226\130", "\195A" } -- cut short
+    for _, bad in ipairs(bad_texts) do
       local code, why = error_of(1000, frame("text", bad))
       assert.equal(1007, code)
       assert.matches("not UTF%-8", why)

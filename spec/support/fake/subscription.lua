@@ -69,7 +69,11 @@ local function record(conn)
   }
 end
 
-local function save(conn) dict:set("ws:conn:" .. conn.id, store.encode(record(conn))) end
+-- A connection of an earlier epoch (fake.reset() since) writes nothing: the next test would
+-- see it.
+local function save(conn)
+  if conn.epoch == epoch() then dict:set("ws:conn:" .. conn.id, store.encode(record(conn))) end
+end
 
 local function records()
   local list = {}
@@ -123,6 +127,7 @@ local function parse_request(r)
   if type(r) ~= "table" or not TYPES[r.type] then return nil, "requests[].type" end
   local req = { type = r.type, format = r.format or "full" }
   if req.format ~= "full" and req.format ~= "compact" then return nil, "requests[].format" end
+  -- "a timespan for batching", the docs' example "5s"; ms, m and h taken too
   if r.rate_limit ~= nil and (type(r.rate_limit) ~= "string" or not r.rate_limit:match("^%d+m?s$")
       and not r.rate_limit:match("^%d+[mh]$")) then
     return nil, "requests[].rate_limit"
@@ -134,6 +139,7 @@ local function parse_request(r)
   end
   local target = r.target
   if type(target) ~= "table" then return nil, "requests[].target" end
+  -- iot_monitor: "Maximum 10 trackers", so only a selection of them
   if target.type == "all" and r.type ~= "iot_monitor" then
     req.all = true
   elseif target.type == "selected" then
@@ -512,9 +518,10 @@ function M.done()
   local conn = ngx.ctx.ws_conn
   if not conn then return end
   conn.open = false
-  if conn.epoch == epoch() then dict:incr("ws:open:" .. conn.epoch, -1, 0) end
   dict:delete("ws:q:" .. conn.id)
-  if dict:get("ws:conn:" .. conn.id) then save(conn) end -- unless a reset cleared it
+  if conn.epoch ~= epoch() then return end -- a reset cleared its traces
+  dict:incr("ws:open:" .. conn.epoch, -1, 0)
+  save(conn)
 end
 
 ---------------------------------------------------------------- the control API
