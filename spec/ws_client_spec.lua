@@ -6,6 +6,7 @@ local fake = require "fake"
 local sockets = require "sockets"
 local files = require "local_files"
 local peer = require "ws_peer"
+local proxy = require "tunnel_proxy"
 local frames = require "ws_frames"
 local socket = require "socket"
 
@@ -100,6 +101,19 @@ describe("core.ws_connect", function()
     it("skips verification with ssl_verify = false", function()
       open{ url = fake.ws_tls_url, ssl_verify = false }:close()
     end)
+  end)
+
+  it("goes through an HTTP proxy in a tunnel (CONNECT), TLS inside it", function()
+    for _, opts in ipairs{ { url = fake.ws_url }, { url = fake.ws_tls_url, ca_file = fake.ca_file } } do
+      local port, log = proxy.start()
+      opts.proxy = ("http://127.0.0.1:%d"):format(port)
+      local ws = open(opts)
+      assert.is_true(ws:ping())
+      ws:close()
+      local target = opts.url:match("^https?://([^/]+)")
+      assert.equal("CONNECT " .. target .. " HTTP/1.1\n", log())
+    end
+    assert.equal(2, fake.ws_stats().handshakes)
   end)
 
   describe("fails with an error table", function()
