@@ -68,8 +68,9 @@ bench: deps all $(BENCH_RAW)
 # ---- hardening (issue 3): fuzzing and the suite under sanitizers/valgrind ----
 # Pure C that handles untrusted or user-supplied bytes; each fuzz target in
 # fuzz/ links what it needs of it (curl only for curl_getdate).
-FUZZ_TARGETS := url_escape json_string auth headers retry_after reply decode
-FUZZ_SRC     := csrc/buffer.c csrc/encode.c csrc/auth.c csrc/settings.c csrc/reply.c
+FUZZ_TARGETS := url_escape json_string auth headers retry_after reply decode ws_parser ws_answer
+FUZZ_SRC     := csrc/buffer.c csrc/encode.c csrc/auth.c csrc/settings.c csrc/reply.c \
+                csrc/ws_frame.c csrc/ws_handshake.c csrc/sha1.c csrc/base64.c csrc/random.c
 FUZZ_SECONDS ?= 60
 SAN_FLAGS    := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -17,6 +17,7 @@
 #include "interrupt.h"
 #include "transfer.h"
 #include "values.h"
+#include "ws_lua.h"
 
 #define NVX_STATE_MT "navixy.core.state"
 
@@ -204,6 +205,7 @@ int luaopen_navixy_core(lua_State *L) {
   lua_pushvalue(L, -1);
   lua_setfield(L, -4, "array_mt");
   luaL_setfuncs(L, FUNCS, 2);
+  nvx_ws_register(L); /* the WebSocket functions: ws_lua.c */
   lua_pushstring(L, curl_version());
   lua_setfield(L, -2, "curl_version");
   /* JSON null: a NULL light userdata, the same value as lua-cjson's null */

@@ -245,4 +245,9 @@ function M.done()
   if ngx.ctx.epoch then store.leave(ngx.ctx.epoch) end
 end
 
+-- Shared with the WebSocket endpoint (fake/subscription.lua): the same hashes, trackers
+-- and states, and the request log and faults of the HTTP API.
+M.lookup, M.state_json, M.TRACKERS = lookup, state_json, TRACKERS
+M.tracker_exists, M.tracker_blocked = tracker_exists, tracker_blocked
+
 return M
