@@ -204,6 +204,9 @@ static int connect_socket(nvx_ws_conn *c, const nvx_ws_options *o, const url_par
   }
   curl_easy_setopt(e, CURLOPT_URL, url.data);
   curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+  /* the upgrade is HTTP/1.1's: a TLS server offering h2 must not be taken up
+   * on it (libcurl's own bytes on an h2 connection would follow ours) */
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
 #if LIBCURL_VERSION_NUM >= 0x075500

@@ -247,7 +247,7 @@ end
 
 -- Shared with the WebSocket endpoint (fake/subscription.lua): the same hashes, trackers
 -- and states, and the request log and faults of the HTTP API.
-M.lookup, M.state_json, M.TRACKERS = lookup, state_json, TRACKERS
-M.tracker_exists, M.tracker_blocked = tracker_exists, tracker_blocked
+M.state_json, M.TRACKERS = require("fake.tracking").state_json, data.TRACKERS
+M.tracker_exists, M.tracker_blocked = data.tracker_exists, data.tracker_blocked
 
 return M
