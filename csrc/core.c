@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "decode.h"
 #include "encode.h"
+#include "mask.h"
 #include "scratch.h"
 #include "transfer.h"
 #include "values.h"
@@ -109,6 +110,36 @@ static int m_set_array_mt(lua_State *L) {
   return 0;
 }
 
+/* core.mask(text, secret1, shown1 [, secret2, shown2 ...]) -> text with
+ * every whole occurrence of each secret, raw, JSON-escaped or
+ * percent-encoded, replaced by its shown form (see mask.h). Text without
+ * one comes back as the same string. */
+static int m_mask(lua_State *L) {
+  int top = lua_gettop(L), i;
+  size_t n, count = (size_t)(top - 1) / 2;
+  const char *text;
+  nvx_secret *secrets;
+  nvx_buf *out;
+  long masked;
+  luaL_checktype(L, 1, LUA_TSTRING);
+  if (top < 3 || top % 2 == 0)
+    return luaL_error(L, "navixy: core.mask takes a text and pairs of a secret and its shown form");
+  for (i = 2; i <= top; i++) luaL_checktype(L, i, LUA_TSTRING);
+  text = lua_tolstring(L, 1, &n);
+  secrets = compat_newuserdata(L, count * sizeof *secrets); /* the collector frees it */
+  for (i = 0; i < (int)count; i++) {
+    secrets[i].text = lua_tolstring(L, 2 + 2 * i, &secrets[i].len);
+    secrets[i].shown = lua_tolstring(L, 3 + 2 * i, &secrets[i].shown_len);
+  }
+  out = nvx_scratch_push(L);
+  masked = nvx_mask(out, text, n, secrets, count);
+  if (masked < 0) return nomem(L);
+  if (masked > 0) return push_result(L, out);
+  nvx_buf_free(out);
+  lua_pushvalue(L, 1);
+  return 1;
+}
+
 /* The number metatable's __tostring: the number's text, as written. */
 static int number_tostring(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -152,7 +183,7 @@ static int m_sleep(lua_State *L) {
 
 static const luaL_Reg FUNCS[] = {{"new", nvx_client_new}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
-                                 {"decode", m_decode},
+                                 {"decode", m_decode},    {"mask", m_mask},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
                                  {NULL, NULL}};
