@@ -60,10 +60,12 @@ static unsigned char char_before(const char *t, size_t n, size_t p, size_t prev)
   return (unsigned char)t[p - 1];
 }
 
-/* The character at p as the text stands for it (a %XX counts as its '%'). */
+/* The character at p as the text stands for it. */
 static unsigned char char_at(const char *t, size_t n, size_t p) {
   escape e;
+  int pct;
   if (escape_at(t, n, p, &e)) return (unsigned char)e.bytes[0];
+  if ((pct = percent_at(t, n, p)) >= 0) return (unsigned char)pct;
   return (unsigned char)t[p];
 }
 
@@ -159,47 +161,28 @@ static size_t match_at(matcher *mt, const char *t, size_t n, size_t p, size_t pr
   return best;
 }
 
-static void free_matchers(matcher *mts, size_t used) {
-  size_t i;
-  for (i = 0; i < used; i++) free(mts[i].ring);
-  free(mts);
-}
-
-long nvx_mask(nvx_buf *out, const char *t, size_t n, const nvx_secret *secrets, size_t count) {
-  matcher *mts = calloc(count ? count : 1, sizeof *mts);
+/* The secrets being looked for, with the bytes an occurrence can begin
+ * with (any other is passed over at once). */
+typedef struct masker {
+  matcher *mts;
+  size_t used;
   unsigned char starts[256];
-  size_t used = 0, i, p = 0, prev = 0, copied = 0;
+} masker;
+
+/* One pass over t[0..n): appends it to out with every whole occurrence
+ * replaced; the count of replacements, or -1 when memory ran out. */
+static long mask_once(masker *mk, nvx_buf *out, const char *t, size_t n) {
+  size_t i, p = 0, prev = 0, copied = 0;
   long masked = 0;
-  if (!mts) return -1;
-  /* bytes an occurrence can begin with: any other is passed over at once */
-  memset(starts, 0, sizeof starts);
-  starts['\\'] = starts['%'] = 1;
-  for (i = 0; i < count; i++) {
-    matcher *mt = &mts[used];
-    if (secrets[i].len == 0) continue;
-    mt->s = secrets[i].text;
-    mt->m = secrets[i].len;
-    mt->shown = secrets[i].shown;
-    mt->shown_len = secrets[i].shown_len;
-    mt->words = (mt->m + 63) / 64;
-    mt->ring = calloc(RING * mt->words, sizeof *mt->ring);
-    if (!mt->ring) {
-      free_matchers(mts, used);
-      return -1;
-    }
-    starts[(unsigned char)mt->s[0]] = 1;
-    if (mt->s[0] == ' ') starts['+'] = 1;
-    used++;
-  }
   while (p < n) {
     size_t len, end = 0, which = 0;
-    if (!starts[(unsigned char)t[p]]) {
+    if (!mk->starts[(unsigned char)t[p]]) {
       prev = p++;
       continue;
     }
     len = token_len(t, n, p);
-    for (i = 0; i < used; i++) {
-      size_t e = match_at(&mts[i], t, n, p, prev);
+    for (i = 0; i < mk->used; i++) {
+      size_t e = match_at(&mk->mts[i], t, n, p, prev);
       if (e > end) {
         end = e;
         which = i;
@@ -215,23 +198,74 @@ long nvx_mask(nvx_buf *out, const char *t, size_t n, const nvx_secret *secrets, 
        * so that no piece of them is left */
       size_t q = p + len, qprev = p;
       while (q < end) {
-        for (i = 0; i < used; i++) {
-          size_t e = match_at(&mts[i], t, n, q, qprev);
+        for (i = 0; i < mk->used; i++) {
+          size_t e = match_at(&mk->mts[i], t, n, q, qprev);
           if (e > end) end = e;
         }
         qprev = q;
         q += token_len(t, n, q);
       }
       if (nvx_buf_add(out, t + copied, p - copied) ||
-          nvx_buf_add(out, mts[which].shown, mts[which].shown_len)) {
-        free_matchers(mts, used);
+          nvx_buf_add(out, mk->mts[which].shown, mk->mts[which].shown_len))
         return -1;
-      }
       copied = p = end;
       prev = qprev;
       masked++;
     }
   }
-  free_matchers(mts, used);
   return nvx_buf_add(out, t + copied, n - copied) ? -1 : masked;
+}
+
+/* Passes after the first: a replacement changes the characters around
+ * what is left, and the text may be read more than one way ("%FF" is "FF"
+ * raw, one byte decoded), so an occurrence that was not whole may be whole
+ * now: "%FFF%BA" with the secrets "F" and "FF" loses its last "F" (a byte
+ * of value FF before it, one of BA after it), and then "FF" stands before
+ * the shown form. Passes run until one finds nothing (each removes
+ * secrets; a shown form must hold none, or this is a bound, not a fixed
+ * point). */
+#define MAX_PASSES 8
+
+long nvx_mask(nvx_buf *out, const char *t, size_t n, const nvx_secret *secrets, size_t count) {
+  masker mk;
+  nvx_buf again = {NULL, 0, 0};
+  size_t i, base = out->len;
+  long masked = -1, more;
+  int pass;
+  mk.mts = calloc(count ? count : 1, sizeof *mk.mts);
+  mk.used = 0;
+  if (!mk.mts) return -1;
+  memset(mk.starts, 0, sizeof mk.starts);
+  mk.starts['\\'] = mk.starts['%'] = 1;
+  for (i = 0; i < count; i++) {
+    matcher *mt = &mk.mts[mk.used];
+    if (secrets[i].len == 0) continue;
+    mt->s = secrets[i].text;
+    mt->m = secrets[i].len;
+    mt->shown = secrets[i].shown;
+    mt->shown_len = secrets[i].shown_len;
+    mt->words = (mt->m + 63) / 64;
+    mt->ring = calloc(RING * mt->words, sizeof *mt->ring);
+    if (!mt->ring) goto done;
+    mk.starts[(unsigned char)mt->s[0]] = 1;
+    if (mt->s[0] == ' ') mk.starts['+'] = 1;
+    mk.used++;
+  }
+  masked = mask_once(&mk, out, t, n);
+  for (pass = 1, more = masked; more > 0 && pass < MAX_PASSES; pass++) {
+    nvx_buf_reset(&again);
+    more = mask_once(&mk, &again, out->data + base, out->len - base);
+    if (more < 0) {
+      masked = -1;
+    } else if (more > 0) {
+      out->len = base;
+      if (nvx_buf_add(out, again.data, again.len)) more = masked = -1;
+      else masked += more;
+    }
+  }
+done:
+  nvx_buf_free(&again);
+  for (i = 0; i < mk.used; i++) free(mk.mts[i].ring);
+  free(mk.mts);
+  return masked;
 }

@@ -17,9 +17,9 @@
  * likewise for its last character and the character after. So the hash
  * "a" is masked in {"hash":"a"} and hash=a&x=1, never inside "status" or
  * false. That character is read as the text stands for it: the one a JSON
- * escape before or after stands for, the byte of a %XX before (a %XX after
- * counts as its '%': an occurrence followed by a percent-encoded letter is
- * masked too, whichever way the text is meant).
+ * escape before or after stands for, the byte of a %XX before or after (so
+ * in a JSON text, a secret right before a literal "%41" is taken to be
+ * followed by an "A").
  *
  * Backslash escapes are read from the start of the text as JSON reads
  * them (a backslash escapes the next character, so \\ is one escape), and
@@ -30,9 +30,13 @@
  * found there.
  *
  * Every other byte is left as it is. Occurrences of different secrets that
- * overlap are replaced together, by what the leftmost one is shown as.
- * Empty secrets are ignored. Time: linear in the text for a given set of
- * secrets (a bounded amount of work per position). */
+ * overlap are replaced together, by what the leftmost one is shown as. A
+ * replacement changes the characters around what is left, and a text can
+ * be read more than one way, so what was not whole may be whole after it:
+ * the text is gone over again until no whole occurrence is left (at most 8
+ * times; a shown form should hold no secret, so that this ends). Empty
+ * secrets are ignored. Time: linear in the text for a given set of secrets
+ * (a bounded amount of work per position). */
 #ifndef NAVIXY_MASK_H
 #define NAVIXY_MASK_H
 

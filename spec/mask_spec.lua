@@ -34,6 +34,8 @@ describe("core.mask", function()
     assert.equal('"x\\n*"', mask('"x\\na"', "a", "*"))           -- \n: a new line before it
     assert.equal("x=%41a", mask("x=%41a", "a", "*"))              -- A before it
     assert.equal("x=%2D*", mask("x=%2Da", "a", "*"))              -- - before it
+    assert.equal("x=a%62", mask("x=a%62", "a", "*"))              -- b after it
+    assert.equal("x=*%2C", mask("x=a%2C", "a", "*"))              -- , after it
   end)
 
   it("checks the ends of a secret that ends in a letter or digit, not of one that does not", function()
@@ -81,6 +83,13 @@ describe("core.mask", function()
 
   it("masks overlapping occurrences of two secrets together", function()
     assert.equal("[#]", mask("[x-y]", "x-", "#", "-y", "@"))
+  end)
+
+  it("leaves no whole occurrence behind, even one that masking another made whole", function()
+    -- the last F is whole (the bytes FF and BA around it); once it is
+    -- masked, the raw FF of %FF stands before the mask, whole too
+    assert.equal("x %<ff><f>%BA y", mask("x %FFF%BA y", "F", "<f>", "FF", "<ff>"))
+    assert.equal("**", mask("**", "*", "*")) -- a shown form holding the secret: it ends anyway
   end)
 
   it("never leaves half an escape behind, so JSON stays JSON", function()
