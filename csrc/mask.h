@@ -27,7 +27,10 @@
  * an escape behind, so JSON stays JSON. Consequences: a secret that would
  * end with the backslash of an escape (the raw "a\" in the text a\"), or
  * begin or end inside the UTF-8 bytes one \u escape stands for, is not
- * found there.
+ * found there. The text's syntax is not known, though: a secret holding a
+ * '"' is found raw across the quote that closes a string (x" in
+ * {"k":"x"}), and a secret's raw form may cut a %XX in two; the secret goes
+ * all the same, and the text is then no longer JSON or percent-encoding.
  *
  * Every other byte is left as it is. Occurrences of different secrets that
  * overlap are replaced together, by what the leftmost one is shown as. A
