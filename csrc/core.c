@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "raise.h"
 #include "client.h"
 #include "compat.h"
 #include "decode.h"
@@ -50,7 +51,7 @@ static void new_engine(lua_State *L) {
   }
   lua_setmetatable(L, -2);
   *box = nvx_engine_new();
-  if (!*box) luaL_error(L, "navixy: out of memory loading the module");
+  if (!*box) nvx_raise(L, "navixy: out of memory loading the module");
 }
 
 /* Pushes the shared values (array_mt, number_mt) and returns their indices. */
@@ -71,7 +72,7 @@ static int push_result(lua_State *L, nvx_buf *buf) {
   return 1;
 }
 
-static int nomem(lua_State *L) { return luaL_error(L, "navixy: out of memory"); }
+static int nomem(lua_State *L) { return nvx_raise(L, "navixy: out of memory"); }
 
 /* core.escape(s) -> s percent-encoded (RFC 3986 unreserved kept) */
 static int m_escape(lua_State *L) {
@@ -153,7 +154,7 @@ static int m_mask(lua_State *L) {
   long masked;
   luaL_checktype(L, 1, LUA_TSTRING);
   if (top < 3 || top % 2 == 0)
-    return luaL_error(L, "navixy: core.mask takes a text and pairs of a secret and its shown form");
+    return nvx_raise(L, "navixy: core.mask takes a text and pairs of a secret and its shown form");
   for (i = 2; i <= top; i++) luaL_checktype(L, i, LUA_TSTRING);
   text = lua_tolstring(L, 1, &n);
   secrets = compat_newuserdata(L, count * sizeof *secrets); /* the collector frees it */
@@ -174,7 +175,7 @@ static int m_mask(lua_State *L) {
 static int number_tostring(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_rawgeti(L, 1, 1);
-  if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "navixy: a number without its text");
+  if (lua_type(L, -1) != LUA_TSTRING) return nvx_raise(L, "navixy: a number without its text");
   return 1;
 }
 
@@ -260,7 +261,7 @@ int luaopen_navixy_core(lua_State *L) {
   static int curl_ready = 0;
   if (!curl_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      return luaL_error(L, "navixy: curl_global_init failed");
+      return nvx_raise(L, "navixy: curl_global_init failed");
     curl_ready = 1;
   }
   nvx_client_register(L);

@@ -122,7 +122,8 @@ static int readings_at(const char *t, size_t n, size_t q, escape *e, char *decod
 static size_t match_at(matcher *mt, const char *t, size_t n, size_t p, size_t prev) {
   const unsigned char first = (unsigned char)mt->s[0], last = (unsigned char)mt->s[mt->m - 1];
   size_t q, best = 0, pending = 1;
-  if (is_word(first) && p > 0 && is_word(char_before(t, n, p, prev))) return 0;
+  int whole = mt->m < NVX_MASK_ANYWHERE; /* a short secret counts only where whole */
+  if (whole && is_word(first) && p > 0 && is_word(char_before(t, n, p, prev))) return 0;
   mt->ring[(p % RING) * mt->words] = 1; /* offset 0 */
   mt->live[p % RING] = 1;
   for (q = p; pending; q++) {
@@ -151,7 +152,7 @@ static size_t match_at(matcher *mt, const char *t, size_t n, size_t p, size_t pr
               mt->live[q2 % RING] = 1;
               pending++;
             }
-          } else if (q2 > best && !(is_word(last) && q2 < n && is_word(char_at(t, n, q2)))) {
+          } else if (q2 > best && !(whole && is_word(last) && q2 < n && is_word(char_at(t, n, q2)))) {
             best = q2;
           }
         }

@@ -12,14 +12,17 @@
  * or any mix of these: the secret is matched against what the text stands
  * for, and the source span that stands for it is replaced, whole.
  *
- * Only whole occurrences count: when the secret begins with an ASCII
- * letter or digit, the character before the occurrence must not be one;
- * likewise for its last character and the character after. So the hash
- * "a" is masked in {"hash":"a"} and hash=a&x=1, never inside "status" or
- * false. That character is read as the text stands for it: the one a JSON
- * escape before or after stands for, the byte of a %XX before or after (so
- * in a JSON text, a secret right before a literal "%41" is taken to be
- * followed by an "A").
+ * A secret of NVX_MASK_ANYWHERE bytes or more is masked wherever it occurs,
+ * whatever stands around it: a hash or a password that long, glued to other
+ * text ("oops<hash>"), is still the secret, never a coincidence. A shorter
+ * one counts only where it is whole: when it begins with an ASCII letter or
+ * digit, the character before the occurrence must not be one; likewise for
+ * its last character and the character after. So the hash "a" is masked in
+ * {"hash":"a"} and hash=a&x=1, never inside "status" or false. That
+ * character is read as the text stands for it: the one a JSON escape before
+ * or after stands for, the byte of a %XX before or after (so in a JSON text,
+ * a secret right before a literal "%41" is taken to be followed by an "A").
+ * Below, "whole" means: an occurrence that counts, by these rules.
  *
  * Backslash escapes are read from the start of the text as JSON reads
  * them (a backslash escapes the next character, so \\ is one escape), and
@@ -45,6 +48,9 @@
 
 #include <stddef.h>
 #include "buffer.h"
+
+/* Secrets this long are masked wherever they occur (see above). */
+#define NVX_MASK_ANYWHERE 8
 
 typedef struct nvx_secret {
   const char *text; /* the secret */

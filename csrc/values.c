@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compat.h"
+#include "raise.h"
 #include "decode.h"
 #include "encode.h"
 
 #define MAX_DEPTH 64
 
-static void nomem(lua_State *L) { luaL_error(L, "navixy: out of memory encoding the request"); }
+static void nomem(lua_State *L) { nvx_raise(L, "navixy: out of memory encoding the request"); }
 
 /* An integer in decimal, digits by hand: snprintf was most of the cost of
  * encoding small params. */
@@ -37,7 +38,7 @@ static void add_number(lua_State *L, nvx_buf *out, int i) {
   }
 #endif
   if (isnan(d) || isinf(d))
-    luaL_error(L, "navixy: cannot encode %s", isnan(d) ? "NaN" : "infinity");
+    nvx_raise(L, "navixy: cannot encode %s", isnan(d) ? "NaN" : "infinity");
   if (d == floor(d) && fabs(d) < 9007199254740992.0) { /* 2^53: exact as a double */
     add_integer(L, out, (long long)d);
     return;
@@ -72,10 +73,10 @@ static size_t count_keys(lua_State *L, int t, lua_Number *max_index, size_t *str
       (*strings)++;
     } else if (lua_type(L, -1) == LUA_TNUMBER) {
       lua_Number k = lua_tonumber(L, -1);
-      if (k < 1 || k != floor(k)) luaL_error(L, "navixy: cannot encode a table with key %f", k);
+      if (k < 1 || k != floor(k)) nvx_raise(L, "navixy: cannot encode a table with key %f", k);
       if (k > *max_index) *max_index = k;
     } else {
-      luaL_error(L, "navixy: cannot encode a table with a %s key", luaL_typename(L, -1));
+      nvx_raise(L, "navixy: cannot encode a table with a %s key", luaL_typename(L, -1));
     }
     count++;
   }
@@ -93,7 +94,7 @@ static void add_number_text(lua_State *L, nvx_buf *out, int t) {
   lua_rawgeti(L, t, 1);
   if (lua_type(L, -1) == LUA_TSTRING) text = lua_tolstring(L, -1, &n);
   if (!text || n == 0 || nvx_json_number_length(text, n) != n)
-    luaL_error(L, "navixy: cannot encode a number whose text is not a JSON number");
+    nvx_raise(L, "navixy: cannot encode a number whose text is not a JSON number");
   if (nvx_buf_add(out, text, n)) nomem(L);
   lua_pop(L, 1);
 }
@@ -123,7 +124,7 @@ static void add_value(lua_State *L, nvx_buf *out, int i, nvx_marks marks, int de
     size_t strings, count;
     int marked;
     if (depth >= MAX_DEPTH)
-      luaL_error(L, "navixy: cannot encode tables nested over %d deep (a cycle?)", MAX_DEPTH);
+      nvx_raise(L, "navixy: cannot encode tables nested over %d deep (a cycle?)", MAX_DEPTH);
     luaL_checkstack(L, 6, "navixy: nested too deep");
     marked = 0;
     if (lua_getmetatable(L, i)) {
@@ -143,14 +144,14 @@ static void add_value(lua_State *L, nvx_buf *out, int i, nvx_marks marks, int de
     } else if (strings == count && !marked) {
       add_object(L, out, i, count, marks, depth + 1);
     } else {
-      luaL_error(L, "navixy: cannot encode a table that mixes array and object keys or has holes");
+      nvx_raise(L, "navixy: cannot encode a table that mixes array and object keys or has holes");
     }
     return;
   }
   default:
     break;
   }
-  luaL_error(L, "navixy: cannot encode a %s value", luaL_typename(L, i));
+  nvx_raise(L, "navixy: cannot encode a %s value", luaL_typename(L, i));
 }
 
 static void add_array(lua_State *L, nvx_buf *out, int t, size_t n, nvx_marks marks, int depth) {
@@ -217,7 +218,7 @@ void nvx_form_body(lua_State *L, nvx_buf *out, int t, nvx_marks marks) {
   lua_Number max_index;
   size_t strings, n = count_keys(L, t, &max_index, &strings), k;
   key_ref small[SMALL_KEYS], *keys;
-  if (strings != n) luaL_error(L, "navixy: form fields need string names");
+  if (strings != n) nvx_raise(L, "navixy: form fields need string names");
   keys = sorted_keys(L, t, n, small);
   for (k = 0; k < n; k++) {
     const char *text;

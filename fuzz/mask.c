@@ -244,6 +244,7 @@ static int occurrence_left(const plan *pl, const char *s, size_t n, int pct_neig
       if (memcmp(s + i, x, m) != 0) continue;
       if (pct_neighbours && i >= 3 && pct_at(s, n, i - 3) >= 0) before = pct_at(s, n, i - 3);
       if (pct_neighbours && pct_at(s, n, i + m) >= 0) after = pct_at(s, n, i + m);
+      if (m >= NVX_MASK_ANYWHERE) return 1; /* long secrets count wherever they are */
       if (is_word((unsigned char)x[0]) && before >= 0 && is_word((unsigned char)before)) continue;
       if (is_word((unsigned char)x[m - 1]) && after >= 0 && is_word((unsigned char)after)) continue;
       return 1;

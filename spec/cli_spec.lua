@@ -653,7 +653,7 @@ describe("the navixy command", function()
       runs[#runs + 1] = navixy({ "tracker/list" }, key_env)
       fake.fault { action = "user/auth", type = "error", code = 7, echo = PASSWORD, description = PASSWORD }
       runs[#runs + 1] = navixy({ "tracker/list" }, login_env)
-      runs[#runs + 1] = navixy({ "api/key/list" }, key_env) -- lists the key in use
+      local listed = navixy({ "api/key/list" }, key_env) -- lists the key in use: asked for, so shown
       local sessions = {}
       for _, req in ipairs(fake.requests()) do
         if req.hash and req.hash ~= fake.api_key then sessions[#sessions + 1] = req.hash end
@@ -669,8 +669,16 @@ describe("the navixy command", function()
       end
       assert.equal(1, runs[13].status)
       assert.truthy(runs[13].stdout:find('"echo": "a6aa..."', 1, true))
-      assert.equal(0, runs[15].status)
-      assert.truthy(runs[15].stdout:find('"hash": "a6aa..."', 1, true))
+      assert.equal(0, listed.status)
+      assert.truthy(listed.stdout:find('"hash": "' .. fake.api_key .. '"', 1, true))
+    end)
+
+    it("never alters an answer: a one-letter hash leaves valid JSON", function()
+      local r = navixy({ "--hash", "a", "tracker/list" }, { NAVIXY_URL = fake.url })
+      assert.equal(1, r.status)
+      local answer = cjson.decode(r.stdout) -- valid JSON, keys intact
+      assert.same({ false, 4 }, { answer.success, answer.status.code })
+      assert.falsy(r.stdout:find("*", 1, true))
     end)
 
     it("masks a password also as it shows inside a JSON string (quotes, backslashes)", function()

@@ -2,16 +2,15 @@
 -- the answer on stdout and the exit status. M.main returns the status and
 -- never calls os.exit, so it can run inside another program too.
 --
--- stdout carries JSON only: the API's answer, also when the answer is an
--- API error (its errors[] list says which parameter was wrong). stderr gets
--- one line when something failed. The hash in use and the password are
--- masked out of everything the command writes, answers included (an
--- api/key/list answer shows the key in use as "a6aa..."); they are never
--- echoed.
+-- stdout carries the API's answer (JSON, or a file's bytes), also when the
+-- answer is an API error (its errors[] list says which parameter was
+-- wrong). stderr gets one line when something failed. The hash in use and
+-- the password are masked out of errors and of what stderr shows; a
+-- successful answer is printed as the server sent it (api/key/list shows
+-- the key in use: the user asked for it).
 local navixy = require "navixy"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
-local jsonparse = require "navixy.jsonparse"
 local options = require "navixy.options"
 local pretty = require "navixy.pretty"
 local response = require "navixy.response"
@@ -107,7 +106,7 @@ local function add_param(params, arg)
     params[name] = text
     return
   end
-  local value, why = jsonparse.decode(text)
+  local value, why = json.decode(text) -- the one JSON grammar; [] stays an array
   if value == nil then -- the value is not shown: it may be a secret
     usage("parameter '%s': the value after ':=' is not valid JSON (%s)", name, why)
   end
@@ -218,8 +217,11 @@ function Run:say(line)
   io.stderr:write(self:mask(line), "\n")
 end
 
+-- An answer is printed as it came: the one the user asked for is theirs
+-- (api/key/list shows the key in use), and an error's answer was masked
+-- where the client made the error (whole occurrences only: see errors.mask).
 function Run:print(value, raw)
-  io.stdout:write(self:mask(render(raw, value, self.o.compact)), "\n")
+  io.stdout:write(render(raw, value, self.o.compact), "\n")
 end
 
 -- The call options of every call: the answer's bytes as the server sent
