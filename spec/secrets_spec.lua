@@ -260,7 +260,8 @@ describe("masking", function()
 
   -- a login that works with `password`, then answers of `body` to tracker/list
   local function echoing(password, body, status)
-    fake.fault { action = "user/auth", type = "raw", body = { success = true, hash = "0123456789abcdef0123456789abcdef" } }
+    fake.fault { action = "user/auth", type = "raw",
+                 body = { success = true, hash = "0123456789abcdef0123456789abcdef" } }
     fake.fault { action = "tracker/list", type = "raw", status = status or 400, body = body,
                  content_type = type(body) == "string" and "text/plain" or nil }
     local c = client { login = demo.login, password = password }
