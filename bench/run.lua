@@ -386,7 +386,7 @@ for _, l in ipairs(LUAS) do
       b[3] - b[1] <= 20 * 1024)
     row("batch of 16 x 10 MB: RSS before / peak / held / after close, " .. l[2],
       ("%s / %s / %s / %s MB"):format(mib(bb[1]), mib(bb[2]), mib(bb[3]), mib(bb[4])),
-      "after close <= start + 20 MB", bb[4] - bb[1] <= 20 * 1024)
+      "after close <= start + 20 MB (*)", bb[4] - bb[1] <= 20 * 1024)
     local per = (f[2] - f[1]) / 1000
     row("file descriptors per idle client (1,000 clients), " .. l[2],
       ("%.2f  (%d -> %d)"):format(per, f[1], f[2]), "<= 1", per <= 1)
@@ -426,6 +426,7 @@ print(("%-68s %-40s %-28s %s"):format("row (ratios: ours / peer, median (range) 
 for _, r in ipairs(rows) do
   print(("%-68s %-40s %-28s %s"):format(r[1], r[2], r[3], r[4]))
 end
+print("(*) issue 15 sets no target for the batch of 16: the one 10 MB answer's is applied")
 print()
 if #loads > 0 then print("load average (1 min) after each round: " .. table.concat(loads, " ")) end
 print("load average at end " .. load_average())
