@@ -55,7 +55,8 @@ lint: deps
 	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 -Icsrc csrc bench fuzz
 
 # Timings, not tests: see bench/run and the README's "Performance" section.
-# BENCH_ROUNDS=n for more rounds; NAVIXY_BENCH_PORT for the bench nginx.
+# BENCH_ROUNDS=n rounds (default 9; 3 for a quick look), BENCH_ONLY=sections;
+# NAVIXY_BENCH_PORT (+1 TLS, +2 client nginx). bench/deps: the bench's own packages.
 BENCH_RAW := $(BUILD)/bench/raw
 
 $(BENCH_RAW): bench/raw.c
@@ -63,6 +64,7 @@ $(BENCH_RAW): bench/raw.c
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LIBS)
 
 bench: deps all $(BENCH_RAW)
+	@bench/deps
 	@bench/run $(BENCH_ROUNDS)
 
 # ---- hardening (issue 3): fuzzing and the suite under sanitizers/valgrind ----
