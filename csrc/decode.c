@@ -1,6 +1,7 @@
 #include "decode.h"
 
 #include <lauxlib.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "compat.h"
@@ -350,20 +351,39 @@ static void push_short(parser *ps, const char *s, size_t n) {
   c->len[slot] = (unsigned char)n;
 }
 
+/* The first '"' or backslash at or after p, or end: one pass, eight bytes
+ * at a time where the bytes' order is known (the lowest byte that matches
+ * sets the lowest flag bit: x - 0x01..01 & ~x & 0x80..80 marks the bytes of
+ * x that are zero, exactly up to the first one). */
+static const char *quote_or_backslash(const char *p, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t w, q, b, hit;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    hit = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
+    if (hit) return p + (__builtin_ctzll(hit) >> 3);
+    p += 8;
+  }
+#endif
+  while (p < end && *p != '"' && *p != '\\') p++;
+  return p;
+}
+
 /* ps->p is at the opening quote. Strings without escapes, nearly all of
  * them, are pushed straight from the text. */
 static int parse_string(parser *ps) {
   const char *s = ps->p + 1;
-  const char *quote = memchr(s, '"', (size_t)(ps->end - s));
-  const char *backslash;
-  if (!quote) {
+  const char *stop = quote_or_backslash(s, ps->end);
+  if (stop >= ps->end) {
     ps->p = ps->end;
     return fail(ps, "unterminated string");
   }
-  backslash = memchr(s, '\\', (size_t)(quote - s));
-  if (backslash) return parse_escaped(ps, s, backslash);
-  push_short(ps, s, (size_t)(quote - s));
-  ps->p = quote + 1;
+  if (*stop == '\\') return parse_escaped(ps, s, stop);
+  push_short(ps, s, (size_t)(stop - s));
+  ps->p = stop + 1;
   return 1;
 }
 
