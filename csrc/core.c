@@ -19,6 +19,7 @@
 #include "mask.h"
 #include "scratch.h"
 #include "transfer.h"
+#include "trim.h"
 #include "values.h"
 #include "ws_lua.h"
 
@@ -293,6 +294,7 @@ int luaopen_navixy_core(lua_State *L) {
   lua_setfield(L, -4, "set_array_mt");
   luaL_setfuncs(L, FUNCS, 2);
   nvx_ws_register(L); /* the WebSocket functions: ws_lua.c */
+  nvx_trim_watch(L);  /* memory of big answers goes back to the system: trim.h */
   lua_pushstring(L, curl_version());
   lua_setfield(L, -2, "curl_version");
   /* JSON null: a NULL light userdata, the same value as lua-cjson's null */

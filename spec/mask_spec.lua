@@ -2,7 +2,6 @@
 -- JSON-escaped or percent-encoded, only where they are whole, and nothing
 -- else touched.
 local core = require "navixy.core"
-local sockets = require "sockets"
 
 local HASH = "a6aa75587e5c59c32d347da438505fc3"
 
@@ -125,8 +124,8 @@ describe("core.mask", function()
       return core.now() - t0
     end
     time(4096)
+    -- 16 times the text: linear work takes about 16 times as long, quadratic 256
     local small, large = time(4096), time(65536)
-    assert.is_true(large < sockets.bound(0.5), "64 KiB took " .. large .. " s")
     assert.is_true(large < small * 64, ("4 KiB %.4f s, 64 KiB %.4f s"):format(small, large))
   end)
 
