@@ -106,7 +106,7 @@ end
 -- expression first (its values printed), then as a statement.
 local REPL = [=[
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/" .. (rawget(_G, "jit") and "luajit" or "lua" .. _VERSION:match("%d+%.%d+")) .. "/?.so;" .. package.cpath
+package.cpath = "build/]=] .. LUA .. [=[/?.so;" .. package.cpath
 local n = 0
 for line in io.lines(arg[1]) do
   n = n + 1
