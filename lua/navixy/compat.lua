@@ -6,12 +6,9 @@ local M = {}
 
 -- Whether a coroutine can yield from inside pcall: Lua 5.2 and later and
 -- LuaJIT can; PUC Lua 5.1 raises "attempt to yield across metamethod/C-call
--- boundary".
-local function yield_crosses_pcall()
-  local co = coroutine.create(function() pcall(coroutine.yield) end)
-  coroutine.resume(co)
-  return coroutine.status(co) == "suspended"
-end
+-- boundary". (Told by the version, not by trying: nginx forbids coroutines
+-- in init_worker_by_lua, where the module may be loaded.)
+local yield_crosses_pcall = _VERSION ~= "Lua 5.1" or rawget(_G, "jit") ~= nil
 
 -- Passes each yield of `co` on to the caller's coroutine and its answer
 -- back, until `co` returns or raises.
@@ -25,7 +22,7 @@ end
 -- worker logging in yields at every request it sends). On PUC Lua 5.1, f
 -- runs in a coroutine of its own whose yields are handed on; inside f,
 -- coroutine.running() is then that coroutine, not the caller's.
-if yield_crosses_pcall() then
+if yield_crosses_pcall then
   M.pcall = pcall
 else
   function M.pcall(f, ...)
