@@ -70,7 +70,6 @@ build = {
     ["navixy.fleet"] = "lua/navixy/fleet.lua",
     ["navixy.help"] = "lua/navixy/help.lua",
     ["navixy.json"] = "lua/navixy/json.lua",
-    ["navixy.jsonparse"] = "lua/navixy/jsonparse.lua",
     ["navixy.namespace"] = "lua/navixy/namespace.lua",
     ["navixy.options"] = "lua/navixy/options.lua",
     ["navixy.platform"] = "lua/navixy/platform.lua",
