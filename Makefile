@@ -1,4 +1,5 @@
-# navixy-lua: build the C core for Lua 5.4 and LuaJIT, run the demo and tests.
+# navixy-lua: build the C core for every Lua it supports, run the demo and
+# the tests, make the offline rocks server.
 # `make demo` and `make test` install missing Debian packages first (as root;
 # otherwise they print the apt-get command to run).
 
@@ -7,32 +8,35 @@ CFLAGS  ?= -O2 -g
 WARN    := -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
            -Wstrict-prototypes
 PIC     := -fPIC
-LIBS    := -lcurl -lz
+LIBS    := -lcurl -lz -ldl
 
 SRC     := $(wildcard csrc/*.c)
 HDR     := $(wildcard csrc/*.h)
 
-LUA54_INC := /usr/include/lua5.4
-LUAJIT_INC := /usr/include/luajit-2.1
+# One build of the core per Lua, in build/<flavour>/navixy/core.so; the
+# flavour is also the name of the interpreter's command. INC_<flavour>: its
+# headers (Debian's packages: liblua5.x-dev, libluajit2-5.1-dev).
+FLAVOURS := lua5.1 lua5.2 lua5.3 lua5.4 luajit
+INC_lua5.1 := /usr/include/lua5.1
+INC_lua5.2 := /usr/include/lua5.2
+INC_lua5.3 := /usr/include/lua5.3
+INC_lua5.4 := /usr/include/lua5.4
+INC_luajit := /usr/include/luajit-2.1
+LUA54_INC  := $(INC_lua5.4)
+LUAJIT_INC := $(INC_luajit)
 
 BUILD   := build
-CORE54  := $(BUILD)/lua5.4/navixy/core.so
-COREJIT := $(BUILD)/luajit/navixy/core.so
+CORES   := $(FLAVOURS:%=$(BUILD)/%/navixy/core.so)
 
-.PHONY: all deps demo test test-5.4 test-luajit lint check-memory bench clean fake-start fake-stop \
-        fuzz asan
+.PHONY: all deps demo test lint check-memory bench clean fake-start fake-stop fuzz asan rock
 
-all: $(CORE54) $(COREJIT)
+all: $(CORES)
 
 # Built aside and renamed, so a process that has the old module loaded
 # never sees a half-written file.
-$(CORE54): $(SRC) $(HDR)
+$(CORES): $(BUILD)/%/navixy/core.so: $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(LUA54_INC) -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
-
-$(COREJIT): $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(LUAJIT_INC) -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
+	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(INC_$*) -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
 
 deps:
 	@.ci/deps test
@@ -49,10 +53,21 @@ demo:
 test: deps all
 	@spec/support/run-tests
 
+# An offline rocks server in build/rocks/ (the release's src.rock, rockspec
+# and manifest) from the working tree: see rockspec/make-rock.
+rock: deps
+	@rockspec/make-rock $(BUILD)/rocks
+
 lint: deps
 	luacheck -q $(wildcard lua spec bench examples bin/navixy)
-	cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
-	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 -Icsrc csrc bench fuzz
+	cppcheck $(CPPCHECK) -DLUA_VERSION_NUM=504 -DLIBCURL_VERSION_NUM=0x$(shell curl-config --vernum) \
+	  csrc bench fuzz
+	cppcheck $(CPPCHECK) -DLUA_VERSION_NUM=501 -DLIBCURL_VERSION_NUM=0x075000 csrc
+
+# The core as built here, and as built for Lua 5.1 against the oldest
+# libcurl it supports (the shims and fallbacks of csrc/compat.h).
+CPPCHECK := --quiet --error-exitcode=1 --enable=warning,style,performance,portability --std=c99 \
+            --inline-suppr -Icsrc
 
 # Timings, not tests: see bench/run and the README's "Performance" section.
 # BENCH_ROUNDS=n rounds (default 9; 3 for a quick look), BENCH_ONLY=sections;
@@ -118,5 +133,7 @@ fake-start:
 fake-stop:
 	spec/support/fake-navixy stop
 
+# also what `luarocks make` leaves in the checkout (see .gitignore)
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) csrc/*.o navixy/core.so
+	@rmdir navixy 2>/dev/null || true

@@ -171,7 +171,7 @@ int nvx_client_new(lua_State *L, nvx_engine *engine) {
   c->engine = engine;
   nvx_engine_hold(engine);
   c->closed = 0;
-  luaL_setmetatable(L, NVX_CLIENT_MT); /* only now can __gc see it */
+  compat_setmetatable(L, NVX_CLIENT_MT); /* only now can __gc see it */
   return 1;
 }
 
@@ -607,7 +607,7 @@ static const luaL_Reg METHODS[] = {
 void nvx_client_register(lua_State *L) {
   luaL_newmetatable(L, NVX_CLIENT_MT);
   lua_newtable(L);
-  luaL_setfuncs(L, METHODS, 0);
+  compat_setfuncs(L, METHODS, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, c_close);
   lua_setfield(L, -2, "__gc");

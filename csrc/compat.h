@@ -1,23 +1,88 @@
-/* Lua 5.1 (LuaJIT 2.1) / 5.4 differences, in one place.
- * LuaJIT 2.1 already provides luaL_setfuncs, luaL_testudata and
- * luaL_setmetatable while reporting LUA_VERSION_NUM 501, so only what it
- * lacks is shimmed, under names of our own. */
+/* Version differences of what the core builds against, in one place: Lua
+ * (PUC 5.1, 5.2, 5.3, 5.4 and LuaJIT 2.1) and libcurl (7.80.0 and newer).
+ * The C files call the compat_ names below, never an #if of their own.
+ *
+ * Names are our own (as lua-cjson's compat_luaL_setfuncs): LuaJIT 2.1
+ * declares luaL_setfuncs and luaL_setmetatable while reporting
+ * LUA_VERSION_NUM 501, and PUC 5.1 has neither. On 501 the shims below are
+ * used for both, so a core built against either's headers calls only the
+ * 5.1 API and loads in both interpreters. */
 #ifndef NAVIXY_COMPAT_H
 #define NAVIXY_COMPAT_H
 
+#include <curl/curl.h>
 #include <lua.h>
 #include <lauxlib.h>
 
+/* ---- Lua ---- */
+
 #if LUA_VERSION_NUM >= 502
 #define compat_rawlen(L, i) lua_rawlen((L), (i))
+#define compat_setfuncs(L, l, nup) luaL_setfuncs((L), (l), (nup))
+#define compat_setmetatable(L, name) luaL_setmetatable((L), (name))
 #else
 #define compat_rawlen(L, i) lua_objlen((L), (i))
+
+/* Sets the functions of l into the table below its nup upvalues, each
+ * closure sharing those upvalues; pops the upvalues (5.2's luaL_setfuncs). */
+static inline void compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+  int i;
+  luaL_checkstack(L, nup + 1, "too many upvalues");
+  for (; l->name != NULL; l++) {
+    for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
+
+/* Gives the value on top the metatable registered as name. */
+static inline void compat_setmetatable(lua_State *L, const char *name) {
+  luaL_getmetatable(L, name);
+  lua_setmetatable(L, -2);
+}
 #endif
 
+/* Userdata with no user values (5.4 counts them; earlier ones had one). */
 #if LUA_VERSION_NUM >= 504
 #define compat_newuserdata(L, size) lua_newuserdatauv((L), (size), 0)
 #else
 #define compat_newuserdata(L, size) lua_newuserdata((L), (size))
+#endif
+
+/* Integers as their own subtype exist from 5.3 on; before, every number is
+ * a lua_Number, so nothing "is an integer" and no float converts to one. */
+#if LUA_VERSION_NUM >= 503
+#define compat_isinteger(L, i) lua_isinteger((L), (i))
+#define compat_numbertointeger(n, p) lua_numbertointeger((n), (p))
+#else
+#define compat_isinteger(L, i) ((void)(L), (void)(i), 0)
+#define compat_numbertointeger(n, p) ((void)(n), (void)(p), 0)
+#endif
+
+/* ---- libcurl ----
+ * The minimum is libcurl 7.80.0 (November 2021), for CURLOPT_PREREQFUNCTION:
+ * with it a transfer refuses the second request libcurl would otherwise send
+ * by itself when a kept-alive connection turns out closed (transfer.c), a
+ * request the retry policy, the attempt count and the rate limit would never
+ * see. There is no fallback for that, so older versions stop the build here.
+ * The minimum covers the other calls newer than the oldest libcurl around:
+ * curl_multi_poll (7.66), curl_mime (7.56), CURLOPT_XFERINFOFUNCTION (7.32).
+ * CURLOPT_PROTOCOLS_STR (7.85) falls back to the CURLOPT_PROTOCOLS bitmask,
+ * which 7.85 deprecated (so it is not used from there on). */
+#define COMPAT_CURL_AT_LEAST(major, minor, patch) \
+  (LIBCURL_VERSION_NUM >= (((major) << 16) | ((minor) << 8) | (patch)))
+
+#if !COMPAT_CURL_AT_LEAST(7, 80, 0)
+#error "navixy needs libcurl 7.80.0 or newer (CURLOPT_PREREQFUNCTION); see csrc/compat.h"
+#endif
+
+/* Only http:// and https:// URLs, redirects included. */
+#if COMPAT_CURL_AT_LEAST(7, 85, 0)
+#define compat_curl_http_only(easy) curl_easy_setopt((easy), CURLOPT_PROTOCOLS_STR, "http,https")
+#else
+#define compat_curl_http_only(easy) \
+  curl_easy_setopt((easy), CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS))
 #endif
 
 #endif

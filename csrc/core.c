@@ -292,7 +292,7 @@ int luaopen_navixy_core(lua_State *L) {
   lua_pushvalue(L, -5);
   lua_pushcclosure(L, m_set_array_mt, 3);
   lua_setfield(L, -4, "set_array_mt");
-  luaL_setfuncs(L, FUNCS, 2);
+  compat_setfuncs(L, FUNCS, 2);
   nvx_ws_register(L); /* the WebSocket functions: ws_lua.c */
   nvx_trim_watch(L);  /* memory of big answers goes back to the system: trim.h */
   lua_pushstring(L, curl_version());

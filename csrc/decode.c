@@ -39,13 +39,11 @@ static int parse_value(parser *ps);
 
 /* A float, or the equal integer when it is integral and fits (Lua 5.3+). */
 static void push_float(lua_State *L, lua_Number d) {
-#if LUA_VERSION_NUM >= 503
   lua_Integer i;
-  if (lua_numbertointeger(d, &i) && (lua_Number)i == d) {
+  if (compat_numbertointeger(d, &i) && (lua_Number)i == d) {
     lua_pushinteger(L, i);
     return;
   }
-#endif
   lua_pushnumber(L, d);
 }
 

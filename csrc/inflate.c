@@ -23,7 +23,7 @@ int nvx_inflater_new(lua_State *L) {
   /* 15 + 32: the largest window, gzip or zlib header detected */
   if (inflateInit2(&f->z, 15 + 32) != Z_OK) return nvx_raise(L, "navixy: out of memory (inflate)");
   f->ready = 1;
-  luaL_setmetatable(L, INFLATER_MT); /* only now can __gc see it */
+  compat_setmetatable(L, INFLATER_MT); /* only now can __gc see it */
   return 1;
 }
 
@@ -80,7 +80,7 @@ void nvx_inflate_register(lua_State *L) {
   static const luaL_Reg methods[] = {{"feed", feed}, {"finished", finished}, {NULL, NULL}};
   luaL_newmetatable(L, INFLATER_MT);
   lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
+  compat_setfuncs(L, methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, gc);
   lua_setfield(L, -2, "__gc");

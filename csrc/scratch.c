@@ -21,6 +21,6 @@ void nvx_scratch_register(lua_State *L) {
 nvx_buf *nvx_scratch_push(lua_State *L) {
   nvx_buf *b = compat_newuserdata(L, sizeof *b);
   memset(b, 0, sizeof *b); /* empty before __gc can see it */
-  luaL_setmetatable(L, SCRATCH_MT);
+  compat_setmetatable(L, SCRATCH_MT);
   return b;
 }

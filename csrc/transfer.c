@@ -1,5 +1,6 @@
 #include "transfer.h"
 
+#include "compat.h"
 #include "interrupt.h"
 
 #include <stdio.h>
@@ -78,7 +79,7 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s) {
   curl_easy_setopt(e, CURLOPT_XFERINFODATA, t);
   curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect is an "http" error */
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  compat_curl_http_only(e);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decode */
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   /* HTTP/2 where TLS offers it (libcurl's default since 7.62, said here),

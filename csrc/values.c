@@ -31,12 +31,10 @@ static void add_integer(lua_State *L, nvx_buf *out, long long v) {
 static void add_number(lua_State *L, nvx_buf *out, int i) {
   char text[64];
   lua_Number d = lua_tonumber(L, i);
-#if LUA_VERSION_NUM >= 503
-  if (lua_isinteger(L, i)) {
+  if (compat_isinteger(L, i)) {
     add_integer(L, out, (long long)lua_tointeger(L, i));
     return;
   }
-#endif
   if (isnan(d) || isinf(d))
     nvx_raise(L, "navixy: cannot encode %s", isnan(d) ? "NaN" : "infinity");
   if (d == floor(d) && fabs(d) < 9007199254740992.0) { /* 2^53: exact as a double */

@@ -146,7 +146,7 @@ int nvx_ws_connect(lua_State *L) {
   w->closed = 1; /* until open; no metatable yet either */
   if (nvx_ws_open(&w->c, &o, &err) != 0) return push_error(L, &err);
   w->closed = 0;
-  luaL_setmetatable(L, NVX_WS_MT); /* only now can __gc see it */
+  compat_setmetatable(L, NVX_WS_MT); /* only now can __gc see it */
   return 1;
 }
 
@@ -248,7 +248,7 @@ static const luaL_Reg METHODS[] = {{"send_text", w_send_text}, {"send_binary", w
 void nvx_ws_client_register(lua_State *L) {
   luaL_newmetatable(L, NVX_WS_MT);
   lua_newtable(L);
-  luaL_setfuncs(L, METHODS, 0);
+  compat_setfuncs(L, METHODS, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, w_gc);
   lua_setfield(L, -2, "__gc");

@@ -211,7 +211,7 @@ static int l_parser(lua_State *L) {
   if (!(max > 0) || max > 1e12) return luaL_argerror(L, 1, "navixy: max_message out of range");
   ws = compat_newuserdata(L, sizeof *ws);
   nvx_ws_init(ws, (size_t)max); /* allocates nothing: the metatable can come at once */
-  luaL_setmetatable(L, NVX_WS_PARSER_MT);
+  compat_setmetatable(L, NVX_WS_PARSER_MT);
   return 1;
 }
 
@@ -305,19 +305,19 @@ void nvx_ws_register(lua_State *L) {
   nvx_ws_client_register(L);
   luaL_newmetatable(L, NVX_WS_PARSER_MT);
   lua_newtable(L);
-  luaL_setfuncs(L, PARSER_METHODS, 0);
+  compat_setfuncs(L, PARSER_METHODS, 0);
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, p_gc);
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, p_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
-  luaL_setfuncs(L, PLAIN, 0);
+  compat_setfuncs(L, PLAIN, 0);
   b = compat_newuserdata(L, sizeof *b);
   memset(b, 0, sizeof *b);
   luaL_newmetatable(L, NVX_WS_SCRATCH_MT);
   lua_pushcfunction(L, scratch_gc);
   lua_setfield(L, -2, "__gc");
   lua_setmetatable(L, -2);
-  luaL_setfuncs(L, WITH_SCRATCH, 1);
+  compat_setfuncs(L, WITH_SCRATCH, 1);
 }

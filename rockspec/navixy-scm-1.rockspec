@@ -1,4 +1,7 @@
--- luarocks make rockspec/navixy-scm-1.rockspec   (from the repository root)
+-- The development version, from git. From a checkout:
+--   luarocks make rockspec/navixy-scm-1.rockspec
+-- The release, rockspec/navixy-0.2.0-1.rockspec, is this file with its own
+-- version and source (spec/support/check-rockspec holds them to that).
 package = "navixy"
 version = "scm-1"
 rockspec_format = "3.0"
@@ -14,7 +17,10 @@ navixy talks to the Navixy GPS-tracking API (v2): logs in or uses an API key,
 calls any action (client.tracker.list{}), returns the decoded answer or a
 precise error, retries what is safe to retry, and runs non-blocking inside
 OpenResty. Includes the `navixy` command for calls from a shell.
+Runs on PUC Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT 2.1 (OpenResty); builds
+against libcurl 7.80.0 or newer and zlib.
 ]],
+  homepage = "https://github.com/navixy-lua/navixy-lua",
   license = "MIT",
   labels = { "navixy", "telematics", "gps", "http", "openresty" },
 }
@@ -38,12 +44,13 @@ build = {
       sources = {
         "csrc/auth.c", "csrc/base64.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c",
         "csrc/decode.c", "csrc/encode.c", "csrc/engine.c", "csrc/inflate.c", "csrc/interrupt.c",
-        "csrc/mask.c", "csrc/multipart.c", "csrc/raise.c", "csrc/random.c", "csrc/reply.c", "csrc/scratch.c", "csrc/settings.c", "csrc/sha1.c",
-        "csrc/transfer.c", "csrc/trim.c", "csrc/values.c", "csrc/ws_client.c", "csrc/ws_conn.c", "csrc/ws_frame.c",
+        "csrc/mask.c", "csrc/multipart.c", "csrc/raise.c", "csrc/random.c", "csrc/reply.c",
+        "csrc/scratch.c", "csrc/settings.c", "csrc/sha1.c", "csrc/transfer.c", "csrc/trim.c",
+        "csrc/values.c", "csrc/ws_client.c", "csrc/ws_conn.c", "csrc/ws_frame.c",
         "csrc/ws_handshake.c", "csrc/ws_lua.c",
       },
       defines = { "_DEFAULT_SOURCE" },
-      libraries = { "curl", "z" },
+      libraries = { "curl", "z", "dl" },
       incdirs = { "$(CURL_INCDIR)", "$(ZLIB_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)", "$(ZLIB_LIBDIR)" },
     },
@@ -55,6 +62,7 @@ build = {
     ["navixy.cli.session_file"] = "lua/navixy/cli/session_file.lua",
     ["navixy.cli.shell"] = "lua/navixy/cli/shell.lua",
     ["navixy.client"] = "lua/navixy/client.lua",
+    ["navixy.compat"] = "lua/navixy/compat.lua",
     ["navixy.dates"] = "lua/navixy/dates.lua",
     ["navixy.errors"] = "lua/navixy/errors.lua",
     ["navixy.fleet"] = "lua/navixy/fleet.lua",
@@ -77,8 +85,22 @@ build = {
     ["navixy.upload"] = "lua/navixy/upload.lua",
     ["navixy.url"] = "lua/navixy/url.lua",
   },
-  -- the navixy command; luarocks wraps it to run with the Lua it installs for
   install = {
+    -- the navixy command; luarocks wraps it to run with the Lua it installs for
     bin = { navixy = "bin/navixy" },
+    -- README.md, LICENSE and CHANGELOG.md at the top of the rock's directory
+    -- (`luarocks show --rock-dir navixy`), where luarocks puts them by itself
+    -- only when copy_directories copies nothing
+    conf = { ["../README.md"] = "README.md", ["../LICENSE"] = "LICENSE",
+             ["../CHANGELOG.md"] = "CHANGELOG.md" },
   },
+  -- into the rock's directory too: the reference navixy.help() names, and
+  -- the examples the README runs (`luarocks doc navixy` lists docs/)
+  copy_directories = { "docs", "examples" },
+}
+
+-- `luarocks test` in a checkout: the specs, with busted (they start the
+-- fake Navixy server: nginx with its Lua module, see the README)
+test = {
+  type = "busted",
 }

@@ -1,12 +1,12 @@
 -- The navixy command (bin/navixy), run as a subprocess against the fake
--- server, with the interpreter that runs the specs (lua5.4 or luajit).
+-- server, with the interpreter that runs the specs (lua5.1 ... lua5.4 or luajit).
 -- Each run starts from an empty environment plus what the test sets, so
 -- the developer's own NAVIXY_* variables cannot change a result.
 local cjson = require "cjson"
 local fake = require "fake"
 local sockets = require "sockets"
 
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local LUA = require "flavour"
 local PASSWORD = fake.users.demo.password
 local LOGIN = fake.users.demo.login
 

@@ -124,7 +124,7 @@ describe("fake Navixy server: rate limit", function()
 
   it("keeps one count for an account used by several client processes", function()
     fake.rate_limit(20)
-    local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+    local lua = require "flavour"
     local code = [[package.path = "spec/support/?.lua;" .. package.path
       local fake = require "fake"
       local ok, limited = 0, 0

@@ -172,7 +172,7 @@ describe("fake Navixy server", function()
   end)
 
   it("derives the HTTPS ports from NAVIXY_FAKE_PORT when only that is set", function()
-    local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+    local lua = require "flavour"
     local function run(cmd)
       local p = assert(io.popen(("cd '%s' && env -u NAVIXY_FAKE_TLS_PORT -u NAVIXY_FAKE_OTHER_TLS_PORT %s")
         :format(fake.root, cmd)))

@@ -5,7 +5,7 @@
 -- line of just "..." matches any lines up to the next expected one.
 local fake = require "fake"
 
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local LUA = require "flavour"
 local README_PORT = "127.0.0.1:18080"
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
@@ -106,7 +106,7 @@ end
 -- expression first (its values printed), then as a statement.
 local REPL = [=[
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/" .. (rawget(_G, "jit") and "luajit" or "lua5.4") .. "/?.so;" .. package.cpath
+package.cpath = "build/]=] .. LUA .. [=[/?.so;" .. package.cpath
 local n = 0
 for line in io.lines(arg[1]) do
   n = n + 1

@@ -69,12 +69,14 @@ end
 
 -- Runs work(fin) with a collector in a hurry, so that finalizers run in
 -- nearly every call: on Lua 5.4 a minor collection (and the finalizers
--- after it) each time 1% of the heap was allocated; on LuaJIT a new cycle
--- as soon as one ends.
+-- after it) each time 1% of the heap was allocated; on LuaJIT and Lua
+-- 5.1-5.3 (incremental only, or 5.2's experimental generational mode) a new
+-- cycle as soon as one ends.
+local generational = _VERSION == "Lua 5.4"
 local function run_under_gc(work)
   collectgarbage("collect")
   local fin = finalizers()
-  if newproxy then
+  if not generational then
     collectgarbage("setpause", 100)
     collectgarbage("setstepmul", 200)
   else
@@ -82,7 +84,7 @@ local function run_under_gc(work)
   end
   local ok, err = pcall(work, fin)
   fin.stop()
-  if newproxy then
+  if not generational then
     collectgarbage("setpause", 200)
     collectgarbage("setstepmul", 200)
   else

@@ -5,7 +5,7 @@ local fake = require "fake"
 local pretty = require "navixy.pretty"
 local json = require "navixy.json"
 
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local LUA = require "flavour"
 
 describe("navixy.pretty", function()
   it("sorts keys and indents by two spaces", function()
@@ -99,7 +99,7 @@ end)
 describe("navixy.help()", function()
   local function help(topic)
     local p = io.popen(LUA .. [[ -e 'package.path="lua/?.lua;lua/?/init.lua;"..package.path
-      package.cpath="build/]] .. (LUA == "luajit" and "luajit" or "lua5.4") .. [[/?.so;"..package.cpath
+      package.cpath="build/]] .. LUA .. [[/?.so;"..package.cpath
       require("navixy").help(]] .. (topic and ("%q"):format(topic) or "") .. [[)']])
     local text = p:read("*a")
     p:close()
@@ -166,7 +166,7 @@ describe("Ctrl-C at the prompt", function()
     fake.reset()
     fake.fault { action = "tracker/list", type = "delay", seconds = 6 }
     fake.fault { action = "user/get_info", type = "delay", seconds = 6, times = 3 }
-    local cpath = "build/" .. (LUA == "luajit" and "luajit" or "lua5.4") .. "/?.so;"
+    local cpath = "build/" .. LUA .. "/?.so;"
     local out = repl {
       "package.path = 'lua/?.lua;lua/?/init.lua;spec/support/?.lua;' .. package.path; "
         .. "package.cpath = '" .. cpath .. "' .. package.cpath",

@@ -10,7 +10,7 @@ local fake = require "fake"
 local sockets = require "sockets"
 
 local demo, twofa = fake.users.demo, fake.users.twofa
-local flavour = rawget(_G, "jit") and "luajit" or "lua5.4"
+local flavour = require "flavour"
 
 -- Everything seen, for the files written at the end.
 local seen, hook_lines = {}, {}

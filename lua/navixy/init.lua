@@ -9,7 +9,7 @@ local upload = require "navixy.upload"
 
 local navixy = {}
 
-navixy.VERSION = "0.1.0"
+navixy.VERSION = "0.2.0" -- the release; rockspec/navixy-0.2.0-1.rockspec
 navixy._VERSION = navixy.VERSION -- the Lua convention
 navixy.regions = options.regions
 navixy.null = json.null

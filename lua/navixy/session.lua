@@ -20,7 +20,8 @@ local call = require "navixy.call"
 local errors = require "navixy.errors"
 local policy = require "navixy.policy"
 
-local coroutine, error, pcall, type = coroutine, error, pcall, type
+local coroutine, error, type = coroutine, error, type
+local pcall = require("navixy.compat").pcall -- a batch worker's login yields inside it
 
 local M = {}
 

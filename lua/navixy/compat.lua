@@ -1,0 +1,34 @@
+--- Lua version differences in the Lua layer, in one place (the C core has
+-- csrc/compat.h).
+local coroutine, pcall = coroutine, pcall
+
+local M = {}
+
+-- Whether a coroutine can yield from inside pcall: Lua 5.2 and later and
+-- LuaJIT can; PUC Lua 5.1 raises "attempt to yield across metamethod/C-call
+-- boundary". (Told by the version, not by trying: nginx forbids coroutines
+-- in init_worker_by_lua, where the module may be loaded.)
+local yield_crosses_pcall = _VERSION ~= "Lua 5.1" or rawget(_G, "jit") ~= nil
+
+-- Passes each yield of `co` on to the caller's coroutine and its answer
+-- back, until `co` returns or raises.
+local function pass_yields(co, ok, ...)
+  if not ok then return false, (...) end
+  if coroutine.status(co) == "dead" then return true, ... end
+  return pass_yields(co, coroutine.resume(co, coroutine.yield(...)))
+end
+
+--- pcall(f, ...) that the running coroutine may yield through (a batch
+-- worker logging in yields at every request it sends). On PUC Lua 5.1, f
+-- runs in a coroutine of its own whose yields are handed on; inside f,
+-- coroutine.running() is then that coroutine, not the caller's.
+if yield_crosses_pcall then
+  M.pcall = pcall
+else
+  function M.pcall(f, ...)
+    local co = coroutine.create(function(...) return f(...) end) -- f may be a C function
+    return pass_yields(co, coroutine.resume(co, ...))
+  end
+end
+
+return M
