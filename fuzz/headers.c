@@ -1,27 +1,40 @@
-/* nvx_settings_set_hash / nvx_settings_headers: the header lines a client
- * sends, from fixed lines (user_agent, headers option) and the hash. The
- * input is split into lines and a hash, keeping only what the option checks
- * let through (no CR, LF or NUL). Invariants: the lines are the fixed ones
- * then, in header mode, exactly "Authorization: NVX <hash>"; every change
- * bumps the generation; clearing the hash removes the line; no line holds
- * CR or NUL, so no header can be split or injected. */
+/* nvx_settings_set_hash / nvx_settings_lines: the header lines a client
+ * sends, from fixed lines (user_agent, headers option), the Content-Type and
+ * the hash. The input is split into lines and a hash, keeping only what the
+ * option checks let through (no CR, LF or NUL). Invariants: the lines are
+ * the fixed ones, then Content-Type when asked for, then, in header mode and
+ * when asked for, exactly "Authorization: NVX <hash>"; every change bumps
+ * the generation; clearing the hash removes the line; no line holds CR or
+ * NUL, so no header can be split or injected. */
 #include <stdint.h>
 #include "check.h"
 #include "encode.h"
 #include "settings.h"
 
+/* The lines for each way a transfer asks for them. */
 static void check_lines(const nvx_settings *s, const char *hash) {
-  nvx_buf expect = {NULL, 0, 0};
-  CHECK(nvx_buf_add(&expect, s->fixed_headers.data, s->fixed_headers.len) == 0);
-  if (s->auth == NVX_AUTH_HEADER && hash)
-    CHECK(nvx_buf_adds(&expect, "Authorization: NVX ") == 0 && nvx_buf_adds(&expect, hash) == 0 &&
-          nvx_buf_addc(&expect, '\n') == 0);
-  CHECK(s->headers.len == expect.len);
-  CHECK(expect.len == 0 || memcmp(s->headers.data, expect.data, expect.len) == 0);
-  CHECK(s->headers.len == 0 || s->headers.data[s->headers.len - 1] == '\n');
-  CHECK(s->headers.len == 0 || memchr(s->headers.data, '\r', s->headers.len) == NULL);
-  CHECK(s->headers.len == 0 || memchr(s->headers.data, '\0', s->headers.len) == NULL);
-  nvx_buf_free(&expect);
+  int with_hash, typed;
+  for (with_hash = 0; with_hash < 2; with_hash++) {
+    for (typed = 0; typed < 2; typed++) {
+      const char *ctype = typed ? nvx_settings_content_type(s) : NULL;
+      nvx_buf got = {NULL, 0, 0}, expect = {NULL, 0, 0};
+      CHECK(nvx_settings_lines(s, with_hash, ctype, &got) == NVX_OK);
+      CHECK(nvx_buf_add(&expect, s->fixed_headers.data, s->fixed_headers.len) == 0);
+      if (ctype)
+        CHECK(nvx_buf_adds(&expect, "Content-Type: ") == 0 && nvx_buf_adds(&expect, ctype) == 0 &&
+              nvx_buf_addc(&expect, '\n') == 0);
+      if (with_hash && s->auth == NVX_AUTH_HEADER && hash)
+        CHECK(nvx_buf_adds(&expect, "Authorization: NVX ") == 0 && nvx_buf_adds(&expect, hash) == 0 &&
+              nvx_buf_addc(&expect, '\n') == 0);
+      CHECK(got.len == expect.len);
+      CHECK(expect.len == 0 || memcmp(got.data, expect.data, expect.len) == 0);
+      CHECK(got.len == 0 || got.data[got.len - 1] == '\n');
+      CHECK(got.len == 0 || memchr(got.data, '\r', got.len) == NULL);
+      CHECK(got.len == 0 || memchr(got.data, '\0', got.len) == NULL);
+      nvx_buf_wipe(&got);
+      nvx_buf_free(&expect);
+    }
+  }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -47,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       start = i + 1;
     }
   }
-  CHECK(nvx_settings_headers(&s) == NVX_OK);
+  s.enc = (nvx_encoding)(data[0] / 3 % 2);
   check_lines(&s, NULL);
   if (sep && hlen > 0 && !nvx_has_ctl((const char *)sep + 1, hlen)) {
     const char *hash = (const char *)sep + 1;
