@@ -171,14 +171,17 @@ describe("call_opts.sink", function()
   it("streams 200 MB with memory flat", function()
     fake.fault { action = "x/file", type = "file", bytes = 200 * 1024 * 1024, content_type = "text/csv" }
     collectgarbage()
+    -- a tracing collector lets garbage grow with the live heap (the whole
+    -- suite's, here), never with the body: 200 MB would not fit this bound
     local before, peak, n = rss_kib(), 0, 0
+    local bound = 32 * 1024 + math.floor(collectgarbage("count") / 4)
     local res = assert(client:call("x/file", nil, { timeout = 120, sink = function(chunk)
       n = n + #chunk
       if n % (16 * 1024 * 1024) < #chunk then peak = math.max(peak, rss_kib()) end
     end }))
     assert.equal(200 * 1024 * 1024, res.size)
     assert.equal(res.size, n)
-    assert.is_true(peak - before < 32 * 1024, ("RSS grew by %d KiB"):format(peak - before))
+    assert.is_true(peak - before < bound, ("RSS grew by %d KiB (bound %d KiB)"):format(peak - before, bound))
   end)
 
   it("a sink that cannot be written ends the call with a final error of phase sink", function()

@@ -97,9 +97,10 @@ function M.stream(req, event, next_event, cancel)
       if not ok then error(written, 0) end
       return { kind = "transport", message = why, phase = "sink", delivered = true }
     end
-    -- each chunk is a big string gone at once: collect as fast as they come,
-    -- or the collector's pace lets tens of MB of them pile up
-    collectgarbage("step", math.floor(#event.chunk / 1024))
+    -- each chunk is a big string gone at once: collect four times as fast
+    -- as they come, or the collector's pace lets garbage pile up to about
+    -- half the live heap (with 150 MB live, 66 MB of chunks; 22 MB at 4x)
+    collectgarbage("step", 4 * math.floor(#event.chunk / 1024))
     event = next_event()
   end
   if not event.streamed then -- not a file answer (or none came): nothing went to the sink
