@@ -80,8 +80,9 @@ end
 -- One request: waits for the rate limit, sends, interprets.
 -- Returns res, or nil, err, retry_after; leaves status and elapsed in job.
 local function attempt(st, job, t)
-  if st.rate_count then ratelimit.wait(st, t) end
+  if st.rate_count then ratelimit.wait(st, t, job.anonymous) end
   job.attempts = job.attempts + 1
+  job.sent_with = st.hash -- the hash it goes out with (navixy.session compares it)
   local started = st.on_request and t:now() -- timed only for the hook
   local result = t:send(job)
   local status = result.status

@@ -268,7 +268,9 @@ function M.redis_store(opts)
     fail("navixy.store.redis: give either 'connect' or host, port, password and db, not both")
   end
   return {
-    host = opts.host or "127.0.0.1", port = opts.port or 6379, password = opts.password, db = opts.db,
+    -- whole numbers as integers (a port from JSON may be 6379.0)
+    host = opts.host or "127.0.0.1", port = math.floor(opts.port or 6379), password = opts.password,
+    db = opts.db and math.floor(opts.db),
     prefix = opts.prefix or "navixy:", timeout = opts.timeout or 1, connect = opts.connect,
   }
 end

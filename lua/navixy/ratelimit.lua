@@ -25,12 +25,18 @@ function M.window(rate)
   return math.floor(rate), 1 + M.MARGIN
 end
 
---- Waits (on transport `t`) for the client's next slot.
-function M.wait(st, t)
+--- Waits (on transport `t`) for the client's next slot; `login` for a
+-- login request, which goes before the queue (see rules.reserve).
+function M.wait(st, t, login)
   -- the member is named at each request: a client made before nginx forked
   -- its workers is a different member in each
   local member = store.process_id() .. st.serial
-  local wait = st.store:reserve(st.key, member, st.rate_count, st.rate_window)
+  local limit = st.rate_count
+  -- a client that logs in keeps a place in each window for a login: when a
+  -- session ends, every call waits for the new one, so the login must not
+  -- wait behind them
+  if st.login and not login and limit >= 2 then limit = limit - 1 end
+  local wait = st.store:reserve(st.key, member, limit, st.rate_window, login)
   if wait > 0 then t:sleep(wait) end
 end
 

@@ -214,10 +214,11 @@ end
 -- `ended` is the hash a request failed with (codes 3 and 4), rules.NONE for
 -- a first login, rules.ANY for an explicit one (always a new login). `t` is
 -- the caller's transport, `deadline` (on t:now()'s clock) how long it may
--- wait for another's login. Returns the login answer (true when a hash was
--- adopted) or nil, err; raises what the login raised, leaving the hash as it
--- was.
-function M.login(st, t, deadline, ended)
+-- wait for another's login. With `adopt_only`, it takes a hash someone else
+-- logged in for but never logs in itself (then returns nothing). Returns the
+-- login answer (true when a hash was adopted) or nil, err; raises what the
+-- login raised, leaving the hash as it was.
+function M.login(st, t, deadline, ended, adopt_only)
   local owner = owner_token()
   st.logging_in = st.logging_in or {}
   if st.logging_in[owner] then
@@ -233,6 +234,10 @@ function M.login(st, t, deadline, ended)
     elseif verdict == "refused" or verdict == "failed" then
       return nil, remembered(rec, verdict == "refused")
     elseif verdict == "login" then
+      if adopt_only then
+        st.store:settle(st.key, owner, {})
+        return nil
+      end
       return login_holding(st, t, owner)
     end
     -- "wait": someone else is logging in
@@ -270,11 +275,18 @@ local function deadline_of(st, job, t)
   return t:now() + (job.timeout_ms and job.timeout_ms / 1000 or st.timeout)
 end
 
+-- Sessions a call may see end while it runs (each ended session is logged
+-- in again once): with a long rate-limit queue a call can outlive one.
+M.MAX_RENEWALS = 3
+
 --- Runs a job with sessions on transport `t`: a lazy first login, and one
 -- re-login and repeat when the API says the session ended (codes 3 and 4).
--- The repeat does not use up `retries`.
+-- A repeat that fails on the very session this call renewed is not logged in
+-- for again: there is no loop (it still takes a newer session someone else
+-- logged in for, which a long wait for the rate limit may need). The repeat
+-- does not use up `retries`.
 function M.run(st, job, t)
-  local relogged = false
+  local renewed, renewals = nil, 0
   while true do
     if st.second_factor then return nil, two_factor_error(job.action) end
     if st.source and not st.hash then
@@ -282,21 +294,22 @@ function M.run(st, job, t)
       if not ok then return nil, err end
       if st.second_factor then return nil, two_factor_error(job.action) end
     end
-    local sent_with = st.hash
     local res, err = call.plain(st, job, t)
     if res then return res end
-    if relogged or not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4) then
+    local ended = job.sent_with -- the hash of the failed request
+    if not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4)
+      or ended == nil or renewals >= M.MAX_RENEWALS then
       return nil, err
     end
-    relogged = true
-    if st.hash == sent_with then
+    renewals = renewals + 1
+    if st.hash == ended then
       -- the hash that ended is still ours: log in again, or take the hash
       -- another caller (in any process) logged in for meanwhile
-      local ok, lerr = M.login(st, t, deadline_of(st, job, t), sent_with)
-      if not ok then return nil, lerr end
+      local ok, lerr = M.login(st, t, deadline_of(st, job, t), ended, ended == renewed)
+      if not ok then return nil, lerr or err end
     end
-    -- else another caller of this client took a new hash since our request
-    -- was sent: just repeat
+    -- (else another caller of this client took a new hash meanwhile)
+    renewed = st.hash
   end
 end
 

@@ -10,7 +10,9 @@
 --
 -- Going on alone keeps to the rate: the client's own window lets through its
 -- share of the limit, the limit divided by the clients that shared the window
--- when the store last answered. And it keeps to the session: the own store
+-- when the store last answered, after the slots the shared store gave it
+-- (which it notes in its own window: their callers still wait for them, store
+-- or no store). And it keeps to the session: the own store
 -- learns every hash the client takes from the shared one, so a session that
 -- ends while the store is away is compared with the right hash.
 local core = require "navixy.core"
@@ -19,6 +21,10 @@ local policy = require "navixy.policy"
 local M = {}
 
 M.RETRY_AFTER = 1 -- seconds: a store that failed is not asked again sooner
+-- Seconds after a store came back during which the own window still counts
+-- too: the shared window holds nothing of what the clients sent on their own
+-- during the last second (and Redis may have come back empty).
+M.BOTH_FOR = 2
 
 local Fallback = {}
 Fallback.__index = Fallback
@@ -40,6 +46,7 @@ function Fallback:failed(message)
 end
 
 function Fallback:answered()
+  if self.failure then self.both_until = core.now() + M.BOTH_FOR end
   self.failure, self.retry_at = nil, nil
 end
 
@@ -56,17 +63,27 @@ function Fallback:describe()
   return name .. " failing (" .. self.failure .. "): on its own meanwhile"
 end
 
-function Fallback:reserve(key, member, limit, window)
+-- A slot in the own window: this client's share of the limit.
+function Fallback:reserve_own(key, member, limit, window, urgent)
+  return self.own:reserve(key, member, math.max(1, math.floor(limit / self.share)), window, urgent)
+end
+
+function Fallback:reserve(key, member, limit, window, urgent)
   if self:available() then
-    local wait, members = self.shared:reserve(key, member, limit, window)
+    local wait, members = self.shared:reserve(key, member, limit, window, urgent)
     if wait then
       self:answered()
-      self.share = members
+      if self.both_until and core.now() < self.both_until then
+        wait = math.max(wait, (self:reserve_own(key, member, limit, window, urgent)))
+      else
+        self.share = members
+        self.own:note(key, wait)
+      end
       return wait, members
     end
     self:failed(members)
   end
-  return self.own:reserve(key, member, math.max(1, math.floor(limit / self.share)), window)
+  return self:reserve_own(key, member, limit, window, urgent)
 end
 
 -- The store that answers for `owner` now. A waiter whose store changed

@@ -16,10 +16,11 @@
 -- that hosts need no common clock); what comes back is relative (seconds to
 -- wait).
 --
---   s:reserve(key, member, limit, window) -> wait, members
+--   s:reserve(key, member, limit, window, urgent) -> wait, members
 --       a slot for one request of client `member`: at most `limit` requests
---       in any `window` seconds (rules.reserve); `wait` seconds until the
---       slot, `members` the clients that asked for slots lately
+--       in any `window` seconds, `urgent` (a login) before the queue
+--       (rules.reserve); `wait` seconds until the slot, `members` the clients
+--       that asked for slots lately
 --   s:claim(key, owner, ended, ttl, takeover, waited) -> verdict, record
 --       what a caller needing a session does: "adopt" record.hash, "refused",
 --       "failed" (record.err_* say why), "wait", or "login" holding the lock

@@ -78,11 +78,11 @@ function Dict:write(name, text, ttl)
   return nil, self:describe() .. ": " .. tostring(err) -- "no memory": the dict is full
 end
 
-function Dict:reserve(key, member, limit, window)
+function Dict:reserve(key, member, limit, window, urgent)
   local name = M.PREFIX .. key .. ":rate"
   return self:locked(name, function(dict)
     local rate, now = rules.unpack_rate(dict:get(name)), core.now()
-    local wait, members = rules.reserve(rate, now, member, limit, window)
+    local wait, members = rules.reserve(rate, now, member, limit, window, urgent)
     local ok, err = self:write(name, rules.pack_rate(rate), rules.rate_ttl(rate, now))
     if not ok then return nil, err end
     return wait, members

@@ -16,13 +16,23 @@ end
 
 Process.now = core.now -- the transports' monotonic clock
 
-function Process:reserve(key, member, limit, window)
+local function rate_of(self, key)
   local rate = self.rates[key]
   if not rate then
     rate = rules.new_rate()
     self.rates[key] = rate
   end
-  return rules.reserve(rate, self.now(), member, limit, window)
+  return rate
+end
+
+function Process:reserve(key, member, limit, window, urgent)
+  return rules.reserve(rate_of(self, key), self.now(), member, limit, window, urgent)
+end
+
+--- Notes a slot `wait` seconds from now that another store gave (not part of
+-- the contract: navixy.store.fallback keeps the client's shared slots here).
+function Process:note(key, wait)
+  rules.note(rate_of(self, key), self.now() + wait)
 end
 
 local function record(self, key)

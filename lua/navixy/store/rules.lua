@@ -5,8 +5,8 @@
 -- script in Redis), so that the three cannot drift apart.
 --
 -- This file is also sent to Redis as part of its script (navixy.store.redis):
--- it is plain Lua 5.1 with no require, no globals but string, table, math and
--- tonumber/tostring/pairs, and nothing that Redis's script sandbox forbids.
+-- it is plain Lua 5.1 with no require, no globals but string, table, math,
+-- type, tonumber, pairs and ipairs, and nothing Redis's script sandbox forbids.
 -- Times are seconds on the store's own clock, passed in as `now`.
 local M = {}
 
@@ -25,22 +25,74 @@ function M.new_rate()
   return { times = {}, members = {} }
 end
 
+-- How many of the ascending `times` are at most `t` (a binary search).
+local function count_upto(times, t)
+  local lo, hi = 1, #times + 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if times[mid] <= t then lo = mid + 1 else hi = mid end
+  end
+  return lo - 1
+end
+
+-- Times one window apart are compared with this much slack: the shared
+-- stores keep times to the microsecond, so a slot placed one window after
+-- another may come back a rounding off, and must still count as out of the
+-- other's window (the margin of navixy.ratelimit dwarfs it).
+M.SLACK = 1e-5
+
+-- Whether one more slot at `t` keeps every window holding it under `limit`.
+-- The fullest such window ends at t or at a slot less than a window after it.
+local function fits(times, t, limit, window)
+  local ends = { t }
+  for i = count_upto(times, t) + 1, #times do
+    if times[i] >= t + window then break end
+    ends[#ends + 1] = times[i]
+  end
+  for _, e in ipairs(ends) do
+    if count_upto(times, e) - count_upto(times, e - window + M.SLACK) >= limit then return false end
+  end
+  return true
+end
+
+-- The earliest time from `now` at which one more slot fits: now, or when a
+-- slot leaves a window.
+local function earliest_fit(times, now, limit, window)
+  local candidates = { now }
+  for i = 1, #times do
+    if times[i] + window > now then candidates[#candidates + 1] = times[i] + window end
+  end
+  table.sort(candidates)
+  for _, t in ipairs(candidates) do
+    if fits(times, t, limit, window) then return t end
+  end
+  return candidates[#candidates] -- (the last always fits: every slot has left by then)
+end
+
 --- Reserves the next slot for one request of client `member`: at most
 -- `limit` slots in any `window` seconds, for every client of the record
 -- whatever its own limit. Slots are handed out in order and may lie ahead
 -- (the caller waits for its slot), so concurrent callers queue instead of
--- polling. Returns the seconds to wait (0: now) and how many clients asked
--- for slots lately.
-function M.reserve(rate, now, member, limit, window)
+-- polling. An `urgent` slot (a login, which every other call of the account
+-- waits for) goes before the queue, in the earliest place where it fits:
+-- callers that may need one keep a place in each window free for it (their
+-- `limit` is one less). Returns the seconds to wait (0: now) and how many
+-- clients asked for slots lately.
+function M.reserve(rate, now, member, limit, window, urgent)
   local old, times = rate.times, {}
   -- slots older than one window constrain nobody any more
   for i = 1, #old do
     if old[i] > now - window then times[#times + 1] = old[i] end
   end
   local n, at = #times, now
-  if n > 0 and times[n] > at then at = times[n] end -- in order: never before the last one
-  if n >= limit and times[n - limit + 1] + window > at then at = times[n - limit + 1] + window end
-  times[n + 1] = at
+  if urgent then
+    at = earliest_fit(times, now, limit, window)
+    table.insert(times, count_upto(times, at) + 1, at)
+  else
+    if n > 0 and times[n] > at then at = times[n] end -- in order: never before the last one
+    if n >= limit and times[n - limit + 1] + window > at then at = times[n - limit + 1] + window end
+    times[n + 1] = at
+  end
   rate.times = times
   local members, count = {}, 0
   rate.members[member] = now
@@ -51,9 +103,15 @@ function M.reserve(rate, now, member, limit, window)
   return at - now, count
 end
 
+--- Notes a slot given elsewhere, at `at`, without asking anything of it
+-- (see navixy.store.fallback: a client's own record of its shared slots).
+function M.note(rate, at)
+  table.insert(rate.times, count_upto(rate.times, at) + 1, at)
+end
+
 --- Seconds after which a rate record holds nothing that matters.
 function M.rate_ttl(rate, now)
-  local last = rate.times[#rate.times] or now
+  local last = rate.times[#rate.times] or now -- (the latest: they are ascending)
   return math.max(last - now, 0) + M.MEMBER_TTL + 1
 end
 
@@ -70,8 +128,6 @@ end
 -- The password is never part of it.
 local NUMBERS = { lock_until = true, attempt = true, err_attempt = true, err_code = true,
                   err_status = true, refused_until = true }
-local FIELDS = { "hash", "replaced", "owner", "lock_until", "attempt", "err_attempt", "err_kind",
-                 "err_code", "err_status", "err_action", "err_description", "refused_until" }
 
 --- Decides what a caller that needs a session does, and takes the login
 -- lock for it when it is the one to log in. `ended` is the hash its request
@@ -168,8 +224,6 @@ function M.unpack(text)
   end
   return rec
 end
-
-M.FIELDS = FIELDS
 
 --- A rate record as text ("t1 t2 ...", then "member time" lines), and back.
 function M.pack_rate(rate)
