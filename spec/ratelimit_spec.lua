@@ -73,29 +73,40 @@ describe("the sliding window", function()
     return (rules.reserve(rate, now, member or "a", limit, window or 1))
   end
 
-  it("lets `limit` through at once, then the next one a window after the first", function()
-    local rate = rules.new_rate()
-    for _ = 1, 10 do assert.equal(0, reserve(rate, 100, 10)) end
-    assert.near(1, reserve(rate, 100, 10), 1e-9)
-  end)
+  it("spreads a window's `limit` slots over its first half, then the next one a window after the first",
+    function()
+      local rate = rules.new_rate()
+      for i = 1, 10 do assert.near((i - 1) * 0.05, reserve(rate, 100, 10), 1e-9) end
+      assert.near(1, reserve(rate, 100, 10), 1e-9)
+    end)
 
   it("queues reservations: any `limit` + 1 in a row span at least a window", function()
     local rate = rules.new_rate()
     local at = {}
     for i = 1, 12 do at[i] = reserve(rate, 0, 4) end
-    assert.same({ 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2 }, at)
-    for i = 5, 12 do assert.is_true(at[i] - at[i - 4] >= 1) end
+    for i = 2, 12 do assert.is_true(at[i] > at[i - 1]) end
+    for i = 5, 12 do assert.is_true(at[i] - at[i - 4] >= 1 - 1e-9) end
+    assert.near(2.375, at[12], 1e-9) -- 4 a window, no slower
   end)
 
   it("is a window, not a bucket: a slot frees exactly one window after it was used", function()
     local rate = rules.new_rate()
-    reserve(rate, 0, 2); reserve(rate, 0.5, 2)
+    assert.equal(0, reserve(rate, 0, 2)); assert.equal(0, reserve(rate, 0.5, 2))
     assert.near(0.5, reserve(rate, 0.5, 2), 1e-9) -- at 1.0: the slot of 0.0 frees
     assert.near(1.0, reserve(rate, 0.5, 2), 1e-9) -- at 1.5: the slot of 0.5 frees
     local idle = rules.new_rate()
-    assert.equal(0, reserve(idle, 0, 2)); assert.equal(0, reserve(idle, 0, 2))
-    assert.equal(0, reserve(idle, 1000, 2)); assert.equal(0, reserve(idle, 1000, 2))
+    reserve(idle, 0, 2); reserve(idle, 0, 2)
+    assert.equal(0, reserve(idle, 1000, 2)); assert.near(0.25, reserve(idle, 1000, 2), 1e-9)
     assert.near(1, reserve(idle, 1000, 2), 1e-9) -- an hour idle still gives 2, not 2000
+  end)
+
+  it("puts a login before the queue, where it fits under the full limit", function()
+    local rate = rules.new_rate()
+    for _ = 1, 30 do reserve(rate, 0, 9) end -- a queue of 3 windows at 9 (10 - 1 kept free)
+    local wait = rules.reserve(rate, 0.01, "login", 10, 1, true)
+    assert.equal(0, wait)
+    for i = 11, #rate.times do assert.is_true(rate.times[i] - rate.times[i - 10] >= 1 - 1e-9) end
+    assert.near(1, rules.reserve(rate, 0.01, "login", 10, 1, true), 1e-9) -- a second waits a window
   end)
 
   it("forgets what can no longer constrain anybody", function()
@@ -107,7 +118,7 @@ describe("the sliding window", function()
   it("holds for clients of different limits sharing it: none sees more than its own", function()
     local rate = rules.new_rate()
     for _ = 1, 10 do reserve(rate, 0, 10, 1, "big") end
-    assert.near(1, reserve(rate, 0, 5, 1, "small"), 1e-9) -- 10 in the window: more than 5
+    assert.near(1.25, reserve(rate, 0, 5, 1, "small"), 1e-9) -- 5 slots, from the 6th, are in its window
   end)
 
   it("counts the clients that asked lately, for a share of the rate", function()

@@ -73,7 +73,11 @@ end
 -- `limit` slots in any `window` seconds, for every client of the record
 -- whatever its own limit. Slots are handed out in order and may lie ahead
 -- (the caller waits for its slot), so concurrent callers queue instead of
--- polling. An `urgent` slot (a login, which every other call of the account
+-- polling. Slots are at least a half window's share apart
+-- (window / (2 × limit)): a burst of `limit` requests at once would reach
+-- the server's limiter over however long its own queue takes, which is how
+-- two bursts one window apart come to look closer than that; spaced ones
+-- arrive as sent. An `urgent` slot (a login, which every other call of the account
 -- waits for) goes before the queue, in the earliest place where it fits:
 -- callers that may need one keep a place in each window free for it (their
 -- `limit` is one less). Returns the seconds to wait (0: now) and how many
@@ -89,7 +93,7 @@ function M.reserve(rate, now, member, limit, window, urgent)
     at = earliest_fit(times, now, limit, window)
     table.insert(times, count_upto(times, at) + 1, at)
   else
-    if n > 0 and times[n] > at then at = times[n] end -- in order: never before the last one
+    if n > 0 and times[n] + window / (2 * limit) > at then at = times[n] + window / (2 * limit) end
     if n >= limit and times[n - limit + 1] + window > at then at = times[n - limit + 1] + window end
     times[n + 1] = at
   end
