@@ -103,7 +103,7 @@ local function lua_host(interpreter, n)
   local flavour = interpreter == "luajit" and "luajit" or "lua5.4"
   local env = ('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/support/?.lua;;" LUA_CPATH="%s/build/%s/?.so;;"')
     :format(root, root, root, root, flavour)
-  return io.popen(("%s %s %s/spec/support/store-host '%s'"):format(env, interpreter, root,
+  return io.popen(("env -u LD_PRELOAD %s %s %s/spec/support/store-host '%s'"):format(env, interpreter, root,
     cjson.encode(config(nil, { calls = n, concurrency = 50 }))))
 end
 
