@@ -263,7 +263,8 @@ describe("the README's examples of shared state", function()
 
   it("examples/nginx-shared.conf, as printed: four workers, one login", function()
     local text = read(root .. "/examples/nginx-shared.conf")
-    assert.truthy(readme:find("```nginx\n" .. text .. "```", 1, true), "README.md does not show examples/nginx-shared.conf")
+    assert.truthy(readme:find("```nginx\n" .. text .. "```", 1, true),
+      "README.md does not show examples/nginx-shared.conf")
     local dir, port = root .. "/build/store-example", PORT + 2
     -- only what names this machine is swapped: install paths, the CA, the URL, the port
     for from, to in pairs {
@@ -274,11 +275,14 @@ describe("the README's examples of shared state", function()
     } do
       local at = text:find(from, 1, true)
       assert.truthy(at, "examples/nginx-shared.conf no longer holds " .. from)
-      text = text:sub(1, at - 1) .. to .. text:sub(at + #from)
+      repeat
+        text = text:sub(1, at - 1) .. to .. text:sub(at + #from)
+        at = text:find(from, at + #to, true)
+      until not at
     end
-    text = text:gsub("\nhttp {\n", ("\nhttp {\n    access_log off; client_body_temp_path %s/tmp/body; proxy_temp_path %s/tmp/proxy;\n"
-      .. "    fastcgi_temp_path %s/tmp/fastcgi; uwsgi_temp_path %s/tmp/uwsgi; scgi_temp_path %s/tmp/scgi;\n")
-      :format(dir, dir, dir, dir, dir), 1)
+    text = text:gsub("\nhttp {\n", ("\nhttp {\n    access_log off; client_body_temp_path %s/tmp/body;\n"
+      .. "    proxy_temp_path %s/tmp/proxy; fastcgi_temp_path %s/tmp/fastcgi;\n"
+      .. "    uwsgi_temp_path %s/tmp/uwsgi; scgi_temp_path %s/tmp/scgi;\n"):format(dir, dir, dir, dir, dir), 1)
     assert(ok(os.execute("mkdir -p " .. dir .. "/tmp")))
     local f = assert(io.open(dir .. "/nginx.conf", "wb"))
     f:write("load_module /usr/lib/nginx/modules/ndk_http_module.so;\n",
@@ -286,8 +290,9 @@ describe("the README's examples of shared state", function()
       ("daemon on; pid %s/nginx.pid; error_log %s/error.log warn;\nevents { worker_connections 256; }\n")
         :format(dir, dir), text)
     f:close()
-    assert(ok(os.execute(("env -u LD_PRELOAD NAVIXY_LOGIN=%s NAVIXY_PASSWORD=%s nginx -p %s/ -c %s/nginx.conf -e %s/error.log")
-      :format(demo.login, demo.password, dir, dir, dir))), "the example did not start: see " .. dir .. "/error.log")
+    local start = "env -u LD_PRELOAD NAVIXY_LOGIN=%s NAVIXY_PASSWORD=%s nginx -p %s/ -c %s/nginx.conf -e %s/error.log"
+    assert(ok(os.execute(start:format(demo.login, demo.password, dir, dir, dir))),
+      "the example did not start: see " .. dir .. "/error.log")
     finally(function()
       os.execute("kill -TERM $(cat " .. dir .. "/nginx.pid) 2>/dev/null")
       socket.sleep(0.3)
@@ -310,7 +315,8 @@ describe("the README's examples of shared state", function()
 
   it("examples/shared-redis.lua, as printed: hosts at once, one login", function()
     local text = read(root .. "/examples/shared-redis.lua")
-    assert.truthy(readme:find("```lua\n" .. text .. "```", 1, true), "README.md does not show examples/shared-redis.lua")
+    assert.truthy(readme:find("```lua\n" .. text .. "```", 1, true),
+      "README.md does not show examples/shared-redis.lua")
     redis.ensure()
     finally(redis.stop)
     local runs = {}
@@ -318,14 +324,16 @@ describe("the README's examples of shared state", function()
       local env = ('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/support/?.lua;;" LUA_CPATH="%s/build/%s/?.so;;"')
         :format(root, root, root, root, interpreter)
       -- redis_server makes Debian's redis-lua loadable on 5.4 (see the README)
-      runs[#runs + 1] = io.popen(("env -u LD_PRELOAD %s NAVIXY_URL=%s NAVIXY_LOGIN=%s NAVIXY_PASSWORD=%s REDIS_PORT=%d "
+      runs[#runs + 1] = io.popen(("env -u LD_PRELOAD %s NAVIXY_URL=%s NAVIXY_LOGIN=%s NAVIXY_PASSWORD=%s "
+        .. "REDIS_PORT=%d "
         .. "%s -l redis_server %s/examples/shared-redis.lua")
         :format(env, fake.url, demo.login, demo.password, redis.port, interpreter, root))
     end
     for _, h in ipairs(runs) do
       local out = h:read("*a")
       h:close()
-      assert.equal("1\tparked\n2\tparked\n3\tnavixy: tracker/get_state: api error 208 (HTTP 403): Device blocked\n", out)
+      assert.equal("1\tparked\n2\tparked\n"
+        .. "3\tnavixy: tracker/get_state: api error 208 (HTTP 403): Device blocked\n", out)
     end
     assert.equal(1, fake.stats().logins)
   end)
