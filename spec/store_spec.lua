@@ -106,6 +106,12 @@ describe("navixy.store.redis", function()
     assert.equal(0, err.attempts)
     assert.matches("earlier login was refused", err.description)
     assert.equal(1, fake.stats().logins)
+    -- remembered for a minute at most, though a lone client keeps a 102 for good: a
+    -- corrected password in another process must not stay refused
+    local r = redis.raw()
+    local rec = rules.unpack(r:get(r:keys("navixy:*:session")[1]))
+    local now = tonumber(r:time()[1])
+    assert.is_true(rec.refused_until > now + 50 and rec.refused_until <= now + 61, tostring(rec.refused_until))
     assert(b:login(demo.login, demo.password)) -- new credentials: a new login, the refusal gone
     assert(a.tracker.list()) -- and the account's session is everyone's
     assert.equal(2, fake.stats().logins)
