@@ -55,7 +55,8 @@ lint: deps
 	  --std=c99 --inline-suppr -DLUA_VERSION_NUM=504 -Icsrc csrc bench fuzz
 
 # Timings, not tests: see bench/run and the README's "Performance" section.
-# BENCH_ROUNDS=n for more rounds; NAVIXY_BENCH_PORT for the bench nginx.
+# BENCH_ROUNDS=n rounds (default 9; 3 for a quick look), BENCH_ONLY=sections;
+# NAVIXY_BENCH_PORT (+1 TLS, +2 client nginx). bench/deps: the bench's own packages.
 BENCH_RAW := $(BUILD)/bench/raw
 
 $(BENCH_RAW): bench/raw.c
@@ -63,25 +64,30 @@ $(BENCH_RAW): bench/raw.c
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< $(LIBS)
 
 bench: deps all $(BENCH_RAW)
+	@bench/deps
 	@bench/run $(BENCH_ROUNDS)
 
 # ---- hardening (issue 3): fuzzing and the suite under sanitizers/valgrind ----
-# Pure C that handles untrusted or user-supplied bytes; each fuzz target in
-# fuzz/ links what it needs of it (curl only for curl_getdate).
-FUZZ_TARGETS := url_escape json_string auth headers retry_after reply decode
-FUZZ_SRC     := csrc/buffer.c csrc/encode.c csrc/auth.c csrc/settings.c csrc/reply.c
+# Each fuzz target in fuzz/ checks properties (see its header comment). The
+# pure C ones link what they need of csrc/ (curl only for curl_getdate); the
+# others run navixy.core in a Lua 5.4 state (fuzz/lua_core.h), the whole
+# core linked in, and check JSON with the decoder: one grammar.
+FUZZ_C_TARGETS   := url_escape headers retry_after reply ws_parser ws_answer
+FUZZ_LUA_TARGETS := json_string auth decode values reentry mask
+FUZZ_TARGETS     := $(FUZZ_C_TARGETS) $(FUZZ_LUA_TARGETS)
+FUZZ_SRC     := csrc/buffer.c csrc/encode.c csrc/auth.c csrc/settings.c csrc/reply.c \
+                csrc/ws_frame.c csrc/ws_handshake.c csrc/sha1.c csrc/base64.c csrc/random.c
 FUZZ_SECONDS ?= 60
 SAN_FLAGS    := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-build/fuzz/%: fuzz/%.c fuzz/check.h $(FUZZ_SRC) $(HDR)
+$(FUZZ_C_TARGETS:%=build/fuzz/%): build/fuzz/%: fuzz/%.c fuzz/check.h $(FUZZ_SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -o $@ $< $(FUZZ_SRC) $(LIBS)
 
-# The answer decoder builds Lua values: it runs in a Lua 5.4 state.
-build/fuzz/decode: fuzz/decode.c fuzz/check.h csrc/decode.c csrc/values.c $(FUZZ_SRC) $(HDR)
+$(FUZZ_LUA_TARGETS:%=build/fuzz/%): build/fuzz/%: fuzz/%.c fuzz/check.h fuzz/lua_core.h $(SRC) $(HDR)
 	@mkdir -p $(dir $@)
 	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -I$(LUA54_INC) -o $@ $< \
-	  csrc/decode.c csrc/values.c $(FUZZ_SRC) $(LIBS) -llua5.4
+	  $(SRC) $(LIBS) -llua5.4
 
 # FUZZ_SECONDS in all, split evenly over the targets; fails on any finding.
 fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/%)

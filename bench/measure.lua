@@ -1,13 +1,23 @@
 --- One measurement of `make bench`, in a process of its own (run by
--- bench/run.lua under lua5.4 or luajit); prints one line of numbers.
+-- bench/run.lua under lua5.4 or luajit); prints one line of numbers, or
+-- fails (an error, a non-zero exit) when any call failed.
 --
---   measure.lua seq URL N          client:call N times: calls/s
---   measure.lua batch URL N C      N calls by client:batch (1000 a batch) at concurrency C: calls/s
---   measure.lua luasocket URL N    LuaSocket + lua-cjson N times: calls/s
---   measure.lua decode ROUNDS      a 20,000-tracker tracker/list answer: our decode
---                                  path and cjson.decode, alternately: ms, ms per round
---   measure.lua rss URL            resident memory (KiB) after 10k and 100k calls by
---                                  client:call, then after 10k, 100k, 300k, 600k by client:batch
+--   measure.lua seq URL ACTION N        client:call N times: calls/s
+--   measure.lua batch URL ACTION N C    N calls by client:batch (1000 a batch) at concurrency C: calls/s
+--   measure.lua luacurl URL ACTION N    Debian's lua-curl (an easy handle) + cjson N times: calls/s
+--   measure.lua decode FILE ROUNDS      the answer in FILE through our decode path and cjson.decode,
+--                                       alternately: ms ms per round
+--   measure.lua decode_n FILE WHICH K   decode FILE K times, WHICH = ours|cjson (for callgrind): items
+--   measure.lua stream URL ACTION N C   N calls by client:batch with on_result at concurrency C: RSS KiB
+--                                       before the calls array, with it, peak (VmHWM), after
+--   measure.lua big URL                 one call answered with 10 MB: RSS KiB before, after, after GC
+--   measure.lua big_batch URL K         a batch of K such calls: RSS KiB before, peak, after, after close
+--   measure.lua fds URL N               N clients, one call each: open fds before, after
+--   measure.lua h2 URL CA N C COUNTS    N calls by client:batch over TLS at concurrency C; COUNTS is
+--                                       the server's /counts: connections, requests, HTTP/2 requests
+--
+-- URL is a base URL (http://127.0.0.1:PORT/v2); ACTION the answer served
+-- (bench/answers.lua). Every answer is checked (success, list length).
 local root = arg[0]:match("^(.*)/bench/measure%.lua$") or "."
 local flavour = rawget(_G, "jit") and "luajit" or "lua5.4"
 package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
@@ -17,167 +27,256 @@ local navixy = require "navixy"
 local core = require "navixy.core"
 
 local HASH = "a6aa75587e5c59c32d347da438505fc3"
-local WARMUP = 200
-local PARAMS = { tracker_id = 1 }
+local WARMUP = 50
+local BATCH_SIZE = 1000 -- a fleet poll; a batch keeps its answers until it returns
 
-local what = arg[1]
-
-local function new_client(url)
-  return navixy.new { url = url, hash = HASH }
+local function new_client(url, extra)
+  local o = { url = url, hash = HASH, retries = 0 } -- a failure shows at once
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return navixy.new(o)
 end
 
 local function check(res, err)
-  if not res then error(tostring(err)) end
+  if not res then error(tostring(err), 0) end
+  if res.success ~= true then error("not a success", 0) end
   return res
 end
 
-local function seq(url, n)
-  local client = new_client(url)
-  for _ = 1, WARMUP do check(client:call("tracker/get_state", PARAMS)) end
-  local t0 = core.now()
-  for _ = 1, n do check(client:call("tracker/get_state", PARAMS)) end
-  return n / (core.now() - t0)
-end
-
-local function calls_of(n)
+local function calls_of(action, n)
   local calls = {}
-  for i = 1, n do calls[i] = { "tracker/get_state", PARAMS } end
+  for i = 1, n do calls[i] = { action } end
   return calls
 end
 
--- N calls as batches of BATCH_SIZE, the size of a fleet poll (and a batch
--- keeps all its answers until it returns: one of 40,000 would mostly
--- measure the heap growing).
-local BATCH_SIZE = 1000
+---------------------------------------------------------------- rates
 
-local function batch(url, n, c)
+local function seq(url, action, n)
   local client = new_client(url)
-  client:batch(calls_of(WARMUP), { concurrency = c }) -- opens the connections
-  local calls = calls_of(math.min(n, BATCH_SIZE))
+  for _ = 1, WARMUP do check(client:call(action)) end
   local t0 = core.now()
-  for _ = 1, math.ceil(n / #calls) do
-    for _, r in ipairs(client:batch(calls, { concurrency = c })) do check(r.result, r.err) end
-  end
-  return math.ceil(n / #calls) * #calls / (core.now() - t0)
-end
-
--- What a Lua user would write without this module. LuaSocket's socket.http
--- cannot keep a connection alive: it sends "Connection: close" and opens a
--- new TCP connection for every request.
-local function luasocket(url, n)
-  local http = require "socket.http"
-  local ltn12 = require "ltn12"
-  local cjson = require "cjson"
-  local function call(action, params)
-    local body = cjson.encode(params)
-    local chunks = {}
-    local ok, status = http.request {
-      url = url .. "/" .. action, method = "POST",
-      headers = { ["content-type"] = "application/json", ["content-length"] = tostring(#body),
-                  accept = "application/json", authorization = "NVX " .. HASH },
-      source = ltn12.source.string(body), sink = ltn12.sink.table(chunks),
-    }
-    if not ok or status ~= 200 then error("luasocket: " .. tostring(status)) end
-    local res = cjson.decode(table.concat(chunks))
-    if res.success ~= true then error("luasocket: not a success") end
-    return res
-  end
-  for _ = 1, WARMUP do call("tracker/get_state", PARAMS) end
-  local t0 = core.now()
-  for _ = 1, n do call("tracker/get_state", PARAMS) end
+  for _ = 1, n do check(client:call(action)) end
   return n / (core.now() - t0)
 end
 
--- A tracker/list answer with `n` trackers, shaped as the API documents it.
-local function tracker_list(n)
-  local cjson = require "cjson"
-  local list = {}
-  for i = 1, n do
-    list[i] = {
-      id = 100000 + i, label = "Truck " .. i, clone = false, group_id = i % 17,
-      source = {
-        id = 200000 + i, device_id = "35000000" .. (1000000 + i), model = "telfmb920",
-        blocked = i % 50 == 0, tariff_id = 5, creation_date = "2023-01-15 10:00:00",
-        tariff_end_date = "2030-01-01", phone = "+49170" .. (1000000 + i),
-      },
-      tag_bindings = { { tag_id = i % 5 + 1, ordinal = 1 } },
-    }
+local function batch(url, action, n, c)
+  local client = new_client(url)
+  local opts = { concurrency = c }
+  client:batch(calls_of(action, WARMUP * c), opts) -- opens the connections
+  local calls = calls_of(action, math.min(n, BATCH_SIZE))
+  local rounds = math.ceil(n / #calls)
+  local t0 = core.now()
+  for _ = 1, rounds do
+    for _, r in ipairs(client:batch(calls, opts)) do check(r.result, r.err) end
   end
-  return cjson.encode { success = true, list = list }
+  return rounds * #calls / (core.now() - t0)
 end
 
--- Our path for an answer that arrived (status, body -> result), as client:call runs
--- it, against cjson.decode alone; alternately, `rounds` times each.
-local function decode(rounds)
+-- The peer a Lua user has from Debian: lua-curl 0.3.0 (luacurl, an easy
+-- handle only; Lua 5.1/LuaJIT) and lua-cjson, the request of raw.c.
+local function luacurl(url, action, n)
+  local curl = require "curl"
+  local cjson = require "cjson"
+  local e = curl.easy_init()
+  local chunks, status = {}, nil
+  e:setopt(curl.OPT_URL, url .. "/" .. action)
+  e:setopt(curl.OPT_NOSIGNAL, 1)
+  e:setopt(curl.OPT_POST, 1)
+  e:setopt(curl.OPT_POSTFIELDS, "{}")
+  e:setopt(curl.OPT_HTTPHEADER, { "Expect:", "Content-Type: application/json", "Accept: application/json",
+    "Authorization: NVX " .. HASH })
+  e:setopt(curl.OPT_WRITEFUNCTION, function(data, size)
+    chunks[#chunks + 1] = data
+    return size
+  end)
+  e:setopt(curl.OPT_HEADERFUNCTION, function(line, size)
+    status = tonumber(line:match("^HTTP/[%d%.]+ (%d+)")) or status
+    return size
+  end)
+  local function call()
+    chunks, status = {}, nil
+    local rc = e:perform()
+    if rc ~= 0 or status ~= 200 then error(("lua-curl: %s, HTTP %s"):format(tostring(rc), tostring(status)), 0) end
+    return cjson.decode(table.concat(chunks))
+  end
+  for _ = 1, WARMUP do check(call()) end
+  local t0 = core.now()
+  for _ = 1, n do check(call()) end
+  return n / (core.now() - t0)
+end
+
+---------------------------------------------------------------- decoding
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+-- Our path for an answer that arrived, as client:call runs it, and cjson.decode.
+local function decoders(body)
   local cjson = require "cjson"
   local response = require "navixy.response"
-  local body = tracker_list(20000)
-  local ours, theirs = {}, {}
+  local result = { status = 200, body = body, content_type = "application/json" }
+  local n = #cjson.decode(body).list
+  local function checked(v)
+    if not (v and v.success == true and #v.list == n) then error("decoded wrong", 0) end
+    return v
+  end
+  return {
+    ours = function() return checked(response.interpret("history/tracker/list", result)) end,
+    cjson = function() return checked(cjson.decode(body)) end,
+  }
+end
+
+local function decode(path, rounds)
+  local d = decoders(read_file(path))
   local function time(f)
     collectgarbage()
     collectgarbage()
     local t0 = core.now()
-    local v = f()
-    local t = core.now() - t0
-    assert(#v.list == 20000)
-    return t * 1000
-  end
-  for r = 1, rounds do
-    if r % 2 == 1 then
-      theirs[r] = time(function() return cjson.decode(body) end)
-      ours[r] = time(function() return response.interpret("tracker/list", 200, body) end)
-    else
-      ours[r] = time(function() return response.interpret("tracker/list", 200, body) end)
-      theirs[r] = time(function() return cjson.decode(body) end)
-    end
+    f()
+    return (core.now() - t0) * 1000
   end
   local out = {}
-  for r = 1, rounds do out[#out + 1] = ("%.3f %.3f"):format(ours[r], theirs[r]) end
+  for r = 1, rounds do
+    local ours, theirs
+    if r % 2 == 1 then
+      theirs = time(d.cjson)
+      ours = time(d.ours)
+    else
+      ours = time(d.ours)
+      theirs = time(d.cjson)
+    end
+    out[#out + 1] = ("%.3f %.3f"):format(ours, theirs)
+  end
   return table.concat(out, " ")
 end
 
-local function rss_kib()
+local function decode_n(path, which, k)
+  local f = decoders(read_file(path))[which] or error("ours or cjson, not " .. tostring(which))
+  local n = 0
+  for _ = 1, k do n = #f().list end
+  return tostring(n)
+end
+
+---------------------------------------------------------------- memory
+
+local function status_kib(field)
   local f = assert(io.open("/proc/self/status"))
   local text = f:read("*a")
   f:close()
-  return tonumber(text:match("VmRSS:%s*(%d+)"))
+  return tonumber(text:match(field .. ":%s*(%d+)"))
 end
 
 local function settled_rss()
   collectgarbage()
   collectgarbage()
-  return rss_kib()
+  return status_kib("VmRSS")
 end
 
--- RSS after 10k and after 100k calls one at a time; then after 10k, 100k,
--- 300k and 600k calls in batches of 1000 (the last two to tell an allocator
--- still reaching its high-water mark from a leak).
-local function rss(url)
+-- The streaming form: every result handed to on_result and dropped.
+local function stream(url, action, n, c)
   local client = new_client(url)
-  local out = {}
-  for i = 1, 100000 do
-    check(client:call("tracker/get_state", PARAMS))
-    if i == 10000 or i == 100000 then out[#out + 1] = settled_rss() end
+  check(client:call(action))
+  local before = settled_rss()
+  local calls = {}
+  for i = 1, n do calls[i] = { action } end
+  local with_calls = settled_rss()
+  local got = 0
+  client:batch(calls, { concurrency = c, on_result = function(_, res, err)
+    check(res, err)
+    got = got + 1
+  end })
+  if got ~= n then error(("%d results of %d"):format(got, n), 0) end
+  local peak = status_kib("VmHWM")
+  calls = nil -- luacheck: ignore 311
+  return ("%d %d %d %d"):format(before, with_calls, peak, settled_rss())
+end
+
+local BIG = "history/tracker/list" -- under /big/v2: about 10 MB
+
+local function big(url)
+  local client = new_client(url)
+  local before = settled_rss()
+  local res = check(client:call(BIG))
+  local after = settled_rss()
+  if #res.list == 0 then error("an empty answer", 0) end
+  res = nil -- luacheck: ignore 311
+  return ("%d %d %d"):format(before, after, settled_rss())
+end
+
+local function big_batch(url, k)
+  local client = new_client(url)
+  local before = settled_rss()
+  local results = client:batch(calls_of(BIG, k), { concurrency = k })
+  for _, r in ipairs(results) do check(r.result, r.err) end
+  local peak, held = status_kib("VmHWM"), settled_rss()
+  results = nil -- luacheck: ignore 311
+  client:close()
+  client = nil -- luacheck: ignore 311
+  return ("%d %d %d %d"):format(before, peak, held, settled_rss())
+end
+
+-- The descriptors this process holds (the pipe of ls counted each time).
+local function open_fds()
+  local f = assert(io.open("/proc/self/stat")) -- opened by this process: its own pid
+  local pid = f:read("*l"):match("^(%d+)")
+  f:close()
+  local p = assert(io.popen("ls /proc/" .. pid .. "/fd"))
+  local n = 0
+  for _ in p:lines() do n = n + 1 end
+  p:close()
+  return n
+end
+
+local function fds(url, n)
+  local clients = {}
+  check(new_client(url):call("tracker/get_state")) -- the module's own descriptors opened
+  collectgarbage()
+  collectgarbage()
+  local before = open_fds()
+  for i = 1, n do
+    clients[i] = new_client(url)
+    check(clients[i]:call("tracker/get_state"))
   end
-  local calls = calls_of(1000)
-  for i = 1, 600 do
-    for _, r in ipairs(client:batch(calls)) do check(r.result, r.err) end
-    if i == 10 or i == 100 or i == 300 or i == 600 then out[#out + 1] = settled_rss() end
-  end
-  return table.concat(out, " ")
+  return ("%d %d"):format(before, open_fds())
+end
+
+---------------------------------------------------------------- HTTP/2
+
+local function fetch_counts(counts_url)
+  local http = require "socket.http"
+  local body, code = http.request(counts_url)
+  if code ~= 200 then error("counts: " .. tostring(code), 0) end
+  return body
+end
+
+local function h2(url, ca, n, c, counts_url)
+  local client = new_client(url, { ca_file = ca })
+  fetch_counts(counts_url .. "?reset=1")
+  for _, r in ipairs(client:batch(calls_of("tracker/list", n), { concurrency = c })) do check(r.result, r.err) end
+  local counts = fetch_counts(counts_url)
+  local function count(key) return tonumber(counts:match('"' .. key .. '":(%d+)')) or 0 end
+  return ("%d %d %d"):format(count("tls_connections"), count("tls_requests"), count("tls_http2_requests"))
 end
 
 local handlers = {
-  seq = function() return ("%.1f"):format(seq(arg[2], tonumber(arg[3]))) end,
-  batch = function() return ("%.1f"):format(batch(arg[2], tonumber(arg[3]), tonumber(arg[4]))) end,
-  luasocket = function() return ("%.1f"):format(luasocket(arg[2], tonumber(arg[3]))) end,
-  decode = function() return decode(tonumber(arg[2])) end,
-  rss = function() return rss(arg[2]) end,
+  seq = function(a) return ("%.1f"):format(seq(a[2], a[3], tonumber(a[4]))) end,
+  batch = function(a) return ("%.1f"):format(batch(a[2], a[3], tonumber(a[4]), tonumber(a[5]))) end,
+  luacurl = function(a) return ("%.1f"):format(luacurl(a[2], a[3], tonumber(a[4]))) end,
+  decode = function(a) return decode(a[2], tonumber(a[3])) end,
+  decode_n = function(a) return decode_n(a[2], a[3], tonumber(a[4])) end,
+  stream = function(a) return stream(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
+  big = function(a) return big(a[2]) end,
+  big_batch = function(a) return big_batch(a[2], tonumber(a[3])) end,
+  fds = function(a) return fds(a[2], tonumber(a[3])) end,
+  h2 = function(a) return h2(a[2], a[3], tonumber(a[4]), tonumber(a[5]), a[6]) end,
 }
 
-local handler = handlers[what]
+local handler = handlers[arg[1]]
 if not handler then
-  io.stderr:write("usage: measure.lua seq|batch|luasocket|decode|rss ...\n")
+  io.stderr:write("usage: measure.lua seq|batch|luacurl|decode|decode_n|stream|big|big_batch|fds|h2 ...\n")
   os.exit(2)
 end
-print(handler())
+print(handler(arg))

@@ -1,71 +1,77 @@
---- `make bench`: runs every measurement of bench/measure.lua and the plain
--- libcurl baselines (build/bench/raw) against the bench nginx, several
--- rounds, each round in the opposite order to the one before, and prints
--- per pair the median of the per-round ratios ours / baseline, beside its
--- target. Timing only: nothing here passes or fails.
+--- `make bench`: the table of issue 15, every row from one run, each beside
+-- its target. Rates are medians of per-round ratios over interleaved rounds
+-- (each round runs every measurement, in the opposite order to the round
+-- before); instruction counts come from callgrind (the same on a busy
+-- machine); memory and descriptors are read from /proc. Timing only: nothing
+-- here passes or fails, but a measurement whose calls fail stops the bench.
 --
---   lua5.4 bench/run.lua URL RAW [ROUNDS]
--- URL is the bench server's base (http://127.0.0.1:PORT); RAW the C baseline.
-local url, raw, rounds = arg[1], arg[2], tonumber(arg[3] or 11)
-if not (url and raw) then
-  io.stderr:write("usage: lua5.4 bench/run.lua URL RAW [ROUNDS]\n")
+--   lua5.4 bench/run.lua [ROUNDS]     (run by bench/run, which starts the servers)
+-- Environment: BENCH_SERVER, BENCH_TLS, BENCH_CA, BENCH_CLIENT, BENCH_RAW,
+-- BENCH_WWW (set by bench/run); BENCH_ONLY=section,... to run only some of
+-- rates, nginx, callgrind, decode, memory, wire, h2; LUA_RESTY_HTTP.
+local rounds = math.tointeger(tonumber(arg[1] or 9))
+if not rounds or rounds < 1 then
+  io.stderr:write("usage: lua5.4 bench/run.lua [ROUNDS]\n")
   os.exit(2)
 end
 
-local measure = (arg[0]:match("^(.*)/run%.lua$") or "bench") .. "/measure.lua"
-local FAST, SLOW = url .. "/v2", url .. "/slow/v2" -- /slow answers after 5 ms
-local ACTION = "/tracker/get_state"
-local N_SEQ, N_SOCKET, N_BATCH = 10000, 3000, 20000
-local N_SLOW_SEQ, N_SLOW_BATCH = 200, 1600
+local function need(name)
+  return os.getenv(name) or error("bench/run.lua: " .. name .. " is not set (run it through bench/run)", 0)
+end
+local SERVER, TLS, CA = need "BENCH_SERVER", need "BENCH_TLS", need "BENCH_CA"
+local CLIENT, RAW, WWW = need "BENCH_CLIENT", need "BENCH_RAW", need "BENCH_WWW"
+local here = arg[0]:match("^(.*)/run%.lua$") or "bench"
+local MEASURE = here .. "/measure.lua"
 
--- name -> command whose output starts with a rate (calls/s)
-local RUNS = {
-  { "raw_seq", { raw, "seq", FAST .. ACTION, N_SEQ } },
-  { "seq_54", { "lua5.4", measure, "seq", FAST, N_SEQ } },
-  { "seq_jit", { "luajit", measure, "seq", FAST, N_SEQ } },
-  { "socket_54", { "lua5.4", measure, "luasocket", FAST, N_SOCKET } },
-  { "socket_jit", { "luajit", measure, "luasocket", FAST, N_SOCKET } },
-  { "raw_multi", { raw, "multi", FAST .. ACTION, N_BATCH, 8 } },
-  { "batch_54", { "lua5.4", measure, "batch", FAST, N_BATCH, 8 } },
-  { "batch_jit", { "luajit", measure, "batch", FAST, N_BATCH, 8 } },
-  { "slow_raw_seq", { raw, "seq", SLOW .. ACTION, N_SLOW_SEQ } },
-  { "slow_seq_54", { "lua5.4", measure, "seq", SLOW, N_SLOW_SEQ } },
-  { "slow_raw_multi", { raw, "multi", SLOW .. ACTION, N_SLOW_BATCH, 8 } },
-  { "slow_batch_54", { "lua5.4", measure, "batch", SLOW, N_SLOW_BATCH, 8 } },
-}
+local SECTIONS = { "rates", "nginx", "callgrind", "decode", "memory", "wire", "h2" }
+local only, known = {}, {}
+for _, s in ipairs(SECTIONS) do known[s] = true end
+for s in (os.getenv("BENCH_ONLY") or table.concat(SECTIONS, ",")):gmatch("[^,%s]+") do
+  if not known[s] then
+    io.stderr:write(("bench: BENCH_ONLY: no section %q (sections: %s)\n"):format(s, table.concat(SECTIONS, ", ")))
+    os.exit(2)
+  end
+  only[s] = true
+end
 
--- { label, ours, baseline, target, "min"|"max" }
-local PAIRS = {
-  { "sequential client:call, Lua 5.4 / raw libcurl easy loop", "seq_54", "raw_seq", 0.90, "min" },
-  { "sequential client:call, LuaJIT / raw libcurl easy loop", "seq_jit", "raw_seq", 0.90, "min" },
-  { "sequential client:call, Lua 5.4 / LuaSocket + cjson", "seq_54", "socket_54", 1.3, "min" },
-  { "sequential client:call, LuaJIT / LuaSocket + cjson", "seq_jit", "socket_jit", 1.3, "min" },
-  { "client:batch c=8, Lua 5.4 / raw curl multi, 8 handles", "batch_54", "raw_multi", 0.60, "min" },
-  { "client:batch c=8, LuaJIT / raw curl multi, 8 handles", "batch_jit", "raw_multi", 0.60, "min" },
-  { "client:batch c=8 / our sequential, Lua 5.4 (0 ms server)", "batch_54", "seq_54", 4, "min" },
-  { "  (context: raw multi / raw easy loop, 0 ms server)", "raw_multi", "raw_seq" },
-  { "client:batch c=8 / our sequential, Lua 5.4 (5 ms server)", "slow_batch_54", "slow_seq_54", 4, "min" },
-  { "client:batch c=8 / raw curl multi, Lua 5.4 (5 ms server)", "slow_batch_54", "slow_raw_multi", 0.60, "min" },
-  { "sequential client:call / raw easy loop, Lua 5.4 (5 ms server)", "slow_seq_54", "slow_raw_seq", 0.90, "min" },
-}
+---------------------------------------------------------------- running things
 
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
+-- The output of a command; raises with it when the command fails.
 local function run(cmd)
   local words = {}
   for i, w in ipairs(cmd) do words[i] = shell_quote(w) end
   local p = assert(io.popen(table.concat(words, " ") .. " 2>&1"))
   local out = p:read("*a")
-  p:close()
+  local ok, _, code = p:close()
+  if not ok then error(("bench: %s failed (%s):\n%s"):format(table.concat(cmd, " "), code, out), 0) end
   return out
 end
 
-local function numbers(text)
+-- The numbers of a measurement's one line of output (and nothing else).
+local function numbers(out, cmd)
+  if not out:match("^[%d%.%s%-]+$") then
+    error(("bench: %s printed more than numbers:\n%s"):format(table.concat(cmd, " "), out), 0)
+  end
   local list = {}
-  for n in text:gmatch("[%d%.]+") do list[#list + 1] = tonumber(n) end
+  for n in out:gmatch("[%d%.%-]+") do list[#list + 1] = tonumber(n) end
   return list
+end
+
+local function measure(lua, ...)
+  local cmd = { lua, MEASURE, ... }
+  return numbers(run(cmd), cmd)
+end
+
+-- raw.c prints "rate failures"
+local function raw(...)
+  local cmd = { RAW, ... }
+  local n = numbers(run(cmd), cmd)
+  if n[2] ~= 0 then error("bench: " .. table.concat(cmd, " ") .. ": " .. n[2] .. " requests failed", 0) end
+  return n
 end
 
 local function median(list)
@@ -85,80 +91,342 @@ local function load_average()
   return text:match("^(%S+ %S+ %S+)") or text
 end
 
-local function verdict(value, target, sense)
-  if not target then return "" end
-  local ok = (sense == "min" and value >= target) or (sense == "max" and value <= target)
-  return (ok and "meets " or "MISSES ") .. (sense == "min" and ">= " or "<= ") .. target
+local function have(cmd)
+  return os.execute("command -v " .. cmd .. " >/dev/null 2>&1") == true
 end
 
-print(("navixy-lua bench: %d rounds, load average at start %s, %s"):format(rounds, load_average(),
-  run { "lua5.4", "-e", "print(require'cjson'._VERSION and 'lua-cjson ' .. require'cjson'._VERSION)" }
-  :gsub("%s+$", "")))
+local function lua_has(lua, module)
+  return os.execute(("%s -e 'require %q' >/dev/null 2>&1"):format(lua, module)) == true
+end
 
--- rates[name][round]
+local LUAS = { { "lua5.4", "Lua 5.4" }, { "luajit", "LuaJIT" } }
+local HAS_LUACURL = lua_has("luajit", "curl")
+local RESTY_DIR = os.getenv("LUA_RESTY_HTTP")
+local HAS_RESTY = RESTY_DIR and io.open(RESTY_DIR .. "/resty/http.lua") ~= nil
+local NOT_RESTY = "not available: set LUA_RESTY_HTTP=dir holding resty/http.lua and resty/string.lua"
+
+---------------------------------------------------------------- the rows
+
+-- Each row: label, figure, target, verdict ("meets", "MISSES" or "").
+local rows = {}
+
+local function row(label, figure, target, ok)
+  local verdict = ""
+  if ok ~= nil then verdict = ok and "meets" or "MISSES" end
+  rows[#rows + 1] = { label, figure, target or "", verdict }
+end
+
+local function skipped(label, why)
+  rows[#rows + 1] = { label, why or ("(skipped: BENCH_ONLY)"), "", "" }
+end
+
+local function ratio_row(label, ratios, target, sense)
+  local m = median(ratios)
+  local figure = ("%.2f  (%.2f-%.2f)"):format(m, math.min(table.unpack(ratios)), math.max(table.unpack(ratios)))
+  local ok
+  if sense == "min" then ok = m >= target elseif sense == "max" then ok = m <= target end
+  row(label, figure, target and ((sense == "min" and ">= " or "<= ") .. target) or "-", ok)
+end
+
+local function mib(kib) return ("%.0f"):format(kib / 1024) end
+
+---------------------------------------------------------------- interleaved rates
+
+local V2 = SERVER .. "/v2"
+local TINY, LIST, HISTORY = "tracker/get_state", "tracker/list", "history/tracker/list"
+-- calls per measurement: about half a second to a second each, here
+local N_RAW = { [TINY] = 15000, [LIST] = 12000, [HISTORY] = 1000, batch = 20000 }
+local N_OURS = { [TINY] = 10000, [LIST] = 6000, [HISTORY] = 100, batch = 10000 }
+local WRK_SECONDS = tonumber(os.getenv("BENCH_WRK_SECONDS") or 2)
+
+-- name -> { section, function returning calls/s }
+local RUNS = {}
+local function add(section, name, f)
+  if only[section] then RUNS[#RUNS + 1] = { name, f } end
+end
+for _, action in ipairs { TINY, LIST, HISTORY } do
+  add("rates", "raw " .. action, function() return raw("seq", V2 .. "/" .. action, N_RAW[action])[1] end)
+  for _, l in ipairs(LUAS) do
+    add("rates", l[1] .. " " .. action, function() return measure(l[1], "seq", V2, action, N_OURS[action])[1] end)
+  end
+end
+if HAS_LUACURL then
+  add("rates", "luacurl " .. HISTORY,
+    function() return measure("luajit", "luacurl", V2, HISTORY, N_OURS[HISTORY])[1] end)
+end
+add("rates", "raw multi", function() return raw("multi", V2 .. "/" .. LIST, N_RAW.batch, 8)[1] end)
+for _, l in ipairs(LUAS) do
+  add("rates", l[1] .. " batch", function() return measure(l[1], "batch", V2, LIST, N_OURS.batch, 8)[1] end)
+end
+
+-- wrk against a location of the client-side nginx: requests/s; any failed
+-- request stops the bench
+local function wrk(location, seconds)
+  local cmd = { "wrk", "-t1", "-c8", "-d" .. seconds .. "s", CLIENT .. location }
+  local out = run(cmd)
+  if out:find("Non%-2xx") or out:find("Socket errors") then
+    error("bench: " .. table.concat(cmd, " ") .. " saw failures:\n" .. out, 0)
+  end
+  return tonumber(out:match("Requests/sec:%s*([%d%.]+)")) or error("bench: wrk printed no rate:\n" .. out, 0)
+end
+local LOCATIONS = { "/ours", "/ours_raw", "/proxy" }
+if HAS_RESTY then table.insert(LOCATIONS, 2, "/resty") end
+for _, loc in ipairs(LOCATIONS) do
+  add("nginx", "nginx " .. loc, function() return wrk(loc, WRK_SECONDS) end)
+end
+
+print(("navixy-lua bench: %d rounds, load average at start %s"):format(rounds, load_average()))
+print(("peers: raw libcurl (bench/raw.c), %s, %s, %s, nginx proxy_pass"):format(
+  run({ "lua5.4", "-e", "print('lua-cjson ' .. require'cjson'._VERSION)" }):gsub("%s+$", ""),
+  HAS_LUACURL and "Debian lua-curl " .. run({ "luajit", "-e", "io.write(require'curl'._VERSION)" })
+    .. " (luacurl: easy handle only)" or "lua-curl not installed",
+  HAS_RESTY and "lua-resty-http from " .. RESTY_DIR or "no lua-resty-http"))
+io.stderr:write(("bench: answers served:\n%s"):format(io.open(WWW .. "/../answers.txt"):read("a")))
+
 local rates, loads = {}, {}
 for _, r in ipairs(RUNS) do rates[r[1]] = {} end
-for round = 1, rounds do
+if only.nginx then
+  for _, loc in ipairs(LOCATIONS) do wrk(loc, 1) end -- connections opened, code warmed up
+end
+for round = 1, (#RUNS > 0 and rounds or 0) do
   local first, last, step = 1, #RUNS, 1
   if round % 2 == 0 then first, last, step = #RUNS, 1, -1 end
   for i = first, last, step do
-    local name, cmd = RUNS[i][1], RUNS[i][2]
-    local out = run(cmd)
-    local rate = numbers(out)[1]
-    if not rate then error(name .. " failed: " .. out) end
-    rates[name][round] = rate
+    rates[RUNS[i][1]][round] = RUNS[i][2]()
   end
   loads[round] = load_average():match("^%S+")
-  io.stderr:write(("round %d/%d done (load %s)\n"):format(round, rounds, load_average()))
-end
-print("load average (1 min) after each round: " .. table.concat(loads, " "))
-
-print()
-print(("%-66s %12s"):format("measurement (median of rounds)", "calls/s"))
-for _, r in ipairs(RUNS) do
-  print(("%-66s %12.0f"):format(r[1], median(rates[r[1]])))
+  io.stderr:write(("bench: round %d/%d done (load %s)\n"):format(round, rounds, load_average()))
 end
 
-print()
-print(("%-66s %8s  %-12s %s"):format("pair (median of per-round ratios ours / baseline)", "ratio",
-  "rounds", "target"))
-for _, p in ipairs(PAIRS) do
-  local label, ours, base, target, sense = p[1], p[2], p[3], p[4], p[5]
-  local ratios = {}
-  for round = 1, rounds do ratios[round] = rates[ours][round] / rates[base][round] end
-  local m = median(ratios)
-  print(("%-66s %8.2f  %-12s %s"):format(label, m,
-    ("%.2f-%.2f"):format(math.min(table.unpack(ratios)), math.max(table.unpack(ratios))),
-    verdict(m, target, sense)))
+local function ratios(ours, base)
+  local list = {}
+  for round = 1, rounds do list[round] = rates[ours][round] / rates[base][round] end
+  return list
 end
 
--- decode: one process per interpreter, the two paths alternately inside it
-for _, lua in ipairs { "lua5.4", "luajit" } do
-  local list = numbers(run { lua, measure, "decode", rounds })
-  local ratios, ours, theirs = {}, {}, {}
-  for i = 1, #list, 2 do
-    ours[#ours + 1], theirs[#theirs + 1] = list[i], list[i + 1]
-    ratios[#ratios + 1] = list[i] / list[i + 1]
+---------------------------------------------------------------- callgrind
+
+-- Instructions per call: the difference between a run of n2 and one of n1
+-- calls, so that start-up and warm-up (the same in both) drop out.
+local function instructions(cmd)
+  local full = { "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null" }
+  for _, w in ipairs(cmd) do full[#full + 1] = w end
+  local out = run(full)
+  return tonumber((out:match("Collected%s*:%s*(%d+)"))) or error("bench: no callgrind count:\n" .. out, 0)
+end
+
+local function per_call(make, n1, n2)
+  return (instructions(make(n2)) - instructions(make(n1))) / (n2 - n1)
+end
+
+-- callgrind.batch / callgrind.seq: { raw = n, ["lua5.4"] = n, luajit = n }, 5 KB answers
+local callgrind = {}
+if only.callgrind and have("valgrind") then
+  io.stderr:write("bench: callgrind (5 KB answers, batch c=8 and sequential)\n")
+  local batch, seq = {}, {}
+  batch.raw = per_call(function(n) return { RAW, "multi", V2 .. "/" .. LIST, n, 8 } end, 200, 1000)
+  seq.raw = per_call(function(n) return { RAW, "seq", V2 .. "/" .. LIST, n } end, 200, 1000)
+  for _, l in ipairs(LUAS) do
+    batch[l[1]] = per_call(function(n) return { l[1], MEASURE, "batch", V2, LIST, n, 8 } end, 200, 1000)
+    seq[l[1]] = per_call(function(n) return { l[1], MEASURE, "seq", V2, LIST, n } end, 200, 1000)
   end
-  local m = median(ratios)
-  print(("%-66s %8.2f  %s"):format(("decode 20,000-tracker answer, %s / cjson.decode (%.0f / %.0f ms)")
-    :format(lua == "lua5.4" and "Lua 5.4" or "LuaJIT", median(ours), median(theirs)), m,
-    verdict(m, 1.2, "max")))
+  callgrind = { batch = batch, seq = seq }
 end
 
--- memory: RSS growth from 10k to 100k calls (after a full GC), sequential and
--- in batches; for batches also from 300k to 600k, past allocator warm-up
-local function rss_line(label, from, to, target)
-  print(("%-66s %8s  %s"):format(("%s (%d -> %d KiB)"):format(label, from, to),
-    ("%d KiB"):format(to - from), target and ((to - from < 1024 and "meets" or "MISSES") .. " < 1 MiB") or ""))
-end
-for _, lua in ipairs { "lua5.4", "luajit" } do
-  local kib = numbers(run { lua, measure, "rss", FAST })
-  local name = lua == "lua5.4" and "Lua 5.4" or "LuaJIT"
-  rss_line("RSS growth 10k -> 100k client:call, " .. name, kib[1], kib[2], true)
-  rss_line("RSS growth 10k -> 100k calls in batches of 1000, " .. name, kib[3], kib[4], true)
-  rss_line("  (and 300k -> 600k calls in batches, " .. name .. ")", kib[5], kib[6])
+---------------------------------------------------------------- decode
+
+local DECODE_FILE = WWW .. "/v2/history/tracker/list"
+local decoding = {}
+if only.decode then
+  io.stderr:write("bench: decoding 1 MB\n")
+  for _, l in ipairs(LUAS) do
+    local list = measure(l[1], "decode", DECODE_FILE, math.max(rounds, 5))
+    local d = { ratios = {}, ours = {}, theirs = {} }
+    for i = 1, #list, 2 do
+      d.ours[#d.ours + 1], d.theirs[#d.theirs + 1] = list[i], list[i + 1]
+      d.ratios[#d.ratios + 1] = list[i] / list[i + 1]
+    end
+    decoding[l[1]] = d
+  end
+  if only.callgrind and have("valgrind") then
+    local size = #io.open(DECODE_FILE, "rb"):read("a")
+    for _, which in ipairs { "ours", "cjson" } do
+      local function cmd(k) return { "lua5.4", MEASURE, "decode_n", DECODE_FILE, which, k } end
+      decoding[which .. "_ipb"] = per_call(cmd, 1, 3) / size
+    end
+  end
 end
 
+---------------------------------------------------------------- memory and descriptors
+
+local memory = {}
+if only.memory then
+  io.stderr:write("bench: memory and descriptors\n")
+  for _, l in ipairs(LUAS) do
+    memory[l[1]] = {
+      stream = measure(l[1], "stream", V2, LIST, 100000, 8),
+      big = measure(l[1], "big", SERVER .. "/big/v2"),
+      big_batch = measure(l[1], "big_batch", SERVER .. "/big/v2", 16),
+      fds = measure(l[1], "fds", V2, 1000),
+    }
+  end
+end
+
+---------------------------------------------------------------- bytes on the wire
+
+local wire
+if only.wire then
+  io.stderr:write("bench: bytes on the wire\n")
+  local http = require "socket.http"
+  local ltn12 = require "ltn12"
+  local cjson = require "cjson"
+  local function counts()
+    local body = assert(http.request(SERVER .. "/counts"))
+    return cjson.decode(body)
+  end
+  assert(http.request(SERVER .. "/counts?reset=1"))
+  local got, code = http.request(CLIENT .. "/wire")
+  if code ~= 200 then error("bench: /wire: HTTP " .. tostring(code) .. ": " .. tostring(got), 0) end
+  local gz = counts()
+  assert(http.request(SERVER .. "/counts?reset=1"))
+  local chunks = {}
+  local _, status = http.request {
+    url = SERVER .. "/gz/v2/" .. HISTORY, method = "POST", source = ltn12.source.string("{}"),
+    headers = { ["content-type"] = "application/json", ["content-length"] = "2" },
+    sink = ltn12.sink.table(chunks),
+  }
+  local plain = counts()
+  local events = #cjson.decode(table.concat(chunks)).list
+  if status ~= 200 or gz.gz_requests ~= 1 or plain.gz_requests ~= 1 or tonumber(got) ~= events then
+    error(("bench: wire: HTTP %s, requests %s/%s, events %s/%s"):format(status, gz.gz_requests,
+      plain.gz_requests, got, events), 0)
+  end
+  wire = { gz = gz.gz_bytes, plain = plain.gz_bytes }
+end
+
+---------------------------------------------------------------- HTTP/2
+
+local h2
+if only.h2 then
+  io.stderr:write("bench: HTTP/2 batch\n")
+  h2 = measure("lua5.4", "h2", TLS .. "/v2", CA, 400, 16, SERVER .. "/counts")
+end
+
+---------------------------------------------------------------- the table
+
+for _, l in ipairs(LUAS) do
+  local lua, name = l[1], l[2]
+  if only.rates then
+    ratio_row("sequential, tiny answer / raw libcurl, " .. name, ratios(lua .. " " .. TINY, "raw " .. TINY))
+    ratio_row("sequential, 5 KB tracker/list / raw libcurl, " .. name, ratios(lua .. " " .. LIST, "raw " .. LIST),
+      0.85, "min")
+  end
+end
+for _, l in ipairs(LUAS) do
+  if only.rates then
+    ratio_row("sequential, 1 MB history / raw libcurl, " .. l[2], ratios(l[1] .. " " .. HISTORY, "raw " .. HISTORY))
+  end
+end
+if not only.rates then
+  skipped("sequential rows")
+elseif HAS_LUACURL then
+  ratio_row("sequential, 1 MB history, LuaJIT / Debian lua-curl + cjson", ratios("luajit " .. HISTORY,
+    "luacurl " .. HISTORY))
+else
+  skipped("sequential, 1 MB history / lua-curl + cjson", "not available: lua-curl is not installed")
+end
+for _, l in ipairs(LUAS) do
+  if only.rates then
+    ratio_row("batch c=8, 5 KB answers / raw curl multi, " .. l[2], ratios(l[1] .. " batch", "raw multi"), 0.60, "min")
+  end
+end
+skipped("batch c=8, 5 KB / Lua-cURLv3 multi + cjson",
+  "not available: not packaged (Debian's lua-curl has no multi)")
+if callgrind.batch then
+  for _, kind in ipairs { "batch", "seq" } do
+    local c = callgrind[kind]
+    for _, l in ipairs(LUAS) do
+      local r = c[l[1]] / c.raw
+      local figure = ("%.0fk / %.0fk = %.2f x raw"):format(c[l[1]] / 1e3, c.raw / 1e3, r)
+      if kind == "batch" then
+        row("full call, instructions per call (callgrind), batch c=8, " .. l[2], figure, "<= 2.5 x raw", r <= 2.5)
+      else
+        row("  the same, sequential 5 KB calls, " .. l[2], figure, "-")
+      end
+    end
+  end
+else
+  skipped("full call, instructions per call (callgrind)", only.callgrind and "not available: valgrind missing" or nil)
+end
+if only.decode then
+  for _, l in ipairs(LUAS) do
+    local d = decoding[l[1]]
+    ratio_row(("decode 1 MB / cjson.decode, %s (%.1f / %.1f ms)"):format(l[2], median(d.ours), median(d.theirs)),
+      d.ratios, 0.35, "max")
+  end
+  if decoding.ours_ipb then
+    local r = decoding.ours_ipb / decoding.cjson_ipb
+    row("decode 1 MB, instructions per byte, Lua 5.4 (callgrind)",
+      ("%.1f / %.1f = %.2f"):format(decoding.ours_ipb, decoding.cjson_ipb, r), "<= 0.35", r <= 0.35)
+  end
+else
+  skipped("decode 1 MB / cjson.decode")
+end
+for _, l in ipairs(LUAS) do
+  local m = memory[l[1]]
+  if not m then
+    skipped("memory and descriptors, " .. l[2])
+  else
+    local s, b, bb, f = m.stream, m.big, m.big_batch, m.fds
+    row("streamed batch, 100k items, 5 KB answers, c=8: peak RSS, " .. l[2],
+      ("%s MB (start %s, calls array %s)"):format(mib(s[3]), mib(s[1]), mib(s[2] - s[1])), "< 64 MB", s[3] < 64 * 1024)
+    row("  RSS after it, GC run, " .. l[2], mib(s[4]) .. " MB")
+    row("one 10 MB answer: RSS before / after / after GC, " .. l[2],
+      ("%s / %s / %s MB"):format(mib(b[1]), mib(b[2]), mib(b[3])), "after GC <= start + 20 MB",
+      b[3] - b[1] <= 20 * 1024)
+    row("batch of 16 x 10 MB: RSS before / peak / held / after close, " .. l[2],
+      ("%s / %s / %s / %s MB"):format(mib(bb[1]), mib(bb[2]), mib(bb[3]), mib(bb[4])),
+      "after close <= start + 20 MB (*)", bb[4] - bb[1] <= 20 * 1024)
+    local per = (f[2] - f[1]) / 1000
+    row("file descriptors per idle client (1,000 clients), " .. l[2],
+      ("%.2f  (%d -> %d)"):format(per, f[1], f[2]), "<= 1", per <= 1)
+  end
+end
+if only.nginx then
+  if HAS_RESTY then
+    ratio_row("inside nginx: our client (cosockets) / lua-resty-http", ratios("nginx /ours", "nginx /resty"),
+      1.5, "min")
+  else
+    skipped("inside nginx: our client (cosockets) / lua-resty-http", NOT_RESTY)
+  end
+  ratio_row("inside nginx: decode = false / nginx proxy_pass", ratios("nginx /ours_raw", "nginx /proxy"), 0.8, "min")
+else
+  skipped("inside nginx rows")
+end
+if wire then
+  row("nginx transport, 1 MB history: bytes on the wire, gzip / plain",
+    ("%d / %d = 1/%.1f"):format(wire.gz, wire.plain, wire.plain / wire.gz), "- (issue: 6.5x)")
+else
+  skipped("nginx transport with gzip")
+end
+if h2 then
+  row("curl batch over TLS, HTTP/2, c=16, 400 calls: connections",
+    ("%d  (%d requests, %d over HTTP/2)"):format(h2[1], h2[2], h2[3]), "1", h2[1] == 1)
+else
+  skipped("curl batch over TLS with HTTP/2")
+end
+
+if #RUNS > 0 then
+  print()
+  print(("%-68s %12s"):format("measurement (median of rounds)", "per second"))
+  for _, r in ipairs(RUNS) do print(("%-68s %12.0f"):format(r[1], median(rates[r[1]]))) end
+end
 print()
+print(("%-68s %-40s %-28s %s"):format("row (ratios: ours / peer, median (range) of rounds)", "now", "target", ""))
+for _, r in ipairs(rows) do
+  print(("%-68s %-40s %-28s %s"):format(r[1], r[2], r[3], r[4]))
+end
+print("(*) issue 15 sets no target for the batch of 16: the one 10 MB answer's is applied")
+print()
+if #loads > 0 then print("load average (1 min) after each round: " .. table.concat(loads, " ")) end
 print("load average at end " .. load_average())

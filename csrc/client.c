@@ -4,13 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compat.h"
+#include "raise.h"
 #include "encode.h"
 #include "interrupt.h"
 #include "multipart.h"
 
 nvx_client *nvx_check_client(lua_State *L, int i) {
   nvx_client *c = luaL_checkudata(L, i, NVX_CLIENT_MT);
-  if (c->closed) luaL_error(L, "navixy: client is closed");
+  if (c->closed) nvx_raise(L, "navixy: client is closed");
   return c;
 }
 
@@ -31,12 +32,9 @@ typedef struct raw_settings {
   int headers_index; /* stack index of the header lines, 0 if none */
 } raw_settings;
 
-/* Raises "navixy: ..." without a position prefix: these are misuse of the
- * core by the Lua layer, reported as the Lua layer reports misuse. */
-static int raise(lua_State *L, const char *fmt, const char *name) {
-  lua_pushfstring(L, fmt, name);
-  return lua_error(L);
-}
+/* Raises "navixy: ..." (fmt holding one %s for name), without a position
+ * prefix: misuse of the core is reported as the Lua layer reports misuse. */
+static int raise(lua_State *L, const char *fmt, const char *name) { return nvx_raise(L, fmt, name); }
 
 /* A string field (NULL when absent); *len set. Its bytes stay valid while
  * the settings table (argument 1) holds the string. */
@@ -168,7 +166,7 @@ int nvx_client_new(lua_State *L, nvx_engine *engine) {
   c->closed = 1; /* until fully built; no metatable yet either */
   if (fill_settings(L, &c->s, &r) != 0) {
     nvx_settings_free(&c->s);
-    return luaL_error(L, "navixy: out of memory creating the client");
+    return nvx_raise(L, "navixy: out of memory creating the client");
   }
   c->engine = engine;
   nvx_engine_hold(engine);
@@ -257,7 +255,7 @@ static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
   }
   if (!lua_istable(L, -1)) raise(L, "navixy: request field '%s' must be a table", "parts");
   mime = curl_mime_init(easy);
-  if (!mime) luaL_error(L, "navixy: out of memory building the request");
+  if (!mime) nvx_raise(L, "navixy: out of memory building the request");
   n = (int)compat_rawlen(L, -1);
   for (k = 1; k <= n; k++) {
     size_t len = 0, dlen = 0;
@@ -294,7 +292,7 @@ static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
     if (rc) {
       curl_mime_free(mime);
       if (rc == CURLE_READ_ERROR) raise(L, "navixy: cannot read the file %s", path ? path : "");
-      luaL_error(L, "navixy: out of memory building the request");
+      nvx_raise(L, "navixy: out of memory building the request");
     }
   }
   lua_pop(L, 1);
@@ -303,7 +301,7 @@ static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
 
 static int prepare_error(lua_State *L, int rc) {
   if (rc == NVX_EBODY) return raise(L, "navixy: %s", "a JSON body must be an object");
-  return luaL_error(L, "navixy: out of memory building the request");
+  return nvx_raise(L, "navixy: out of memory building the request");
 }
 
 /* The transfer of slot id (0: sequential calls; 1..NVX_MAX_SLOTS: a batch),
@@ -315,7 +313,7 @@ static nvx_transfer *slot_of(lua_State *L, nvx_client *c, int id) {
   if (!t || nvx_transfer_init(t, &c->s) != NVX_OK) {
     if (t) nvx_transfer_free(t);
     free(t);
-    luaL_error(L, "navixy: out of memory creating a transfer");
+    nvx_raise(L, "navixy: out of memory creating a transfer");
   }
   c->slots[id] = t;
   return t;
@@ -540,7 +538,7 @@ static int c_set_hash(lua_State *L) {
   if (h && (n == 0 || nvx_has_ctl(h, n)))
     return raise(L, "navixy: %s", "hash must be non-empty, without CR, LF or NUL");
   if (nvx_settings_set_hash(&c->s, h, n) != NVX_OK)
-    return luaL_error(L, "navixy: out of memory setting the hash");
+    return nvx_raise(L, "navixy: out of memory setting the hash");
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "raise.h"
 #include "client.h"
 #include "compat.h"
 #include "decode.h"
@@ -15,99 +16,167 @@
 #include "sha1.h"
 #include "encode.h"
 #include "interrupt.h"
+#include "mask.h"
+#include "scratch.h"
 #include "transfer.h"
 #include "values.h"
+#include "ws_lua.h"
 
-#define NVX_STATE_MT "navixy.core.state"
+/* Module state, shared by the functions below as upvalues (never a
+ * global): 1 the decoder's string cache (its bytes, in a userdata), 2 a
+ * table of the Lua values they share, at these indices. Each value is
+ * stored there once: core.set_array_mt changes it for every function. */
+#define STATE lua_upvalueindex(1)
+#define SHARED lua_upvalueindex(2)
+enum { ARRAY_MT = 1, NUMBER_MT, CACHE_TABLE, ENGINE };
 
-/* Module state (an upvalue, not a global): a scratch buffer reused by the
- * encoders, so that an error raised mid-way leaks nothing, and the decoder's
- * string cache (its strings are in a table in the registry, keyed by this
- * state's address). */
-typedef struct nvx_state {
-  nvx_buf scratch;
-  nvx_strcache cache;
-  nvx_engine *engine; /* drives the transfers of every client (engine.h) */
-} nvx_state;
+#define NVX_ENGINE_MT "navixy.core.engine"
 
-static int state_gc(lua_State *L) {
-  nvx_state *st = luaL_checkudata(L, 1, NVX_STATE_MT);
-  nvx_buf_free(&st->scratch);
-  if (st->engine) nvx_engine_release(st->engine); /* clients may hold it longer */
-  st->engine = NULL;
-  lua_pushlightuserdata(L, st);
-  lua_pushnil(L);
-  lua_rawset(L, LUA_REGISTRYINDEX);
+/* The engine (engine.h) is held by a userdata among the shared values;
+ * clients hold it too, so whoever goes last frees it. */
+static int engine_gc(lua_State *L) {
+  nvx_engine **box = luaL_checkudata(L, 1, NVX_ENGINE_MT);
+  if (*box) nvx_engine_release(*box);
+  *box = NULL;
   return 0;
 }
 
-/* Pushes the table of st's string cache, made on first use. */
-static void push_cache(lua_State *L, nvx_state *st) {
-  lua_pushlightuserdata(L, st);
-  lua_rawget(L, LUA_REGISTRYINDEX);
-  if (!lua_isnil(L, -1)) return;
-  lua_pop(L, 1);
-  lua_createtable(L, NVX_CACHE_SLOTS, 0);
-  lua_pushlightuserdata(L, st);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, LUA_REGISTRYINDEX);
+/* Pushes the engine's holder. */
+static void new_engine(lua_State *L) {
+  nvx_engine **box = compat_newuserdata(L, sizeof *box);
+  *box = NULL;
+  if (luaL_newmetatable(L, NVX_ENGINE_MT)) {
+    lua_pushcfunction(L, engine_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  *box = nvx_engine_new();
+  if (!*box) nvx_raise(L, "navixy: out of memory loading the module");
 }
 
-static nvx_state *state_of(lua_State *L) {
-  return (nvx_state *)lua_touserdata(L, lua_upvalueindex(1));
+/* Pushes the shared values (array_mt, number_mt) and returns their indices. */
+static nvx_marks push_marks(lua_State *L) {
+  nvx_marks m;
+  lua_rawgeti(L, SHARED, ARRAY_MT);
+  m.array_mt = lua_gettop(L);
+  lua_rawgeti(L, SHARED, NUMBER_MT);
+  m.number_mt = lua_gettop(L);
+  return m;
 }
+
+/* Pushes buf's bytes as the result and frees them now (the box's __gc
+ * would later). */
+static int push_result(lua_State *L, nvx_buf *buf) {
+  lua_pushlstring(L, buf->data ? buf->data : "", buf->len);
+  nvx_buf_free(buf);
+  return 1;
+}
+
+static int nomem(lua_State *L) { return nvx_raise(L, "navixy: out of memory"); }
 
 /* core.escape(s) -> s percent-encoded (RFC 3986 unreserved kept) */
 static int m_escape(lua_State *L) {
-  nvx_state *st = state_of(L);
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
-  nvx_buf_reset(&st->scratch);
-  if (nvx_url_escape(&st->scratch, s, n) != 0) return luaL_error(L, "navixy: out of memory");
-  lua_pushlstring(L, st->scratch.data, st->scratch.len);
-  return 1;
+  nvx_buf *out = nvx_scratch_push(L);
+  if (nvx_url_escape(out, s, n) != 0) return nomem(L);
+  return push_result(L, out);
 }
-
-/* The metatable that navixy.array() sets: upvalue 2 of the encoders. */
-#define ARRAY_MT lua_upvalueindex(2)
 
 /* core.json(value) -> JSON text */
 static int m_json(lua_State *L) {
-  nvx_state *st = state_of(L);
+  nvx_marks marks;
+  nvx_buf *out;
   luaL_checkany(L, 1);
   lua_settop(L, 1);
-  lua_pushvalue(L, ARRAY_MT);
-  nvx_buf_reset(&st->scratch);
-  nvx_json_value(L, &st->scratch, 1, 2);
-  lua_pushlstring(L, st->scratch.data, st->scratch.len);
-  return 1;
+  marks = push_marks(L);
+  out = nvx_scratch_push(L);
+  nvx_json_value(L, out, 1, marks);
+  return push_result(L, out);
 }
 
 /* core.form(params) -> "a=1&b=%5B1%2C2%5D" */
 static int m_form(lua_State *L) {
-  nvx_state *st = state_of(L);
+  nvx_marks marks;
+  nvx_buf *out;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
-  lua_pushvalue(L, ARRAY_MT);
-  nvx_buf_reset(&st->scratch);
-  nvx_form_body(L, &st->scratch, 1, 2);
-  lua_pushlstring(L, st->scratch.data ? st->scratch.data : "", st->scratch.len);
-  return 1;
+  marks = push_marks(L);
+  out = nvx_scratch_push(L);
+  nvx_form_body(L, out, 1, marks);
+  return push_result(L, out);
 }
 
-/* core.decode(text) -> value, or nil and "invalid JSON at byte N: why"
- * (see decode.h) */
+/* core.decode(text [, exact]) -> value, or nil and "invalid JSON at byte
+ * N: why" (see decode.h). Arrays get the array metatable; with exact, every
+ * number is { "<its text>" } with core.number_mt. */
 static int m_decode(lua_State *L) {
-  nvx_state *st = state_of(L);
   size_t n, at = 0;
   const char *text = luaL_checklstring(L, 1, &n);
   const char *why = NULL;
+  int exact = lua_toboolean(L, 2);
+  nvx_decoding d;
   lua_settop(L, 1);
-  push_cache(L, st);
-  if (nvx_json_decode(L, text, n, &st->scratch, &st->cache, &why, &at)) return 1;
+  d.array_mt = push_marks(L).array_mt;
+  d.number_mt = exact ? d.array_mt + 1 : 0;
+  lua_rawgeti(L, SHARED, CACHE_TABLE);
+  d.cache_table = lua_gettop(L);
+  d.cache = lua_touserdata(L, STATE);
+  if (nvx_json_decode(L, text, n, &d, &why, &at)) return 1;
   lua_pushnil(L);
   lua_pushfstring(L, "invalid JSON at byte %d: %s", (int)at, why);
   return 2;
+}
+
+/* core.set_array_mt(mt): from now on decoded arrays get mt, and the
+ * encoders take tables with mt for arrays (the Lua layer passes
+ * cjson.array_mt where the lua-cjson in use has one, once, at load).
+ * core.array_mt is then mt too. */
+static int m_set_array_mt(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, SHARED, ARRAY_MT);
+  lua_setfield(L, lua_upvalueindex(3), "array_mt"); /* the module table */
+  return 0;
+}
+
+/* core.mask(text, secret1, shown1 [, secret2, shown2 ...]) -> text with
+ * every whole occurrence of each secret, raw, JSON-escaped or
+ * percent-encoded, replaced by its shown form (see mask.h). Text without
+ * one comes back as the same string. */
+static int m_mask(lua_State *L) {
+  int top = lua_gettop(L), i;
+  size_t n, count = (size_t)(top - 1) / 2;
+  const char *text;
+  nvx_secret *secrets;
+  nvx_buf *out;
+  long masked;
+  luaL_checktype(L, 1, LUA_TSTRING);
+  if (top < 3 || top % 2 == 0)
+    return nvx_raise(L, "navixy: core.mask takes a text and pairs of a secret and its shown form");
+  for (i = 2; i <= top; i++) luaL_checktype(L, i, LUA_TSTRING);
+  text = lua_tolstring(L, 1, &n);
+  secrets = compat_newuserdata(L, count * sizeof *secrets); /* the collector frees it */
+  for (i = 0; i < (int)count; i++) {
+    secrets[i].text = lua_tolstring(L, 2 + 2 * i, &secrets[i].len);
+    secrets[i].shown = lua_tolstring(L, 3 + 2 * i, &secrets[i].shown_len);
+  }
+  out = nvx_scratch_push(L);
+  masked = nvx_mask(out, text, n, secrets, count);
+  if (masked < 0) return nomem(L);
+  if (masked > 0) return push_result(L, out);
+  nvx_buf_free(out);
+  lua_pushvalue(L, 1);
+  return 1;
+}
+
+/* The number metatable's __tostring: the number's text, as written. */
+static int number_tostring(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_rawgeti(L, 1, 1);
+  if (lua_type(L, -1) != LUA_TSTRING) return nvx_raise(L, "navixy: a number without its text");
+  return 1;
 }
 
 /* core.retry_after("120" | "<HTTP date>") -> seconds from now, or nil */
@@ -129,7 +198,8 @@ static int m_now(lua_State *L) {
 }
 
 /* core.sleep(seconds): blocks the process; the OpenResty transport uses
- * ngx.sleep instead. */
+ * ngx.sleep instead. NaN and negatives are no wait (NaN would be undefined
+ * behaviour in the conversion below); waits over 1e6 s are cut to that. */
 static int m_sleep(lua_State *L) {
   double secs = luaL_checknumber(L, 1);
   struct timespec ts;
@@ -146,7 +216,13 @@ static int m_sleep(lua_State *L) {
 
 /* core.new(settings) -> a client (client.c) whose transfers run in this
  * module state's engine */
-static int m_new(lua_State *L) { return nvx_client_new(L, state_of(L)->engine); }
+static int m_new(lua_State *L) {
+  nvx_engine *engine;
+  lua_rawgeti(L, SHARED, ENGINE);
+  engine = *(nvx_engine **)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return nvx_client_new(L, engine);
+}
 
 /* core.sha1hex(s) -> SHA-1 of s in lowercase hex (key names of shared stores) */
 static int m_sha1hex(lua_State *L) {
@@ -173,37 +249,50 @@ static int m_is_json_type(lua_State *L) {
 static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type}, {"sha1hex", m_sha1hex},
                                  {"inflater", nvx_inflater_new}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
-                                 {"decode", m_decode},
+                                 {"decode", m_decode},    {"mask", m_mask},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
                                  {NULL, NULL}};
 
 int luaopen_navixy_core(lua_State *L) {
-  nvx_state *st;
   /* Once per process, however many Lua states load the module. (A process
    * that loads it from several threads at once must call curl_global_init
    * itself first, as libcurl asks of every library user.) */
   static int curl_ready = 0;
   if (!curl_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      return luaL_error(L, "navixy: curl_global_init failed");
+      return nvx_raise(L, "navixy: curl_global_init failed");
     curl_ready = 1;
   }
   nvx_client_register(L);
   nvx_inflate_register(L);
-  lua_newtable(L);
-  st = compat_newuserdata(L, sizeof *st);
-  memset(st, 0, sizeof *st);
-  st->engine = nvx_engine_new();
-  if (!st->engine) return luaL_error(L, "navixy: out of memory loading the module");
-  luaL_newmetatable(L, NVX_STATE_MT);
-  lua_pushcfunction(L, state_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
-  lua_newtable(L); /* the array marker */
+  nvx_scratch_register(L);
+  lua_newtable(L); /* the module */
+  memset(compat_newuserdata(L, sizeof(nvx_strcache)), 0, sizeof(nvx_strcache));
+  lua_createtable(L, 4, 0); /* the shared values */
+  new_engine(L);
+  lua_rawseti(L, -2, ENGINE);
+  lua_newtable(L);          /* the array marker (until set_array_mt) */
   lua_pushvalue(L, -1);
-  lua_setfield(L, -4, "array_mt");
+  lua_setfield(L, -5, "array_mt");
+  lua_rawseti(L, -2, ARRAY_MT);
+  lua_createtable(L, 0, 2); /* the number metatable */
+  lua_pushcfunction(L, number_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushliteral(L, "navixy.number");
+  lua_setfield(L, -2, "__name");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -5, "number_mt");
+  lua_rawseti(L, -2, NUMBER_MT);
+  lua_createtable(L, NVX_CACHE_SLOTS, 0);
+  lua_rawseti(L, -2, CACHE_TABLE);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -5);
+  lua_pushcclosure(L, m_set_array_mt, 3);
+  lua_setfield(L, -4, "set_array_mt");
   luaL_setfuncs(L, FUNCS, 2);
+  nvx_ws_register(L); /* the WebSocket functions: ws_lua.c */
   lua_pushstring(L, curl_version());
   lua_setfield(L, -2, "curl_version");
   /* JSON null: a NULL light userdata, the same value as lua-cjson's null */

@@ -1,8 +1,10 @@
 #include "decode.h"
 
 #include <lauxlib.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "compat.h"
 
 /* Parse functions return 1 after pushing one value, or 0 after setting
  * ps->why (ps->p then marks where). The caller of the first one resets the
@@ -12,7 +14,8 @@ typedef struct parser {
   const char *p, *end;
   const char *why;
   int depth;
-  nvx_buf *scratch; /* strings with escapes are unescaped here */
+  int array_mt;  /* stack index of the arrays' metatable, or 0 */
+  int number_mt; /* stack index of the number metatable: exact mode; or 0 */
   nvx_strcache *cache;
   int cache_index; /* stack index of the cache's table */
 } parser;
@@ -107,40 +110,77 @@ static int small_decimal(const char *int_start, const char *int_end, const char 
   return 1;
 }
 
-static int parse_number(parser *ps) {
-  const char *s = ps->p, *p = s, *end = ps->end, *digits, *int_end, *frac, *frac_end;
-  long exp = 0;
-  int exp_big = 0, exp_neg = 0;
-  if (*p == '-') p++;
-  digits = p;
+/* Where the parts of a number are, and its exponent (capped: exp_big). */
+typedef struct number_parts {
+  const char *digits, *int_end, *frac, *frac_end;
+  long exp;
+  int has_exp, exp_big;
+} number_parts;
+
+/* Reads the number at s by the RFC 8259 grammar: its end, or NULL. */
+static const char *scan_number(const char *s, const char *end, number_parts *np) {
+  const char *p = s;
+  np->exp = 0;
+  np->has_exp = np->exp_big = 0;
+  if (p < end && *p == '-') p++;
+  np->digits = p;
   if (p < end && *p == '0') {
     p++;
   } else if (p < end && *p >= '1' && *p <= '9') {
     while (p < end && is_digit(*p)) p++;
   } else {
-    return fail(ps, "invalid number");
+    return NULL;
   }
-  int_end = frac = frac_end = p; /* no fraction: an empty one */
+  np->int_end = np->frac = np->frac_end = p; /* no fraction: an empty one */
   if (p < end && *p == '.') {
-    frac = ++p;
-    if (p >= end || !is_digit(*p)) return fail(ps, "invalid number");
+    np->frac = ++p;
+    if (p >= end || !is_digit(*p)) return NULL;
     while (p < end && is_digit(*p)) p++;
-    frac_end = p;
+    np->frac_end = p;
   }
   if (p < end && (*p == 'e' || *p == 'E')) {
+    int exp_neg = 0;
+    np->has_exp = 1;
     p++;
     if (p < end && (*p == '+' || *p == '-')) exp_neg = *p++ == '-';
-    if (p >= end || !is_digit(*p)) return fail(ps, "invalid number");
+    if (p >= end || !is_digit(*p)) return NULL;
     for (; p < end && is_digit(*p); p++) {
-      if (exp < 100000) exp = exp * 10 + (*p - '0');
-      else exp_big = 1;
+      if (np->exp < 100000) np->exp = np->exp * 10 + (*p - '0');
+      else np->exp_big = 1;
     }
-    if (exp_neg) exp = -exp;
-  } else if (frac == int_end && int_end - digits <= 18) { /* an integer that fits in int64 */
+    if (exp_neg) np->exp = -np->exp;
+  }
+  return p;
+}
+
+size_t nvx_json_number_length(const char *s, size_t n) {
+  number_parts np;
+  const char *end = scan_number(s, s + n, &np);
+  return end ? (size_t)(end - s) : 0;
+}
+
+/* Exact mode: { "<text>" } with the number metatable. */
+static int push_number_text(parser *ps, const char *s, size_t n) {
+  lua_State *L = ps->L;
+  lua_createtable(L, 1, 0);
+  lua_pushlstring(L, s, n);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, ps->number_mt);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static int parse_number(parser *ps) {
+  number_parts np;
+  const char *s = ps->p, *p = scan_number(s, ps->end, &np);
+  if (!p) return fail(ps, "invalid number");
+  ps->p = p;
+  if (ps->number_mt) return push_number_text(ps, s, (size_t)(p - s));
+  if (!np.has_exp && np.frac == np.int_end && np.int_end - np.digits <= 18) {
+    /* an integer that fits in int64 */
     long long v = 0;
     const char *q;
-    ps->p = p;
-    for (q = digits; q < int_end; q++) v = v * 10 + (*q - '0');
+    for (q = np.digits; q < np.int_end; q++) v = v * 10 + (*q - '0');
     if (*s == '-') v = -v;
 #if LUA_VERSION_NUM >= 503
     lua_pushinteger(ps->L, (lua_Integer)v);
@@ -149,10 +189,9 @@ static int parse_number(parser *ps) {
 #endif
     return 1;
   }
-  ps->p = p;
   {
     double d;
-    if (!exp_big && small_decimal(digits, int_end, frac, frac_end, exp, &d)) {
+    if (!np.exp_big && small_decimal(np.digits, np.int_end, np.frac, np.frac_end, np.exp, &d)) {
       push_float(ps->L, *s == '-' ? -d : d);
       return 1;
     }
@@ -181,85 +220,109 @@ static int hex4(const char *p, unsigned *out) {
   return 1;
 }
 
-static int add_utf8(nvx_buf *b, unsigned cp) {
-  char u[4];
-  size_t n;
+/* Writes cp as UTF-8 at u (1 to 4 bytes); returns the byte after it. */
+static char *add_utf8(char *u, unsigned cp) {
   if (cp < 0x80) {
-    u[0] = (char)cp;
-    n = 1;
+    *u++ = (char)cp;
   } else if (cp < 0x800) {
-    u[0] = (char)(0xC0 | (cp >> 6));
-    u[1] = (char)(0x80 | (cp & 0x3F));
-    n = 2;
+    *u++ = (char)(0xC0 | (cp >> 6));
+    *u++ = (char)(0x80 | (cp & 0x3F));
   } else if (cp < 0x10000) {
-    u[0] = (char)(0xE0 | (cp >> 12));
-    u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    u[2] = (char)(0x80 | (cp & 0x3F));
-    n = 3;
+    *u++ = (char)(0xE0 | (cp >> 12));
+    *u++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+    *u++ = (char)(0x80 | (cp & 0x3F));
   } else {
-    u[0] = (char)(0xF0 | (cp >> 18));
-    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    u[3] = (char)(0x80 | (cp & 0x3F));
-    n = 4;
+    *u++ = (char)(0xF0 | (cp >> 18));
+    *u++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+    *u++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+    *u++ = (char)(0x80 | (cp & 0x3F));
   }
-  return nvx_buf_add(b, u, n);
+  return u;
 }
 
-/* \uXXXX at p (after the backslash and 'u'), with its low surrogate when it
- * is a high one; advances *pp past what it used. */
-static int unicode_escape(parser *ps, const char **pp, nvx_buf *b) {
-  const char *p = *pp;
+size_t nvx_json_escape(const char *p, const char *end, char *out, size_t *nout,
+                       const char **why) {
+  static const char plain[] = "\"\\/bfnrt", meant[] = "\"\\/\b\f\n\r\t";
   unsigned cp, low;
-  if (ps->end - p < 4 || !hex4(p, &cp)) return fail(ps, "invalid \\u escape");
-  p += 4;
-  if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(ps, "lone low surrogate");
-  if (cp >= 0xD800 && cp <= 0xDBFF) {
-    if (ps->end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &low) || low < 0xDC00 ||
-        low > 0xDFFF)
-      return fail(ps, "lone high surrogate");
-    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-    p += 6;
+  if (end - p < 2) {
+    *why = "unterminated string";
+    return 0;
   }
-  if (add_utf8(b, cp)) return fail(ps, NULL);
-  *pp = p;
-  return 1;
+  if (p[1] != 'u') {
+    const char *which;
+    if (p[1] == '\0' || (which = strchr(plain, p[1])) == NULL) {
+      *why = "invalid escape";
+      return 0;
+    }
+    *out = meant[which - plain];
+    *nout = 1;
+    return 2;
+  }
+  if (end - p < 6 || !hex4(p + 2, &cp)) {
+    *why = "invalid \\u escape";
+    return 0;
+  }
+  if (cp >= 0xDC00 && cp <= 0xDFFF) {
+    *why = "lone low surrogate";
+    return 0;
+  }
+  if (cp < 0xD800 || cp > 0xDBFF) {
+    *nout = (size_t)(add_utf8(out, cp) - out);
+    return 6;
+  }
+  if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || !hex4(p + 8, &low) || low < 0xDC00 ||
+      low > 0xDFFF) {
+    *why = "lone high surrogate";
+    return 0;
+  }
+  cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+  *nout = (size_t)(add_utf8(out, cp) - out);
+  return 12;
 }
+
+/* Strings with escapes up to this long are unescaped on the C stack. */
+#define UNESCAPE_ON_STACK 256
 
 /* The string with escapes, from `p` (the first backslash) on; `s` is its
- * start. Unescaped into the scratch buffer, not a luaL_Buffer: abandoning
- * one of those on a syntax error is unsafe in Lua 5.4.4 (its box is a
- * to-be-closed slot, and lua_settop over it can leave a stale stack top). */
+ * start. Unescaped into memory of this call's own (a finalizer that runs
+ * at the lua_pushlstring below, before the bytes are copied on LuaJIT, may
+ * decode too): on the C stack, or in a userdata kept on the Lua stack until
+ * the string is made. Not a luaL_Buffer: abandoning one on a syntax error
+ * is unsafe in Lua 5.4.4 (its box is a to-be-closed slot, and lua_settop
+ * over it can leave a stale stack top). */
 static int parse_escaped(parser *ps, const char *s, const char *p) {
-  static const char plain[] = "\"\\/bfnrt", meant[] = "\"\\/\b\f\n\r\t";
-  const char *end = ps->end;
-  nvx_buf *b = ps->scratch;
-  nvx_buf_reset(b);
-  if (nvx_buf_add(b, s, (size_t)(p - s))) return fail(ps, NULL);
+  const char *end = ps->end, *q, *why;
+  char local[UNESCAPE_ON_STACK], *out, *o;
+  size_t bound;
+  /* Unescaped, the string is no longer than it is written up to its
+   * closing quote (the first one no backslash escapes). */
+  for (q = p; q < end && *q != '"'; q++)
+    if (*q == '\\') q++;
+  bound = (size_t)((q < end ? q : end) - s);
+  out = bound <= sizeof local ? local : compat_newuserdata(ps->L, bound);
+  memcpy(out, s, (size_t)(p - s));
+  o = out + (p - s);
   while (p < end) {
-    const char *run = p, *which;
+    const char *run = p;
+    size_t len, wrote;
     while (p < end && *p != '"' && *p != '\\') p++;
-    if (p > run && nvx_buf_add(b, run, (size_t)(p - run))) return fail(ps, NULL);
+    memcpy(o, run, (size_t)(p - run));
+    o += p - run;
     if (p >= end) break;
     if (*p == '"') {
-      lua_pushlstring(ps->L, b->data, b->len);
+      lua_pushlstring(ps->L, out, (size_t)(o - out));
+      if (out != local) lua_remove(ps->L, -2); /* the userdata */
       ps->p = p + 1;
       return 1;
     }
-    if (++p >= end) break;
-    if (*p == 'u') {
-      p++;
-      if (!unicode_escape(ps, &p, b)) {
-        ps->p = p;
-        return 0;
-      }
-    } else if (*p != '\0' && (which = strchr(plain, *p)) != NULL) {
-      if (nvx_buf_addc(b, meant[which - plain])) return fail(ps, NULL);
-      p++;
-    } else {
-      ps->p = p;
-      return fail(ps, "invalid escape");
+    if (p + 1 >= end) break;
+    len = nvx_json_escape(p, end, o, &wrote, &why);
+    if (!len) {
+      ps->p = p + 1;
+      return fail(ps, why);
     }
+    p += len;
+    o += wrote;
   }
   ps->p = end;
   return fail(ps, "unterminated string");
@@ -280,6 +343,7 @@ static void push_short(parser *ps, const char *s, size_t n) {
     lua_rawgeti(L, ps->cache_index, (int)slot + 1);
     return;
   }
+  c->len[slot] = 0; /* empty while lua_pushlstring may run a finalizer that decodes */
   lua_pushlstring(L, s, n);
   lua_pushvalue(L, -1);
   lua_rawseti(L, ps->cache_index, (int)slot + 1);
@@ -287,20 +351,39 @@ static void push_short(parser *ps, const char *s, size_t n) {
   c->len[slot] = (unsigned char)n;
 }
 
+/* The first '"' or backslash at or after p, or end: one pass, eight bytes
+ * at a time where the bytes' order is known (the lowest byte that matches
+ * sets the lowest flag bit: x - 0x01..01 & ~x & 0x80..80 marks the bytes of
+ * x that are zero, exactly up to the first one). */
+static const char *quote_or_backslash(const char *p, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t w, q, b, hit;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    hit = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
+    if (hit) return p + (__builtin_ctzll(hit) >> 3);
+    p += 8;
+  }
+#endif
+  while (p < end && *p != '"' && *p != '\\') p++;
+  return p;
+}
+
 /* ps->p is at the opening quote. Strings without escapes, nearly all of
  * them, are pushed straight from the text. */
 static int parse_string(parser *ps) {
   const char *s = ps->p + 1;
-  const char *quote = memchr(s, '"', (size_t)(ps->end - s));
-  const char *backslash;
-  if (!quote) {
+  const char *stop = quote_or_backslash(s, ps->end);
+  if (stop >= ps->end) {
     ps->p = ps->end;
     return fail(ps, "unterminated string");
   }
-  backslash = memchr(s, '\\', (size_t)(quote - s));
-  if (backslash) return parse_escaped(ps, s, backslash);
-  push_short(ps, s, (size_t)(quote - s));
-  ps->p = quote + 1;
+  if (*stop == '\\') return parse_escaped(ps, s, stop);
+  push_short(ps, s, (size_t)(stop - s));
+  ps->p = stop + 1;
   return 1;
 }
 
@@ -350,6 +433,15 @@ static void make_table(lua_State *L, int base, int n, int pairs, int more) {
   lua_settop(L, base + 1);
 }
 
+/* The array at the top of the stack gets the arrays' metatable. */
+static int mark_array(parser *ps) {
+  if (ps->array_mt) {
+    lua_pushvalue(ps->L, ps->array_mt);
+    lua_setmetatable(ps->L, -2);
+  }
+  return 1;
+}
+
 static int parse_array(parser *ps) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
@@ -360,7 +452,7 @@ static int parse_array(parser *ps) {
     if (gathering) lua_newtable(L);
     ps->p++;
     ps->depth--;
-    return 1;
+    return mark_array(ps);
   }
   for (;;) {
     if (!parse_value(ps)) return 0;
@@ -381,7 +473,7 @@ static int parse_array(parser *ps) {
   if (gathering) make_table(L, base, n, 0, 0);
   ps->p++;
   ps->depth--;
-  return 1;
+  return mark_array(ps);
 }
 
 static int parse_object(parser *ps) {
@@ -456,8 +548,8 @@ static int parse_value(parser *ps) {
   }
 }
 
-int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch,
-                    nvx_strcache *cache, const char **why, size_t *at) {
+int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding *d,
+                    const char **why, size_t *at) {
   parser ps;
   int top = lua_gettop(L);
   ps.L = L;
@@ -465,9 +557,10 @@ int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch,
   ps.end = text + n;
   ps.why = NULL;
   ps.depth = 0;
-  ps.scratch = scratch;
-  ps.cache = cache;
-  ps.cache_index = top;
+  ps.array_mt = d->array_mt;
+  ps.number_mt = d->number_mt;
+  ps.cache = d->cache;
+  ps.cache_index = d->cache_table;
   skip_space(&ps);
   if (parse_value(&ps)) {
     skip_space(&ps);
@@ -475,7 +568,6 @@ int nvx_json_decode(lua_State *L, const char *text, size_t n, nvx_buf *scratch,
     ps.why = "text after the value";
   }
   lua_settop(L, top);
-  if (!ps.why) luaL_error(L, "navixy: out of memory decoding the answer");
   *why = ps.why;
   *at = (size_t)(ps.p - text);
   return 0;

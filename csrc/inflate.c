@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include "buffer.h"
+#include "raise.h"
 #include "compat.h"
 
 #define INFLATER_MT "navixy.core.inflater"
@@ -20,7 +21,7 @@ int nvx_inflater_new(lua_State *L) {
   inflater *f = compat_newuserdata(L, sizeof *f);
   memset(f, 0, sizeof *f);
   /* 15 + 32: the largest window, gzip or zlib header detected */
-  if (inflateInit2(&f->z, 15 + 32) != Z_OK) return luaL_error(L, "navixy: out of memory (inflate)");
+  if (inflateInit2(&f->z, 15 + 32) != Z_OK) return nvx_raise(L, "navixy: out of memory (inflate)");
   f->ready = 1;
   luaL_setmetatable(L, INFLATER_MT); /* only now can __gc see it */
   return 1;
@@ -37,14 +38,14 @@ static int feed(lua_State *L) {
   size_t n;
   const char *in = luaL_checklstring(L, 2, &n);
   double max = luaL_checknumber(L, 3);
-  if (!f->ready) return luaL_error(L, "navixy: the inflater is closed");
+  if (!f->ready) return nvx_raise(L, "navixy: the inflater is closed");
   nvx_buf_reset(&f->out);
   f->z.next_in = (Bytef *)(size_t)in; /* zlib reads it, never writes */
   f->z.avail_in = (uInt)n;
   while (!f->finished) {
     size_t room;
     int rc;
-    if (nvx_buf_reserve(&f->out, 64 * 1024)) return luaL_error(L, "navixy: out of memory (inflate)");
+    if (nvx_buf_reserve(&f->out, 64 * 1024)) return nvx_raise(L, "navixy: out of memory (inflate)");
     room = f->out.cap - 1 - f->out.len;
     f->z.next_out = (Bytef *)f->out.data + f->out.len;
     f->z.avail_out = (uInt)room;

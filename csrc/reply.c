@@ -34,7 +34,8 @@ static int keep_value(const char *line, size_t n, const char *name, char *dst, s
 }
 
 int nvx_reply_header(nvx_reply *r, const char *line, size_t n) {
-  if (n > NVX_MAX_HEADER_BYTES - r->header_bytes) { /* header_bytes <= the limit always */
+  /* header_bytes <= the limit always; once over, every later line is refused */
+  if (r->headers_too_large || n > NVX_MAX_HEADER_BYTES - r->header_bytes) {
     r->headers_too_large = 1;
     return -1;
   }

@@ -40,7 +40,7 @@ void nvx_reply_reset(nvx_reply *r, size_t max_size);
  * a 1xx or a proxy's CONNECT answer): what an earlier one said is dropped.
  * A value too long to keep whole, or holding a NUL, is kept as "".
  * 0, or -1 when the lines so far pass NVX_MAX_HEADER_BYTES (headers_too_large
- * set; the line is not looked at). */
+ * set; that line and every later one are not looked at). */
 int nvx_reply_header(nvx_reply *r, const char *line, size_t n);
 
 /* Appends body bytes; 0, or -1 when they would take a held body over

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "compat.h"
+#include "raise.h"
+#include "decode.h"
 #include "encode.h"
 
 #define MAX_DEPTH 64
 
-static void nomem(lua_State *L) { luaL_error(L, "navixy: out of memory encoding the request"); }
+static void nomem(lua_State *L) { nvx_raise(L, "navixy: out of memory encoding the request"); }
 
 /* An integer in decimal, digits by hand: snprintf was most of the cost of
  * encoding small params. */
@@ -36,7 +38,7 @@ static void add_number(lua_State *L, nvx_buf *out, int i) {
   }
 #endif
   if (isnan(d) || isinf(d))
-    luaL_error(L, "navixy: cannot encode %s", isnan(d) ? "NaN" : "infinity");
+    nvx_raise(L, "navixy: cannot encode %s", isnan(d) ? "NaN" : "infinity");
   if (d == floor(d) && fabs(d) < 9007199254740992.0) { /* 2^53: exact as a double */
     add_integer(L, out, (long long)d);
     return;
@@ -71,20 +73,33 @@ static size_t count_keys(lua_State *L, int t, lua_Number *max_index, size_t *str
       (*strings)++;
     } else if (lua_type(L, -1) == LUA_TNUMBER) {
       lua_Number k = lua_tonumber(L, -1);
-      if (k < 1 || k != floor(k)) luaL_error(L, "navixy: cannot encode a table with key %f", k);
+      if (k < 1 || k != floor(k)) nvx_raise(L, "navixy: cannot encode a table with key %f", k);
       if (k > *max_index) *max_index = k;
     } else {
-      luaL_error(L, "navixy: cannot encode a table with a %s key", luaL_typename(L, -1));
+      nvx_raise(L, "navixy: cannot encode a table with a %s key", luaL_typename(L, -1));
     }
     count++;
   }
   return count;
 }
 
-static void add_array(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth);
-static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth);
+static void add_array(lua_State *L, nvx_buf *out, int t, size_t n, nvx_marks marks, int depth);
+static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, nvx_marks marks, int depth);
 
-static void add_value(lua_State *L, nvx_buf *out, int i, int array_mt, int depth) {
+/* A number_mt table: its text, which must be exactly one JSON number (it
+ * is by construction when the decoder made it; by hand it may be junk). */
+static void add_number_text(lua_State *L, nvx_buf *out, int t) {
+  size_t n = 0;
+  const char *text = NULL;
+  lua_rawgeti(L, t, 1);
+  if (lua_type(L, -1) == LUA_TSTRING) text = lua_tolstring(L, -1, &n);
+  if (!text || n == 0 || nvx_json_number_length(text, n) != n)
+    nvx_raise(L, "navixy: cannot encode a number whose text is not a JSON number");
+  if (nvx_buf_add(out, text, n)) nomem(L);
+  lua_pop(L, 1);
+}
+
+static void add_value(lua_State *L, nvx_buf *out, int i, nvx_marks marks, int depth) {
   switch (lua_type(L, i)) {
   case LUA_TSTRING: {
     size_t n;
@@ -109,38 +124,43 @@ static void add_value(lua_State *L, nvx_buf *out, int i, int array_mt, int depth
     size_t strings, count;
     int marked;
     if (depth >= MAX_DEPTH)
-      luaL_error(L, "navixy: cannot encode tables nested over %d deep (a cycle?)", MAX_DEPTH);
+      nvx_raise(L, "navixy: cannot encode tables nested over %d deep (a cycle?)", MAX_DEPTH);
     luaL_checkstack(L, 6, "navixy: nested too deep");
-    count = count_keys(L, i, &max_index, &strings);
     marked = 0;
     if (lua_getmetatable(L, i)) {
-      marked = lua_rawequal(L, -1, array_mt);
+      int number = marks.number_mt && lua_rawequal(L, -1, marks.number_mt);
+      marked = marks.array_mt && lua_rawequal(L, -1, marks.array_mt);
       lua_pop(L, 1);
+      if (number) {
+        add_number_text(L, out, i);
+        return;
+      }
     }
+    count = count_keys(L, i, &max_index, &strings);
     if (count == 0) {
       if (nvx_buf_adds(out, marked ? "[]" : "{}")) nomem(L);
     } else if (strings == 0 && max_index == (lua_Number)count) {
-      add_array(L, out, i, count, array_mt, depth + 1);
+      add_array(L, out, i, count, marks, depth + 1);
     } else if (strings == count && !marked) {
-      add_object(L, out, i, count, array_mt, depth + 1);
+      add_object(L, out, i, count, marks, depth + 1);
     } else {
-      luaL_error(L, "navixy: cannot encode a table that mixes array and object keys or has holes");
+      nvx_raise(L, "navixy: cannot encode a table that mixes array and object keys or has holes");
     }
     return;
   }
   default:
     break;
   }
-  luaL_error(L, "navixy: cannot encode a %s value", luaL_typename(L, i));
+  nvx_raise(L, "navixy: cannot encode a %s value", luaL_typename(L, i));
 }
 
-static void add_array(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth) {
+static void add_array(lua_State *L, nvx_buf *out, int t, size_t n, nvx_marks marks, int depth) {
   size_t k;
   if (nvx_buf_addc(out, '[')) nomem(L);
   for (k = 1; k <= n; k++) {
     if (k > 1 && nvx_buf_addc(out, ',')) nomem(L);
     lua_rawgeti(L, t, (int)k);
-    add_value(L, out, lua_gettop(L), array_mt, depth);
+    add_value(L, out, lua_gettop(L), marks, depth);
     lua_pop(L, 1);
   }
   if (nvx_buf_addc(out, ']')) nomem(L);
@@ -173,7 +193,7 @@ static key_ref *sorted_keys(lua_State *L, int t, size_t n, key_ref *small) {
   return keys;
 }
 
-static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt, int depth) {
+static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, nvx_marks marks, int depth) {
   key_ref small[SMALL_KEYS];
   key_ref *keys = sorted_keys(L, t, n, small);
   size_t k;
@@ -183,22 +203,22 @@ static void add_object(lua_State *L, nvx_buf *out, int t, size_t n, int array_mt
     if (nvx_json_string(out, keys[k].s, keys[k].n) || nvx_buf_addc(out, ':')) nomem(L);
     lua_pushlstring(L, keys[k].s, keys[k].n);
     lua_rawget(L, t);
-    add_value(L, out, lua_gettop(L), array_mt, depth);
+    add_value(L, out, lua_gettop(L), marks, depth);
     lua_pop(L, 1);
   }
   if (nvx_buf_addc(out, '}')) nomem(L);
   lua_pop(L, 1); /* the keys (or nil) */
 }
 
-void nvx_json_value(lua_State *L, nvx_buf *out, int i, int array_mt) {
-  add_value(L, out, i, array_mt, 0);
+void nvx_json_value(lua_State *L, nvx_buf *out, int i, nvx_marks marks) {
+  add_value(L, out, i, marks, 0);
 }
 
-void nvx_form_body(lua_State *L, nvx_buf *out, int t, int array_mt) {
+void nvx_form_body(lua_State *L, nvx_buf *out, int t, nvx_marks marks) {
   lua_Number max_index;
   size_t strings, n = count_keys(L, t, &max_index, &strings), k;
   key_ref small[SMALL_KEYS], *keys;
-  if (strings != n) luaL_error(L, "navixy: form fields need string names");
+  if (strings != n) nvx_raise(L, "navixy: form fields need string names");
   keys = sorted_keys(L, t, n, small);
   for (k = 0; k < n; k++) {
     const char *text;
@@ -215,7 +235,7 @@ void nvx_form_body(lua_State *L, nvx_buf *out, int t, int array_mt) {
       /* the value as JSON text (a number, true/false, null, an array or
        * object), written in place, then copied out and escaped over it */
       size_t mark = out->len;
-      add_value(L, out, lua_gettop(L), array_mt, 0);
+      add_value(L, out, lua_gettop(L), marks, 0);
       lua_pushlstring(L, out->data + mark, out->len - mark);
       out->len = mark;
       text = lua_tolstring(L, -1, &len);

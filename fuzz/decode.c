@@ -1,111 +1,169 @@
-/* nvx_json_decode (decode.c): every API answer body goes through it, as
- * the server, a proxy or an attacker in between sent it. Runs in a Lua 5.4
- * state. Invariants: it pushes exactly one value on success and nothing on
- * failure, with the failure offset inside the text; what it decodes the
- * encoder (values.c) writes as valid JSON that decodes to the same text
- * again (decode and encode agree on strings, numbers, nesting); and every
- * document the strict validator of check.h accepts, without \u escapes
- * (lone surrogates are refused on purpose) and nested at most 200 deep,
- * decodes. */
-#include <lauxlib.h>
-#include <lua.h>
-#include <lualib.h>
+/* core.decode (csrc/decode.c): every API answer body goes through it, as
+ * the server, a proxy or an attacker in between sent it. Differential:
+ * the same bytes go to lua-cjson's decoder (Debian's cjson.so, loaded into
+ * the same Lua 5.4 state), an implementation written apart from ours.
+ *
+ * Where ours accepts, cjson must accept and give an equal value:
+ *   - numbers equal as floats: ours are integers where integral and in
+ *     int64 range, cjson's always floats; both round the text to a double
+ *     once (correctly), so an integer of ours turned into a float is
+ *     exactly cjson's float, and a float of ours (read by our own fast
+ *     path for short decimals) is exactly strtod's; ours is never NaN;
+ *   - strings byte for byte, null the same light userdata, tables the
+ *     same keys with equal values;
+ *   - and ours marks arrays (cjson, without array_mt, does not): a table
+ *     with the array metatable has the keys 1..n, one without string keys
+ *     only.
+ * Where only one accepts, it is one of these documented differences:
+ *   - cjson reads numbers with strtod, so it also takes what the JSON
+ *     grammar does not: a leading '+' or zeros, a '.' without digits on one
+ *     side, hex (0x10, 0x1p3), inf, infinity and nan in any case. Ours then
+ *     refuses the text at a run of number characters ([0-9A-Za-z+.-]) that
+ *     strtod reads further than the JSON grammar does.
+ *   - cjson takes a NUL byte for the end of the text (and refuses a text
+ *     with one among its first two bytes, as UTF-16 or UTF-32); ours reads
+ *     a NUL like any other byte. For a text with a NUL, cjson's answer is
+ *     compared with ours for the text before the NUL.
+ * Both cap nesting at 1000 levels.
+ *
+ * Round trips: what ours decodes, core.json writes as text that decodes
+ * to the same value (numbers of the same subtype, marks included) and
+ * encodes to the same text again; core.json refuses only what has no JSON
+ * form (1e400 decodes to an infinity). Exact mode (core.decode(text,
+ * true)) accepts the same texts, and core.json of its value is text that
+ * decodes to the normal mode's value. */
 #include <stdint.h>
-#include "check.h"
-#include "decode.h"
-#include "values.h"
+#include <stdlib.h>
+#include "lua_core.h"
 
-static lua_State *L;
-static nvx_buf text1, text2, scratch;
-static nvx_strcache cache; /* its table: the registry's cache_table */
-static int cache_table = LUA_NOREF;
-
-typedef struct job {
-  const char *s;
-  size_t n, at;
-  const char *why;
-  int ok;
-} job;
-
-static int run_decode(lua_State *l) {
-  job *j = lua_touserdata(l, 1);
-  int top;
-  lua_rawgeti(l, LUA_REGISTRYINDEX, cache_table);
-  top = lua_gettop(l);
-  j->ok = nvx_json_decode(l, j->s, j->n, &scratch, &cache, &j->why, &j->at);
-  CHECK(lua_gettop(l) == top + (j->ok ? 1 : 0));
-  return j->ok;
-}
-
-/* encode(stack top) into out; 0 when the value has no JSON form (inf) */
-static int run_encode(lua_State *l) {
-  nvx_buf *out = lua_touserdata(l, 1);
-  lua_newtable(l); /* an array marker nobody uses: decoded arrays are plain */
-  nvx_json_value(l, out, 2, 3);
+/* cjson.decode(s[0..n)): 1 and the value pushed, or 0 and nothing pushed. */
+static int cjson_decode(lua_State *L, const char *s, size_t n) {
+  lua_getglobal(L, "cjson");
+  lua_getfield(L, -1, "decode");
+  lua_remove(L, -2);
+  lua_pushlstring(L, s, n);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK) return 1;
+  lua_pop(L, 1);
   return 0;
 }
 
-static int encode(int index, nvx_buf *out) {
-  nvx_buf_reset(out);
-  lua_pushcfunction(L, run_encode);
-  lua_pushlightuserdata(L, out);
-  lua_pushvalue(L, index);
-  return lua_pcall(L, 2, 0, 0) == LUA_OK;
+static int number_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' ||
+         c == '-' || c == '.';
 }
 
-static int decode_keep(job *j) { /* leaves the value on the stack */
-  int base = lua_gettop(L);
-  lua_pushcfunction(L, run_decode);
-  lua_pushlightuserdata(L, j);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-    lua_settop(L, base);
-    return 0;
+/* Whether ours refused s at byte `at` for a number strtod reads further
+ * than the JSON grammar: the run of number characters at `at` (or just
+ * before it). */
+static int strtod_reads_further(const char *s, size_t n, size_t at) {
+  size_t start = at < n ? at : n, end;
+  char *copy, *stop;
+  int further;
+  if (start < n && !number_char(s[start]) && start > 0) start--;
+  if (start >= n || !number_char(s[start])) return 0;
+  while (start > 0 && number_char(s[start - 1])) start--;
+  for (end = start; end < n && number_char(s[end]); end++) {
   }
-  if (!j->ok) lua_settop(L, base);
-  return j->ok;
+  copy = malloc(end - start + 1);
+  CHECK(copy != NULL);
+  memcpy(copy, s + start, end - start);
+  copy[end - start] = '\0';
+  (void)strtod(copy, &stop);
+  further = (size_t)(stop - copy) > nvx_json_number_length(copy, end - start);
+  free(copy);
+  return further;
 }
 
-static int simple(const char *s, size_t n) {
-  int depth = 0, max = 0;
-  size_t i;
-  for (i = 0; i < n; i++) {
-    if (s[i] == '\\' && i + 1 < n && s[i + 1] == 'u') return 0;
-    if (s[i] == '[' || s[i] == '{') max = ++depth > max ? depth : max;
-    if (s[i] == ']' || s[i] == '}') depth--;
+/* Where the decoder said it stopped: "invalid JSON at byte N: ...". */
+static size_t failure_at(lua_State *L, const char *s, size_t n) {
+  const char *why;
+  size_t at;
+  push_core(L, "decode");
+  lua_pushlstring(L, s, n);
+  CHECK(lua_pcall(L, 1, 2, 0) == LUA_OK && lua_isnil(L, -2));
+  why = lua_tostring(L, -1);
+  CHECK(why && sscanf(why, "invalid JSON at byte %zu:", &at) == 1 && at <= n);
+  lua_pop(L, 2);
+  return at;
+}
+
+static void check_round_trip(lua_State *L, int value) {
+  int top = lua_gettop(L);
+  size_t n1, n2;
+  const char *t1, *t2;
+  if (!core_call(L, "json", value)) {
+    /* only an infinity has no JSON form among decoded values */
+    CHECK(strstr(lua_tostring(L, -1), "navixy: cannot encode infinity") != NULL);
+    lua_settop(L, top);
+    return;
   }
-  return max <= 200;
+  t1 = lua_tolstring(L, -1, &n1);
+  CHECK(core_decode(L, t1, n1, 0));
+  CHECK(same_value(L, value, -1, SAME_EXACT) && marks_ok(L, -1));
+  CHECK(core_call(L, "json", -1));
+  t2 = lua_tolstring(L, -1, &n2);
+  CHECK(n1 == n2 && memcmp(t1, t2, n1) == 0);
+  lua_settop(L, top);
 }
 
-static int valid_document(const char *s, size_t n) {
-  json_in j = {s, n, 0, 0};
-  if (!json_value_at(&j)) return 0;
-  json_ws(&j);
-  return j.i == n;
+static void check_exact_mode(lua_State *L, const char *s, size_t n, int value) {
+  int top = lua_gettop(L);
+  size_t len;
+  const char *text;
+  CHECK(core_decode(L, s, n, 1));
+  CHECK(core_call(L, "json", -1)); /* exact numbers are written as they were read */
+  text = lua_tolstring(L, -1, &len);
+  CHECK(core_decode(L, text, len, 0));
+  CHECK(same_value(L, value, -1, SAME_EXACT));
+  lua_settop(L, top);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  job j = {(const char *)data, size, 0, NULL, 0};
-  int top;
-  if (!L) {
-    L = luaL_newstate();
-    CHECK(L != NULL);
-    lua_createtable(L, NVX_CACHE_SLOTS, 0);
-    cache_table = luaL_ref(L, LUA_REGISTRYINDEX);
+  static int ready;
+  lua_State *L = core_state();
+  const char *s = (const char *)data;
+  const char *nul = memchr(s, '\0', size);
+  size_t before_nul = nul ? (size_t)(nul - s) : size;
+  int top = lua_gettop(L), ours, theirs;
+  if (!ready) {
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "cjson");
+    CHECK(lua_pcall(L, 1, 1, 0) == LUA_OK);
+    lua_setglobal(L, "cjson");
+    ready = 1;
   }
-  top = lua_gettop(L);
-  if (!decode_keep(&j)) {
-    CHECK(j.at <= size);
-    CHECK(!(valid_document(j.s, size) && simple(j.s, size)));
-    CHECK(lua_gettop(L) == top);
+  ours = core_decode(L, s, size, 0);
+  if (ours) {
+    CHECK(marks_ok(L, -1));
+    if (lua_type(L, -1) == LUA_TNUMBER) CHECK(!isnan(lua_tonumber(L, -1)));
+    check_round_trip(L, top + 1);
+    check_exact_mode(L, s, size, top + 1);
+  } else {
+    CHECK(!core_decode(L, s, size, 1));
+  }
+  lua_settop(L, top);
+
+  if (nul) { /* cjson reads the text before the NUL, and refuses what looks like UTF-16/32 */
+    theirs = cjson_decode(L, s, size);
+    CHECK(!(theirs && before_nul < 2));
+    ours = before_nul >= 2 && core_decode(L, s, before_nul, 0);
+    if (ours && theirs)
+      CHECK(same_value(L, -1, -2, SAME_FLOAT));
+    else if (theirs)
+      CHECK(strtod_reads_further(s, before_nul, failure_at(L, s, before_nul)));
+    else
+      CHECK(!ours);
+    lua_settop(L, top);
     return 0;
   }
-  if (encode(-1, &text1)) {
-    job again = {text1.data, text1.len, 0, NULL, 0};
-    CHECK(valid_document(text1.data, text1.len));
-    CHECK(decode_keep(&again));
-    CHECK(encode(-1, &text2));
-    CHECK(text1.len == text2.len && memcmp(text1.data, text2.data, text1.len) == 0);
-    lua_pop(L, 1);
+  ours = core_decode(L, s, size, 0);
+  theirs = cjson_decode(L, s, size);
+  if (ours && theirs) {
+    CHECK(same_value(L, -2, -1, SAME_FLOAT));
+  } else if (theirs) {
+    CHECK(strtod_reads_further(s, size, failure_at(L, s, size)));
+  } else {
+    CHECK(!ours); /* ours accepts nothing cjson refuses */
   }
   lua_settop(L, top);
   return 0;

@@ -36,9 +36,11 @@ build = {
   modules = {
     ["navixy.core"] = {
       sources = {
-        "csrc/auth.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c", "csrc/decode.c",
-        "csrc/encode.c", "csrc/engine.c", "csrc/inflate.c", "csrc/interrupt.c", "csrc/multipart.c", "csrc/sha1.c", "csrc/reply.c", "csrc/settings.c",
-        "csrc/transfer.c", "csrc/values.c",
+        "csrc/auth.c", "csrc/base64.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c",
+        "csrc/decode.c", "csrc/encode.c", "csrc/engine.c", "csrc/inflate.c", "csrc/interrupt.c",
+        "csrc/mask.c", "csrc/multipart.c", "csrc/raise.c", "csrc/random.c", "csrc/reply.c", "csrc/scratch.c", "csrc/settings.c", "csrc/sha1.c",
+        "csrc/transfer.c", "csrc/values.c", "csrc/ws_client.c", "csrc/ws_conn.c", "csrc/ws_frame.c",
+        "csrc/ws_handshake.c", "csrc/ws_lua.c",
       },
       defines = { "_DEFAULT_SOURCE" },
       libraries = { "curl", "z" },
@@ -58,7 +60,6 @@ build = {
     ["navixy.fleet"] = "lua/navixy/fleet.lua",
     ["navixy.help"] = "lua/navixy/help.lua",
     ["navixy.json"] = "lua/navixy/json.lua",
-    ["navixy.jsonparse"] = "lua/navixy/jsonparse.lua",
     ["navixy.namespace"] = "lua/navixy/namespace.lua",
     ["navixy.options"] = "lua/navixy/options.lua",
     ["navixy.platform"] = "lua/navixy/platform.lua",

@@ -308,6 +308,46 @@ describe("the navixy command", function()
     end)
   end)
 
+  describe("files and GET actions", function()
+    local HOUR = { "tracker_id:=1", "from=2024-05-01 00:00:00", "to=2024-05-01 01:00:00" }
+
+    it("writes a file answer's bytes to stdout as they are", function()
+      fake.fault { action = "x/file", type = "file", bytes = 300000, content_type = "application/octet-stream" }
+      local r = with_key { "x/file" }
+      assert.equal(0, r.status, r.stderr)
+      assert.equal(fake.file_bytes(0, 300000), r.stdout)
+      assert.equal("", r.stderr)
+    end)
+
+    it("--output streams a file answer to FILE and describes it on stdout", function()
+      local file = tmpname()
+      os.remove(file)
+      local args = { "--output", file, "track/download" }
+      for _, a in ipairs(HOUR) do args[#args + 1] = a end
+      local r = with_key(args)
+      assert.equal(0, r.status, r.stderr)
+      local d = cjson.decode(r.stdout)
+      assert.same({ "application/vnd.google-earth.kml+xml", "track_1_2024-05-01.kml", file },
+        { d.content_type, d.filename, d.saved })
+      local kml = slurp(file)
+      assert.equal(d.size, #kml)
+      assert.truthy(kml:find("<kml", 1, true))
+      -- an error answer leaves no file and is an API error as ever
+      os.remove(file)
+      r = with_key { "--output", file, "track/download", "tracker_id:=99", HOUR[2], HOUR[3] }
+      assert.equal(1, r.status)
+      assert.is_nil(io.open(file, "r"))
+    end)
+
+    it("--get sends a GET with the params in the query string", function()
+      local r = with_key { "--get", "--compact", "iot/logic/flow/read", "flow_id:=1" }
+      assert.equal(0, r.status, r.stderr)
+      assert.truthy(r.stdout:find('"success":true', 1, true))
+      local req = fake.last_request()
+      assert.same({ "GET", "/v2/iot/logic/flow/read?flow_id=1" }, { req.method, req.uri })
+    end)
+  end)
+
   describe("exit status and errors", function()
     it("1 for an API error: the error answer on stdout, one line on stderr", function()
       local r = with_key { "tracker/get_state", "tracker_id:=99" }
@@ -613,7 +653,7 @@ describe("the navixy command", function()
       runs[#runs + 1] = navixy({ "tracker/list" }, key_env)
       fake.fault { action = "user/auth", type = "error", code = 7, echo = PASSWORD, description = PASSWORD }
       runs[#runs + 1] = navixy({ "tracker/list" }, login_env)
-      runs[#runs + 1] = navixy({ "api/key/list" }, key_env) -- lists the key in use
+      local listed = navixy({ "api/key/list" }, key_env) -- lists the key in use: asked for, so shown
       local sessions = {}
       for _, req in ipairs(fake.requests()) do
         if req.hash and req.hash ~= fake.api_key then sessions[#sessions + 1] = req.hash end
@@ -629,8 +669,16 @@ describe("the navixy command", function()
       end
       assert.equal(1, runs[13].status)
       assert.truthy(runs[13].stdout:find('"echo": "a6aa..."', 1, true))
-      assert.equal(0, runs[15].status)
-      assert.truthy(runs[15].stdout:find('"hash": "a6aa..."', 1, true))
+      assert.equal(0, listed.status)
+      assert.truthy(listed.stdout:find('"hash": "' .. fake.api_key .. '"', 1, true))
+    end)
+
+    it("never alters an answer: a one-letter hash leaves valid JSON", function()
+      local r = navixy({ "--hash", "a", "tracker/list" }, { NAVIXY_URL = fake.url })
+      assert.equal(1, r.status)
+      local answer = cjson.decode(r.stdout) -- valid JSON, keys intact
+      assert.same({ false, 4 }, { answer.success, answer.status.code })
+      assert.falsy(r.stdout:find("*", 1, true))
     end)
 
     it("masks a password also as it shows inside a JSON string (quotes, backslashes)", function()

@@ -97,6 +97,114 @@ describe("decoding answers", function()
   end)
 end)
 
+describe("decoded arrays", function()
+  it("carry the array metatable, empty or not; objects carry none", function()
+    local v = assert(core.decode('{"a":[],"b":[1,[2,[]]],"o":{},"s":[{"x":[]}]}'))
+    for _, t in ipairs { v.a, v.b, v.b[2], v.b[2][2], v.s, v.s[1].x } do
+      assert.equal(core.array_mt, getmetatable(t))
+    end
+    assert.is_nil(getmetatable(v))
+    assert.is_nil(getmetatable(v.o))
+    assert.is_nil(getmetatable(v.s[1]))
+    for _, n in ipairs { 1, 31, 32, 33, 100 } do -- made at once or member by member
+      local items = {}
+      for i = 1, n do items[i] = i end
+      assert.equal(core.array_mt, getmetatable(core.decode("[" .. table.concat(items, ",") .. "]")))
+    end
+    local deep = core.decode(string.rep("[", 100) .. string.rep("]", 100)) -- past the gathering depth
+    for _ = 1, 99 do
+      assert.equal(core.array_mt, getmetatable(deep))
+      deep = deep[1]
+    end
+  end)
+
+  it("encode back as arrays: [] stays [], {} stays {}", function()
+    local text = '{"a":[],"b":[[],{}],"c":{"d":[]}}'
+    assert.equal(text, core.json(core.decode(text))) -- core.json is navixy.encode
+    assert.equal("[]", core.json(core.decode("[]")))
+    assert.equal("{}", core.json(core.decode("{}")))
+    assert.equal("e=%5B%5D", core.form(core.decode('{"e":[]}')))
+  end)
+
+  it("follow core.set_array_mt: decoder and encoders use the new marker, once set", function()
+    local default = core.array_mt
+    local other = { __name = "a stand-in for cjson.array_mt" }
+    finally(function() core.set_array_mt(default) end)
+    core.set_array_mt(other)
+    assert.equal(other, core.array_mt)
+    local v = core.decode('{"a":[],"b":[1]}')
+    assert.equal(other, getmetatable(v.a))
+    assert.equal(other, getmetatable(v.b))
+    assert.equal('{"a":[],"b":[1]}', core.json(v))
+    assert.equal("[]", core.json(setmetatable({}, other)))
+    assert.equal("{}", core.json(setmetatable({}, default))) -- the old marker means nothing now
+    assert.equal("e=%5B%5D", core.form { e = setmetatable({}, other) })
+    assert.has_error(function() core.set_array_mt("x") end)
+    assert.has_error(function() core.set_array_mt() end)
+    core.set_array_mt(default)
+    assert.equal(default, getmetatable(core.decode("[]")))
+  end)
+
+  it("work with a lua-cjson that has array_mt, as OpenResty's does", function()
+    -- Debian's lua-cjson 2.1.0 has no array_mt: a stand-in module with one
+    -- shows the path the Lua layer takes when it finds it
+    local stand_in = { array_mt = setmetatable({}, { __name = "cjson.array_mt" }) }
+    local default = core.array_mt
+    finally(function() core.set_array_mt(default) end)
+    core.set_array_mt(stand_in.array_mt)
+    local v = core.decode('{"list":[]}')
+    assert.equal(stand_in.array_mt, getmetatable(v.list))
+    assert.equal('{"list":[]}', core.json(v))
+  end)
+end)
+
+describe("exact numbers (core.decode(text, true))", function()
+  local function text_of(n)
+    assert.equal(core.number_mt, getmetatable(n))
+    return tostring(n)
+  end
+
+  it("keep every number as the server wrote it", function()
+    local v = assert(core.decode('{"a":1.10,"b":1e400,"c":123456789012345678901,"d":-0,' ..
+      '"e":[0.1,2E-5,-7],"f":"1.10","g":true,"h":null}', true))
+    assert.equal("1.10", text_of(v.a))
+    assert.equal("1e400", text_of(v.b))
+    assert.equal("123456789012345678901", text_of(v.c))
+    assert.equal("-0", text_of(v.d))
+    assert.equal("0.1", text_of(v.e[1]))
+    assert.equal("2E-5", text_of(v.e[2]))
+    assert.equal("-7", text_of(v.e[3]))
+    assert.equal("1.10", v.f) -- strings, booleans, null as in the normal mode
+    assert.is_true(v.g)
+    assert.equal(navixy.null, v.h)
+    assert.equal(core.array_mt, getmetatable(v.e))
+    assert.equal("1.10", text_of(core.decode("1.10", true)))
+  end)
+
+  it("are written back verbatim by the encoders", function()
+    local text = '{"a":1.10,"b":1e400,"c":123456789012345678901,"d":[-0,0.5E+3,[]]}'
+    assert.equal(text, core.json(core.decode(text, true)))
+    assert.equal("a=1.10&b=123456789012345678901", core.form(core.decode('{"a":1.10,"b":123456789012345678901}', true)))
+  end)
+
+  it("refuse to encode a hand-made number whose text is not one JSON number", function()
+    for _, junk in ipairs { "", "1.", "01", "1 ", " 1", "NaN", "1}", '1,"x":2', "0x10", "--1" } do
+      local ok, err = pcall(core.json, { n = setmetatable({ junk }, core.number_mt) })
+      assert.is_false(ok, junk)
+      assert.matches("^navixy: cannot encode a number", err)
+    end
+    assert.has_error(function() core.json(setmetatable({ 7 }, core.number_mt)) end)
+    assert.has_error(function() core.json(setmetatable({}, core.number_mt)) end)
+    assert.equal("-12.5e3", core.json(setmetatable({ "-12.5e3" }, core.number_mt)))
+  end)
+
+  it("take the same text as the normal mode, and refuse the same", function()
+    assert.is_nil(core.decode("[01]", true))
+    assert.is_nil(core.decode("[1.]", true))
+    assert.is_nil(core.decode("NaN", true))
+  end)
+end)
+
 describe("answers that are not JSON", function()
   before_each(fake.reset)
 

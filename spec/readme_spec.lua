@@ -164,9 +164,12 @@ describe("the README's transcripts", function()
       .. " https_proxy=http://127.0.0.1:1 sh " .. q(name)))
   end)
 
-  it("In the REPL: every line prints what the README shows", function()
+  it("In the REPL, and for files: every line prints what the README shows", function()
     local blocks = console_blocks(readme, "In the REPL")
     assert.is_true(#blocks >= 1)
+    for _, block in ipairs(console_blocks(readme, "Files, uploads and GET actions")) do
+      blocks[#blocks + 1] = block
+    end
     for _, block in ipairs(blocks) do
       local steps = steps_of(block, "> ")
       local inputs = {}

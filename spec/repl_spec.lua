@@ -3,7 +3,7 @@
 local navixy = require "navixy"
 local fake = require "fake"
 local pretty = require "navixy.pretty"
-local jsonparse = require "navixy.jsonparse"
+local json = require "navixy.json"
 
 local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
 
@@ -82,10 +82,17 @@ describe("raw JSON text (what the navixy command prints)", function()
   end)
 
   it("decodes name:=json values with arrays marked, so that [] stays an array", function()
-    local v = assert(jsonparse.decode('{"a":[],"b":{},"c":[1,2.5,null,true]}'))
-    assert.equal('{"a":[],"b":{},"c":[1,2.5,null,true]}', require("navixy.core").json(v))
-    assert.equal(7, jsonparse.decode("7"))
-    if math.type then assert.equal("integer", math.type(jsonparse.decode("7"))) end
+    local v = assert(json.decode('{"a":[],"b":{},"c":[1,2.5,null,true]}'))
+    assert.equal('{"a":[],"b":{},"c":[1,2.5,null,true]}', navixy.encode(v))
+    assert.equal(7, json.decode("7"))
+    if math.type then assert.equal("integer", math.type(json.decode("7"))) end
+  end)
+
+  it("is read by the one JSON grammar, the C decoder's: no 01, no 1., no lone surrogate", function()
+    for _, bad in ipairs { "01", "1.", '"\\ud800"', "[1,]", "NaN" } do
+      assert.is_nil(pretty.text(bad), bad)
+      assert.is_nil(json.decode(bad), bad)
+    end
   end)
 end)
 

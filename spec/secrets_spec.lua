@@ -254,3 +254,59 @@ describe("secrets", function()
     seen = {} -- the planted values are not output of the client
   end)
 end)
+
+describe("masking", function()
+  before_each(fake.reset)
+
+  -- a login that works with `password`, then answers of `body` to tracker/list
+  local function echoing(password, body, status)
+    fake.fault { action = "user/auth", type = "raw",
+                 body = { success = true, hash = "0123456789abcdef0123456789abcdef" } }
+    fake.fault { action = "tracker/list", type = "raw", status = status or 400, body = body,
+                 content_type = type(body) == "string" and "text/plain" or nil }
+    local c = client { login = demo.login, password = password }
+    local _, err = c.tracker.list()
+    return c, err
+  end
+
+  it("finds secrets in their escaped forms: JSON-escaped, percent-encoded", function()
+    local password = 'pa"ss\\w/rd %x+é'
+    local json_escaped = 'pa\\"ss\\\\w\\/rd %x+\\u00e9'
+    local percent = "pa%22ss%5Cw%2Frd+%25x%2B%C3%A9"
+    local _, err = echoing(password, '{"success":false,"status":{"code":7,"description":"got ' .. json_escaped
+      .. '"},"echo":"' .. json_escaped .. '","query":"password=' .. percent .. '"}')
+    for _, text in ipairs { err.description, tostring(err), err.response.echo, err.response.query } do
+      assert.is_nil(text:find("ss\\w", 1, true), text)
+      assert.is_nil(text:find("%5Cw", 1, true), text)
+      assert.truthy(text:find("****", 1, true), text)
+    end
+    _, err = echoing(password, "password=" .. percent .. " and " .. json_escaped, 502)
+    assert.equal("password=**** and ****", err.body)
+  end)
+
+  it("masks at any depth", function()
+    local password = "deep-secret-42"
+    local body = ('{"a":'):rep(300) .. '"' .. password .. '"' .. ("}"):rep(300)
+    local _, err = echoing(password, '{"success":false,"status":{"code":7},"nest":' .. body .. '}')
+    local v = err.response.nest
+    for _ = 1, 300 do v = v.a end
+    assert.equal("****", v)
+  end)
+
+  it("never alters data: a short hash leaves the words it is part of alone", function()
+    local c = client { hash = "s" }
+    local _, err = c.tracker.get_state { tracker_id = 99 }
+    assert.equal(4, err.response.status.code) -- the key "status" kept its name
+    assert.equal(false, err.response.success)
+    assert.equal("navixy: tracker/list: api error 4 (HTTP 400): User or API key not found or session ended",
+      tostring(select(2, client { hash = "s" }.tracker.list())))
+  end)
+
+  it("does not touch what the server did not write: a password that is a common phrase", function()
+    local c = client { login = demo.login, password = "timed out", url = fake.url, timeout = 0.3 }
+    fake.fault { action = "user/auth", type = "delay", seconds = 2 }
+    local _, err = c.tracker.list()
+    assert.equal("timeout", err.kind)
+    assert.truthy(err.description:find("timed out", 1, true), err.description)
+  end)
+end)

@@ -1,5 +1,9 @@
 --- The error object every failed call returns as its second value.
 -- One constructor for all kinds, one `tostring` format.
+local core = require "navixy.core"
+
+local unpack = table.unpack or unpack
+
 local M = {}
 
 local Error = {}
@@ -44,73 +48,73 @@ function M.hidden(value)
   return { value = value, shown = "****" }
 end
 
-local function replace_all(text, secret, shown)
-  local i = text:find(secret, 1, true)
-  if not i then return text end
-  local parts, from = {}, 1
-  while i do
-    parts[#parts + 1] = text:sub(from, i - 1)
-    parts[#parts + 1] = shown
-    from = i + #secret
-    i = text:find(secret, from, true)
-  end
-  parts[#parts + 1] = text:sub(from)
-  return table.concat(parts)
-end
-
---- Replaces every occurrence of each secret (plain text) with a masked form.
+--- text with every whole occurrence of each secret, raw, JSON-escaped or
+-- percent-encoded, replaced by its shown form (core.mask: a secret inside a
+-- longer word is not an occurrence, so "status" survives the hash "s").
 -- A secret is a hash (string) or M.hidden(password).
 function M.mask(text, secrets)
-  if type(text) ~= "string" or not secrets then return text end
+  if type(text) ~= "string" or not secrets or not secrets[1] then return text end
+  local args = {}
   for _, secret in ipairs(secrets) do
     local value, shown = secret, nil
     if type(secret) == "table" then value, shown = secret.value, secret.shown end
-    if type(value) == "string" and #value > 0 then
-      text = replace_all(text, value, shown or M.masked(value))
+    if type(value) == "string" and value ~= "" then
+      args[#args + 1] = value
+      args[#args + 1] = shown or M.masked(value)
     end
   end
-  return text
+  if not args[1] then return text end
+  return core.mask(text, unpack(args))
 end
 
--- Masks, in place, every string key and value of a decoded answer: the
--- server may echo a hash or a password anywhere in it.
-local function mask_tree(t, secrets, depth)
-  if depth > 200 then return end -- decoded JSON is far shallower
-  local renamed
-  for k, v in pairs(t) do
-    if type(v) == "string" then
-      t[k] = M.mask(v, secrets)
-    elseif type(v) == "table" then
-      mask_tree(v, secrets, depth + 1)
-    end
-    if type(k) == "string" then
-      local mk = M.mask(k, secrets)
-      if mk ~= k then
-        renamed = renamed or {}
-        renamed[k] = mk
+-- Masks, in place, every string of a decoded answer, keys and values, at
+-- any depth (the server may echo a hash or a password anywhere in it). Only
+-- whole occurrences change (see M.mask): "status" stays "status" whatever
+-- the secret, so the answer keeps its shape.
+local function mask_tree(root, secrets)
+  local stack, seen = { root }, { [root] = true }
+  while #stack > 0 do
+    local t = table.remove(stack)
+    local renamed
+    for k, v in pairs(t) do
+      if type(v) == "string" then
+        local masked = M.mask(v, secrets)
+        if masked ~= v then t[k] = masked end -- an existing key: no new one while pairs() runs
+      elseif type(v) == "table" and not seen[v] then
+        seen[v] = true
+        stack[#stack + 1] = v
+      end
+      if type(k) == "string" then
+        local mk = M.mask(k, secrets)
+        if mk ~= k then
+          renamed = renamed or {}
+          renamed[k] = mk
+        end
       end
     end
-  end
-  if renamed then -- no new keys while pairs() runs
-    for k, mk in pairs(renamed) do
+    for k, mk in pairs(renamed or {}) do -- after pairs(): a new key meanwhile is undefined behaviour
       t[mk], t[k] = t[k], nil
     end
   end
 end
 
+-- Kinds whose description is the server's text (and may echo the request);
+-- the others are the client's own words about the connection.
+local SERVER_TEXT = { api = true, http = true, decode = true }
+
 --- Builds an error. `fields` holds kind, description and whatever else is
 -- known (code, status, action, response, body, phase); `secrets` (optional:
 -- a list, or a function returning one, so that a call that succeeds never
--- builds it) are masked out of the texts and of the decoded answer.
+-- builds it) are masked out of the server's texts and of the decoded answer.
 function M.new(fields, secrets)
   if type(secrets) == "function" then secrets = secrets() end
-  fields.description = M.mask(fields.description, secrets)
+  if SERVER_TEXT[fields.kind] then fields.description = M.mask(fields.description, secrets) end
   if fields.body then
     -- masked before the cut, so a secret across the cut cannot leave a piece
     fields.body = M.mask(fields.body, secrets):sub(1, M.MAX_BODY)
   end
   if type(fields.response) == "table" and secrets and secrets[1] then
-    mask_tree(fields.response, secrets, 0)
+    mask_tree(fields.response, secrets)
   end
   fields.attempts = fields.attempts or 1
   if fields.retryable == nil then fields.retryable = false end

@@ -2,12 +2,22 @@
 -- navixy.array, stable key order); answers are decoded by the C core too
 -- (integers as integers). JSON null is core.null, a NULL light userdata:
 -- the same value as lua-cjson's cjson.null, so the two mix.
+--
+-- Decoded arrays carry the array metatable, so that they encode (and print)
+-- as [] even when empty. Where the lua-cjson in use has cjson.array_mt
+-- (OpenResty's build), that one is used, so that cjson.encode keeps [] too.
 local core = require "navixy.core"
+
+local has_cjson, cjson = pcall(require, "cjson")
+if has_cjson and type(cjson) == "table" and type(cjson.array_mt) == "table" then
+  core.set_array_mt(cjson.array_mt)
+end
 
 local M = {}
 
 M.null = core.null
 M.array_mt = core.array_mt
+M.number_mt = core.number_mt
 M.encode = core.json
 M.form = core.form
 
@@ -16,7 +26,20 @@ function M.array(t)
   if t ~= nil and type(t) ~= "table" then
     error("navixy: navixy.array expects a table, got " .. type(t), 2)
   end
-  return setmetatable(t or {}, core.array_mt)
+  return setmetatable(t or {}, M.array_mt)
+end
+
+--- JSON text decoded with every number kept as it was written: a table
+-- { "<text>" } with M.number_mt (for the command's output, where 1.10 and
+-- 123456789012345678901 must print as the server spelled them). value, or
+-- nil and why.
+function M.decode_exact(text)
+  return core.decode(text, true)
+end
+
+--- Any JSON text decoded (arrays marked): value, or nil and why.
+function M.decode(text)
+  return core.decode(text)
 end
 
 --- The decoded body when it is a JSON object, else nil. core.decode (see

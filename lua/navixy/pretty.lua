@@ -6,14 +6,13 @@
 --   M.value(v)   a decoded Lua value. [] and {} decode to the same empty
 --                table, so an empty table prints as {} unless it was made
 --                with navixy.array.
---   M.text(s)    the raw JSON text of an answer. It is parsed into a tree of
---                tokens, not decoded, so an empty array stays [], and numbers
---                keep their exact spelling (no 1e+15, no lost digits).
+--   M.text(s)    the raw JSON text of an answer, decoded by the C core with
+--                every number kept as the server spelled it (no 1e+15, no
+--                lost digits); arrays, empty ones too, stay arrays.
 -- Keys sort by byte value, except that keys made only of digits (the tracker
 -- ids of tracker/get_states) sort by number: "2" before "10".
 local errors = require "navixy.errors"
 local json = require "navixy.json"
-local jsonparse = require "navixy.jsonparse"
 
 local M = {}
 
@@ -107,7 +106,7 @@ end
 
 ---------------------------------------------------------------- Lua values
 
-local MAX_DEPTH = jsonparse.MAX_DEPTH
+local MAX_DEPTH = 1000 -- as deep as the decoder goes
 
 -- A table that shows something other than its fields (a client, a namespace):
 -- it prints as its tostring. Errors are data and print their fields.
@@ -133,6 +132,7 @@ local function tree_of(v, depth, seen)
   if t == "string" then return quote(v) end
   if t == "number" then return number(v) end
   if t == "boolean" then return tostring(v) end
+  if t == "table" and getmetatable(v) == json.number_mt then return v[1] end -- as spelled
   if t ~= "table" or opaque(v) then return quote(tostring(v)) end
   if seen[v] or depth >= MAX_DEPTH then return quote("<cycle or too deep>") end
   seen[v] = true
@@ -158,20 +158,11 @@ end
 
 ---------------------------------------------------------------- raw JSON text
 
--- The parser's builder: leaves rendered at once, containers as tree nodes.
-local TOKENS = {
-  string = quote,
-  number = function(token) return token end, -- as the server spelled it
-  literal = function(word) return word end,
-  array = function(items) return { open = "[", items = items } end,
-  object = function(keys, items) return { open = "{", keys = keys, items = items } end,
-}
-
 --- Readable JSON text for raw JSON text, or nil, message when it is not JSON.
 function M.text(s, compact)
-  local node, err = jsonparse.parse(s, TOKENS)
-  if not node then return nil, "not JSON: " .. err end
-  return render(node, compact)
+  local value, err = json.decode_exact(s)
+  if value == nil then return nil, "not JSON: " .. err end
+  return M.value(value, compact)
 end
 
 return M

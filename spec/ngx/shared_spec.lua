@@ -26,7 +26,9 @@ end
 
 local function ok(r) return r == true or r == 0 end
 
-local RESTY = sh(root .. "/spec/support/lua-nginx-redis")
+-- lua-resty-redis as Debian's lua-nginx-redis has it (nginx.redis), unpacked
+-- by .ci/deps into build/deps/ (the package itself would pull in nginx-extras)
+local RESTY = root .. "/build/deps/lua-nginx-redis/usr/share/lua/5.1"
 local USER = sh("id -u") == "0" and "user root;" or ""
 
 local function read(path)

@@ -222,6 +222,50 @@ function fake.upload(action, parts, hash, url)
   return status, ok and decoded or text, h
 end
 
+---------------------------------------------------------------- the WebSocket API
+-- <base>/event/subscription (spec/support/fake/subscription.lua), as Navixy's docs describe
+-- it. A connection needs the Atmosphere query (fake.ws_url has it); the first frame is
+-- "<uuid>|<heartbeat ms>|X|", then "X" every heartbeat; subscribe/unsubscribe messages get
+-- "response" or "error" (3: malformed hash, 4: unknown or ended; an ended session also
+-- sends a "logout" event); subscribing sends the current states at once.
+fake.ws_query = "X-Atmosphere-tracking-id=0&X-Atmosphere-Framework=2.3.6-javascript"
+  .. "&X-Atmosphere-Transport=websocket&Content-Type=application/json&X-atmo-protocol=true"
+fake.ws_path = "/v2/event/subscription"
+fake.ws_url = fake.base .. fake.ws_path .. "?" .. fake.ws_query
+fake.ws_tls_url = ("https://127.0.0.1:%d"):format(fake.tls_port) .. fake.ws_path .. "?" .. fake.ws_query
+fake.ws_heartbeat_ms = 30000    -- what the first frame announces unless ws_config changes it
+fake.ws_disallowed_tracker = 4  -- answered "disallowed" (trackers 1, 2: "normal"; 3: "blocked")
+
+-- Sends an event to the subscribers it concerns; returns how many connections it was queued
+-- for. spec: { event = "state"|"state_batch"|"readings_batch"|"iot_monitor"|"lifecycle"|
+-- "logout", trackers = { ids } (default: each subscription's own), data = (replaces the
+-- generated payload), count = n (the same messages n times), lifecycle_event = "block"|...,
+-- conn = id (only that connection) }
+function fake.ws_emit(spec) return control("POST", "ws_emit", spec).delivered end
+
+-- Makes open connections (all, or spec.conn) misbehave; returns how many. spec.type:
+--   "drop"             close the TCP connection without a close frame
+--   "stop_heartbeats"  send no more "X"
+--   "logout"           send a logout event and forget the subscriptions
+--   "fragmented"       send spec.text (default: a state event) in spec.parts (3) fragments,
+--                      with a ping after the first when spec.ping
+--   "oversized"        send a text message of spec.bytes (2 MiB)
+--   "close"            send a close frame (spec.code, spec.reason), wait for the echo, end
+--   "raw"              send the bytes spec.hex as they are (bad frames)
+function fake.ws_fault(spec) return control("POST", "ws_fault", spec).applied end
+
+-- Settings for connections opened from now on (reset() restores the defaults):
+-- { heartbeat_ms = n }
+function fake.ws_config(spec) return control("POST", "ws_config", spec) end
+
+-- { open (connections open now), handshakes, subscribes, unsubscribes, messages (text
+--   frames other than heartbeats), heartbeats_in, pongs_in, closes_in, connections = {
+--   { id, open, uid, subs, heartbeats (sent), client_close = { code, reason }, failure } } }
+function fake.ws_stats() return control("GET", "ws_stats") end
+
+-- What clients sent (heartbeats aside), oldest first: { conn, text, time }.
+function fake.ws_messages() return control("GET", "ws_messages") end
+
 -- Queues a fault (see spec/support/fake/faults.lua for the types); returns its id.
 -- spec: { action = "tracker/list" | "*", times = 1, type = "delay"|"status"|"error"|
 --         "drop"|"raw"|"large"|"stall"|"redirect"|"chunked"|"file", ... }

@@ -2,16 +2,15 @@
 -- the answer on stdout and the exit status. M.main returns the status and
 -- never calls os.exit, so it can run inside another program too.
 --
--- stdout carries JSON only: the API's answer, also when the answer is an
--- API error (its errors[] list says which parameter was wrong). stderr gets
--- one line when something failed. The hash in use and the password are
--- masked out of everything the command writes, answers included (an
--- api/key/list answer shows the key in use as "a6aa..."); they are never
--- echoed.
+-- stdout carries the API's answer (JSON, or a file's bytes), also when the
+-- answer is an API error (its errors[] list says which parameter was
+-- wrong). stderr gets one line when something failed. The hash in use and
+-- the password are masked out of errors and of what stderr shows; a
+-- successful answer is printed as the server sent it (api/key/list shows
+-- the key in use: the user asked for it).
 local navixy = require "navixy"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
-local jsonparse = require "navixy.jsonparse"
 local options = require "navixy.options"
 local pretty = require "navixy.pretty"
 local response = require "navixy.response"
@@ -62,12 +61,18 @@ Options (a value may also follow an "=", as in --timeout=5):
   --form            send the params form-encoded instead of as JSON
   --timeout S       seconds one attempt may take, end to end (default 30)
   --ca-file FILE    trust the CA certificates in FILE (PEM)
+  --get             send the action as a GET, the params in the query string (for
+                    the actions the API documents as GET, e.g. IoT Logic's)
+  --output FILE     a file answer (KML, PDF, CSV, ...) goes to FILE as it arrives,
+                    and a line of JSON describing it to stdout; without --output
+                    a file answer's bytes go to stdout as they are
   --compact         print the JSON on one line
   --version         print the version
   --help            print this help
 
 Output: the API's answer on stdout, keys sorted, UTF-8 as is; on an API error the
-error answer too. When the call fails, one line on stderr.
+error answer too; a file answer's bytes as they are (or with --output, its
+description). When the call fails, one line on stderr.
 Exit status: 0 success; 1 API error (the API answered success: false); 2 usage
 error; 3 no usable answer (transport failure, timeout, HTTP error without an API
 answer, answer that is not JSON); 130 interrupted.
@@ -81,8 +86,8 @@ local function usage(fmt, ...)
 end
 
 local VALUED = { url = true, region = true, hash = true, login = true, session = true,
-  auth = true, timeout = true, ["ca-file"] = true }
-local FLAGS = { form = true, compact = true, help = true, version = true, panel = true }
+  auth = true, timeout = true, ["ca-file"] = true, output = true }
+local FLAGS = { form = true, compact = true, help = true, version = true, panel = true, get = true }
 
 -- Actions that need no hash: the command sends them without credentials
 -- (below the base URL; with --panel, below <base>/panel).
@@ -101,7 +106,7 @@ local function add_param(params, arg)
     params[name] = text
     return
   end
-  local value, why = jsonparse.decode(text)
+  local value, why = json.decode(text) -- the one JSON grammar; [] stays an array
   if value == nil then -- the value is not shown: it may be a secret
     usage("parameter '%s': the value after ':=' is not valid JSON (%s)", name, why)
   end
@@ -212,27 +217,47 @@ function Run:say(line)
   io.stderr:write(self:mask(line), "\n")
 end
 
+-- An answer is printed as it came: the one the user asked for is theirs
+-- (api/key/list shows the key in use), and an error's answer was masked
+-- where the client made the error (whole occurrences only: see errors.mask).
 function Run:print(value, raw)
-  io.stdout:write(self:mask(render(raw, value, self.o.compact)), "\n")
+  io.stdout:write(render(raw, value, self.o.compact), "\n")
 end
 
--- Asked of every call: the answer's bytes as the server sent them (a 2xx
--- answer is then not decoded by the client), so that the command prints
--- the numbers as the server spelled them.
-local RAW = { decode = false }
+-- The call options of every call: the answer's bytes as the server sent
+-- them (a 2xx answer is then not decoded by the client), so that the command
+-- prints the numbers as the server spelled them; --output's file as the sink.
+function Run:call_opts()
+  return { decode = false, sink = self.o.output, method = self.o.get and "GET" or nil }
+end
 
 -- One call through the client (sessions, retries, errors): res, err and
 -- the raw body of the answer res came from.
 function Run:call()
   local action = self.o.action
-  local raw, err, info = self.client:call(action, self.params, RAW)
+  local raw, err, info = self.client:call(action, self.params, self:call_opts())
   if not raw then return nil, err end
+  if type(raw) == "table" then return raw end -- a file that went to --output
   -- a 2xx answer: what the client would have made of it, had it decoded it
   local res
   res, err = response.interpret(action, { status = info.status, body = raw, content_type = info.content_type },
     self.client_secrets)
   if not res then return nil, err end
   return res, nil, raw
+end
+
+-- Writes a successful answer: JSON (re-laid out), a file's bytes as they
+-- are, or the description of a file that went to --output.
+function Run:answer(res, raw)
+  if res.content_type and res.size and res.success == nil then -- a file result
+    if res.body then
+      io.stdout:write(res.body)
+      return
+    end
+    res = { content_type = res.content_type, filename = res.filename, size = res.size, saved = self.o.output }
+    raw = nil
+  end
+  self:print(res, raw)
 end
 
 function Run:fail(err)
@@ -325,7 +350,7 @@ function Run:execute()
   end
   if type(err) == "number" then return err end -- the login failed; already said
   if not res then return self:fail(err) end
-  self:print(res, raw)
+  self:answer(res, raw)
   return M.EXIT.ok
 end
 

@@ -6,6 +6,7 @@ local faults = require "fake.faults"
 local history = require "fake.history"
 local ratelimit = require "fake.ratelimit"
 local store = require "fake.store"
+local subscription = require "fake.subscription"
 
 local function reply(status, body)
   local text = type(body) == "string" and body or store.encode(body)
@@ -134,6 +135,28 @@ C.resend_reset = function()
   end
   return { ok = true, reset = n }
 end
+-- The WebSocket endpoint's (fake/subscription.lua): events, faults, settings, counters.
+C.ws_emit = function()
+  local spec = json_body()
+  if not spec then return nil, "body must be a JSON object" end
+  return subscription.emit(spec)
+end
+
+C.ws_fault = function()
+  local spec = json_body()
+  if not spec then return nil, "body must be a JSON object" end
+  return subscription.fault(spec)
+end
+
+C.ws_config = function()
+  local spec = json_body()
+  if not spec then return nil, "body must be a JSON object" end
+  return subscription.set_config(spec)
+end
+
+C.ws_stats = function() return subscription.stats() end
+
+C.ws_messages = function() return subscription.messages() end
 
 return function()
   local name = ngx.var.uri:match("^/_fake/([%w_]+)/?$")

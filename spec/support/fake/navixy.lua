@@ -245,4 +245,9 @@ function M.done()
   if ngx.ctx.epoch then store.leave(ngx.ctx.epoch) end
 end
 
+-- Shared with the WebSocket endpoint (fake/subscription.lua): the same hashes, trackers
+-- and states, and the request log and faults of the HTTP API.
+M.state_json, M.TRACKERS = require("fake.tracking").state_json, data.TRACKERS
+M.tracker_exists, M.tracker_blocked = data.tracker_exists, data.tracker_blocked
+
 return M

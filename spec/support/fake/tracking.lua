@@ -84,4 +84,5 @@ H["tracker/get_states"] = { fn = function(p)
   return res
 end }
 
-return { handlers = H }
+-- state_json is shared with the WebSocket endpoint (fake/events.lua, subscription.lua)
+return { handlers = H, state_json = state_json }

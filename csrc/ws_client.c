@@ -1,0 +1,260 @@
+/* core.ws_connect{ url =, headers = {...}, timeout =, connect_timeout =,
+ *                  ssl_verify =, ca_file =, proxy =, max_message = }
+ *   -> ws, or nil and err
+ * ws:send_text(s), ws:send_binary(s), ws:ping([s])  -> true, or nil and err
+ * ws:recv([seconds])    -> { type = "text"|"binary", data = s }, or nil and err
+ * ws:close([code [, reason]]) -> true (the close handshake; idempotent)
+ * ws:state()            -> "open", "ended" (the peer closed, or it failed)
+ *                          or "closed" (ws:close() was called)
+ * err = { kind =, description =, phase =, code =, reason =, status =, body = }
+ * (see ws_conn.h). Misuse raises; failures return nil, err. No Lua runs
+ * while libcurl does: options are read and copied before it is called. */
+#include "ws_client.h"
+
+#include <lauxlib.h>
+#include <string.h>
+#include "compat.h"
+#include "encode.h"
+#include "ws_conn.h"
+#include "ws_handshake.h"
+#include "ws_lua.h"
+
+#define DEFAULT_MAX_MESSAGE (64.0 * 1024 * 1024) /* as the HTTP client's max_size */
+#define CLOSE_WAIT_MS 1000 /* how long close() waits for the server's close */
+
+typedef struct ws_ud {
+  nvx_ws_conn c;
+  int closed; /* ws:close() ran: every method but close raises */
+} ws_ud;
+
+static ws_ud *check_ws(lua_State *L) {
+  ws_ud *w = luaL_checkudata(L, 1, NVX_WS_MT);
+  if (w->closed) luaL_error(L, "navixy: ws is closed");
+  return w;
+}
+
+/* ---- options: all read and checked before anything is allocated ---- */
+
+static const char *const OPTIONS[] = {"url", "headers", "timeout", "connect_timeout",
+                                      "ssl_verify", "ca_file", "proxy", "max_message", NULL};
+
+static void check_option_names(lua_State *L) {
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    int known = 0;
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      int i;
+      for (i = 0; OPTIONS[i]; i++) known |= strcmp(lua_tostring(L, -1), OPTIONS[i]) == 0;
+    }
+    if (!known)
+      luaL_error(L, "navixy: unknown ws option '%s'",
+                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
+  }
+}
+
+static const char *opt_string(lua_State *L, const char *name) {
+  const char *v;
+  size_t n;
+  lua_getfield(L, 1, name);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "navixy: option '%s' must be a string, got %s", name, luaL_typename(L, -1));
+  v = lua_tolstring(L, -1, &n);
+  if (nvx_has_ctl(v, n)) luaL_error(L, "navixy: option '%s' must not hold CR, LF or NUL", name);
+  lua_pop(L, 1); /* the options table keeps it alive */
+  return v;
+}
+
+static double opt_number(lua_State *L, const char *name, double def) {
+  double v;
+  lua_getfield(L, 1, name);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return def;
+  }
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    luaL_error(L, "navixy: option '%s' must be a number, got %s", name, luaL_typename(L, -1));
+  v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  if (!(v > 0) || v > 1e12) luaL_error(L, "navixy: option '%s' is out of range", name);
+  return v;
+}
+
+static void read_options(lua_State *L, nvx_ws_options *o) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  check_option_names(L);
+  memset(o, 0, sizeof *o);
+  o->url = opt_string(L, "url");
+  if (!o->url || !nvx_ws_url_ok(o->url))
+    luaL_error(L, "navixy: option 'url' must be a ws://, wss://, http:// or https:// URL "
+                  "with a host, without user info or fragment");
+  o->ca_file = opt_string(L, "ca_file");
+  o->proxy = opt_string(L, "proxy");
+  o->timeout_ms = (long)(opt_number(L, "timeout", 30) * 1000 + 0.5);
+  o->connect_timeout_ms = (long)(opt_number(L, "connect_timeout", 10) * 1000 + 0.5);
+  if (o->timeout_ms < 1) o->timeout_ms = 1;
+  if (o->connect_timeout_ms < 1) o->connect_timeout_ms = 1;
+  o->max_message = (size_t)opt_number(L, "max_message", DEFAULT_MAX_MESSAGE);
+  lua_getfield(L, 1, "ssl_verify");
+  o->ssl_verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "headers");
+  if (!lua_isnil(L, -1) && !lua_istable(L, -1))
+    luaL_error(L, "navixy: option 'headers' must be an array");
+  /* the joined lines stay on the stack until the call returns */
+  nvx_ws_header_lines(L, lua_gettop(L), &o->lines, &o->lines_len);
+}
+
+/* ---- results ---- */
+
+static void set_string(lua_State *L, const char *name, const char *s, size_t n) {
+  lua_pushlstring(L, s, n);
+  lua_setfield(L, -2, name);
+}
+
+static void set_int(lua_State *L, const char *name, int v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, name);
+}
+
+static int push_error(lua_State *L, const nvx_ws_error *e) {
+  lua_pushnil(L);
+  lua_createtable(L, 0, 6);
+  set_string(L, "kind", e->kind, strlen(e->kind));
+  set_string(L, "description", e->description, strlen(e->description));
+  set_string(L, "phase", e->phase, strlen(e->phase));
+  if (e->code) set_int(L, "code", e->code);
+  if (strcmp(e->kind, "closed") == 0) set_string(L, "reason", e->reason, strlen(e->reason));
+  if (e->status) {
+    set_int(L, "status", e->status);
+    set_string(L, "body", e->body, e->body_len);
+  }
+  return 2;
+}
+
+int nvx_ws_connect(lua_State *L) {
+  nvx_ws_options o;
+  nvx_ws_error err;
+  ws_ud *w;
+  read_options(L, &o);
+  w = compat_newuserdata(L, sizeof *w);
+  memset(w, 0, sizeof *w);
+  w->closed = 1; /* until open; no metatable yet either */
+  if (nvx_ws_open(&w->c, &o, &err) != 0) return push_error(L, &err);
+  w->closed = 0;
+  luaL_setmetatable(L, NVX_WS_MT); /* only now can __gc see it */
+  return 1;
+}
+
+/* ---- methods ---- */
+
+static int send_opcode(lua_State *L, int opcode, int optional) {
+  ws_ud *w = check_ws(L);
+  nvx_ws_error err;
+  size_t n = 0;
+  const char *s = optional ? luaL_optlstring(L, 2, "", &n) : luaL_checklstring(L, 2, &n);
+  if (opcode == NVX_WS_PING && n > NVX_WS_CONTROL_MAX)
+    return luaL_argerror(L, 2, "navixy: a ping carries at most 125 bytes");
+  if (nvx_ws_send(&w->c, opcode, s, n, &err) != 0) return push_error(L, &err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int w_send_text(lua_State *L) { return send_opcode(L, NVX_WS_TEXT, 0); }
+static int w_send_binary(lua_State *L) { return send_opcode(L, NVX_WS_BINARY, 0); }
+static int w_ping(lua_State *L) { return send_opcode(L, NVX_WS_PING, 1); }
+
+static int w_recv(lua_State *L) {
+  ws_ud *w = check_ws(L);
+  nvx_ws_event ev;
+  nvx_ws_error err;
+  long timeout_ms = -1;
+  if (!lua_isnoneornil(L, 2)) {
+    double secs = luaL_checknumber(L, 2);
+    if (!(secs >= 0) || secs > 1e9) return luaL_argerror(L, 2, "navixy: timeout out of range");
+    timeout_ms = (long)(secs * 1000 + 0.5);
+  }
+  if (nvx_ws_recv(&w->c, timeout_ms, &ev, &err) != 1) return push_error(L, &err);
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, ev.type == NVX_WS_TEXT ? "text" : "binary");
+  lua_setfield(L, -2, "type");
+  set_string(L, "data", ev.data, ev.len);
+  return 1;
+}
+
+static void close_ws(ws_ud *w, int code, const char *reason, size_t n) {
+  if (!w->closed) {
+    long wait = w->c.timeout_ms < CLOSE_WAIT_MS ? w->c.timeout_ms : CLOSE_WAIT_MS;
+    w->closed = 1;
+    nvx_ws_close(&w->c, code, reason, n, wait);
+  }
+}
+
+static int w_close(lua_State *L) {
+  ws_ud *w = luaL_checkudata(L, 1, NVX_WS_MT);
+  int code;
+  const char *reason;
+  size_t n;
+  nvx_ws_check_close_args(L, 2, &code, &reason, &n);
+  close_ws(w, code, reason, n);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* __close (Lua 5.4 <close>): as ws:close(); its second argument is the
+ * error that ends the scope, not a close code. */
+static int w_close_scope(lua_State *L) {
+  close_ws(luaL_checkudata(L, 1, NVX_WS_MT), NVX_WS_NORMAL, NULL, 0);
+  return 0;
+}
+
+/* __gc: the close frame if it goes out at once, no waiting (a collector
+ * must not block); "going away" says why. */
+static int w_gc(lua_State *L) {
+  ws_ud *w = luaL_checkudata(L, 1, NVX_WS_MT);
+  if (!w->closed) {
+    w->closed = 1;
+    nvx_ws_close(&w->c, 1001, NULL, 0, 0);
+  }
+  return 0;
+}
+
+static int w_state(lua_State *L) {
+  ws_ud *w = luaL_checkudata(L, 1, NVX_WS_MT);
+  lua_pushstring(L, w->closed ? "closed" : w->c.state == NVX_CONN_OPEN ? "open" : "ended");
+  return 1;
+}
+
+static int w_tostring(lua_State *L) {
+  ws_ud *w = luaL_checkudata(L, 1, NVX_WS_MT);
+  if (w->closed)
+    lua_pushstring(L, "navixy.core ws (closed)");
+  else if (w->c.state == NVX_CONN_OPEN)
+    lua_pushfstring(L, "navixy.core ws (%s, open)", w->c.where);
+  else
+    lua_pushfstring(L, "navixy.core ws (%s, ended: %s)", w->c.where, w->c.last.kind);
+  return 1;
+}
+
+static const luaL_Reg METHODS[] = {{"send_text", w_send_text}, {"send_binary", w_send_binary},
+                                   {"ping", w_ping},           {"recv", w_recv},
+                                   {"close", w_close},         {"state", w_state},
+                                   {NULL, NULL}};
+
+void nvx_ws_client_register(lua_State *L) {
+  luaL_newmetatable(L, NVX_WS_MT);
+  lua_newtable(L);
+  luaL_setfuncs(L, METHODS, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, w_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, w_close_scope);
+  lua_setfield(L, -2, "__close");
+  lua_pushcfunction(L, w_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+}

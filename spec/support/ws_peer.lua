@@ -1,0 +1,61 @@
+-- A one-connection server that answers a WebSocket upgrade with canned bytes, for the
+-- handshake failures the fake server never makes (a wrong Sec-WebSocket-Accept, no
+-- Upgrade header, a head that never ends, a close mid-answer). Run as its own process:
+--   lua ws_peer.lua PORTFILE ANSWERFILE [close]
+-- It writes its port to PORTFILE, accepts one connection (waiting at most 10 s), reads the
+-- request head, sends ANSWERFILE's bytes, then closes at once ("close") or waits (at most
+-- 5 s) for the client to, and exits. Specs start it with require("ws_peer").start(answer).
+local socket = require "socket"
+
+-- run as a script (not required by a spec, where arg is busted's)
+if arg and arg[0] and arg[0]:match("ws_peer%.lua$") and arg[1] and arg[2] then
+  local server = assert(socket.bind("127.0.0.1", 0))
+  local _, port = server:getsockname()
+  local f = assert(io.open(arg[1] .. ".tmp", "w"))
+  f:write(port)
+  f:close()
+  assert(os.rename(arg[1] .. ".tmp", arg[1]))
+  server:settimeout(10)
+  local c = server:accept()
+  if c then
+    c:settimeout(5)
+    repeat local line = c:receive("*l") until not line or line == ""
+    local a = assert(io.open(arg[2], "rb"))
+    c:send(a:read("*a"))
+    a:close()
+    if arg[3] ~= "close" then c:receive("*a") end
+    c:close()
+  end
+  server:close()
+  os.exit(0)
+end
+
+local M = {}
+local n = 0
+
+-- Starts a peer answering `answer` (and closing at once when `close` is "close");
+-- returns its port.
+function M.start(answer, close)
+  n = n + 1
+  local base = ("build/test/ws_peer.%d.%d"):format(n, math.random(1e9))
+  os.execute("mkdir -p build/test")
+  local f = assert(io.open(base .. ".answer", "wb"))
+  f:write(answer)
+  f:close()
+  os.remove(base .. ".port")
+  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+  os.execute(("%s spec/support/ws_peer.lua %s.port %s.answer %s >/dev/null 2>&1 &"):format(
+    lua, base, base, close or ""))
+  for _ = 1, 200 do
+    local p = io.open(base .. ".port")
+    if p then
+      local port = tonumber(p:read("*a"))
+      p:close()
+      if port then return port end
+    end
+    socket.sleep(0.01)
+  end
+  error("ws_peer did not start")
+end
+
+return M
