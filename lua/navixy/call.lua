@@ -6,6 +6,7 @@ local errors = require "navixy.errors"
 local json = require "navixy.json"
 local options = require "navixy.options"
 local policy = require "navixy.policy"
+local ratelimit = require "navixy.ratelimit"
 local response = require "navixy.response"
 local upload = require "navixy.upload"
 
@@ -66,22 +67,22 @@ end
 
 -- The on_request hook: one call per request sent, once its outcome is
 -- known. Only names, numbers and kinds: nothing that could hold a secret.
+-- store_error: the shared store failed since the last report (once per
+-- outage; the client goes on without it meanwhile).
 local function notify(st, job, t, err, delay)
   st.on_request {
     action = job.action, attempt = job.attempts, status = job.status,
     elapsed = job.elapsed, kind = err and err.kind or nil, code = err and err.code or nil,
-    retry_in = delay, transport = t:name(),
+    retry_in = delay, transport = t:name(), store_error = st.shared and st.shared:take_report() or nil,
   }
 end
 
 -- One request: waits for the rate limit, sends, interprets.
 -- Returns res, or nil, err, retry_after; leaves status and elapsed in job.
 local function attempt(st, job, t)
-  if st.bucket then
-    local wait = st.bucket:reserve(t:now())
-    if wait > 0 then t:sleep(wait) end
-  end
+  if st.rate_count then ratelimit.wait(st, t, job.anonymous) end
   job.attempts = job.attempts + 1
+  job.sent_with = st.hash -- the hash it goes out with (navixy.session compares it)
   local started = st.on_request and t:now() -- timed only for the hook
   local result = t:send(job)
   local status = result.status

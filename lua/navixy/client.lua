@@ -8,7 +8,10 @@ local core = require "navixy.core"
 local errors = require "navixy.errors"
 local namespace = require "navixy.namespace"
 local options = require "navixy.options"
+local fallback = require "navixy.store.fallback"
+local process = require "navixy.store.process"
 local ratelimit = require "navixy.ratelimit"
+local rules = require "navixy.store.rules"
 local session = require "navixy.session"
 local transports = require "navixy.transport"
 
@@ -94,14 +97,15 @@ function Client:login(login, password)
     end
     st.login, st.password = login, password
     st.source = session.password(st.login_action)
+    session.identify(st) -- the account may be another one now
   end
-  st.login_refused = nil -- asked for explicitly: try again
   if not st.source then
     error("navixy: client:login() needs credentials: pass login and password, here or to navixy.new", 0)
   end
   st.second_factor = false
   local t = st.transport
-  return session.login(st, t, t:now() + st.timeout)
+  -- asked for explicitly: a new login, whatever is remembered
+  return session.login(st, t, t:now() + st.timeout, rules.ANY)
 end
 
 --- client:verify_code(code): the second step of a two-factor login.
@@ -135,8 +139,10 @@ end
 function Client:logout()
   local st = state_of(self)
   if not st.hash then return true end
+  local hash = st.hash
   local res, err = call.plain(st, call.job(st, st.logout_action, nil), st.transport)
   if res or (err.kind == "api" and (err.code == 3 or err.code == 4)) then
+    session.retire(st, hash) -- no client of the store takes it again
     session.set_hash(st, nil)
     st.second_factor = false
     return true
@@ -153,7 +159,8 @@ function Client:set_hash(hash)
   options.hash(hash)
   session.set_hash(st, hash)
   st.second_factor = false
-  st.login_refused = nil
+  if not st.source then session.identify(st) end -- an API key is the account
+  session.forget_refusal(st)
 end
 
 --- panel_client:user_session(user_id) -> user client | nil, err: a client of
@@ -177,8 +184,9 @@ function Client:user_session(user_id)
   local ust = states[user]
   ust.user_id = user_id
   ust.source = session.delegated(st, "user/session/create", { user_id = user_id }, "panel client")
+  session.identify(ust)
   local t = ust.transport
-  local res, err = session.login(ust, t, t:now() + ust.timeout)
+  local res, err = session.login(ust, t, t:now() + ust.timeout, rules.NONE)
   if not res then
     user:close()
     return nil, err
@@ -199,9 +207,10 @@ local function describe(self)
   local st = states[self]
   local kind = st.panel and "navixy panel client" or "navixy client"
   if st.closed then return kind .. " (closed)" end
-  return string.format("%s (%s, auth %s, %s%s)", kind, st.url, st.auth,
+  return string.format("%s (%s, auth %s, %s%s%s)", kind, st.url, st.auth,
     st.hash and "hash " .. errors.masked(st.hash) or (st.source and "not logged in" or "no hash"),
-    st.user_id and ", user " .. string.format("%d", st.user_id) .. " through a panel" or "")
+    st.user_id and ", user " .. string.format("%d", st.user_id) .. " through a panel" or "",
+    st.shared and ", store " .. st.shared:describe() or "")
 end
 
 local function close(self) self:close() end
@@ -220,6 +229,8 @@ local function metatable_for(client)
   return { __index = names, __tostring = describe, __close = close, __name = "navixy client" }
 end
 
+local serial = 0 -- clients made in this process: each a member of its rate windows
+
 --- navixy.new(opts) -> client; raises on bad options.
 function M.new(opts, version)
   local o = options.client(opts, version)
@@ -233,7 +244,7 @@ function M.new(opts, version)
     on_request = o.on_request, panel = o.panel,
     login_action = o.panel and "account/auth" or "user/auth",
     logout_action = o.panel and "account/logout" or "user/logout",
-    logins = 0, second_factor = false, closed = false,
+    second_factor = false, closed = false,
     fleet = { iso_datetime = o.iso_datetime == true }, -- what navixy.fleet learns and keeps
   }
   if o.panel then -- for the clients made from this one (user_session)
@@ -243,7 +254,13 @@ function M.new(opts, version)
   if o.login then st.source = session.password(st.login_action) end
   st.secrets = function() return secrets(st) end -- for errors.new: listed only on failure
   st.transport = transports.open(o, handle)
-  if o.rate_limit then st.bucket = ratelimit.new(o.rate_limit, st.transport:now()) end
+  -- the session and the rate limit live in a store: the client's own, or a
+  -- shared one with the own one behind it (navixy.store)
+  serial = serial + 1
+  st.serial, st.own = ":c" .. serial, process.new()
+  if o.store then st.shared = fallback.new(o.store, st.own) end
+  session.identify(st)
+  if o.rate_limit then st.rate_count, st.rate_window = ratelimit.window(o.rate_limit) end
   states[client] = st
   return setmetatable(client, metatable_for(client))
 end

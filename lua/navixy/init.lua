@@ -5,6 +5,7 @@ local client = require "navixy.client"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local options = require "navixy.options"
+local store = require "navixy.store"
 local upload = require "navixy.upload"
 
 local navixy = {}
@@ -17,6 +18,8 @@ navixy.array = json.array
 navixy.encode = json.encode -- the C encoder: JSON text, arrays kept as arrays
 navixy.is_error = errors.is_error
 navixy.file = upload.file -- a param value that makes the request multipart/form-data
+-- shared sessions and rate limits: navixy.store.ngx(dict_name), navixy.store.redis{...}
+navixy.store = { ngx = store.ngx, redis = store.redis }
 
 --- A decoded answer (or any value) as readable JSON text: keys sorted,
 -- indented, navixy.null as null. `compact` = true: on one line.

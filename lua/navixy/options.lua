@@ -109,6 +109,15 @@ local function headers_opt(name, v)
   end
 end
 
+-- A store made by navixy.store.ngx or navixy.store.redis (required late:
+-- those modules use this one).
+local function store_opt(name, v)
+  if not require("navixy.store").is_store(v) then
+    fail("option '%s' must be a store made by navixy.store.ngx(dict_name) or navixy.store.redis{...}, got %s",
+      name, type(v))
+  end
+end
+
 local CLIENT = {
   url = nonempty_string, region = one_of("eu", "us", "me"), hash = nonempty_string,
   login = login_opt, password = nonempty_string, panel = boolean_opt,
@@ -118,7 +127,7 @@ local CLIENT = {
   ssl_verify = boolean_opt, ca_file = nonempty_string, proxy = nonempty_string,
   user_agent = nonempty_string, iso_datetime = boolean_opt, insecure = boolean_opt,
   transport = one_of("curl", "ngx"), headers = headers_opt, max_size = size_opt,
-  on_request = function_opt,
+  on_request = function_opt, store = store_opt,
 }
 
 local CALL = {
@@ -231,6 +240,39 @@ function M.client(opts, version)
     ssl_verify = o.ssl_verify, ca_file = o.ca_file, proxy = o.proxy, headers = o.header_lines,
   }
   return o
+end
+
+local function port_opt(name, v)
+  if type(v) ~= "number" or v ~= math.floor(v) or v < 1 or v > 65535 then
+    fail("option '%s' must be a port number from 1 to 65535, got %s", name, tostring(v))
+  end
+end
+
+local function db_opt(name, v)
+  if type(v) ~= "number" or v ~= math.floor(v) or v < 0 or v > 1e6 then
+    fail("option '%s' must be a database number (0, 1, ...), got %s", name, tostring(v))
+  end
+end
+
+local REDIS = {
+  host = nonempty_string, port = port_opt, password = nonempty_string, db = db_opt,
+  prefix = string_opt, timeout = seconds, connect = function_opt,
+}
+
+--- Validates the options of navixy.store.redis; returns a new table with the
+-- defaults filled in (host 127.0.0.1, port 6379, prefix "navixy:", timeout 1 s).
+function M.redis_store(opts)
+  if type(opts) ~= "table" then fail("navixy.store.redis expects a table of options, got %s", type(opts)) end
+  check_table("option of navixy.store.redis", opts, REDIS)
+  if opts.connect and (opts.host or opts.port or opts.password or opts.db) then
+    fail("navixy.store.redis: give either 'connect' or host, port, password and db, not both")
+  end
+  return {
+    -- whole numbers as integers (a port from JSON may be 6379.0)
+    host = opts.host or "127.0.0.1", port = math.floor(opts.port or 6379), password = opts.password,
+    db = opts.db and math.floor(opts.db),
+    prefix = opts.prefix or "navixy:", timeout = opts.timeout or 1, connect = opts.connect,
+  }
 end
 
 --- Validates call_opts (nil allowed).

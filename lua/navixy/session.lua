@@ -8,24 +8,32 @@
 -- its users). Whatever the source, the lazy first login, the one shared
 -- re-login and the memory of refused logins are the same.
 --
--- One login at a time per client: concurrent callers (batch items, nginx
--- light threads) wait for the one in progress and share its outcome, but
--- never longer than their own call's timeout, and never for a login that
--- cannot finish while they wait (its coroutine is dead, or the waiter's
--- transport blocks the process, so the login's coroutine cannot run): they
--- then log in themselves. A re-login happens only when the hash that ended is
--- still the client's, so calls that fail together on one ended session share
--- one re-login.
+-- The session lives in the client's store (navixy.store): its own tables,
+-- or a store shared by every client of the same base URL and account in
+-- other workers and on other hosts. Whoever needs a session claims it there:
+-- it adopts the hash the record holds, or takes the login lock and logs in,
+-- or waits (polling the store, sleeping on its own transport, so that others
+-- run meanwhile) while someone else does. A re-login happens only when the
+-- hash that ended is still the record's, so calls that fail together on one
+-- ended session share one re-login, across every process. A waiter never
+-- waits longer than its own call's timeout, nor for a login that cannot
+-- finish while it waits (its coroutine is dead, or the waiter's transport
+-- blocks the process that runs it): it then takes the lock over and logs in
+-- itself.
 local call = require "navixy.call"
 local errors = require "navixy.errors"
+local json = require "navixy.json"
 local policy = require "navixy.policy"
+local rules = require "navixy.store.rules"
+local store = require "navixy.store"
 
 local coroutine, error, type = coroutine, error, type
 local pcall = require("navixy.compat").pcall -- a batch worker's login yields inside it
 
 local M = {}
 
-M.WAIT_STEP = 0.005 -- seconds between looks at a login in progress
+M.WAIT_STEP = 0.005 -- seconds between the first looks at a login in progress
+M.WAIT_MAX = 0.05   -- and at most between later ones (each look asks the store)
 
 -- The main thread, for Lua 5.1 where coroutine.running() gives nil there.
 local MAIN = {}
@@ -34,9 +42,41 @@ local function current()
   return coroutine.running() or MAIN
 end
 
--- Whether the coroutine that runs a login can still finish it.
-local function alive(owner)
-  return owner == MAIN or coroutine.status(owner) ~= "dead"
+-- Whether a coroutine can still run (and finish a login).
+local function alive(co)
+  return co == MAIN or coroutine.status(co) ~= "dead"
+end
+
+-- Who holds a login lock: this process's id and a number per coroutine.
+-- `running` finds the coroutine of an owner of this process (weak: a
+-- coroutine dropped mid-login is collected and can finish nothing). Both
+-- start over in a forked process (an nginx worker), whose id differs.
+local tokens, running, tokens_of, issued
+
+local function owner_token()
+  local id = store.process_id()
+  if tokens_of ~= id then
+    tokens = setmetatable({}, { __mode = "k" })
+    running = setmetatable({}, { __mode = "v" })
+    tokens_of, issued = id, 0
+  end
+  local co = current()
+  local token = tokens[co]
+  if not token then
+    issued = issued + 1
+    token = id .. ":" .. issued
+    tokens[co], running[token] = token, co
+  end
+  return token
+end
+
+-- Whether the login of `owner` can finish while a caller on transport `t`
+-- waits for it: an owner in another process always can; one in this process
+-- only if its coroutine lives and `t` lets it run meanwhile.
+local function can_finish(owner, t)
+  if owner:sub(1, #tokens_of + 1) ~= tokens_of .. ":" then return true end
+  local co = running[owner]
+  return co ~= nil and t.yields and alive(co)
 end
 
 --- Sets the hash the client sends (nil: none). The previous one is kept
@@ -56,16 +96,28 @@ local function two_factor_error(action)
   }
 end
 
--- A login the API refused for good (wrong password, user not activated,
--- logins limit) is not tried again by every later call: that is how a
--- cron job would run into error 104. New credentials or a hash clear it.
-local function refused_again(refused)
+-- The error of a login that failed, as the store remembers it: for a
+-- refusal (wrong password, user not activated, logins limit) every later
+-- call gets it without sending anything, since logging in again and again is
+-- how a cron job or an nginx worker runs into error 104; for a failure
+-- waited for, the waiters get it instead of each trying in turn.
+local function remembered(rec, refused)
+  local description = tostring(rec.err_description)
+  if refused then
+    description = description .. " (an earlier login was refused; "
+      .. "call client:login(login, password) or client:set_hash(hash))"
+  end
   return errors.new {
-    kind = refused.kind, code = refused.code, status = refused.status, action = refused.action,
-    description = tostring(refused.description) .. " (an earlier login was refused; "
-      .. "call client:login(login, password) or client:set_hash(hash))",
-    attempts = 0,
+    kind = rec.err_kind, code = rec.err_code, status = rec.err_status, action = rec.err_action,
+    description = description, attempts = 0,
   }
+end
+
+-- The account whose session and rate limit a client shares (nil: none).
+local function account_of(st)
+  if st.source then return st.source.account(st) end
+  if st.hash then return "key:" .. st.hash end -- an API key or a saved session
+  return nil
 end
 
 local function usable_hash(h)
@@ -78,6 +130,7 @@ end
 function M.password(action)
   return {
     action = action,
+    account = function(st) return (st.panel and "panel:" or "user:") .. st.login end,
     fetch = function(st, t)
       local job = call.job(st, action, { login = st.login, password = st.password })
       job.anonymous = true
@@ -95,6 +148,11 @@ end
 function M.delegated(owner, action, params, what)
   return {
     action = action,
+    -- the account is the owner's, through this action and these params
+    account = function()
+      local of_owner = account_of(owner)
+      return of_owner and of_owner .. " " .. action .. " " .. json.encode(params)
+    end,
     fetch = function()
       if owner.closed then
         error("navixy: the " .. what .. " this client gets its session from is closed", 0)
@@ -114,97 +172,145 @@ local function do_login(st, t)
     res, err = nil, errors.new({ kind = "decode", action = source.action, status = job.status,
       attempts = job.attempts, description = "the login answer holds no usable hash" }, st.secrets)
   end
-  if not res then
-    -- remembered only when this source itself was refused (another
-    -- session's refused login is remembered by that session)
-    if err.kind == "api" and not err.retryable and err.action == source.action then
-      st.login_refused, st.login_refused_until = err, t:now() + policy.login_refusal_ttl(err)
-    end
-    return nil, err
-  end
+  if not res then return nil, err end
   M.set_hash(st, res.hash)
   st.second_factor = res.type == "second_factor_required"
-  st.logins = st.logins + 1
   return res
 end
 
--- Whether `t` can wait for login `pending` to finish.
-local function can_wait(pending, t)
-  if not t.yields then return false end -- blocking: the login's coroutine could not run
-  return alive(pending.owner)
+-- What the store keeps of a failed login. Only a refusal of this source
+-- itself is remembered for later calls (another session's refused login is
+-- remembered by that session); any failure is told to those who waited.
+local function failure_of(st, err)
+  local change = { err_kind = err.kind, err_code = err.code, err_status = err.status,
+                   err_action = err.action, err_description = err.description }
+  if err.kind == "api" and not err.retryable and err.action == st.source.action then
+    change.refused_for = policy.login_refusal_ttl(err)
+  end
+  return change
 end
 
--- Waits until `pending` is done, the deadline passes or its coroutine dies.
-local function wait_for(pending, t, deadline)
-  while not pending.done and t:now() < deadline and alive(pending.owner) do
-    t:sleep(M.WAIT_STEP)
-  end
-end
-
---- Logs in once, or shares the login in progress (see the top of this
--- file). `t` is the caller's transport, `deadline` (on t:now()'s clock) how
--- long the caller may wait for another's login. Returns res or nil, err;
--- raises what the login raised (an on_request hook's error, a batch abort),
--- leaving the hash as it was.
-function M.login(st, t, deadline)
-  local pending = st.pending_login
-  if pending and not pending.done then
-    if pending.owner == current() then
-      error("navixy: the client was called from its own on_request hook during a login", 0)
-    end
-    if can_wait(pending, t) then
-      wait_for(pending, t, deadline or t:now() + st.timeout)
-      if pending.done then return pending.res, pending.err end
-    end
-    -- the login in progress cannot finish for us: log in ourselves
-  end
-  if st.login_refused and t:now() < st.login_refused_until then
-    return nil, refused_again(st.login_refused)
-  end
-  local mine = { owner = current(), done = false }
-  st.pending_login = mine
+-- Logs in holding the store's login lock, and settles the record with the
+-- outcome: the new hash (an interim two-factor hash is this client's alone),
+-- or the failure. Raises what the login raised, releasing the lock.
+local function login_holding(st, t, owner)
+  st.logging_in[owner] = true -- (a panel's login may run inside its user client's)
   local ok, res, err = pcall(do_login, st, t)
-  mine.done = true
-  if st.pending_login == mine then st.pending_login = nil end
+  st.logging_in[owner] = nil
   if not ok then
-    mine.err = errors.new { kind = "transport", action = st.source.action, attempts = 0,
-      description = "the login was cut short by a Lua error" }
+    st.store:settle(st.key, owner, failure_of(st, errors.new {
+      kind = "transport", action = st.source.action, attempts = 0,
+      description = "the login was cut short by a Lua error" }))
     error(res, 0)
   end
-  mine.res, mine.err = res, err
-  return res, err
+  if res then
+    st.store:settle(st.key, owner, st.second_factor and {} or { hash = res.hash })
+    return res
+  end
+  st.store:settle(st.key, owner, failure_of(st, err))
+  return nil, err
+end
+
+--- Gets the client a session through its store (see the top of this file):
+-- `ended` is the hash a request failed with (codes 3 and 4), rules.NONE for
+-- a first login, rules.ANY for an explicit one (always a new login). `t` is
+-- the caller's transport, `deadline` (on t:now()'s clock) how long it may
+-- wait for another's login. With `adopt_only`, it takes a hash someone else
+-- logged in for but never logs in itself (then returns nothing). Returns the
+-- login answer (true when a hash was adopted) or nil, err; raises what the
+-- login raised, leaving the hash as it was.
+function M.login(st, t, deadline, ended, adopt_only)
+  local owner = owner_token()
+  st.logging_in = st.logging_in or {}
+  if st.logging_in[owner] then
+    error("navixy: the client was called from its own on_request hook during a login", 0)
+  end
+  local takeover, waited, step = nil, nil, M.WAIT_STEP
+  while true do
+    local verdict, rec = st.store:claim(st.key, owner, ended, st.timeout, takeover, waited)
+    if verdict == "adopt" then
+      M.set_hash(st, rec.hash)
+      st.second_factor = false
+      return true
+    elseif verdict == "refused" or verdict == "failed" then
+      return nil, remembered(rec, verdict == "refused")
+    elseif verdict == "login" then
+      if adopt_only then
+        st.store:settle(st.key, owner, {})
+        return nil
+      end
+      return login_holding(st, t, owner)
+    end
+    -- "wait": someone else is logging in
+    waited = rec.attempt
+    if not can_finish(rec.owner, t) or t:now() >= deadline then
+      takeover = rec.owner -- it cannot finish for us: log in ourselves
+    else
+      t:sleep(step)
+      step = math.min(step * 2, M.WAIT_MAX)
+    end
+  end
+end
+
+--- Forgets a refused or failed login, for every client of the store: new
+-- credentials or a hash were given.
+function M.forget_refusal(st)
+  st.store:settle(st.key, nil, { forget = true })
+end
+
+--- The hash `hash` was logged out: the store forgets it, so that no client
+-- adopts it again.
+function M.retire(st, hash)
+  st.store:settle(st.key, nil, { retire = hash })
+end
+
+--- Names the client's records in its store, by base URL and account (see
+-- navixy.store). A client with no account keeps to its own store.
+function M.identify(st)
+  local account = account_of(st)
+  st.key = account and store.key(st.url, account) or "anonymous"
+  st.store = account and st.shared or st.own
 end
 
 local function deadline_of(st, job, t)
   return t:now() + (job.timeout_ms and job.timeout_ms / 1000 or st.timeout)
 end
 
+-- Sessions a call may see end while it runs (each ended session is logged
+-- in again once): with a long rate-limit queue a call can outlive one.
+M.MAX_RENEWALS = 3
+
 --- Runs a job with sessions on transport `t`: a lazy first login, and one
 -- re-login and repeat when the API says the session ended (codes 3 and 4).
--- The repeat does not use up `retries`.
+-- A repeat that fails on the very session this call renewed is not logged in
+-- for again: there is no loop (it still takes a newer session someone else
+-- logged in for, which a long wait for the rate limit may need). The repeat
+-- does not use up `retries`.
 function M.run(st, job, t)
-  local relogged = false
+  local renewed, renewals = nil, 0
   while true do
     if st.second_factor then return nil, two_factor_error(job.action) end
     if st.source and not st.hash then
-      local res, err = M.login(st, t, deadline_of(st, job, t))
-      if not res then return nil, err end
+      local ok, err = M.login(st, t, deadline_of(st, job, t), rules.NONE)
+      if not ok then return nil, err end
       if st.second_factor then return nil, two_factor_error(job.action) end
     end
-    local sent_with = st.hash
     local res, err = call.plain(st, job, t)
     if res then return res end
-    if relogged or not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4) then
+    local ended = job.sent_with -- the hash of the failed request
+    if not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4)
+      or ended == nil or renewals >= M.MAX_RENEWALS then
       return nil, err
     end
-    relogged = true
-    if st.hash == sent_with then
-      -- the hash that ended is still ours: log in again (or share the
-      -- login another caller started meanwhile)
-      local ok, lerr = M.login(st, t, deadline_of(st, job, t))
-      if not ok then return nil, lerr end
+    renewals = renewals + 1
+    if st.hash == ended then
+      -- the hash that ended is still ours: log in again, or take the hash
+      -- another caller (in any process) logged in for meanwhile
+      local ok, lerr = M.login(st, t, deadline_of(st, job, t), ended, ended == renewed)
+      if not ok then return nil, lerr or err end
     end
-    -- else another caller logged in since our request was sent: just repeat
+    -- (else another caller of this client took a new hash meanwhile)
+    renewed = st.hash
   end
 end
 

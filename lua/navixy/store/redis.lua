@@ -1,0 +1,229 @@
+--- The store of a Redis server: one session and one rate limit for every
+-- process and host that uses it (navixy.store.redis{ ... }). Contract:
+-- navixy.store.
+--
+-- Every operation is one EVAL of one script: the rules of
+-- navixy.store.rules (its source, sent as part of the script) applied to one
+-- record inside Redis, which runs a script alone: atomic across every
+-- client of the server. The clock is Redis's own (TIME), so the hosts need
+-- no common clock; only relative waits come back.
+--
+-- Connections: inside nginx lua-resty-redis on cosockets (OpenResty's
+-- resty.redis, or Debian's lua-nginx-redis, which installs it as
+-- nginx.redis), kept in the worker's pool; elsewhere redis-lua (Debian:
+-- lua-redis) over LuaSocket, one connection per store, made again after a
+-- failure. `connect` replaces both: a function returning a connected client
+-- object with an eval(script, numkeys, ...) method (raising or returning
+-- nil, err on failure), asked for one each operation; when that object has
+-- set_keepalive, it is called after use (a cosocket back to its pool).
+local options = require "navixy.options"
+local rules = require "navixy.store.rules"
+local store = require "navixy.store"
+local transport = require "navixy.transport.ngx"
+
+local M = {}
+
+M.SESSION_TTL = 31 * 86400 -- a session unused for 30 days has ended anyway
+M.KEEPALIVE_MS = 60000     -- idle time of a pooled cosocket connection
+M.POOL_SIZE = 32           -- pooled cosocket connections per worker
+
+-- The source of navixy.store.rules, from the file it was loaded from: the
+-- script holds the very code the other stores run.
+local function rules_source()
+  local file = debug.getinfo(rules.reserve, "S").source:match("^@(.+)$")
+  local f = file and io.open(file, "rb")
+  if not f then
+    error("navixy: navixy.store.redis needs the source file of navixy.store.rules (it runs inside Redis)", 0)
+  end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+local SCRIPT_BODY = [==[
+-- Redis before 5 replicates scripts by their text: TIME would then forbid writes
+if redis.replicate_commands then redis.replicate_commands() end
+local t = redis.call("TIME")
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local op, key = ARGV[1], KEYS[1]
+local function none(s) if s == "" then return nil end return s end
+if op == "reserve" then
+  local rate = rules.unpack_rate(redis.call("GET", key) or nil)
+  local wait, members = rules.reserve(rate, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]),
+    ARGV[5] == "urgent")
+  redis.call("SET", key, rules.pack_rate(rate), "PX", math.ceil(rules.rate_ttl(rate, now) * 1000))
+  return { string.format("%.6f", wait), members }
+end
+local rec = rules.unpack(redis.call("GET", key) or nil)
+local keep = tonumber(ARGV[2])
+if op == "claim" then
+  local verdict = rules.claim(rec, now, ARGV[3], ARGV[4], tonumber(ARGV[5]), none(ARGV[6]), tonumber(ARGV[7]))
+  if verdict == "login" then redis.call("SET", key, rules.pack(rec), "PX", keep) end
+  return { verdict, rules.pack(rec) }
+end
+rules.settle(rec, now, none(ARGV[3]), rules.unpack(ARGV[4]))
+redis.call("SET", key, rules.pack(rec), "PX", keep)
+return "OK"
+]==]
+
+local script -- made once, when the first Redis store is
+
+local Redis = {}
+Redis.__index = Redis
+
+--- opts: see navixy.store (checked by navixy.options).
+function M.new(opts)
+  local o = options.redis_store(opts)
+  script = script or ("local rules = (function()\n" .. rules_source() .. "\nend)()\n" .. SCRIPT_BODY)
+  local self = setmetatable({
+    host = o.host, port = o.port, password = o.password, db = o.db, prefix = o.prefix,
+    timeout = o.timeout, connect = o.connect,
+  }, Redis)
+  -- connections of other servers or databases never share a cosocket pool
+  self.pool = ("navixy-redis:%s:%d:%d"):format(o.host, o.port, o.db or 0)
+  return store.register(self)
+end
+
+function Redis:describe()
+  if self.connect then return "redis (connect function)" end
+  return ("redis %s:%d%s"):format(self.host, self.port, self.db and "/" .. self.db or "")
+end
+
+-- Error texts of the Lua Redis clients, made one line and never holding the
+-- password (an AUTH error names the command, not its argument).
+local function failure(self, why)
+  why = tostring(why):gsub("^[^\n]-redis%.lua:%d+: ", ""):gsub("%s+", " ")
+  if self.password then why = why:gsub(self.password:gsub("%p", "%%%0"), "***") end
+  return self:describe() .. ": " .. why
+end
+
+---------------------------------------------------------------- connections
+
+-- The cosocket client library, by either name it is installed under.
+local function resty_redis()
+  local ok, lib = pcall(require, "resty.redis")
+  if ok then return lib end
+  ok, lib = pcall(require, "nginx.redis")
+  if ok then return lib end
+  return nil, "lua-resty-redis is not installed (OpenResty bundles it; Debian: lua-nginx-redis)"
+end
+
+-- Calls method `name` of conn, whether the library raises or returns nil, err.
+local function ask(conn, name, ...)
+  local ok, res, err = pcall(conn[name], conn, ...)
+  if not ok then return nil, res end
+  if res == nil or res == false then return nil, err or (name .. " failed") end
+  return res
+end
+
+function Redis:cosocket()
+  local lib, why = resty_redis()
+  if not lib then return nil, why end
+  local conn = lib:new()
+  conn:set_timeout(options.milliseconds(self.timeout))
+  local ok, err = conn:connect(self.host, self.port, { pool = self.pool })
+  if not ok then return nil, "connect: " .. tostring(err) end
+  if conn:get_reused_times() == 0 then -- a new connection: not yet logged in nor in its db
+    if self.password then
+      ok, err = ask(conn, "auth", self.password)
+      if not ok then conn:close(); return nil, err end
+    end
+    if self.db then
+      ok, err = ask(conn, "select", self.db)
+      if not ok then conn:close(); return nil, err end
+    end
+  end
+  return conn
+end
+
+function Redis:luasocket()
+  if self.conn then return self.conn end
+  local ok, lib = pcall(require, "redis")
+  if not ok then return nil, "redis-lua is not installed (Debian: lua-redis)" end
+  local conn
+  ok, conn = pcall(lib.connect, { host = self.host, port = self.port, timeout = self.timeout })
+  if not ok then return nil, conn end
+  if self.password then
+    local done, err = ask(conn, "auth", self.password)
+    if not done then pcall(conn.quit, conn); return nil, err end
+  end
+  if self.db then
+    local done, err = ask(conn, "select", self.db)
+    if not done then pcall(conn.quit, conn); return nil, err end
+  end
+  self.conn = conn
+  return conn
+end
+
+-- A connected client for one operation, and what to do with it after.
+function Redis:connection()
+  if self.connect then
+    local ok, conn = pcall(self.connect)
+    if not ok or conn == nil then return nil, ok and "the connect function returned nothing" or conn end
+    return conn, "keep"
+  end
+  if transport.in_nginx() then
+    if not transport.yieldable() then
+      return nil, "no cosockets in nginx's " .. ngx.get_phase() .. " phase"
+    end
+    return self:cosocket()
+  end
+  return self:luasocket()
+end
+
+-- Done with conn: back to a pool, or dropped after a failure.
+function Redis:release(conn, ok)
+  if conn == self.conn then
+    if not ok then
+      self.conn = nil
+      pcall(function() conn.network.socket:close() end)
+    end
+  elseif conn.set_keepalive then
+    if ok then
+      pcall(conn.set_keepalive, conn, M.KEEPALIVE_MS, M.POOL_SIZE)
+    elseif conn.close then
+      pcall(conn.close, conn)
+    end
+  end
+end
+
+-- One run of the script on record `kind` of `key`; returns its answer or
+-- nil, message. Key names carry a hash tag ({digest}): an account's records
+-- live on one node of a Redis Cluster.
+function Redis:eval(key, kind, ...)
+  local conn, err = self:connection()
+  if not conn then return nil, failure(self, err) end
+  if conn == self.conn then -- LuaSocket: one bound for the whole exchange
+    pcall(function() conn.network.socket:settimeout(self.timeout, "t") end)
+  end
+  local res
+  res, err = ask(conn, "eval", script, 1, self.prefix .. "{" .. key .. "}:" .. kind, ...)
+  self:release(conn, res ~= nil)
+  if res == nil then return nil, failure(self, err) end
+  return res
+end
+
+---------------------------------------------------------------- the contract
+
+function Redis:reserve(key, member, limit, window, urgent)
+  local res, err = self:eval(key, "rate", "reserve", member, limit, window, urgent and "urgent" or "")
+  if not res then return nil, err end
+  return tonumber(res[1]), tonumber(res[2])
+end
+
+local KEEP_MS = tostring(M.SESSION_TTL * 1000)
+
+function Redis:claim(key, owner, ended, ttl, takeover, waited)
+  local res, err = self:eval(key, "session", "claim", KEEP_MS, owner, ended, ttl, takeover or "",
+    waited or "")
+  if not res then return nil, err end
+  return res[1], rules.unpack(res[2])
+end
+
+function Redis:settle(key, owner, change)
+  local res, err = self:eval(key, "session", "settle", KEEP_MS, owner or "", rules.pack(change))
+  if not res then return nil, err end
+  return true
+end
+
+return M

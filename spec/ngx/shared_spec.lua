@@ -1,0 +1,342 @@
+-- One session and one rate limit per account across nginx workers and hosts,
+-- on the real components: nginx with 4 workers sharing a lua_shared_dict, and
+-- Redis (the tests' own redis-server) shared by two nginx instances and two
+-- plain Lua processes (Lua 5.4 and LuaJIT) as if they were four hosts. Many
+-- concurrent requests come from outside (curl --parallel); the fake Navixy
+-- server enforces 50 requests in any one-second window per account (429 and
+-- error 15 above it) and counts logins. Run by spec/support/run-tests, or:
+--   lua5.4 /usr/bin/busted spec/ngx/shared_spec.lua   (starts what it needs)
+local socket = require "socket"
+local cjson = require "cjson"
+local fake = require "fake"
+local redis = require "redis_server"
+
+local demo = fake.users.demo
+local RATE, CALLS = 50, 400
+local BOUND = 1.15 * CALLS / RATE -- seconds: the target
+local PORT = tonumber(os.getenv("NAVIXY_STORE_NGX_PORT")) or redis.port + 10 -- and PORT + 1
+local root = fake.root
+
+local function sh(cmd)
+  local p = io.popen(cmd)
+  local out = p:read("*a")
+  p:close()
+  return (out:gsub("%s+$", ""))
+end
+
+local function ok(r) return r == true or r == 0 end
+
+-- lua-resty-redis as Debian's lua-nginx-redis has it (nginx.redis), unpacked
+-- by .ci/deps into build/deps/ (the package itself would pull in nginx-extras)
+local RESTY = root .. "/build/deps/lua-nginx-redis/usr/share/lua/5.1"
+local USER = sh("id -u") == "0" and "user root;" or ""
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function port_open(port)
+  local s = socket.tcp()
+  s:settimeout(0.2)
+  local connected = s:connect("127.0.0.1", port)
+  s:close()
+  return connected ~= nil
+end
+
+-- An nginx of spec/ngx/store.conf.in on `port` with `workers` workers, each
+-- with a client made from `config` (see store_harness.lua); stop() ends it.
+local function nginx(name, port, workers, config)
+  local dir = root .. "/build/store-" .. name
+  assert(ok(os.execute("mkdir -p " .. dir .. "/tmp")))
+  assert(not port_open(port), "port " .. port .. " is taken")
+  local conf = read(root .. "/spec/ngx/store.conf.in"):gsub("@(%u+)@", {
+    DIR = dir, REPO = root, PORT = tostring(port), WORKERS = tostring(workers), USER = USER,
+    RESTY = RESTY, CONFIG = cjson.encode(config),
+  })
+  local f = assert(io.open(dir .. "/nginx.conf", "wb"))
+  f:write(conf)
+  f:close()
+  -- never the sanitizers' LD_PRELOAD of a check-memory run: nginx is not under test
+  assert(ok(os.execute(("env -u LD_PRELOAD nginx -p %s/ -c %s/nginx.conf -e %s/error.log"):format(dir, dir, dir))),
+    "nginx did not start: see " .. dir .. "/error.log")
+  for _ = 1, 50 do
+    if port_open(port) then break end
+    socket.sleep(0.1)
+  end
+  local instance = { port = port, dir = dir }
+  function instance.stop()
+    local pid = sh("cat " .. dir .. "/nginx.pid 2>/dev/null")
+    if pid == "" then return end
+    os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+    for _ = 1, 50 do
+      if not ok(os.execute("kill -0 " .. pid .. " 2>/dev/null")) then break end
+      socket.sleep(0.1)
+    end
+    os.execute("rm -f " .. dir .. "/nginx.pid")
+  end
+  function instance.describe()
+    local status, body = fake.http("GET", "http://127.0.0.1:" .. port .. "/describe")
+    assert.equal(200, status)
+    return cjson.decode(body).client
+  end
+  return instance
+end
+
+-- The config of a client inside nginx or in a store-host.
+local function config(store, extra)
+  local c = { url = fake.url, login = demo.login, password = demo.password, rate_limit = RATE, store = store,
+              redis = { port = redis.port, timeout = 0.5 } }
+  for k, v in pairs(extra or {}) do c[k] = v end
+  return c
+end
+
+-- `n` calls through nginx on `port`, all requests sent at once (at most 300 in
+-- flight); started now, read by results().
+local function through_nginx(port, n)
+  return io.popen(("curl -s --no-progress-meter --max-time 120 --parallel --parallel-immediate --parallel-max 300 "
+    .. "'http://127.0.0.1:%d/call?[1-%d]'"):format(port, n))
+end
+
+-- A plain Lua process making `n` calls (a batch) with the store in Redis.
+local function lua_host(interpreter, n)
+  local flavour = interpreter == "luajit" and "luajit" or "lua5.4"
+  local env = ('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/support/?.lua;;" LUA_CPATH="%s/build/%s/?.so;;"')
+    :format(root, root, root, root, flavour)
+  return io.popen(("env -u LD_PRELOAD %s %s %s/spec/support/store-host '%s'"):format(env, interpreter, root,
+    cjson.encode(config(nil, { calls = n, concurrency = 50 }))))
+end
+
+-- What the started drivers answered: one table per call (nginx) or per
+-- process (store-host), added up.
+local function results(handles)
+  local total = { ok = 0, failed = 0, errors = {}, refused = 0, store_errors = {}, workers = {}, processes = 0 }
+  for _, h in ipairs(handles) do
+    for line in h:lines() do
+      local r = cjson.decode(line)
+      if r.calls == nil and r.elapsed == nil then -- one call through nginx
+        if r.ok then total.ok = total.ok + 1 else total.failed = total.failed + 1; table.insert(total.errors, r.err) end
+        total.workers[r.worker] = true
+        total.refused = total.refused + r.refused
+        if r.store_error then table.insert(total.store_errors, r.store_error) end
+      else -- a store-host's summary
+        total.processes = total.processes + 1
+        total.ok, total.failed = total.ok + r.ok, total.failed + r.failed
+        for _, e in ipairs(r.errors or {}) do table.insert(total.errors, e) end
+        total.refused = total.refused + r.refused
+        for _, e in ipairs(r.store_errors or {}) do table.insert(total.store_errors, e) end
+      end
+    end
+    h:close()
+  end
+  total.worker_count = 0
+  for _ in pairs(total.workers) do total.worker_count = total.worker_count + 1 end
+  return total
+end
+
+-- The measured ratio elapsed / (N / rate), kept for the report of the run.
+local function note(what, elapsed)
+  os.execute("mkdir -p " .. root .. "/build/results")
+  local f = io.open(root .. "/build/results/store-timings.txt", "a")
+  if f then
+    f:write(("%s: %d calls at %d/s in %.2f s: ratio %.3f (target <= 1.15)\n")
+      :format(what, CALLS, RATE, elapsed, elapsed / (CALLS / RATE)))
+    f:close()
+  end
+end
+
+local function check_run(total, elapsed)
+  assert.equal(0, total.failed, table.concat(total.errors, "\n"))
+  assert.equal(CALLS, total.ok)
+  local stats = fake.stats()
+  assert.equal(0, stats.rate_limited, "the server refused " .. stats.rate_limited .. " requests")
+  assert.equal(0, total.refused)
+  assert.is_true(fake.rate_stats().accounts["user:1"].max_in_window <= RATE)
+  if elapsed then assert.is_true(elapsed <= BOUND, ("took %.2f s, more than %.2f s"):format(elapsed, BOUND)) end
+  return stats
+end
+
+describe("four nginx workers sharing a lua_shared_dict", function()
+  local instance
+  setup(function()
+    fake.ensure()
+    instance = nginx("dict", PORT, 4, config("ngx"))
+  end)
+  teardown(function() instance.stop() end)
+  before_each(function()
+    fake.reset()
+    fake.rate_limit(RATE)
+  end)
+  after_each(function() fake.rate_limit(false) end)
+
+  it("400 calls at rate_limit = 50: no 429, one login, within 1.15 × 400/50 s", function()
+    local t0 = socket.gettime()
+    local total = results { through_nginx(instance.port, CALLS) }
+    local elapsed = socket.gettime() - t0
+    note("4 nginx workers, lua_shared_dict", elapsed)
+    assert.equal(4, total.worker_count, "the calls did not spread over the 4 workers")
+    assert.equal(1, check_run(total, elapsed).logins)
+    assert.matches("store lua_shared_dict navixy_store)", instance.describe(), 1, true)
+  end)
+
+  it("a session ended by the server mid-run: exactly one re-login across the workers", function()
+    local run = through_nginx(instance.port, CALLS)
+    socket.sleep(3)
+    fake.expire_sessions()
+    local total = results { run }
+    assert.equal(4, total.worker_count)
+    assert.equal(2, check_run(total).logins)
+  end)
+end)
+
+describe("two nginx instances and two Lua processes sharing Redis", function()
+  local a, b
+  setup(function()
+    fake.ensure()
+    redis.ensure()
+    a = nginx("redis-a", PORT, 2, config("redis"))
+    b = nginx("redis-b", PORT + 1, 2, config("redis"))
+  end)
+  teardown(function()
+    a.stop()
+    b.stop()
+    redis.stop()
+  end)
+  before_each(function()
+    redis.ensure()
+    redis.raw():flushall()
+    fake.reset()
+    fake.rate_limit(RATE)
+  end)
+  after_each(function() fake.rate_limit(false) end)
+
+  local function run_all()
+    return { through_nginx(a.port, CALLS / 4), through_nginx(b.port, CALLS / 4),
+             lua_host("lua5.4", CALLS / 4), lua_host("luajit", CALLS / 4) }
+  end
+
+  it("400 calls at rate_limit = 50: no 429, one login, within 1.15 × 400/50 s", function()
+    local t0 = socket.gettime()
+    local total = results(run_all())
+    local elapsed = socket.gettime() - t0
+    note("2 nginx instances + 2 Lua processes, Redis", elapsed)
+    assert.equal(2, total.processes)
+    assert.equal(6, total.worker_count + total.processes, "2 workers of each nginx, 2 processes")
+    assert.same({}, total.store_errors)
+    assert.equal(1, check_run(total, elapsed).logins)
+  end)
+
+  it("a session ended by the server mid-run: exactly one re-login across every host", function()
+    local runs = run_all()
+    socket.sleep(3)
+    fake.expire_sessions()
+    assert.equal(2, check_run(results(runs)).logins)
+  end)
+
+  it("Redis stopped mid-run and started again: no call lost or failed because of it", function()
+    local runs = run_all()
+    socket.sleep(2)
+    redis.stop()
+    socket.sleep(2)
+    redis.start()
+    local total = results(runs)
+    assert.equal(0, total.failed, table.concat(total.errors, "\n"))
+    assert.equal(CALLS, total.ok)
+    assert.is_true(#total.store_errors >= 1, "no client reported the store's failure")
+    assert.matches("redis 127.0.0.1:" .. redis.port .. ": ", total.store_errors[1], 1, true)
+    -- the shared path is back: the hosts use Redis again
+    local after = results { through_nginx(a.port, 8), through_nginx(b.port, 8) }
+    assert.equal(16, after.ok)
+    assert.no.matches("failing", a.describe(), 1, true)
+    assert.no.matches("failing", b.describe(), 1, true)
+    assert.matches(":rate = ", redis.dump(), 1, true) -- (Redis came back empty)
+  end)
+end)
+
+describe("the README's examples of shared state", function()
+  local readme = read(root .. "/README.md")
+
+  before_each(function()
+    fake.ensure()
+    fake.reset()
+  end)
+
+  it("examples/nginx-shared.conf, as printed: four workers, one login", function()
+    local text = read(root .. "/examples/nginx-shared.conf")
+    assert.truthy(readme:find("```nginx\n" .. text .. "```", 1, true),
+      "README.md does not show examples/nginx-shared.conf")
+    local dir, port = root .. "/build/store-example", PORT + 2
+    -- only what names this machine is swapped: install paths, the CA, the URL, the port
+    for from, to in pairs {
+      ["/usr/local/share/lua/5.1/"] = root .. "/lua/", ["/usr/local/lib/lua/5.1/"] = root .. "/build/luajit/",
+      ["/etc/ssl/certs/ca-certificates.crt"] = fake.rundir .. "/ca.pem",
+      ["https://api.eu.navixy.com/v2"] = ("https://localhost:%d/v2"):format(fake.tls_port),
+      ["listen 8080;"] = ("listen 127.0.0.1:%d;"):format(port),
+    } do
+      local at = text:find(from, 1, true)
+      assert.truthy(at, "examples/nginx-shared.conf no longer holds " .. from)
+      repeat
+        text = text:sub(1, at - 1) .. to .. text:sub(at + #from)
+        at = text:find(from, at + #to, true)
+      until not at
+    end
+    text = text:gsub("\nhttp {\n", ("\nhttp {\n    access_log off; client_body_temp_path %s/tmp/body;\n"
+      .. "    proxy_temp_path %s/tmp/proxy; fastcgi_temp_path %s/tmp/fastcgi;\n"
+      .. "    uwsgi_temp_path %s/tmp/uwsgi; scgi_temp_path %s/tmp/scgi;\n"):format(dir, dir, dir, dir, dir), 1)
+    assert(ok(os.execute("mkdir -p " .. dir .. "/tmp")))
+    local f = assert(io.open(dir .. "/nginx.conf", "wb"))
+    f:write("load_module /usr/lib/nginx/modules/ndk_http_module.so;\n",
+      "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n", USER, "\n",
+      ("daemon on; pid %s/nginx.pid; error_log %s/error.log warn;\nevents { worker_connections 256; }\n")
+        :format(dir, dir), text)
+    f:close()
+    local start = "env -u LD_PRELOAD NAVIXY_LOGIN=%s NAVIXY_PASSWORD=%s nginx -p %s/ -c %s/nginx.conf -e %s/error.log"
+    assert(ok(os.execute(start:format(demo.login, demo.password, dir, dir, dir))),
+      "the example did not start: see " .. dir .. "/error.log")
+    finally(function()
+      os.execute("kill -TERM $(cat " .. dir .. "/nginx.pid) 2>/dev/null")
+      socket.sleep(0.3)
+    end)
+    for _ = 1, 50 do
+      if port_open(port) then break end
+      socket.sleep(0.1)
+    end
+    local p = io.popen(("curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max 60 "
+      .. "'http://127.0.0.1:%d/state?id=1&[1-60]'"):format(port))
+    local n = 0
+    for line in p:lines() do
+      assert.equal("parked", cjson.decode(line).movement_status)
+      n = n + 1
+    end
+    p:close()
+    assert.equal(60, n)
+    assert.equal(1, fake.stats().logins)
+  end)
+
+  it("examples/shared-redis.lua, as printed: hosts at once, one login", function()
+    local text = read(root .. "/examples/shared-redis.lua")
+    assert.truthy(readme:find("```lua\n" .. text .. "```", 1, true),
+      "README.md does not show examples/shared-redis.lua")
+    redis.ensure()
+    finally(redis.stop)
+    local runs = {}
+    for _, interpreter in ipairs { "lua5.4", "luajit", "lua5.4" } do
+      local env = ('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/support/?.lua;;" LUA_CPATH="%s/build/%s/?.so;;"')
+        :format(root, root, root, root, interpreter)
+      -- redis_server makes Debian's redis-lua loadable on 5.4 (see the README)
+      runs[#runs + 1] = io.popen(("env -u LD_PRELOAD %s NAVIXY_URL=%s NAVIXY_LOGIN=%s NAVIXY_PASSWORD=%s "
+        .. "REDIS_PORT=%d "
+        .. "%s -l redis_server %s/examples/shared-redis.lua")
+        :format(env, fake.url, demo.login, demo.password, redis.port, interpreter, root))
+    end
+    for _, h in ipairs(runs) do
+      local out = h:read("*a")
+      h:close()
+      assert.equal("1\tparked\n2\tparked\n"
+        .. "3\tnavixy: tracker/get_state: api error 208 (HTTP 403): Device blocked\n", out)
+    end
+    assert.equal(1, fake.stats().logins)
+  end)
+end)

@@ -1,0 +1,272 @@
+-- store = S: one session and one rate limit per base URL and account, shared
+-- by every client on the same store. Here the rules every store applies, and
+-- the Redis store (the tests' own redis-server) from plain Lua: clients and
+-- processes sharing it, what it keeps (never a password, never a login in a
+-- key name), and its faults: unreachable, silent, full, back again.
+local navixy = require "navixy"
+local fake = require "fake"
+local redis = require "redis_server"
+local rules = require "navixy.store.rules"
+local sockets = require "sockets"
+local cjson = require "cjson"
+
+local demo = fake.users.demo
+
+local function login_client(opts)
+  local o = { url = fake.url, login = demo.login, password = demo.password }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return navixy.new(o)
+end
+
+describe("the session record", function()
+  it("is logged in for once: the first caller takes the lock, the others wait, then adopt", function()
+    local rec = {}
+    assert.equal("login", rules.claim(rec, 0, "a", rules.NONE, 30))
+    assert.equal("wait", rules.claim(rec, 0, "b", rules.NONE, 30))
+    rules.settle(rec, 0.1, "a", { hash = "h1" })
+    assert.equal("adopt", rules.claim(rec, 0.2, "b", rules.NONE, 30))
+    assert.is_nil(rec.owner)
+  end)
+
+  it("compares the ended hash: one re-login for all who failed on it", function()
+    local rec = { hash = "h1" }
+    assert.equal("login", rules.claim(rec, 0, "a", "h1", 30))
+    assert.equal("wait", rules.claim(rec, 0, "b", "h1", 30))
+    rules.settle(rec, 0.1, "a", { hash = "h2" })
+    assert.equal("adopt", rules.claim(rec, 0.2, "b", "h1", 30)) -- h1 was replaced: no second login
+    assert.same({ "h2", "h1" }, { rec.hash, rec.replaced })
+    assert.equal("login", rules.claim(rec, 0.3, "c", rules.ANY, 30)) -- an explicit login always logs in
+  end)
+
+  it("lets a lock lapse, or be taken over from a login that cannot finish", function()
+    local rec = {}
+    rules.claim(rec, 0, "a", rules.NONE, 1)
+    assert.equal("wait", rules.claim(rec, 0.5, "b", rules.NONE, 1))
+    assert.equal("login", rules.claim(rec, 0.5, "b", rules.NONE, 1, "a"))
+    assert.equal("login", rules.claim(rec, 2, "c", rules.NONE, 1)) -- b's lock lapsed
+  end)
+
+  it("remembers a refusal for everyone, and a failure for those who waited for it", function()
+    local rec = {}
+    rules.claim(rec, 0, "a", rules.NONE, 30)
+    rules.settle(rec, 0, "a", { err_kind = "api", err_code = 102, refused_for = 60 })
+    assert.equal("refused", rules.claim(rec, 59, "b", rules.NONE, 30))
+    assert.equal("login", rules.claim(rec, 61, "b", rules.NONE, 30))
+    local waited = rec.attempt
+    rules.settle(rec, 61, "b", { err_kind = "timeout" })
+    assert.equal("failed", rules.claim(rec, 62, "c", rules.NONE, 30, nil, waited))
+    assert.equal("login", rules.claim(rec, 62, "d", rules.NONE, 30)) -- a newcomer tries again
+    rules.settle(rec, 62, "d", { forget = true })
+    assert.is_nil(rec.err_kind)
+  end)
+
+  it("travels as text, secrets and all bytes intact", function()
+    local rec = { hash = "h\n1\t\\", attempt = 3, lock_until = 1796017178.561144, refused_until = math.huge,
+                  err_description = "a\nb" }
+    assert.same(rec, rules.unpack(rules.pack(rec)))
+  end)
+end)
+
+describe("navixy.store.redis", function()
+  setup(function() redis.ensure() end)
+  teardown(function() redis.stop() end)
+  before_each(function()
+    redis.ensure()
+    redis.raw():flushall()
+    fake.reset()
+  end)
+
+  local function store(opts)
+    local o = { port = redis.port, timeout = 0.5 }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return navixy.store.redis(o)
+  end
+
+  it("gives clients of one account one login and one re-login", function()
+    local s = store()
+    local a, b = login_client { store = s }, login_client { store = s }
+    assert(a.tracker.list())
+    assert(b.tracker.list())
+    assert.equal(1, fake.stats().logins)
+    assert.equal(a:get_hash(), b:get_hash())
+    fake.expire_sessions()
+    assert(a.tracker.list())
+    assert(b.tracker.list()) -- fails on the ended hash, adopts a's new one
+    assert.equal(2, fake.stats().logins)
+    assert.matches("store redis 127.0.0.1:" .. redis.port .. ")", tostring(a), 1, true)
+  end)
+
+  it("shares a refused login: the others send nothing", function()
+    local s = store()
+    local a = login_client { store = s, password = "wrong-pass" }
+    local b = login_client { store = s, password = "wrong-pass" }
+    assert.equal(102, select(2, a.tracker.list()).code)
+    local _, err = b.tracker.list()
+    assert.equal(102, err.code)
+    assert.equal(0, err.attempts)
+    assert.matches("earlier login was refused", err.description)
+    assert.equal(1, fake.stats().logins)
+    -- remembered for a minute at most, though a lone client keeps a 102 for good: a
+    -- corrected password in another process must not stay refused
+    local r = redis.raw()
+    local rec = rules.unpack(r:get(r:keys("navixy:*:session")[1]))
+    local now = tonumber(r:time()[1])
+    assert.is_true(rec.refused_until > now + 50 and rec.refused_until <= now + 61, tostring(rec.refused_until))
+    assert(b:login(demo.login, demo.password)) -- new credentials: a new login, the refusal gone
+    assert(a.tracker.list()) -- and the account's session is everyone's
+    assert.equal(2, fake.stats().logins)
+  end)
+
+  it("shares the rate limit between clients", function()
+    fake.rate_limit(10)
+    finally(function() fake.rate_limit(false) end)
+    local s = store()
+    local a = navixy.new { url = fake.url, hash = fake.api_key, rate_limit = 10, store = s }
+    local b = navixy.new { url = fake.url, hash = fake.api_key, rate_limit = 10, store = s }
+    local secs = sockets.timed(function()
+      for _ = 1, 8 do assert(a.tracker.list()); assert(b.tracker.list()) end
+    end)
+    assert.is_true(secs >= 1, "16 calls at 10 a second took only " .. secs .. " s: two windows?")
+    assert.equal(0, fake.stats().rate_limited)
+  end)
+
+  it("keeps keys named by a digest and never the password", function()
+    local s = store { prefix = "test:" }
+    assert(login_client { store = s, rate_limit = 5 }.tracker.list())
+    local dump = redis.dump()
+    assert.matches("^test:{%x+}:", dump)
+    assert.no.matches(demo.login, dump, 1, true)
+    assert.no.matches(demo.password, dump, 1, true)
+  end)
+
+  it("uses its database and password", function()
+    local r = redis.raw()
+    r:config("set", "requirepass", "redis-secret")
+    finally(function()
+      local again = require("redis").connect { host = "127.0.0.1", port = redis.port }
+      again:auth("redis-secret")
+      again:config("set", "requirepass", "")
+    end)
+    local events = {}
+    local c = login_client { store = store { password = "redis-secret", db = 3 },
+      on_request = function(info) events[#events + 1] = info.store_error or false end }
+    assert(c.tracker.list())
+    assert.same({ false, false }, events)
+    local bad = login_client { store = store { password = "not-it" },
+      on_request = function(info) events[#events + 1] = info.store_error or false end }
+    assert(bad.tracker.list()) -- goes on alone
+    assert.matches("redis 127.0.0.1:%d+: .*WRONGPASS", events[#events - 1] or events[#events])
+    assert.no.matches("not-it", tostring(bad), 1, true)
+  end)
+
+  it("takes any connected client object with eval (connect)", function()
+    local conn = redis.raw()
+    local s = navixy.store.redis { connect = function() return conn end }
+    assert(login_client { store = s }.tracker.list())
+    assert(login_client { store = s }.tracker.list())
+    assert.equal(1, fake.stats().logins)
+  end)
+
+  it("checks its options", function()
+    assert.has_error(function() navixy.store.redis { prot = 1 } end,
+      "navixy: unknown option of navixy.store.redis 'prot' (did you mean 'port'?)")
+    assert.has_error(function() navixy.store.redis { port = 0 } end)
+    assert.has_error(function() navixy.store.redis { connect = print, host = "x" } end)
+    assert.has_error(function() navixy.new { url = fake.url, store = {} } end)
+    assert.has_error(function() navixy.store.ngx("navixy") end) -- not inside nginx
+  end)
+end)
+
+describe("a store that fails", function()
+  before_each(fake.reset)
+
+  it("unreachable: calls go on alone, the failure told once, and in tostring", function()
+    local port = tonumber(sockets.refused())
+    local events = {}
+    local c = login_client { store = navixy.store.redis { port = port, timeout = 0.5 },
+      on_request = function(info) events[#events + 1] = info.store_error or false end }
+    for _ = 1, 3 do assert(c.tracker.list()) end
+    assert.equal(1, fake.stats().logins)
+    assert.matches("redis 127.0.0.1:" .. port .. ": .*refused", events[1])
+    assert.same({ false, false, false }, { events[2], events[3], events[4] })
+    assert.matches("failing %(.*%): on its own meanwhile", tostring(c))
+  end)
+
+  it("silent: nothing waits on it longer than its timeout", function()
+    local port, close = sockets.blackhole()
+    port = tonumber(port)
+    finally(close)
+    local c = login_client { store = navixy.store.redis { port = port, timeout = 0.3 }, rate_limit = 20 }
+    local secs = sockets.timed(function()
+      for _ = 1, 5 do assert(c.tracker.list()) end
+    end)
+    assert.is_true(secs < sockets.bound(0.3 + 0.5), "took " .. secs .. " s")
+  end)
+
+  it("full: the same, and the shared path comes back when the store does", function()
+    redis.ensure()
+    local r = redis.raw()
+    r:flushall()
+    local events = {}
+    local c = navixy.new { url = fake.url, hash = fake.api_key, rate_limit = 50,
+      store = navixy.store.redis { port = redis.port, timeout = 0.5 },
+      on_request = function(info) events[#events + 1] = info.store_error or false end }
+    r:config("set", "maxmemory", "1")
+    finally(function() r:config("set", "maxmemory", "64mb") end)
+    assert(c.tracker.list())
+    assert.matches("OOM", events[1])
+    r:config("set", "maxmemory", "64mb")
+    require("navixy.core").sleep(require("navixy.store.fallback").RETRY_AFTER)
+    assert(c.tracker.list())
+    assert.is_false(events[2])
+    assert.no.matches("failing", tostring(c), 1, true)
+  end)
+end)
+
+describe("processes sharing Redis", function()
+  setup(function() redis.ensure() end)
+  teardown(function() redis.stop() end)
+  before_each(function()
+    redis.ensure()
+    redis.raw():flushall()
+    fake.reset()
+    fake.rate_limit(20)
+  end)
+  after_each(function() fake.rate_limit(false) end)
+
+  -- Two plain Lua processes (Lua 5.4 and LuaJIT), n calls each.
+  local function hosts(n)
+    local root = fake.root
+    local handles = {}
+    for _, interpreter in ipairs { "lua5.4", "luajit" } do
+      local env = ('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/support/?.lua;;" LUA_CPATH="%s/build/%s/?.so;;"')
+        :format(root, root, root, root, interpreter)
+      local config = { url = fake.url, login = demo.login, password = demo.password, rate_limit = 20,
+                       calls = n, concurrency = 10, redis = { port = redis.port, timeout = 0.5 } }
+      handles[#handles + 1] = io.popen(("env -u LD_PRELOAD %s %s %s/spec/support/store-host '%s'")
+        :format(env, interpreter, root, cjson.encode(config)))
+    end
+    return handles
+  end
+
+  local function summaries(handles)
+    local out = {}
+    for _, h in ipairs(handles) do
+      out[#out + 1] = cjson.decode(h:read("*a"))
+      h:close()
+    end
+    return out
+  end
+
+  it("log in once and keep to one rate limit, a session ending mid-way included", function()
+    local running = hosts(20)
+    require("navixy.core").sleep(1)
+    fake.expire_sessions()
+    for _, s in ipairs(summaries(running)) do
+      assert.equal(20, s.ok, table.concat(s.errors or {}, "\n"))
+      assert.equal(0, s.refused)
+    end
+    assert.equal(2, fake.stats().logins)
+    assert.equal(0, fake.stats().rate_limited)
+  end)
+end)
