@@ -92,26 +92,26 @@ end
 ---------------------------------------------------------------- the connection
 
 -- The connection is over (or given up): nothing of it stays open.
-function Sub:drop_connection(wait)
+local function drop_connection(self, wait)
   local conn = self.conn
   self.conn = nil
   if conn then conn:close(wait) end
 end
 
 -- The subscription ends with err: every later read returns it.
-function Sub:finish(err)
+local function finish(self, err)
   self.final = err
-  self:drop_connection(0)
+  drop_connection(self, 0)
   return nil, err
 end
 
 --- A connection attempt failed or the connection was lost with `err`:
 -- another comes after the backoff, or the subscription ends.
-function Sub:lost(err)
-  self:drop_connection(0)
-  if not self.opts.reconnect or not policy.reconnectable(err) then return self:finish(err) end
+local function lost(self, err)
+  drop_connection(self, 0)
+  if not self.opts.reconnect or not policy.reconnectable(err) then return finish(self, err) end
   self.failures = self.failures + 1
-  if self.failures > self.opts.retries then return self:finish(err) end
+  if self.failures > self.opts.retries then return finish(self, err) end
   local delay = policy.backoff(self.failures)
   self.retry_at = self.t:now() + delay
   notify(self, { status = "reconnecting", kind = err.kind, phase = err.phase, code = err.code,
@@ -119,19 +119,8 @@ function Sub:lost(err)
   return nil
 end
 
--- The current set, sent with the hash in use; true, or nil and the error.
-function Sub:send_set()
-  local sub, unsub = self.set:requests()
-  if sub then
-    local ok, err = self:send("subscribe", sub)
-    if not ok then return nil, err end
-  end
-  if unsub then return self:send("unsubscribe", unsub) end
-  return true
-end
-
 -- One message of ours: action, the hash, requests.
-function Sub:send(action, requests)
+local function send(self, action, requests)
   local hash = self.st.hash
   self.hash_used = hash
   local ok, e = self.conn:send(json.encode { action = action, hash = hash, requests = requests })
@@ -139,23 +128,34 @@ function Sub:send(action, requests)
   return true
 end
 
+-- The current set, sent with the hash in use; true, or nil and the error.
+local function send_set(self)
+  local sub, unsub = self.set:requests()
+  if sub then
+    local ok, err = send(self, "subscribe", sub)
+    if not ok then return nil, err end
+  end
+  if unsub then return send(self, "unsubscribe", unsub) end
+  return true
+end
+
 -- Opens a connection (logging in first when the client has credentials
 -- but no hash). Returns nil: the caller reads on, or nil and a final error.
-function Sub:connect()
+local function connect(self)
   local st, t = self.st, self.t
   if st.source and not st.hash then
     local res, err = session.login(st, t, t:now() + st.timeout)
     if not res then
-      if err.kind == "api" then return self:finish(err) end
-      return self:lost(err)
+      if err.kind == "api" then return finish(self, err) end
+      return lost(self, err)
     end
   end
   if st.second_factor then
-    return self:finish(new_error(self, { kind = "api", attempts = 0,
+    return finish(self, new_error(self, { kind = "api", attempts = 0,
       description = "two-factor authentication required: call client:verify_code(code) first" }))
   end
   local conn, e = t:websocket(self.settings)
-  if not conn then return self:lost(from_ws(self, e)) end
+  if not conn then return lost(self, from_ws(self, e)) end
   self.conn, self.greeted, self.heartbeat = conn, false, nil
   self.last_frame = t:now()
   self.connections = self.connections + 1
@@ -165,7 +165,7 @@ end
 -- The first frame: "<uuid>|<heartbeat ms>|<padding>|" and maybe a message.
 -- Sends the current set. Returns what follows the greeting ("" when
 -- nothing), or nil and a final error.
-function Sub:greeting(text)
+local function greeting(self, text)
   self.greeted = true
   local _, ms, padding, rest = text:match("^([%w-]*)|(%d+)|([^|]*)|(.*)$")
   if ms then
@@ -175,8 +175,8 @@ function Sub:greeting(text)
   else
     rest = text -- not the Atmosphere protocol: no heartbeats to watch
   end
-  local ok, err = self:send_set()
-  if not ok then return self:lost(err) end
+  local ok, err = send_set(self)
+  if not ok then return lost(self, err) end
   if not self.set:requests() then self.failures = 0 end -- nothing to subscribe to: it works
   notify(self, { status = "connected", connection = self.connections })
   return rest
@@ -184,17 +184,17 @@ end
 
 -- The session ended (msg: a logout event or an error 3 or 4): log in again
 -- once and subscribe again, or end with it.
-function Sub:session_ended(msg)
+local function session_ended(self, msg)
   local st, t = self.st, self.t
-  if not st.source or self.relogged then return self:finish(session_error(self, msg)) end
+  if not st.source or self.relogged then return finish(self, session_error(self, msg)) end
   self.relogged = true
   if st.hash == self.hash_used then -- else another caller has logged in since
     local res, err = session.login(st, t, t:now() + st.timeout)
-    if not res then return self:finish(err) end
+    if not res then return finish(self, err) end
   end
   notify(self, { status = "login" })
-  local ok, err = self:send_set()
-  if not ok then return self:lost(err) end
+  local ok, err = send_set(self)
+  if not ok then return lost(self, err) end
   return nil
 end
 
@@ -212,26 +212,26 @@ local function ends_session(msg)
 end
 
 -- A text frame: handled here (nil), or the message to hand on.
-function Sub:on_text(text)
+local function on_text(self, text)
   if not self.greeted then
-    local rest, err = self:greeting(text)
+    local rest, err = greeting(self, text)
     if not rest then return nil, err end
     if rest == "" then return nil end
     text = rest
   end
   if text == self.padding then -- a heartbeat: answered
     local ok, e = self.conn:send(self.padding)
-    if not ok then return self:lost(from_ws(self, e)) end
+    if not ok then return lost(self, from_ws(self, e)) end
     return nil
   end
   local msg
   if self.opts.decode or suspect(text) then
     msg = json.decode_object(text)
     if not msg then
-      return self:lost(new_error(self, { kind = "transport", phase = "recv",
+      return lost(self, new_error(self, { kind = "transport", phase = "recv",
         description = "a message that is not a JSON object: " .. text:sub(1, 80) }))
     end
-    if ends_session(msg) then return self:session_ended(msg) end
+    if ends_session(msg) then return session_ended(self, msg) end
     if msg.type == "response" then self.relogged = false end
   end
   self.failures = 0 -- the server answers: this connection works
@@ -239,9 +239,14 @@ function Sub:on_text(text)
   return text
 end
 
+local function timeout_error(self)
+  return new_error(self, { kind = "timeout", phase = "recv", retryable = true,
+    description = "no message within the time given to sub:next" })
+end
+
 -- One read on the open connection, until `deadline` (nil: none). Returns a
 -- message; or nil and an error for the caller; or nil (read on).
-function Sub:receive(deadline)
+local function receive(self, deadline)
   local t = self.t
   local now = t:now()
   -- silence allowed: heartbeat_margin heartbeats, or the timeout for the greeting
@@ -251,23 +256,18 @@ function Sub:receive(deadline)
   local text, e = self.conn:recv(bound == huge and IDLE_WAIT or max(0, bound - now))
   if text then
     self.last_frame = t:now()
-    return self:on_text(text)
+    return on_text(self, text)
   end
-  if e.kind ~= "timeout" then return self:lost(from_ws(self, e)) end
+  if e.kind ~= "timeout" then return lost(self, from_ws(self, e)) end
   now = t:now()
   if watch and now >= watch then
-    return self:lost(new_error(self, { kind = "timeout", phase = self.greeted and "heartbeat" or "recv",
+    return lost(self, new_error(self, { kind = "timeout", phase = self.greeted and "heartbeat" or "recv",
       description = self.greeted and ("no heartbeat for %.1f s (announced: every %.1f s)")
         :format(now - self.last_frame, self.heartbeat)
         or "no greeting from the server in time" }))
   end
-  if deadline and now >= deadline then return nil, self:timeout_error() end
+  if deadline and now >= deadline then return nil, timeout_error(self) end
   return nil
-end
-
-function Sub:timeout_error()
-  return new_error(self, { kind = "timeout", phase = "recv", retryable = true,
-    description = "no message within the time given to sub:next" })
 end
 
 ---------------------------------------------------------------- the methods
@@ -293,16 +293,16 @@ function Sub:next(timeout)
     if self.closed then return nil, new_error(self, { kind = "transport", phase = "closed",
       description = "the subscription was closed" }) end
     if self.conn then
-      local msg, err = self:receive(deadline)
+      local msg, err = receive(self, deadline)
       if msg ~= nil or err then return msg, err end
     else
       local wait = self.retry_at and self.retry_at - t:now() or 0
       if deadline and t:now() + wait > deadline then
         t:sleep(max(0, deadline - t:now()))
-        return nil, self:timeout_error()
+        return nil, timeout_error(self)
       end
       if wait > 0 then t:sleep(wait) end
-      local _, err = self:connect()
+      local _, err = connect(self)
       if err then return nil, err end
     end
   end
@@ -326,8 +326,8 @@ local function change(self, action, requests)
   if self.final then return nil, self.final end
   self.set[action](self.set, requests)
   if self.conn and self.greeted then
-    local ok, err = self:send(action, requests)
-    if not ok then self:lost(err) end
+    local ok, err = send(self, action, requests)
+    if not ok then lost(self, err) end
   end
   return true
 end
@@ -343,7 +343,7 @@ function Sub:close()
   if self.closed then return end
   self.closed = true
   if self.st.subscriptions then self.st.subscriptions[self] = nil end
-  self:drop_connection()
+  drop_connection(self)
 end
 
 function Sub:__tostring()
