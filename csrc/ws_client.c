@@ -190,13 +190,14 @@ static int w_recv(lua_State *L) {
   return 1;
 }
 
-/* The close handshake; wait_ms < 0: the usual wait. */
+/* The close handshake, waiting at most wait_ms for the server's close (< 0:
+ * the usual wait, the timeout up to CLOSE_WAIT_MS). */
 static void close_ws(ws_ud *w, int code, const char *reason, size_t n, long wait_ms) {
-  if (!w->closed) {
-    long wait = w->c.timeout_ms < CLOSE_WAIT_MS ? w->c.timeout_ms : CLOSE_WAIT_MS;
-    w->closed = 1;
-    nvx_ws_close(&w->c, code, reason, n, wait_ms >= 0 && wait_ms < wait ? wait_ms : wait);
-  }
+  long usual = w->c.timeout_ms < CLOSE_WAIT_MS ? w->c.timeout_ms : CLOSE_WAIT_MS;
+  if (w->closed) return;
+  w->closed = 1;
+  if (wait_ms < 0 || wait_ms > usual) wait_ms = usual;
+  nvx_ws_close(&w->c, code, reason, n, wait_ms);
 }
 
 static int w_close(lua_State *L) {
