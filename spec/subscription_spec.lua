@@ -336,6 +336,20 @@ describe("client:subscribe", function()
         .. "state_batch, hash a6aa...)", tostring(sub))
     end)
 
+    it("takes a server that upgrades and then says nothing as lost, after `timeout`", function()
+      local port = require("ws_peer").start("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        .. "Connection: Upgrade\r\nSec-WebSocket-Accept: {ACCEPT}\r\n\r\n")
+      local sub, statuses = subscribe(nil, { timeout = 0.3, retries = 0 },
+                                      { url = ("http://127.0.0.1:%d/v2"):format(port) })
+      local secs, msg, err = sockets.timed(sub.next, sub)
+      assert.is_nil(msg)
+      assert.equal("timeout", err.kind)
+      assert.equal("recv", err.phase)
+      assert.equal("no greeting from the server in time", err.description)
+      assert.is_true(secs >= 0.29 and secs < sockets.bound(1.5), secs)
+      assert.equal(0, #statuses)
+    end)
+
     it("ends at the first failure with reconnect = false", function()
       local sub, statuses = subscribe(nil, { reconnect = false })
       past_response(sub)
