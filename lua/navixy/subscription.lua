@@ -62,8 +62,7 @@ local function from_ws(self, e)
     kind = "transport"
     if e.code == 1009 then
       phase = "limit"
-      description = description .. " (a message larger than max_message, "
-        .. ("%.0f"):format(self.opts.max_message) .. " bytes)"
+      description = description .. " (max_message, " .. ("%.0f"):format(self.opts.max_message) .. " bytes)"
     end
   elseif kind == "interrupted" then
     kind, phase = "transport", "interrupted"
