@@ -3,7 +3,11 @@
  *   -> ws, or nil and err
  * ws:send_text(s), ws:send_binary(s), ws:ping([s])  -> true, or nil and err
  * ws:recv([seconds])    -> { type = "text"|"binary", data = s }, or nil and err
- * ws:close([code [, reason]]) -> true (the close handshake; idempotent)
+ *                          (kind "timeout" or "interrupted": the ws stays usable)
+ * ws:close([code [, reason [, wait]]]) -> true (the close handshake, waiting
+ *                          at most `wait` seconds for the server's close: by
+ *                          default the timeout, up to 1 s; 0 for a connection
+ *                          given up as dead; idempotent)
  * ws:state()            -> "open", "ended" (the peer closed, or it failed)
  *                          or "closed" (ws:close() was called)
  * err = { kind =, description =, phase =, code =, reason =, status =, body = }
@@ -186,12 +190,14 @@ static int w_recv(lua_State *L) {
   return 1;
 }
 
-static void close_ws(ws_ud *w, int code, const char *reason, size_t n) {
-  if (!w->closed) {
-    long wait = w->c.timeout_ms < CLOSE_WAIT_MS ? w->c.timeout_ms : CLOSE_WAIT_MS;
-    w->closed = 1;
-    nvx_ws_close(&w->c, code, reason, n, wait);
-  }
+/* The close handshake, waiting at most wait_ms for the server's close (< 0:
+ * the usual wait, the timeout up to CLOSE_WAIT_MS). */
+static void close_ws(ws_ud *w, int code, const char *reason, size_t n, long wait_ms) {
+  long usual = w->c.timeout_ms < CLOSE_WAIT_MS ? w->c.timeout_ms : CLOSE_WAIT_MS;
+  if (w->closed) return;
+  w->closed = 1;
+  if (wait_ms < 0 || wait_ms > usual) wait_ms = usual;
+  nvx_ws_close(&w->c, code, reason, n, wait_ms);
 }
 
 static int w_close(lua_State *L) {
@@ -199,8 +205,14 @@ static int w_close(lua_State *L) {
   int code;
   const char *reason;
   size_t n;
+  long wait_ms = -1;
   nvx_ws_check_close_args(L, 2, &code, &reason, &n);
-  close_ws(w, code, reason, n);
+  if (!lua_isnoneornil(L, 4)) {
+    double secs = luaL_checknumber(L, 4);
+    if (!(secs >= 0) || secs > 1e9) return luaL_argerror(L, 4, "navixy: wait out of range");
+    wait_ms = (long)(secs * 1000 + 0.5);
+  }
+  close_ws(w, code, reason, n, wait_ms);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -208,7 +220,7 @@ static int w_close(lua_State *L) {
 /* __close (Lua 5.4 <close>): as ws:close(); its second argument is the
  * error that ends the scope, not a close code. */
 static int w_close_scope(lua_State *L) {
-  close_ws(luaL_checkudata(L, 1, NVX_WS_MT), NVX_WS_NORMAL, NULL, 0);
+  close_ws(luaL_checkudata(L, 1, NVX_WS_MT), NVX_WS_NORMAL, NULL, 0, -1);
   return 0;
 }
 

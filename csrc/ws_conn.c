@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 #include "compat.h"
+#include "interrupt.h"
 #include "random.h"
 #include "ws_handshake.h"
 
@@ -78,13 +79,17 @@ int nvx_ws_url_ok(const char *url) {
 
 /* ---- waiting and moving bytes ---- */
 
+#define INTERRUPTED (-2)
+
 /* Waits until the socket is readable (or writable). 1 ready, 0 deadline
- * passed, -1 poll failed. */
+ * passed, -1 poll failed, INTERRUPTED when Ctrl-C came during a wait to
+ * read (interrupt.h; a write is never left half done). */
 static int wait_socket(nvx_ws_conn *c, int for_write, long long deadline) {
   for (;;) {
     struct pollfd pfd;
     long long left = deadline - now_ms();
     int rc;
+    if (!for_write && nvx_interrupted()) return INTERRUPTED;
     if (left < 0) left = 0;
     pfd.fd = c->sock;
     pfd.events = for_write ? POLLOUT : POLLIN;
@@ -131,7 +136,8 @@ static int flush(nvx_ws_conn *c, long long deadline, nvx_ws_error *err) {
 }
 
 /* Appends what has arrived to c->in, waiting until the deadline. 1 when
- * bytes came, 0 when the deadline passed, -1 on end of stream or failure. */
+ * bytes came, 0 when the deadline passed, -1 on end of stream or failure,
+ * INTERRUPTED (with *err) on Ctrl-C: the stream is intact. */
 static int recv_more(nvx_ws_conn *c, long long deadline, nvx_ws_error *err) {
   for (;;) {
     size_t got = 0;
@@ -155,6 +161,10 @@ static int recv_more(nvx_ws_conn *c, long long deadline, nvx_ws_error *err) {
       int ready = wait_socket(c, 0, deadline);
       if (ready > 0) continue;
       if (ready == 0) return 0;
+      if (ready == INTERRUPTED) {
+        set_error(err, "interrupted", "recv", "interrupted");
+        return INTERRUPTED;
+      }
       set_error(err, "transport", "recv", "poll failed: %s", strerror(errno));
       return -1;
     }
@@ -190,6 +200,17 @@ static const char *phase_of(CURLcode rc) {
   }
 }
 
+/* Called by libcurl while it connects: stops at once on Ctrl-C. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+  (void)ud;
+  (void)dltotal;
+  (void)dlnow;
+  (void)ultotal;
+  (void)ulnow;
+  return nvx_interrupted();
+}
+
 static int connect_socket(nvx_ws_conn *c, const nvx_ws_options *o, const url_parts *u,
                           nvx_ws_error *err) {
   CURL *e = c->easy;
@@ -210,6 +231,8 @@ static int connect_socket(nvx_ws_conn *c, const nvx_ws_options *o, const url_par
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+  curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
   compat_curl_http_only(e);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->ssl_verify ? 1L : 0L);
@@ -223,6 +246,10 @@ static int connect_socket(nvx_ws_conn *c, const nvx_ws_options *o, const url_par
                    o->connect_timeout_ms < total ? o->connect_timeout_ms : total);
   rc = curl_easy_perform(e);
   nvx_buf_free(&url);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    set_error(err, "interrupted", "connect", "interrupted");
+    return -1;
+  }
   if (rc != CURLE_OK) {
     set_error(err, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport", phase_of(rc), "%s",
               c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
@@ -311,7 +338,7 @@ static int handshake(nvx_ws_conn *c, const nvx_ws_options *o, const url_parts *u
       return -1;
     }
     if (rc < 0) {
-      err->phase = "handshake";
+      err->phase = "handshake"; /* an interrupted one too: the connection goes */
       return -1;
     }
   }
@@ -330,6 +357,7 @@ int nvx_ws_open(nvx_ws_conn *c, const nvx_ws_options *o, nvx_ws_error *err) {
   url_parts u;
   long long deadline = now_ms() + o->timeout_ms;
   size_t path_len;
+  int rc;
   memset(c, 0, sizeof *c);
   nvx_ws_init(&c->ws, o->max_message);
   c->timeout_ms = o->timeout_ms;
@@ -348,7 +376,10 @@ int nvx_ws_open(nvx_ws_conn *c, const nvx_ws_options *o, nvx_ws_error *err) {
   memcpy(c->where, u.auth, u.auth_len);
   memcpy(c->where + u.auth_len, u.path, path_len); /* never the query: it may hold a hash */
   c->where[u.auth_len + path_len] = '\0';
-  if (connect_socket(c, o, &u, err) != 0 || handshake(c, o, &u, deadline, err) != 0) {
+  nvx_interrupt_begin(); /* Ctrl-C ends the connect or the wait for the answer */
+  rc = connect_socket(c, o, &u, err) != 0 || handshake(c, o, &u, deadline, err) != 0;
+  nvx_interrupt_end();
+  if (rc) {
     free_conn(c);
     return -1;
   }
@@ -396,13 +427,8 @@ static void final_error(const nvx_ws_event *ev, nvx_ws_error *err) {
   }
 }
 
-int nvx_ws_recv(nvx_ws_conn *c, long timeout_ms, nvx_ws_event *ev, nvx_ws_error *err) {
-  long long deadline;
-  if (c->state == NVX_CONN_ENDED) {
-    *err = c->last;
-    return -1;
-  }
-  deadline = now_ms() + (timeout_ms < 0 ? c->timeout_ms : timeout_ms);
+/* nvx_ws_recv's work, between nvx_interrupt_begin and _end. */
+static int next_message(nvx_ws_conn *c, long long deadline, nvx_ws_event *ev, nvx_ws_error *err) {
   for (;;) {
     int rc;
     while (c->in_pos < c->in.len) {
@@ -434,8 +460,21 @@ int nvx_ws_recv(nvx_ws_conn *c, long timeout_ms, nvx_ws_event *ev, nvx_ws_error 
       set_error(err, "timeout", "recv", "no message in time");
       return -1; /* a partial frame stays with the parser for the next call */
     }
+    if (rc == INTERRUPTED) return -1; /* so does it here */
     if (rc < 0) return ended(c, err);
   }
+}
+
+int nvx_ws_recv(nvx_ws_conn *c, long timeout_ms, nvx_ws_event *ev, nvx_ws_error *err) {
+  int rc;
+  if (c->state == NVX_CONN_ENDED) {
+    *err = c->last;
+    return -1;
+  }
+  nvx_interrupt_begin(); /* Ctrl-C ends the wait at once */
+  rc = next_message(c, now_ms() + (timeout_ms < 0 ? c->timeout_ms : timeout_ms), ev, err);
+  nvx_interrupt_end();
+  return rc;
 }
 
 void nvx_ws_close(nvx_ws_conn *c, int code, const char *reason, size_t n, long wait_ms) {

@@ -24,7 +24,8 @@ typedef struct nvx_ws_options {
 
 /* Why a connection or an exchange failed. */
 typedef struct nvx_ws_error {
-  const char *kind;   /* "timeout", "transport", "http", "protocol" or "closed" */
+  const char *kind;   /* "timeout", "transport", "http", "protocol", "closed" or
+                         "interrupted" (Ctrl-C: see interrupt.h) */
   const char *phase;  /* "connect", "tls", "handshake", "send" or "recv" */
   int code;           /* the close code (closed, protocol; 1006 for a drop), else 0 */
   int status;         /* http: the HTTP status of the refused upgrade */
@@ -54,7 +55,7 @@ typedef struct nvx_ws_conn {
 int nvx_ws_url_ok(const char *url);
 
 /* Connects and upgrades. 0 with c ready, or -1 with *err filled and c
- * freed. */
+ * freed. Ctrl-C ends it ("interrupted"). */
 int nvx_ws_open(nvx_ws_conn *c, const nvx_ws_options *o, nvx_ws_error *err);
 
 /* Sends one text or binary message, or a ping. 0, or -1 with *err. */
@@ -63,7 +64,8 @@ int nvx_ws_send(nvx_ws_conn *c, int opcode, const char *data, size_t n, nvx_ws_e
 /* The next message within timeout_ms (0: only what is already here; < 0:
  * the connection's timeout), answering pings and a close on the way. 1 with
  * *ev (TEXT or BINARY; data valid until the next call), or -1 with *err:
- * "timeout" (nothing complete in time; the connection stays usable), or a
+ * "timeout" (nothing complete in time; the connection stays usable),
+ * "interrupted" (Ctrl-C during the wait, interrupt.h; usable too), or a
  * final "closed", "protocol" or "transport" (the connection has ENDED). */
 int nvx_ws_recv(nvx_ws_conn *c, long timeout_ms, nvx_ws_event *ev, nvx_ws_error *err);
 

@@ -70,6 +70,20 @@ describe("docs/API-reference.md", function()
     assert.same({}, missing_of(names, row))
   end)
 
+  it("has a row for every subscribe option, and names the subscription's methods", function()
+    local names = option_names("SUBSCRIBE")
+    assert.is_true(#names >= 6)
+    assert.same({}, missing_of(names, row))
+    local sub = navixy.new { url = fake.url, hash = fake.api_key }:subscribe { { type = "state", trackers = { 1 } } }
+    local methods = {}
+    for name, v in pairs(getmetatable(sub).__index) do
+      if type(v) == "function" and not name:find("^__") then methods[#methods + 1] = name end
+    end
+    assert.is_true(#methods >= 5)
+    assert.same({}, missing_of(methods, function(k) return "`sub:" .. k .. "(" end))
+    sub:close()
+  end)
+
   it("has a row for every field an error or the on_request hook carries", function()
     fake.reset()
     local seen_err, seen_info = {}, {}

@@ -128,6 +128,10 @@ describe("navixy.help()", function()
       assert.truthy(batch:find(want, 1, true), want)
     end
     assert.truthy(help():find('"panel"', 1, true)) -- listed among the topics
+    local events = help("events")
+    for _, want in ipairs { "client:subscribe{", "sub:events()", "sub:next(5)", "navixy subscribe" } do
+      assert.truthy(events:find(want, 1, true), want)
+    end
   end)
 
   it("prints the most-used actions with examples, and how errors look", function()

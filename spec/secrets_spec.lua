@@ -244,6 +244,39 @@ describe("secrets", function()
     assert_clean("tostring(client)", { tostring(c) }, forbidden(nil, { hash }))
   end)
 
+  it("a subscription: tostring, its notices and errors, with the server echoing the hash", function()
+    local c = logged_in("header", "json")
+    local first = c:get_hash()
+    local notices = {}
+    local sub = c:subscribe({ { type = "state", trackers = { 1 } } }, { on_status = function(info)
+      notices[#notices + 1] = info
+    end })
+    assert_clean("tostring(sub)", { tostring(sub) }, forbidden(c))
+    assert.equal("response", assert(sub:next(sockets.bound(2))).type)
+    assert_clean("tostring(sub)", { tostring(sub) }, forbidden(c))
+    fake.ws_fault { type = "close", code = 4000, reason = "bye " .. first .. " " .. demo.password }
+    repeat local msg = assert(sub:next(sockets.bound(3))) until msg.type == "response"
+    fake.expire_sessions() -- a logout event: a new session
+    repeat local msg = assert(sub:next(sockets.bound(3))) until msg.type == "response"
+    local second = c:get_hash()
+    assert.are_not.equal(first, second)
+    sub:close()
+    -- one that ends with the server's close echoing the hash in use
+    sub = c:subscribe({ { type = "state", trackers = { 1 } } }, { retries = 0, on_status = function(info)
+      notices[#notices + 1] = info
+    end })
+    assert(sub:next(sockets.bound(2)))
+    fake.ws_fault { type = "close", code = 4000, reason = "bye " .. second }
+    local msg, err
+    repeat msg, err = sub:next(sockets.bound(3)) until not msg
+    check(c, err, { first })
+    assert_clean("tostring(sub)", { tostring(sub) }, forbidden(c, { first }))
+    assert_clean("the on_status notices", notices, forbidden(c, { first }))
+    assert.is_true(#notices >= 4)
+    sub:close()
+    c:close()
+  end)
+
   it("the collection really finds a secret (the check can fail)", function()
     local c = logged_in("header", "json")
     local ok, msg = pcall(assert_clean, "a planted value", { "x" .. c:get_hash() }, forbidden(c))

@@ -342,6 +342,19 @@ describe("a ws object", function()
     assert.has_error(function() ws:ping() end, "navixy: ws is closed")
   end)
 
+  it("sends its close without waiting for the server's with wait = 0", function()
+    local ws = open()
+    local id = conn_record().id
+    assert.has_error(function() ws:close(1000, nil, -1) end)
+    assert.has_error(function() ws:close(1000, nil, "soon") end)
+    assert.equal("open", ws:state())
+    local secs = sockets.timed(ws.close, ws, 4002, "gone", 0)
+    assert.is_true(secs < sockets.bound(0.05))
+    assert.equal("closed", ws:state())
+    assert.is_true(wait_closed())
+    assert.same({ code = 4002, reason = "gone" }, conn_record(id).client_close)
+  end)
+
   it("refuses close codes and reasons that may not be sent", function()
     local ws = open()
     for _, args in ipairs{ { 1005 }, { 999 }, { 1000, ("x"):rep(124) }, { 1000, "\255" }, { "x" } } do

@@ -88,6 +88,13 @@ function Client:get_history(params, opts)
   return require("navixy.fleet").get_history(self, params, opts, st.fleet)
 end
 
+--- client:subscribe(requests, opts) -> a subscription to real-time events
+-- (see navixy.subscription); it connects when first read.
+function Client:subscribe(requests, opts)
+  local st = user_api(state_of(self), "subscribe")
+  return require("navixy.subscription").new(st, requests, opts)
+end
+
 --- client:login([login, password]) -> res | nil, err
 function Client:login(login, password)
   local st = state_of(self)
@@ -198,6 +205,7 @@ end
 function Client:close()
   local st = states[self]
   if not st or st.closed then return end
+  for sub in pairs(st.subscriptions) do sub:close() end
   st.closed = true
   st.transport:close()
   st.handle:close()
@@ -245,6 +253,8 @@ function M.new(opts, version)
     login_action = o.panel and "account/auth" or "user/auth",
     logout_action = o.panel and "account/logout" or "user/logout",
     second_factor = false, closed = false,
+    options = o, -- for what opens connections of its own (subscriptions)
+    subscriptions = setmetatable({}, { __mode = "k" }), -- open ones, closed with the client
     fleet = { iso_datetime = o.iso_datetime == true }, -- what navixy.fleet learns and keeps
   }
   if o.panel then -- for the clients made from this one (user_session)

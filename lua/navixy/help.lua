@@ -57,6 +57,14 @@ once, when the session ends; one with a hash (an API key) uses it as is.
   client:resend_code()             -- the code again (once per 5 minutes, else error 264)
   client:logout()
 ]] },
+  { "events", [[
+Real-time events (the WebSocket API): one connection, kept up by itself.
+  local sub = client:subscribe{ { type = "state_batch", target = { type = "all" } } }
+  for msg in sub:events() do print(msg.type, msg.event) end  -- "event", "state_batch", ...
+  sub:next(5)                      -- the next message, or nil, err (err.kind "timeout")
+  sub:subscribe{ { type = "state", trackers = {123} } }      -- and sub:unsubscribe{...}
+  sub:close()                      -- from a shell: navixy subscribe state_batch all
+]] },
   { "panel", [[
 The Admin Panel (dealers): a panel client's actions are relative to panel/.
   local panel = navixy.new{ panel = true, login = 20410, password = "..." } -- panel ID
@@ -67,7 +75,7 @@ The Admin Panel (dealers): a panel client's actions are relative to panel/.
 ]] },
 }
 
-local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"panel\", \"actions\", "
+local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"events\", \"panel\", \"actions\", "
   .. "or any word (\"tracker\").\n"
   .. "More: README.md and docs/API-reference.md; from a shell: navixy --help.\n"
 

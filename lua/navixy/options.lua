@@ -135,6 +135,24 @@ local CALL = {
   method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
 }
 
+-- A subscription's failed connection attempts in a row: any whole number,
+-- or math.huge for no limit.
+local function attempts_opt(name, v)
+  if type(v) ~= "number" or v < 0 or (v ~= math.huge and v ~= math.floor(v)) then
+    fail("option '%s' must be a whole number of at least 0 (math.huge: no limit), got %s", name, tostring(v))
+  end
+end
+
+local function margin_opt(name, v)
+  positive_number(name, v)
+  if v < 1 then fail("option '%s' must be at least 1 (times the announced heartbeat), got %s", name, tostring(v)) end
+end
+
+local SUBSCRIBE = {
+  decode = boolean_opt, heartbeat_margin = margin_opt, max_message = size_opt, on_status = function_opt,
+  reconnect = boolean_opt, retries = attempts_opt, timeout = seconds, connect_timeout = seconds,
+}
+
 -- The closest known name, for "did you mean" hints on typos.
 local function distance(a, b)
   local prev = {}
@@ -314,6 +332,27 @@ local function valid_action(action)
     if not segment:find("^[%w_.-]+$") or segment:find("^%.+$") then return false end
   end
   return true
+end
+
+M.HEARTBEAT_MARGIN = 1.5 -- a connection silent for this many heartbeats is taken as lost
+
+--- Validates client:subscribe options (nil allowed); returns a new table
+-- with every default filled in, the client's (`o`: its checked options,
+-- see M.client) where the subscription has none of its own.
+function M.subscribe(opts, o)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then fail("subscribe options must be a table, got %s", type(opts)) end
+  check_table("subscribe option", opts, SUBSCRIBE)
+  local s = {}
+  for k, v in pairs(opts) do s[k] = v end
+  if s.decode == nil then s.decode = true end
+  if s.reconnect == nil then s.reconnect = true end
+  s.heartbeat_margin = s.heartbeat_margin or M.HEARTBEAT_MARGIN
+  s.max_message = math.floor(s.max_message or o.max_size)
+  s.retries = s.retries or math.huge
+  s.timeout = s.timeout or o.timeout
+  s.connect_timeout = s.connect_timeout or o.connect_timeout
+  return s
 end
 
 --- Validates an action name; raises on misuse.

@@ -77,6 +77,18 @@ function M.classify(err)
   return nil
 end
 
+--- Whether a subscription whose connection failed with `err` (a navixy
+-- error) connects again: after a drop, a missed heartbeat, the server's
+-- close, a refused or timed-out connect, a 5xx or a 429 on the upgrade. Not
+-- after a rejected certificate, a message over max_message, Ctrl-C, or an
+-- answer that a new connection would only get again (a 4xx, most API codes).
+function M.reconnectable(err)
+  if err.kind == "transport" or err.kind == "timeout" then
+    return err.phase ~= "tls" and err.phase ~= "limit" and err.phase ~= "interrupted"
+  end
+  return M.classify(err) ~= nil
+end
+
 --- Exponential backoff with full jitter: a random wait in [0, min(cap, base*2^(n-1))].
 function M.backoff(retry_number, random)
   local ceiling = math.min(M.MAX_DELAY, M.BASE_DELAY * 2 ^ (retry_number - 1))

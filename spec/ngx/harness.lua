@@ -197,6 +197,37 @@ function M.abandon_login()
   return ngx.exit(ngx.HTTP_OK)
 end
 
+--- POST /subscribe {opts, requests, sub_opts, collect, timeout}: a subscription
+-- made and read in this request (content phase: cosockets) until `collect`
+-- messages (default 1) came or a read ended without one (its error is in the
+-- reply); then closed. Replies with the messages, the on_status notices,
+-- tostring(sub) while it was open, and how long it took.
+function M.subscribe()
+  local req = json_body()
+  local c = new_client(req.opts)
+  local statuses, messages = {}, {}
+  local sub_opts = req.sub_opts or {}
+  sub_opts.on_status = function(info) statuses[#statuses + 1] = info end
+  local ok, sub = pcall(c.subscribe, c, req.requests, sub_opts)
+  if not ok then
+    c:close()
+    return reply { raised = tostring(sub) }
+  end
+  local t0, err = now(), nil
+  while #messages < (req.collect or 1) do
+    local msg, e = sub:next(req.timeout or 5)
+    if not msg then
+      err = e
+      break
+    end
+    messages[#messages + 1] = msg
+  end
+  local text = tostring(sub)
+  sub:close()
+  c:close()
+  reply { messages = messages, err = render_err(err), statuses = statuses, text = text, elapsed = now() - t0 }
+end
+
 --- POST /batch {opts, calls, concurrency}: client:batch, its items rendered.
 function M.batch()
   local req = json_body()

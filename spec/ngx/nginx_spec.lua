@@ -17,6 +17,7 @@ local https_local = ("https://localhost:%d/v2"):format(fake.tls_port)
 local mismatch_url = ("https://localhost:%d/v2"):format(port + 2)
 local untrusted_url = ("https://localhost:%d/v2"):format(port + 3)
 local close_url = ("http://127.0.0.1:%d/v2"):format(port + 4) -- answers end by closing
+local sse_port = port + 5 -- the README's Server-Sent Events example (examples/sse.conf)
 
 local function sh(cmd)
   local p = io.popen(cmd)
@@ -90,6 +91,39 @@ local function later(name)
     socket.sleep(0.05)
   end
   error("no result for " .. name)
+end
+
+-- A POST whose answer is read later: sent now, read by the function returned.
+local function post_async(path, t)
+  local body = cjson.encode(t)
+  local s = socket.tcp()
+  s:settimeout(30)
+  assert(s:connect("127.0.0.1", port))
+  assert(s:send(("POST %s HTTP/1.0\r\nHost: test\r\nContent-Type: application/json\r\n"
+    .. "Content-Length: %d\r\n\r\n%s"):format(path, #body, body)))
+  return function()
+    local all = assert(s:receive("*a"))
+    s:close()
+    local status = tonumber(all:match("^HTTP/1%.%d (%d+)"))
+    assert.equal(200, status, all)
+    return cjson.decode(all:match("\r\n\r\n(.*)$"))
+  end
+end
+
+local function eventually(fn, secs)
+  local deadline = socket.gettime() + (secs or 3)
+  while not fn() do
+    if socket.gettime() > deadline then return false end
+    socket.sleep(0.01)
+  end
+  return true
+end
+
+-- The fake's record of the open WebSocket connection subscribed to event type `name`.
+local function ws_conn(name)
+  for _, c in ipairs(fake.ws_stats().connections) do
+    if c.open and c.subs and c.subs[name] then return c end
+  end
 end
 
 local function last_requests(n)
@@ -608,6 +642,151 @@ describe("inside nginx", function()
       local r = post("/batch", { opts = { url = fake.url, login = u.login, password = u.password }, calls = calls })
       for _, item in ipairs(r.results) do assert.equal(3, #item.result.list) end
       assert.equal(1, fake.stats().logins)
+    end)
+  end)
+
+  describe("client:subscribe", function()
+    local STATE_2 = { { type = "state", trackers = { 2 } } }
+
+    it("reads events on cosockets in a request, never blocking the worker", function()
+      local finish = post_async("/subscribe", { opts = opts(), requests = STATE_2, collect = 3 })
+      assert.is_true(eventually(function() return ws_conn("state") ~= nil end))
+      local t0 = socket.gettime()
+      local slow = get(base .. "/slow?client=auto") -- the one worker serves it meanwhile
+      assert.is_true(slow.ok)
+      assert.is_true(socket.gettime() - t0 < 1)
+      assert.equal(1, fake.ws_emit{ event = "state", trackers = { 2 } })
+      local r = finish()
+      assert.is_nil(r.err, r.err and r.err.text)
+      assert.same({ "response", "event", "event" }, { r.messages[1].type, r.messages[2].type, r.messages[3].type })
+      assert.equal(10002, r.messages[3].data.source_id)
+      assert.equal("connected", r.statuses[1].status)
+      assert.matches("^navixy subscription %(127%.0%.0%.1:%d+/v2/event/subscription, open, state, hash a6aa%.%.%.%)$",
+        r.text)
+      assert.is_true(eventually(function() return fake.ws_stats().open == 0 end))
+      assert.equal(1000, fake.ws_stats().connections[1].client_close.code) -- sub:close(): the close handshake
+      assert.equal(KEY, cjson.decode(fake.ws_messages()[1].text).hash)
+    end)
+
+    it("connects again on cosockets after a drop and after missed heartbeats", function()
+      fake.ws_config{ heartbeat_ms = 100 }
+      local finish = post_async("/subscribe", { opts = opts(), requests = STATE_2, collect = 6 })
+      assert.is_true(eventually(function() return ws_conn("state") ~= nil end))
+      fake.ws_fault{ type = "drop", conn = ws_conn("state").id }
+      assert.is_true(eventually(function() return fake.ws_stats().handshakes == 2 and ws_conn("state") end))
+      fake.ws_fault{ type = "stop_heartbeats", conn = ws_conn("state").id }
+      local r = finish()
+      assert.is_nil(r.err, r.err and r.err.text)
+      local seen = {}
+      for i, st in ipairs(r.statuses) do seen[i] = st.status .. (st.phase and ":" .. st.phase or "") end
+      assert.same({ "connected", "reconnecting:recv", "connected", "reconnecting:heartbeat", "connected" }, seen)
+      assert.equal(3, fake.ws_stats().handshakes)
+      assert.is_true(eventually(function() return fake.ws_stats().open == 0 end))
+    end)
+
+    it("verifies the server over TLS with nginx's CAs", function()
+      local r = post("/subscribe", { opts = opts { url = https_local }, requests = STATE_2, collect = 2 })
+      assert.is_nil(r.err, r.err and r.err.text)
+      assert.equal("response", r.messages[1].type)
+      r = post("/subscribe", { opts = opts { url = untrusted_url }, requests = STATE_2 })
+      assert.equal("transport", r.err.kind)
+      assert.equal("tls", r.err.phase)
+      assert.same({}, r.statuses) -- never tried again
+    end)
+
+    it("ends with a clear error on a message over max_message, telling the server with 1009", function()
+      local finish = post_async("/subscribe", { opts = opts(), requests = STATE_2, collect = 3,
+                                                sub_opts = { max_message = 65536 } })
+      assert.is_true(eventually(function() return ws_conn("state") ~= nil end))
+      fake.ws_fault{ type = "oversized", bytes = 100000, conn = ws_conn("state").id }
+      local r = finish()
+      assert.equal("transport", r.err.kind)
+      assert.equal("limit", r.err.phase)
+      assert.equal(1, #r.statuses)
+      assert.is_true(eventually(function() return fake.ws_stats().open == 0 end))
+      assert.equal(1009, fake.ws_stats().connections[1].client_close.code)
+    end)
+  end)
+
+  describe("the README's Server-Sent Events example", function()
+    -- A browser: GET /events over HTTP/1.1 (as EventSource asks; ngx_lua buffers a whole
+    -- HTTP/1.0 answer), the stream read line by line out of its chunks.
+    local function listen()
+      local s = socket.tcp()
+      s:settimeout(10)
+      assert(s:connect("127.0.0.1", sse_port))
+      assert(s:send("GET /events HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\n\r\n"))
+      local head = {}
+      repeat
+        local line = assert(s:receive("*l"))
+        head[#head + 1] = line
+      until line == ""
+      assert.matches(" 200 ", head[1])
+      local headers = table.concat(head, "\n"):lower()
+      assert.truthy(headers:find("content-type: text/event-stream", 1, true))
+      assert.truthy(headers:find("transfer-encoding: chunked", 1, true))
+      return { sock = s, buf = "" }
+    end
+
+    local function line_of(stream)
+      while not stream.buf:find("\n", 1, true) do
+        local size = tonumber(assert(stream.sock:receive("*l")), 16)
+        stream.buf = stream.buf .. assert(stream.sock:receive(size))
+        assert(stream.sock:receive("*l")) -- the CRLF after the chunk
+      end
+      local line, rest = stream.buf:match("^(.-)\n(.*)$")
+      stream.buf = rest
+      return line
+    end
+
+    -- The next message of a stream: { id =, data = decoded }.
+    local function message(stream)
+      local msg = {}
+      while true do
+        local line = line_of(stream)
+        if line == "" and msg.data then return msg end
+        local field, value = line:match("^(%a+): (.*)$")
+        if field == "id" then msg.id = tonumber(value) end
+        if field == "data" then msg.data = cjson.decode(value) end
+      end
+    end
+
+    it("streams each message to every browser from one subscription per worker, while they listen", function()
+      local a, b
+      finally(function()
+        for _, stream in ipairs{ a, b } do stream.sock:close() end
+      end)
+      a = listen()
+      assert.is_true(eventually(function() return ws_conn("state_batch") ~= nil end))
+      local first = message(a)
+      assert.equal("response", first.data.type)
+      local states = message(a)
+      assert.equal("state_batch", states.data.event) -- the states sent on subscribing
+      assert.equal(first.id + 1, states.id)
+      b = listen()
+      assert.equal(1, fake.ws_emit{ event = "state_batch", trackers = { 1 }, conn = ws_conn("state_batch").id })
+      local ev = message(a)
+      assert.equal(states.id + 1, ev.id)
+      assert.equal(10001, ev.data.data[1].source_id)
+      local for_b = message(b)
+      if for_b.data.type ~= "response" then -- b is served by a's worker: the same feed, the same message
+        assert.same(ev, for_b)
+      end -- else by the other worker, whose feed has subscriptions of its own
+      assert.is_true(fake.ws_stats().open <= 2) -- at most one subscription per worker
+      a.sock:close()
+      b.sock:close()
+      -- nobody listens: the feeds close their subscriptions
+      assert.is_true(eventually(function() return fake.ws_stats().open == 0 end, 5))
+      assert.equal(1000, fake.ws_stats().connections[1].client_close.code)
+      local sent = cjson.decode(fake.ws_messages()[1].text)
+      assert.same({ { type = "state_batch", target = { type = "all" }, rate_limit = "5s" } }, sent.requests)
+      assert.equal("https", fake.requests()[1].scheme) -- wss://, verified against lua_ssl_trusted_certificate
+    end)
+
+    it("is the text in README.md", function()
+      local conf = assert(io.open(fake.root .. "/examples/sse.conf")):read("*a")
+      local readme = assert(io.open(fake.root .. "/README.md")):read("*a")
+      assert.truthy(readme:find("```nginx\n" .. conf .. "```", 1, true), "README.md does not show examples/sse.conf")
     end)
   end)
 

@@ -5,6 +5,8 @@
 -- It writes its port to PORTFILE, accepts one connection (waiting at most 10 s), reads the
 -- request head, sends ANSWERFILE's bytes, then closes at once ("close") or waits (at most
 -- 5 s) for the client to, and exits. Specs start it with require("ws_peer").start(answer).
+-- "{ACCEPT}" in the answer becomes the right Sec-WebSocket-Accept for the request's key
+-- (openssl computes it), for a valid upgrade followed by whatever the answer holds.
 local socket = require "socket"
 
 -- run as a script (not required by a spec, where arg is busted's)
@@ -19,10 +21,22 @@ if arg and arg[0] and arg[0]:match("ws_peer%.lua$") and arg[1] and arg[2] then
   local c = server:accept()
   if c then
     c:settimeout(5)
-    repeat local line = c:receive("*l") until not line or line == ""
+    local key
+    repeat
+      local line = c:receive("*l")
+      key = key or line and line:match("^[Ss]ec%-[Ww]eb[Ss]ocket%-[Kk]ey:%s*(%S+)")
+    until not line or line == ""
     local a = assert(io.open(arg[2], "rb"))
-    c:send(a:read("*a"))
+    local answer = a:read("*a")
     a:close()
+    if key and answer:find("{ACCEPT}", 1, true) then
+      local p = io.popen("printf '%s' '" .. key:gsub("[^%w+/=]", "") .. "258EAFA5-E914-47DA-95CA-C5AB0DC85B11'"
+        .. " | openssl sha1 -binary | openssl base64")
+      local accept = p:read("*l")
+      p:close()
+      answer = answer:gsub("{ACCEPT}", accept)
+    end
+    c:send(answer)
     if arg[3] ~= "close" then c:receive("*a") end
     c:close()
   end

@@ -28,8 +28,10 @@ local EXIT_BY_KIND = { api = 1, http = 3, timeout = 3, transport = 3, decode = 3
 
 M.HELP = [[
 Usage: navixy [options] ACTION [name=value | name:=json ...]
+       navixy [options] subscribe TYPE [all | ID ...] [name=value | name:=json ...]
 
-Calls one action of the Navixy API v2 and prints the answer as indented JSON.
+Calls one action of the Navixy API v2 and prints the answer as indented JSON;
+or subscribes to real-time events and prints each message as it comes.
 
   navixy --hash "$NAVIXY_HASH" tracker/list
   navixy tracker/get_state tracker_id:=123
@@ -41,6 +43,14 @@ Calls one action of the Navixy API v2 and prints the answer as indented JSON.
 Parameters (as in HTTPie):
   name=value        the string "value"; label=007 sends the string "007"
   name:=json        parsed JSON: tracker_id:=7  trackers:=[1,2]  flag:=true  x:=null
+
+Real-time events (the WebSocket API): subscribe prints every message as one
+line of JSON until Ctrl-C; a lost connection is replaced by itself (a line on
+stderr says so) and subscribed again. TYPE is state (tracker IDs), state_batch
+or readings_batch (all, the default, or tracker IDs) or iot_monitor (at most
+10 tracker IDs); name=value adds to the request, e.g. rate_limit=5s:
+  navixy subscribe state_batch all rate_limit=5s format=compact
+  navixy subscribe state 1 2 3
 
 Options (a value may also follow an "=", as in --timeout=5):
   --url URL         API base URL (env NAVIXY_URL; default the EU API,
@@ -116,10 +126,12 @@ local function add_param(params, arg)
   params[name] = value
 end
 
---- The parsed command line: { action, params, has_params, <option> = value }.
--- Options may come before or after the action; "--" ends them.
+--- The parsed command line: { action, params, has_params, words, <option> =
+-- value }. Options may come before or after the action; "--" ends them.
+-- After the action "subscribe", words without "=" (TYPE, all, IDs) go to
+-- `words`.
 function M.parse_args(argv)
-  local o = { params = {}, has_params = false }
+  local o = { params = {}, has_params = false, words = {} }
   local i, options_end = 1, false
   while argv[i] ~= nil do
     local a = argv[i]
@@ -154,6 +166,8 @@ function M.parse_args(argv)
         usage("no ACTION before the parameter '%s' (e.g. navixy tracker/list ...)", a:match("^[^=:]*"))
       end
       o.action = a
+    elseif o.action == "subscribe" and not a:find("=", 1, true) then
+      o.words[#o.words + 1] = a
     else
       add_param(o.params, a)
       o.has_params = true
@@ -203,6 +217,9 @@ end
 
 local Run = {} -- the state of one run of the command
 Run.__index = Run
+Run.EXIT = M.EXIT
+
+function Run.usage(_, fmt, ...) usage(fmt, ...) end
 
 -- text with the secrets masked: those known so far, and the hash the
 -- client holds now (it may have logged in again during the call).
@@ -305,14 +322,21 @@ function Run:save()
   if ok then self.saved_hash = hash else self:say("navixy: warning: " .. why) end
 end
 
+-- The session saved by an earlier run for this URL and login, when there is
+-- one: made the client's hash. Returns whether there was.
+function Run:resume_session()
+  local saved = self.session and session_file.read(self.session)
+  if not (saved and saved.url == self.url and saved.login == self.user) then return false end
+  self.saved_hash = saved.hash
+  self.secrets[#self.secrets + 1] = saved.hash
+  self.client:set_hash(saved.hash)
+  return true
+end
+
 -- The call with a login: a saved session first, when there is one; a new
 -- login when there is none or it has ended.
 function Run:call_with_login()
-  local saved = self.session and session_file.read(self.session)
-  if saved and saved.url == self.url and saved.login == self.user then
-    self.saved_hash = saved.hash
-    self.secrets[#self.secrets + 1] = saved.hash
-    self.client:set_hash(saved.hash)
+  if self:resume_session() then
     local res, err, raw = self:call()
     if res or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4) then return res, err, raw end
   end
@@ -341,6 +365,7 @@ function Run:execute()
   self.client_secrets = function() return self.secrets end
   -- a panel session is kept apart from a user session of the same URL
   self.url = options.client(copts, navixy.VERSION).url .. (o.panel and options.PANEL_PATH or "")
+  if o.action == "subscribe" then return require("navixy.cli.subscribe").run(self) end
   local res, err, raw
   if self.user then
     res, err, raw = self:call_with_login()
@@ -365,6 +390,10 @@ local function run(argv, getenv)
     return M.EXIT.ok
   end
   if not o.action then usage("no ACTION given (e.g. navixy tracker/list; see navixy --help)") end
+  if o.action == "subscribe" then
+    if o.panel then usage("subscribe is a command of the user API, not of the Admin Panel (--panel)") end
+    if o.get or o.output then usage("--get and --output are for calls, not for subscribe") end
+  end
   local hash, login = credentials(o, getenv)
   local public = o.panel and PANEL_PUBLIC or PUBLIC
   if not hash and not login and not public[o.action:gsub("^/+", ""):gsub("/+$", "")] then

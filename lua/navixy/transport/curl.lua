@@ -56,6 +56,33 @@ function Curl:runner(run)
   return setmetatable({ handle = self.handle, owner = self, run = run }, Runner)
 end
 
+-- A WebSocket on core.ws_connect: libcurl connects (TLS and its
+-- verification, proxies, timeouts as for calls), the C core speaks the
+-- protocol. Its methods are those of navixy.transport.ws_ngx's connection.
+local Ws = {}
+Ws.__index = Ws
+
+--- Opens a WebSocket with the settings `s` (see navixy.subscription): the
+-- connection, or nil and err (a table: kind, phase, description, ...).
+function Curl.websocket(_, s)
+  local ws, err = core.ws_connect {
+    url = s.url, headers = s.header_lines, timeout = s.timeout, connect_timeout = s.connect_timeout,
+    ssl_verify = s.ssl_verify, ca_file = s.ca_file, proxy = s.proxy, max_message = s.max_message,
+  }
+  if not ws then return nil, err end
+  return setmetatable({ ws = ws }, Ws)
+end
+
+function Ws:send(text) return self.ws:send_text(text) end
+
+function Ws:recv(seconds)
+  local msg, err = self.ws:recv(seconds)
+  if not msg then return nil, err end
+  return msg.data
+end
+
+function Ws:close(wait) self.ws:close(1000, nil, wait) end
+
 Curl.name = function() return "curl" end
 Curl.sleep = function(_, seconds) core.sleep(seconds) end
 Curl.now = core.now

@@ -102,14 +102,15 @@ end
 
 -- The header block after the status line: a table of lowercased names
 -- (repeated headers joined with ", "), or nil, why. `budget` is what is
--- left of MAX_HEADER_BYTES.
-local function read_headers(r, budget)
+-- left of MAX_HEADER_BYTES. With `raw`, each line is appended to it too.
+local function read_headers(r, budget, raw)
   local headers = {}
   while true do
     local line, err = r:line(budget)
     if not line then return nil, err == "limit" and "header block over the limit" or err end
     budget = budget - #line - 2
     if budget < 0 then return nil, "header block over the limit" end
+    if raw then raw[#raw + 1] = line end
     if line == "" then return headers, budget end
     local name, value = line:match("^([^:%s]+)%s*:%s*(.-)%s*$")
     if name then
@@ -164,6 +165,28 @@ local function read_body(r, headers, max_size, emit)
   end
   local ok, err = r:to_close(max_size, emit)
   return ok, err, true
+end
+
+--- The head of the next answer on reader `r`, whatever its status (a 101
+-- included, which read_response would skip as interim): its text, status
+-- line to empty line with CRLF line ends, its status and its headers (as
+-- read_response's), at most `max` bytes; or nil and why. The WebSocket
+-- upgrade's answer is read this way, its body (frames) left in the reader.
+function M.read_head(r, max)
+  local line, err = r:line(max)
+  if not line then return nil, err == "limit" and "status line over the limit" or err end
+  local status = tonumber(line:match("^HTTP/%d%.%d (%d%d%d)"))
+  if not status then return nil, "malformed status line" end
+  local raw = { line }
+  local headers, why = read_headers(r, max - #line - 2, raw)
+  if not headers then return nil, why end
+  return concat(raw, "\r\n") .. "\r\n", status, headers
+end
+
+--- The body of an answer whose head `r` has read, as the headers frame it,
+-- to emit(piece), at most max_size bytes: true, or nil and why.
+function M.read_body(r, headers, max_size, emit)
+  return read_body(r, headers, max_size, emit)
 end
 
 --- Reads one answer from `sock` before `deadline`, the body at most

@@ -51,6 +51,9 @@
 --                                gives up a run left open between its steps
 --                                (run:supersede()) and raises for one inside
 --                                a step (run:busy()).
+--   t:websocket(settings) -> conn | nil, err
+--                                a WebSocket for a subscription (see
+--                                navixy.transport.ws_ngx for conn's methods)
 --   t:sleep(seconds), t:now()    waits and a monotonic clock (navixy.core's)
 --   t.yields                     true when sleep and send let other
 --                                coroutines of the process run meanwhile
@@ -77,6 +80,7 @@ function Auto:name() return self:pick():name() end
 function Auto:send(req) return self:pick():send(req) end
 function Auto:sleep(seconds) return self:pick():sleep(seconds) end
 function Auto:runner(run) return self:pick():runner(run) end
+function Auto:websocket(s) return self:pick():websocket(s) end
 -- both use navixy.core's monotonic clock: one clock whatever the phase
 Auto.now = curl.now
 

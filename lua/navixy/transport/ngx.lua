@@ -292,6 +292,17 @@ function Ngx:send(req)
   return result
 end
 
+--- A WebSocket on a cosocket (navixy.transport.ws_ngx), with the settings
+-- `s` (see navixy.subscription): the connection, or nil and err.
+function Ngx:websocket(s)
+  local phase_ok, phase = M.yieldable()
+  if not phase_ok then
+    error("navixy: transport \"ngx\" cannot run in the " .. tostring(phase) .. " phase: cosockets "
+      .. "are not available there (leave transport unset to fall back to curl)", 0)
+  end
+  return require("navixy.transport.ws_ngx").open(self, s)
+end
+
 ---------------------------------------------------------------- runs
 
 -- Attempts side by side for one scheduler run: each in a light thread of the
