@@ -19,6 +19,7 @@
 #include <string.h>
 #include "compat.h"
 #include "encode.h"
+#include "raise.h"
 #include "ws_conn.h"
 #include "ws_handshake.h"
 #include "ws_lua.h"
@@ -33,7 +34,7 @@ typedef struct ws_ud {
 
 static ws_ud *check_ws(lua_State *L) {
   ws_ud *w = luaL_checkudata(L, 1, NVX_WS_MT);
-  if (w->closed) luaL_error(L, "navixy: ws is closed");
+  if (w->closed) nvx_raise(L, "navixy: ws is closed");
   return w;
 }
 
@@ -52,7 +53,7 @@ static void check_option_names(lua_State *L) {
       for (i = 0; OPTIONS[i]; i++) known |= strcmp(lua_tostring(L, -1), OPTIONS[i]) == 0;
     }
     if (!known)
-      luaL_error(L, "navixy: unknown ws option '%s'",
+      nvx_raise(L, "navixy: unknown ws option '%s'",
                  lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
   }
 }
@@ -66,9 +67,9 @@ static const char *opt_string(lua_State *L, const char *name) {
     return NULL;
   }
   if (lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "navixy: option '%s' must be a string, got %s", name, luaL_typename(L, -1));
+    nvx_raise(L, "navixy: option '%s' must be a string, got %s", name, luaL_typename(L, -1));
   v = lua_tolstring(L, -1, &n);
-  if (nvx_has_ctl(v, n)) luaL_error(L, "navixy: option '%s' must not hold CR, LF or NUL", name);
+  if (nvx_has_ctl(v, n)) nvx_raise(L, "navixy: option '%s' must not hold CR, LF or NUL", name);
   lua_pop(L, 1); /* the options table keeps it alive */
   return v;
 }
@@ -81,10 +82,10 @@ static double opt_number(lua_State *L, const char *name, double def) {
     return def;
   }
   if (lua_type(L, -1) != LUA_TNUMBER)
-    luaL_error(L, "navixy: option '%s' must be a number, got %s", name, luaL_typename(L, -1));
+    nvx_raise(L, "navixy: option '%s' must be a number, got %s", name, luaL_typename(L, -1));
   v = lua_tonumber(L, -1);
   lua_pop(L, 1);
-  if (!(v > 0) || v > 1e12) luaL_error(L, "navixy: option '%s' is out of range", name);
+  if (!(v > 0) || v > 1e12) nvx_raise(L, "navixy: option '%s' is out of range", name);
   return v;
 }
 
@@ -94,7 +95,7 @@ static void read_options(lua_State *L, nvx_ws_options *o) {
   memset(o, 0, sizeof *o);
   o->url = opt_string(L, "url");
   if (!o->url || !nvx_ws_url_ok(o->url))
-    luaL_error(L, "navixy: option 'url' must be a ws://, wss://, http:// or https:// URL "
+    nvx_raise(L, "navixy: option 'url' must be a ws://, wss://, http:// or https:// URL "
                   "with a host, without user info or fragment");
   o->ca_file = opt_string(L, "ca_file");
   o->proxy = opt_string(L, "proxy");
@@ -108,7 +109,7 @@ static void read_options(lua_State *L, nvx_ws_options *o) {
   lua_pop(L, 1);
   lua_getfield(L, 1, "headers");
   if (!lua_isnil(L, -1) && !lua_istable(L, -1))
-    luaL_error(L, "navixy: option 'headers' must be an array");
+    nvx_raise(L, "navixy: option 'headers' must be an array");
   /* the joined lines stay on the stack until the call returns */
   nvx_ws_header_lines(L, lua_gettop(L), &o->lines, &o->lines_len);
 }
@@ -162,7 +163,7 @@ static int send_opcode(lua_State *L, int opcode, int optional) {
   size_t n = 0;
   const char *s = optional ? luaL_optlstring(L, 2, "", &n) : luaL_checklstring(L, 2, &n);
   if (opcode == NVX_WS_PING && n > NVX_WS_CONTROL_MAX)
-    return luaL_argerror(L, 2, "navixy: a ping carries at most 125 bytes");
+    return nvx_raise(L, "navixy: a ping carries at most 125 bytes");
   if (nvx_ws_send(&w->c, opcode, s, n, &err) != 0) return push_error(L, &err);
   lua_pushboolean(L, 1);
   return 1;
@@ -179,7 +180,7 @@ static int w_recv(lua_State *L) {
   long timeout_ms = -1;
   if (!lua_isnoneornil(L, 2)) {
     double secs = luaL_checknumber(L, 2);
-    if (!(secs >= 0) || secs > 1e9) return luaL_argerror(L, 2, "navixy: timeout out of range");
+    if (!(secs >= 0) || secs > 1e9) return nvx_raise(L, "navixy: timeout out of range");
     timeout_ms = (long)(secs * 1000 + 0.5);
   }
   if (nvx_ws_recv(&w->c, timeout_ms, &ev, &err) != 1) return push_error(L, &err);
@@ -209,7 +210,7 @@ static int w_close(lua_State *L) {
   nvx_ws_check_close_args(L, 2, &code, &reason, &n);
   if (!lua_isnoneornil(L, 4)) {
     double secs = luaL_checknumber(L, 4);
-    if (!(secs >= 0) || secs > 1e9) return luaL_argerror(L, 4, "navixy: wait out of range");
+    if (!(secs >= 0) || secs > 1e9) return nvx_raise(L, "navixy: wait out of range");
     wait_ms = (long)(secs * 1000 + 0.5);
   }
   close_ws(w, code, reason, n, wait_ms);

@@ -27,6 +27,7 @@
 #include <string.h>
 #include "compat.h"
 #include "encode.h"
+#include "raise.h"
 #include "random.h"
 #include "ws_client.h"
 #include "ws_frame.h"
@@ -55,9 +56,9 @@ void nvx_ws_header_lines(lua_State *L, int i, const char **lines, size_t *len) {
     lua_rawgeti(L, i, k);
     line = lua_tolstring(L, -1, &m);
     if (lua_type(L, -1) != LUA_TSTRING || !memchr(line, ':', m) || nvx_has_ctl(line, m))
-      luaL_error(L, "navixy: header %d must be a string 'Name: value' without CR, LF or NUL", k);
+      nvx_raise(L, "navixy: header %d must be a string 'Name: value' without CR, LF or NUL", k);
     if (nvx_ws_reserved_header(line, m))
-      luaL_error(L, "navixy: header %d is one the WebSocket handshake sets itself", k);
+      nvx_raise(L, "navixy: header %d is one the WebSocket handshake sets itself", k);
     luaL_addvalue(&b);
     luaL_addchar(&b, '\n');
   }
@@ -69,9 +70,9 @@ void nvx_ws_check_close_args(lua_State *L, int i, int *code, const char **reason
   lua_Integer c = luaL_optinteger(L, i, NVX_WS_NORMAL);
   *reason = luaL_optlstring(L, i + 1, "", n);
   if (c < 0 || c > 0xFFFF || !nvx_ws_valid_close_code((int)c))
-    luaL_argerror(L, i, "navixy: not a close code that may be sent");
+    nvx_raise(L, "navixy: not a close code that may be sent");
   if (*n > NVX_WS_REASON_MAX || !nvx_ws_valid_utf8(*reason, *n))
-    luaL_argerror(L, i + 1, "navixy: a close reason is UTF-8 of at most 123 bytes");
+    nvx_raise(L, "navixy: a close reason is UTF-8 of at most 123 bytes");
   *code = (int)c;
 }
 
@@ -99,7 +100,7 @@ static int push_buf(lua_State *L, const nvx_buf *b) {
   return 1;
 }
 
-static void out_of_memory(lua_State *L) { luaL_error(L, "navixy: out of memory"); }
+static void out_of_memory(lua_State *L) { nvx_raise(L, "navixy: out of memory"); }
 
 /* ---- the handshake ---- */
 
@@ -108,8 +109,8 @@ static const char *check_token(lua_State *L, int i, const char *what) {
   const char *s = luaL_checklstring(L, i, &n);
   for (k = 0; k < n; k++)
     if ((unsigned char)s[k] <= ' ' || s[k] == 0x7f)
-      luaL_error(L, "navixy: the %s must not hold spaces or control characters", what);
-  if (n == 0) luaL_error(L, "navixy: the %s is empty", what);
+      nvx_raise(L, "navixy: the %s must not hold spaces or control characters", what);
+  if (n == 0) nvx_raise(L, "navixy: the %s is empty", what);
   return s;
 }
 
@@ -121,10 +122,10 @@ static int l_handshake(lua_State *L) {
   unsigned char rnd[16];
   char key[NVX_WS_KEY_LEN + 1];
   nvx_buf *b;
-  if (target[0] != '/') luaL_argerror(L, 2, "navixy: the target must start with '/'");
+  if (target[0] != '/') nvx_raise(L, "navixy: the target must start with '/'");
   nvx_ws_header_lines(L, 3, &lines, &len);
   b = scratch(L);
-  if (nvx_random(rnd, sizeof rnd) != 0) return luaL_error(L, "navixy: no random bytes");
+  if (nvx_random(rnd, sizeof rnd) != 0) return nvx_raise(L, "navixy: no random bytes");
   nvx_ws_key(rnd, key);
   if (nvx_ws_request(b, host, target, lines, len, key) != 0) out_of_memory(L);
   push_buf(L, b);
@@ -175,14 +176,14 @@ static void frame_args(lua_State *L, int i, nvx_ws *ws, nvx_buf *out) {
     if (!lua_isnoneornil(L, i + 2)) {
       lua_Integer c = luaL_checkinteger(L, i + 2);
       if (c < 0 || c > 0xFFFF || !nvx_ws_valid_close_code((int)c))
-        luaL_argerror(L, i + 2, "navixy: not a close code that may be sent");
+        nvx_raise(L, "navixy: not a close code that may be sent");
       code = (int)c;
     }
-    if (code == 0 && n > 0) luaL_argerror(L, i + 1, "navixy: a close reason needs a code");
+    if (code == 0 && n > 0) nvx_raise(L, "navixy: a close reason needs a code");
     if (n > NVX_WS_REASON_MAX || !nvx_ws_valid_utf8(payload, n))
-      luaL_argerror(L, i + 1, "navixy: a close reason is UTF-8 of at most 123 bytes");
+      nvx_raise(L, "navixy: a close reason is UTF-8 of at most 123 bytes");
   } else if (opcode >= NVX_WS_CLOSE && n > NVX_WS_CONTROL_MAX) {
-    luaL_argerror(L, i + 1, "navixy: a control frame carries at most 125 bytes");
+    nvx_raise(L, "navixy: a control frame carries at most 125 bytes");
   }
   if (ws) {
     rc = nvx_ws_send_frame(ws, out, opcode, payload, n, code);
@@ -208,7 +209,7 @@ static nvx_ws *check_parser(lua_State *L) { return luaL_checkudata(L, 1, NVX_WS_
 static int l_parser(lua_State *L) {
   double max = luaL_optnumber(L, 1, DEFAULT_MAX_MESSAGE);
   nvx_ws *ws;
-  if (!(max > 0) || max > 1e12) return luaL_argerror(L, 1, "navixy: max_message out of range");
+  if (!(max > 0) || max > 1e12) return nvx_raise(L, "navixy: max_message out of range");
   ws = compat_newuserdata(L, sizeof *ws);
   nvx_ws_init(ws, (size_t)max); /* allocates nothing: the metatable can come at once */
   compat_setmetatable(L, NVX_WS_PARSER_MT);

@@ -3,6 +3,7 @@
 local navixy = require "navixy"
 local fake = require "fake"
 local setup = require "setup"
+local raised = setup.raised
 
 describe("calling an action", function()
   local client
@@ -116,13 +117,6 @@ describe("misuse raises", function()
     assert.has_error(function() client:call("tracker/list\r\nX: y") end)
     assert.has_error(function() client:call("../admin") end)
   end)
-
-  -- the message as raised, without what has_error strips (a "file:line:" prefix)
-  local function raised(fn, ...)
-    local ok, msg = pcall(fn, ...)
-    assert.is_false(ok, "expected an error")
-    return msg
-  end
 
   it("on action names that would leave the base URL or name another host", function()
     for _, action in ipairs { "%2e%2e/%2e%2e/admin", "//evil.example/x", "http://evil.example/x",

@@ -45,4 +45,12 @@ function M.range(first, last)
   return list
 end
 
+--- The message fn(...) raised, as raised: without what busted's has_error
+-- strips (a "file:line:" prefix), so a test can hold it to "^navixy: ".
+function M.raised(fn, ...)
+  local ok, msg = pcall(fn, ...)
+  assert(not ok, "expected an error")
+  return msg
+end
+
 return M
