@@ -18,6 +18,7 @@ local json = require "navixy.json"
 local options = require "navixy.options"
 local policy = require "navixy.policy"
 local response = require "navixy.response"
+local rules = require "navixy.store.rules"
 local session = require "navixy.session"
 local subscription_set = require "navixy.subscription_set"
 
@@ -57,7 +58,11 @@ local function from_ws(self, e)
   local kind, phase, description = e.kind, e.phase, e.description
   if kind == "closed" then
     kind, phase = "transport", "closed"
-    if e.reason and e.reason ~= "" then description = description .. ": " .. e.reason end
+    if e.reason and e.reason ~= "" then
+      -- the server's words in a transport error: masked here, as errors.new
+      -- masks the descriptions of api, http and decode errors
+      description = description .. ": " .. errors.mask(e.reason, self.st.secrets())
+    end
   elseif kind == "protocol" then
     kind = "transport"
     if e.code == 1009 then
@@ -143,7 +148,7 @@ end
 local function connect(self)
   local st, t = self.st, self.t
   if st.source and not st.hash then
-    local res, err = session.login(st, t, t:now() + st.timeout)
+    local res, err = session.login(st, t, t:now() + st.timeout, rules.NONE)
     if not res then
       if err.kind == "api" then return finish(self, err) end
       return lost(self, err)
@@ -188,7 +193,9 @@ local function session_ended(self, msg)
   if not st.source or self.relogged then return finish(self, session_error(self, msg)) end
   self.relogged = true
   if st.hash == self.hash_used then -- else another caller has logged in since
-    local res, err = session.login(st, t, t:now() + st.timeout)
+    -- the hash that ended, so that the store does not hand it back (another
+    -- client of the account may have logged in for it already)
+    local res, err = session.login(st, t, t:now() + st.timeout, self.hash_used)
     if not res then return finish(self, err) end
   end
   notify(self, { status = "login" })
