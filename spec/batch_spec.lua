@@ -310,6 +310,17 @@ describe("results as they come", function()
     assert.is_true(most <= 4 + 1, "results held at once: " .. most)
   end)
 
+  it("reads the calls once, up front: the array may change while the batch runs", function()
+    local calls = states_calls(1000, 20)
+    local got = {}
+    client:batch(calls, { concurrency = 2, on_result = function(i, res, err)
+      assert.is_nil(err)
+      got[i] = res.state.source_id
+      for j = 1, #calls do calls[j] = nil end -- e.g. freeing what was handed over
+    end })
+    for i = 1, 20 do assert.equal(10999 + i, got[i]) end
+  end)
+
   it("an error raised by on_result ends the batch, nothing left in flight", function()
     assert.has_error(function()
       client:batch(states_calls(1000, 50), { concurrency = 4, on_result = function(i)

@@ -20,27 +20,35 @@ local session = require "navixy.session"
 
 local M = {}
 
--- The job for item i; raises, naming the item, on anything client:call
--- would raise on.
-local function item_job(st, i, item)
+-- Item i checked and encoded: its body and parts; raises, naming the
+-- item, on anything client:call would raise on.
+local function encode_item(st, i, item)
   if type(item) ~= "table" then
     error(("navixy: batch item %d must be a table {action, params, call_opts}, got %s"):format(i, type(item)), 0)
   end
-  local ok, job = pcall(call.job, st, item[1], item[2], item[3])
+  local ok, body, parts = pcall(call.encode, st, item[1], item[2], item[3])
   if not ok then
-    error((tostring(job):gsub("^navixy: ", "navixy: batch item " .. i .. ": ")), 0)
+    error((tostring(body):gsub("^navixy: ", "navixy: batch item " .. i .. ": ")), 0)
   end
-  return job
+  return body, parts
 end
 
--- The calls checked and encoded, every one before anything is sent.
-local function jobs_of(st, calls)
+-- Every call checked and encoded before anything is sent, into arrays by
+-- index: action, call_opts, body, and parts (uploads' files). A job is made
+-- only when a worker takes its item, so that a waiting item holds its body
+-- and three references, not a job; and the calls array may change once the
+-- batch has begun.
+local function encode_all(st, calls)
   if type(calls) ~= "table" then
     error("navixy: client:batch expects an array of calls, got " .. type(calls), 0)
   end
-  local jobs = {}
-  for i = 1, #calls do jobs[i] = item_job(st, i, calls[i]) end
-  return jobs
+  local actions, opts, bodies, parts = {}, {}, {}, {}
+  for i = 1, #calls do
+    local item = calls[i]
+    bodies[i], parts[i] = encode_item(st, i, item)
+    actions[i], opts[i] = item[1], item[3]
+  end
+  return actions, opts, bodies, parts
 end
 
 local Iter = {}
@@ -75,8 +83,8 @@ Iter.__call = Iter.next
 --- The iterator of client:each(calls, opts): for i, res, err in it do ... end.
 function M.each(st, calls, opts)
   local concurrency = options.batch(opts)
-  local jobs = jobs_of(st, calls)
-  local n = #jobs
+  local actions, opts_of, bodies, parts = encode_all(st, calls)
+  local n = #bodies
   -- results wait here between the step that made them and the loop taking them
   local ready = { first = 1, last = 0 }
   local taken = 0
@@ -84,8 +92,8 @@ function M.each(st, calls, opts)
     while taken < n do
       taken = taken + 1
       local i = taken
-      local job = jobs[i]
-      jobs[i] = nil -- done items keep nothing
+      local job = call.prepared(st, actions[i], opts_of[i], bodies[i], parts[i])
+      actions[i], opts_of[i], bodies[i], parts[i] = nil, nil, nil, nil -- done items keep nothing
       local res, err = session.run(st, job, t)
       ready.last = ready.last + 1
       ready[ready.last] = { i, res, err }

@@ -26,11 +26,10 @@ local function check_params(params)
   end
 end
 
---- A job for `action` with `params` and `call_opts`: checked (raises on
--- misuse, with messages starting "navixy:") and encoded. It is also the
--- request the transport reads (see navixy.transport): action, body,
--- timeout_ms, fresh.
-function M.job(st, action, params, call_opts)
+--- The body of a call of `action` with `params` and `call_opts`, checked
+-- (raises on misuse, with messages starting "navixy:") and encoded: body,
+-- parts (the files of a multipart upload, or nil).
+function M.encode(st, action, params, call_opts)
   options.action(action)
   check_params(params)
   options.call(call_opts)
@@ -39,18 +38,25 @@ function M.job(st, action, params, call_opts)
     error("navixy: params.hash conflicts with the client's hash (auth = \"body\")", 0)
   end
   local method, parts = call_opts.method, upload.parts(params)
-  local body
   if parts then
     if method == "GET" then error("navixy: a GET request cannot carry files (navixy.file)", 0) end
-    body = ""
+    return "", parts
   elseif method == "GET" or st.encoding == "form" then
-    body = json.form(params or NO_OPTS) -- a GET's params are its query string, by the form rules
-  else
-    body = json.encode(params or NO_OPTS)
+    return json.form(params or NO_OPTS) -- a GET's params are its query string, by the form rules
   end
+  return json.encode(params or NO_OPTS)
+end
+
+--- The job of a call M.encode has checked and encoded: what is known of
+-- the call as it goes, and the request the transport reads (see
+-- navixy.transport): action, method, body, parts, sink, timeout_ms, fresh.
+-- A batch keeps only the bodies of its waiting items and makes their jobs
+-- as they are taken, so that many items hold little.
+function M.prepared(st, action, call_opts, body, parts)
+  call_opts = call_opts or NO_OPTS
   local job = {
     action = action,
-    method = method,
+    method = call_opts.method,
     body = body,
     parts = parts,
     sink = call_opts.sink,
@@ -63,6 +69,12 @@ function M.job(st, action, params, call_opts)
   }
   job.fresh = not policy.safe(job)
   return job
+end
+
+--- The job of a call of `action` with `params` and `call_opts`: checked,
+-- encoded and ready to run.
+function M.job(st, action, params, call_opts)
+  return M.prepared(st, action, call_opts, M.encode(st, action, params, call_opts))
 end
 
 -- The on_request hook: one call per request sent, once its outcome is
