@@ -2,6 +2,7 @@
 
 #include "compat.h"
 #include "interrupt.h"
+#include "phase.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,29 +213,15 @@ static int request_was_sent(nvx_transfer *t) {
 }
 
 static const char *phase_of(nvx_transfer *t, CURLcode rc) {
-  switch (rc) {
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_RESOLVE_PROXY:
-  case CURLE_COULDNT_CONNECT:
-    return "connect";
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-    return "tls";
-  case CURLE_FILESIZE_EXCEEDED:
-  case CURLE_OUT_OF_MEMORY: /* also libcurl's answer to a header line over its own cap */
-    return "limit";
-  case CURLE_ABORTED_BY_CALLBACK:
+  const char *phase = nvx_curl_phase(rc);
+  if (phase) return phase;
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
     if (t->interrupted) return "interrupted";
     if (t->requests > 1) return "stale";
     return "send";
-  default:
-    if (t->reply.too_large || t->reply.headers_too_large) return "limit";
-    return request_was_sent(t) ? "send" : "connect";
   }
+  if (t->reply.too_large || t->reply.headers_too_large) return "limit";
+  return request_was_sent(t) ? "send" : "connect";
 }
 
 /* t[name] = value, the value being at the top of the stack. */

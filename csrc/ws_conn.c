@@ -11,6 +11,7 @@
 #include <time.h>
 #include "compat.h"
 #include "interrupt.h"
+#include "phase.h"
 #include "random.h"
 #include "ws_handshake.h"
 
@@ -185,19 +186,10 @@ static void free_conn(nvx_ws_conn *c) {
   c->where = NULL;
 }
 
+/* The phase of a failed connection: nothing was sent yet. */
 static const char *phase_of(CURLcode rc) {
-  switch (rc) {
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CONNECT_ERROR:
-    return "tls";
-  default:
-    return "connect";
-  }
+  const char *phase = nvx_curl_phase(rc);
+  return phase ? phase : "connect";
 }
 
 /* Called by libcurl while it connects: stops at once on Ctrl-C. */

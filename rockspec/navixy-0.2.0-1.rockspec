@@ -46,7 +46,7 @@ build = {
       sources = {
         "csrc/auth.c", "csrc/base64.c", "csrc/buffer.c", "csrc/client.c", "csrc/core.c",
         "csrc/decode.c", "csrc/encode.c", "csrc/engine.c", "csrc/inflate.c", "csrc/interrupt.c",
-        "csrc/mask.c", "csrc/multipart.c", "csrc/raise.c", "csrc/random.c", "csrc/reply.c",
+        "csrc/mask.c", "csrc/multipart.c", "csrc/phase.c", "csrc/raise.c", "csrc/random.c", "csrc/reply.c",
         "csrc/scratch.c", "csrc/settings.c", "csrc/sha1.c", "csrc/transfer.c", "csrc/trim.c",
         "csrc/values.c", "csrc/ws_client.c", "csrc/ws_conn.c", "csrc/ws_frame.c",
         "csrc/ws_handshake.c", "csrc/ws_lua.c",

@@ -64,11 +64,17 @@ local function size_opt(name, v)
   if v > M.MAX_SIZE then fail("option '%s' must be at most 2^53 bytes, got %s", name, tostring(v)) end
 end
 
-local function count_opt(name, v)
-  if type(v) ~= "number" or v ~= math.floor(v) or v < 0 or v > 100 then
-    fail("option '%s' must be a whole number from 0 to 100, got %s", name, tostring(v))
+-- A check of whole numbers from lo to hi: raises "<kind> '<name>' must be
+-- <what>, got ..." (kind: "option" unless given).
+local function whole_in(lo, hi, what, kind)
+  return function(name, v)
+    if type(v) ~= "number" or v ~= math.floor(v) or v < lo or v > hi then
+      fail("%s '%s' must be %s, got %s", kind or "option", name, what, tostring(v))
+    end
   end
 end
+
+local count_opt = whole_in(0, 100, "a whole number from 0 to 100")
 
 -- A login is a string; a panel ID may be given as a number too (a panel
 -- client's login is numeric on Navixy's own platforms).
@@ -260,17 +266,8 @@ function M.client(opts, version)
   return o
 end
 
-local function port_opt(name, v)
-  if type(v) ~= "number" or v ~= math.floor(v) or v < 1 or v > 65535 then
-    fail("option '%s' must be a port number from 1 to 65535, got %s", name, tostring(v))
-  end
-end
-
-local function db_opt(name, v)
-  if type(v) ~= "number" or v ~= math.floor(v) or v < 0 or v > 1e6 then
-    fail("option '%s' must be a database number (0, 1, ...), got %s", name, tostring(v))
-  end
-end
+local port_opt = whole_in(1, 65535, "a port number from 1 to 65535")
+local db_opt = whole_in(0, 1e6, "a database number (0, 1, ...)")
 
 local REDIS = {
   host = nonempty_string, port = port_opt, password = nonempty_string, db = db_opt,
@@ -302,6 +299,9 @@ function M.call(call_opts)
 end
 
 --- Validates batch options (nil allowed); returns the concurrency.
+local concurrency_opt = whole_in(1, M.MAX_CONCURRENCY,
+  "a whole number from 1 to " .. M.MAX_CONCURRENCY, "batch option")
+
 function M.batch(opts)
   if opts == nil then return M.DEFAULT_CONCURRENCY end
   if type(opts) ~= "table" then fail("batch options must be a table, got %s", type(opts)) end
@@ -310,10 +310,7 @@ function M.batch(opts)
   end
   local c = opts.concurrency
   if c == nil then return M.DEFAULT_CONCURRENCY end
-  if type(c) ~= "number" or c ~= math.floor(c) or c < 1 or c > M.MAX_CONCURRENCY then
-    fail("batch option 'concurrency' must be a whole number from 1 to %d, got %s",
-      M.MAX_CONCURRENCY, tostring(c))
-  end
+  concurrency_opt("concurrency", c)
   return c
 end
 

@@ -215,6 +215,15 @@ local function with_bytes(req)
   return copy
 end
 
+-- Raises in the phases of nginx that have no cosockets.
+local function need_cosockets()
+  local phase_ok, phase = M.yieldable()
+  if not phase_ok then
+    error("navixy: transport \"ngx\" cannot run in the " .. tostring(phase) .. " phase: cosockets "
+      .. "are not available there (leave transport unset to fall back to curl)", 0)
+  end
+end
+
 --- One attempt (see navixy.transport). req.fresh: the action is not safe to
 -- repeat. It then goes out on a new connection, never a kept-alive one (so
 -- it is never sent twice), and that connection is closed after the answer.
@@ -222,11 +231,7 @@ end
 -- before any byte of the answer came) is reported as phase "stale", never
 -- sent again here: whether to repeat is the policy's to say, and counts.
 function Ngx:send(req)
-  local phase_ok, phase = M.yieldable()
-  if not phase_ok then
-    error("navixy: transport \"ngx\" cannot run in the " .. tostring(phase) .. " phase: cosockets "
-      .. "are not available there (leave transport unset to fall back to curl)", 0)
-  end
+  need_cosockets()
   local u, fresh = self.u, req.fresh
   local full_url, req_body, header_lines = self.handle:prepare(with_bytes(req))
   -- the C core built <base>/<action>[?hash=]: what follows the origin is the path
@@ -295,11 +300,7 @@ end
 --- A WebSocket on a cosocket (navixy.transport.ws_ngx), with the settings
 -- `s` (see navixy.subscription): the connection, or nil and err.
 function Ngx:websocket(s)
-  local phase_ok, phase = M.yieldable()
-  if not phase_ok then
-    error("navixy: transport \"ngx\" cannot run in the " .. tostring(phase) .. " phase: cosockets "
-      .. "are not available there (leave transport unset to fall back to curl)", 0)
-  end
+  need_cosockets()
   return require("navixy.transport.ws_ngx").open(self, s)
 end
 
