@@ -23,6 +23,7 @@
 local call = require "navixy.call"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
+local ngx_transport = require "navixy.transport.ngx"
 local policy = require "navixy.policy"
 local rules = require "navixy.store.rules"
 local store = require "navixy.store"
@@ -42,41 +43,55 @@ local function current()
   return coroutine.running() or MAIN
 end
 
--- Whether a coroutine can still run (and finish a login).
+-- Whether a coroutine can still run (and finish a login). Only asked of a
+-- coroutine of the request running now (see can_finish).
 local function alive(co)
   return co == MAIN or coroutine.status(co) ~= "dead"
 end
 
 -- Who holds a login lock: this process's id and a number per coroutine.
 -- `running` finds the coroutine of an owner of this process (weak: a
--- coroutine dropped mid-login is collected and can finish nothing). Both
--- start over in a forked process (an nginx worker), whose id differs.
-local tokens, running, tokens_of, issued
+-- coroutine dropped mid-login is collected and can finish nothing), and
+-- `request_of` the nginx request it ran for. Inside nginx a coroutine
+-- outlives its request: when a request ends, ngx_lua leaves its light
+-- threads suspended for good and hands its main coroutine to a later
+-- request; and ngx_lua's coroutine.status, asked about a coroutine of an
+-- ended request, reads that request's freed memory (a worker crashed on
+-- it). So a coroutine is looked at only from its own request, and one that
+-- turns up in another request gets a new token. All start over in a forked
+-- process (an nginx worker), whose id differs.
+local tokens, running, request_of, tokens_of, issued
 
 local function owner_token()
   local id = store.process_id()
   if tokens_of ~= id then
     tokens = setmetatable({}, { __mode = "k" })
     running = setmetatable({}, { __mode = "v" })
+    request_of = setmetatable({}, { __mode = "v" })
     tokens_of, issued = id, 0
   end
-  local co = current()
+  local co, request = current(), ngx_transport.request()
   local token = tokens[co]
-  if not token then
+  if not token or request_of[token] ~= request then
     issued = issued + 1
     token = id .. ":" .. issued
-    tokens[co], running[token] = token, co
+    tokens[co], running[token], request_of[token] = token, co, request
   end
   return token
 end
 
 -- Whether the login of `owner` can finish while a caller on transport `t`
--- waits for it: an owner in another process always can; one in this process
--- only if its coroutine lives and `t` lets it run meanwhile.
+-- waits for it: an owner in another process always can, and so can one in
+-- another nginx request of this worker, as far as we can tell (the wait
+-- still ends at the caller's deadline, when it logs in itself); one in this
+-- request or plain Lua only if its coroutine lives and `t` lets it run
+-- meanwhile.
 local function can_finish(owner, t)
   if owner:sub(1, #tokens_of + 1) ~= tokens_of .. ":" then return true end
   local co = running[owner]
-  return co ~= nil and t.yields and alive(co)
+  if co == nil then return false end
+  if request_of[owner] ~= ngx_transport.request() then return true end
+  return t.yields and alive(co)
 end
 
 --- Sets the hash the client sends (nil: none). The previous one is kept

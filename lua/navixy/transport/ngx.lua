@@ -33,6 +33,14 @@ function M.in_nginx()
     and n.config.subsystem == "http"
 end
 
+--- The nginx request this code runs for, as its ngx.ctx table (one per
+-- request, timers included), or nil outside nginx and outside requests.
+function M.request()
+  if not M.in_nginx() then return nil end
+  local ok, ctx = pcall(function() return ngx.ctx end)
+  return ok and ctx or nil
+end
+
 --- The current nginx phase when cosockets can run in it, else nil and the phase.
 function M.yieldable()
   if not M.in_nginx() then return nil, "outside nginx" end
