@@ -147,6 +147,23 @@ function M.call()
   reply { calls = calls, events = events(), elapsed = now() - t0, pid = ngx.worker.pid(), counted = counted }
 end
 
+--- POST /methods {opts, steps = { { "name", arg, ... }, ... }}: one client
+-- runs client:name(arg, ...) for each step in turn (get_history, resend_code,
+-- verify_code, ...); each step's res and err rendered, or what it raised.
+function M.methods()
+  local req = json_body()
+  local ok, c = pcall(new_client, req.opts)
+  if not ok then return reply { raised = tostring(c) } end
+  local steps = {}
+  for i, step in ipairs(req.steps) do
+    local done, res, err = pcall(c[step[1]], c, (table.unpack or unpack)(step, 2))
+    steps[i] = done and { res = res, err = render_err(err) } or { raised = tostring(res) }
+  end
+  local text = tostring(c)
+  c:close()
+  reply { steps = steps, events = events(), text = text }
+end
+
 --- POST /panel-user {opts, shared, panel_action, user_id, action, params}: a panel
 -- client calls `panel_action`, then the user API client of
 -- panel:user_session(user_id) calls `action`. With `shared`, both clients are
