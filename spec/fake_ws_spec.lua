@@ -102,6 +102,9 @@ describe("the fake WebSocket endpoint", function()
       assert.equal(404, status)
       c = raw.open(fake.port, fake.ws_path .. "/?" .. fake.ws_query) -- the docs' trailing slash
       assert.equal(101, c.status)
+      -- the Atmosphere handshake frame: the server counted the handshake before sending it
+      -- (the 101 itself goes out before the count)
+      assert.truthy(c:frame(5))
       c:close()
       assert.equal(1, fake.ws_stats().handshakes)
       local reqs = fake.requests()
