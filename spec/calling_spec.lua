@@ -108,6 +108,7 @@ end)
 
 describe("misuse raises", function()
   local client = navixy.new { url = fake.url, hash = fake.api_key }
+  before_each(fake.reset) -- the tests count what reached the server: nothing
 
   it("on a non-string or malformed action", function()
     assert.has_error(function() client:call(42) end, "navixy: action must be a string, got number")

@@ -148,6 +148,30 @@ describe("the source tree", function()
     assert.same({}, missing)
   end)
 
+  it("has the command apart: require \"navixy\" loads the library alone", function()
+    local flavour = require "flavour"
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write('package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n',
+            'package.cpath = "build/', flavour, '/?.so;" .. package.cpath\n',
+            'require "navixy"\n',
+            'local names = {}\n',
+            'for name in pairs(package.loaded) do\n',
+            '  if name:find("^navixy") then names[#names + 1] = name end\n',
+            'end\n',
+            'table.sort(names) print(table.concat(names, " "))\n')
+    f:close()
+    local p = io.popen(flavour .. " " .. script .. " 2>&1")
+    local loaded = p:read("*a")
+    p:close()
+    os.remove(script)
+    assert.matches("navixy%.core", loaded)
+    assert.matches("navixy%.transport", loaded)
+    for name in loaded:gmatch("%S+") do
+      assert.is_nil(name:match("^navixy%.cli$") or name:match("^navixy%.cli%..*"), loaded)
+    end
+  end)
+
   it("is built and installed whole by the rockspec", function()
     local rockspec = read("rockspec/navixy-scm-1.rockspec")
     local missing = {}
