@@ -164,6 +164,48 @@ function M.methods()
   reply { steps = steps, events = events(), text = text }
 end
 
+--- POST /dict-full {opts}: a client whose store is the tiny lua_shared_dict
+-- navixy_tiny, filled with other keys until it takes no more: two calls, its
+-- text; then the dict emptied and, after the fallback's pause, one more call.
+-- The on_request events show store_error.
+function M.dict_full()
+  local req = json_body()
+  local dict = ngx.shared.navixy_tiny
+  dict:flush_all()
+  dict:flush_expired()
+  local filler, n = ("x"):rep(100), 0
+  while true do
+    local ok, err = dict:safe_set("filler:" .. n, filler)
+    if not ok then
+      if err ~= "no memory" then error(err) end
+      break
+    end
+    n = n + 1
+  end
+  local opts = req.opts
+  opts.store = navixy.store.ngx("navixy_tiny")
+  local c = new_client(opts)
+  local calls = {}
+  for i = 1, 2 do
+    local res, err = c:call("tracker/list")
+    calls[i] = { ok = res ~= nil, err = render_err(err) }
+  end
+  local full_text = tostring(c)
+  dict:flush_all()
+  dict:flush_expired()
+  ngx.sleep(require("navixy.store.fallback").RETRY_AFTER + 0.05)
+  local res, err = c:call("tracker/list")
+  calls[3] = { ok = res ~= nil, err = render_err(err) }
+  local in_dict = false -- the client's records are in the dict again
+  for _, key in ipairs(dict:get_keys(0)) do
+    if key:find("^navixy:") then in_dict = true end
+  end
+  local after_text = tostring(c)
+  c:close()
+  reply { fillers = n, calls = calls, events = events(), full_text = full_text,
+          after_text = after_text, shared = in_dict }
+end
+
 --- POST /panel-user {opts, shared, panel_action, user_id, action, params}: a panel
 -- client calls `panel_action`, then the user API client of
 -- panel:user_session(user_id) calls `action`. With `shared`, both clients are

@@ -391,6 +391,27 @@ describe("inside nginx", function()
     end)
   end)
 
+  describe("a lua_shared_dict store that is full", function()
+    it("is told once; calls go on on their own, and share again once it has room", function()
+      local u = fake.users.demo
+      local r = post("/dict-full", { opts = { url = fake.url, login = u.login, password = u.password,
+                                              rate_limit = 50 } })
+      assert.is_true(r.fillers > 0)
+      for i = 1, 3 do assert.is_true(r.calls[i].ok, cjson.encode(r.calls[i].err)) end
+      local reports = {}
+      for _, e in ipairs(r.events) do
+        if e.store_error then reports[#reports + 1] = e.store_error end
+      end
+      assert.equal(1, #reports, cjson.encode(r.events)) -- once, not per request
+      assert.matches("lua_shared_dict navixy_tiny", reports[1])
+      assert.matches("no memory", reports[1])
+      assert.matches("failing", r.full_text)
+      assert.is_nil(r.after_text:find("failing", 1, true), r.after_text)
+      assert.is_true(r.shared) -- its records are in the dict again
+      assert.equal(1, fake.stats().logins)
+    end)
+  end)
+
   describe("the Admin Panel", function()
     local main = fake.panels.main
     local panel_opts = { url = fake.url, panel = true, login = main.login, password = main.password }
