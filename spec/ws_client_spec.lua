@@ -406,7 +406,9 @@ describe("a ws object", function()
     cycle(1) -- whatever the first use opens for good
     local before = files.open_fds()
     cycle(20)
-    assert.equal(before, files.open_fds())
+    -- no more than before (fewer when libcurl closed a pooled connection meanwhile)
+    local after = files.open_fds()
+    assert.is_true(after <= before, ("%d descriptors, %d before"):format(after, before))
   end)
 
   it("gets an event the fake emits within milliseconds", function()
