@@ -4,6 +4,7 @@
 --
 --   measure.lua seq URL ACTION N        client:call N times: calls/s
 --   measure.lua batch URL ACTION N C    N calls by client:batch (1000 a batch) at concurrency C: calls/s
+--   measure.lua batch_raw URL ACTION N C  the same with decode = false: the answers' bytes
 --   measure.lua luacurl URL ACTION N    Debian's lua-curl (an easy handle) + cjson N times: calls/s
 --   measure.lua decode FILE ROUNDS      the answer in FILE through our decode path and cjson.decode,
 --                                       alternately: ms ms per round
@@ -42,9 +43,9 @@ local function check(res, err)
   return res
 end
 
-local function calls_of(action, n)
+local function calls_of(action, n, call_opts)
   local calls = {}
-  for i = 1, n do calls[i] = { action } end
+  for i = 1, n do calls[i] = { action, nil, call_opts } end
   return calls
 end
 
@@ -58,15 +59,23 @@ local function seq(url, action, n)
   return n / (core.now() - t0)
 end
 
-local function batch(url, action, n, c)
+-- raw: the answers' bytes (decode = false), checked without decoding them
+local function batch(url, action, n, c, raw)
   local client = new_client(url)
   local opts = { concurrency = c }
-  client:batch(calls_of(action, WARMUP * c), opts) -- opens the connections
-  local calls = calls_of(action, math.min(n, BATCH_SIZE))
+  local call_opts = raw and { decode = false } or nil
+  client:batch(calls_of(action, WARMUP * c, call_opts), opts) -- opens the connections
+  local calls = calls_of(action, math.min(n, BATCH_SIZE), call_opts)
   local rounds = math.ceil(n / #calls)
   local t0 = core.now()
   for _ = 1, rounds do
-    for _, r in ipairs(client:batch(calls, opts)) do check(r.result, r.err) end
+    for _, r in ipairs(client:batch(calls, opts)) do
+      if raw then
+        if not (r.result and r.result:find('^{"success":true')) then error(tostring(r.err), 0) end
+      else
+        check(r.result, r.err)
+      end
+    end
   end
   return rounds * #calls / (core.now() - t0)
 end
@@ -264,6 +273,7 @@ end
 local handlers = {
   seq = function(a) return ("%.1f"):format(seq(a[2], a[3], tonumber(a[4]))) end,
   batch = function(a) return ("%.1f"):format(batch(a[2], a[3], tonumber(a[4]), tonumber(a[5]))) end,
+  batch_raw = function(a) return ("%.1f"):format(batch(a[2], a[3], tonumber(a[4]), tonumber(a[5]), true)) end,
   luacurl = function(a) return ("%.1f"):format(luacurl(a[2], a[3], tonumber(a[4]))) end,
   decode = function(a) return decode(a[2], tonumber(a[3])) end,
   decode_n = function(a) return decode_n(a[2], a[3], tonumber(a[4])) end,
@@ -276,7 +286,7 @@ local handlers = {
 
 local handler = handlers[arg[1]]
 if not handler then
-  io.stderr:write("usage: measure.lua seq|batch|luacurl|decode|decode_n|stream|big|big_batch|fds|h2 ...\n")
+  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|stream|big|big_batch|fds|h2 ...\n")
   os.exit(2)
 end
 print(handler(arg))

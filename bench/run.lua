@@ -157,6 +157,8 @@ end
 add("rates", "raw multi", function() return raw("multi", V2 .. "/" .. LIST, N_RAW.batch, 8)[1] end)
 for _, l in ipairs(LUAS) do
   add("rates", l[1] .. " batch", function() return measure(l[1], "batch", V2, LIST, N_OURS.batch, 8)[1] end)
+  add("rates", l[1] .. " batch_raw",
+    function() return measure(l[1], "batch_raw", V2, LIST, N_OURS.batch, 8)[1] end)
 end
 
 -- wrk against a location of the client-side nginx: requests/s; any failed
@@ -223,14 +225,18 @@ end
 local callgrind = {}
 if only.callgrind and have("valgrind") then
   io.stderr:write("bench: callgrind (5 KB answers, batch c=8 and sequential)\n")
-  local batch, seq = {}, {}
+  local batch, seq, undecoded = {}, {}, {}
   batch.raw = per_call(function(n) return { RAW, "multi", V2 .. "/" .. LIST, n, 8 } end, 200, 1000)
   seq.raw = per_call(function(n) return { RAW, "seq", V2 .. "/" .. LIST, n } end, 200, 1000)
+  undecoded.raw = batch.raw
   for _, l in ipairs(LUAS) do
     batch[l[1]] = per_call(function(n) return { l[1], MEASURE, "batch", V2, LIST, n, 8 } end, 200, 1000)
     seq[l[1]] = per_call(function(n) return { l[1], MEASURE, "seq", V2, LIST, n } end, 200, 1000)
+    -- the same batch with decode = false: what the call costs besides decoding
+    -- (raw.c decodes nothing)
+    undecoded[l[1]] = per_call(function(n) return { l[1], MEASURE, "batch_raw", V2, LIST, n, 8 } end, 200, 1000)
   end
-  callgrind = { batch = batch, seq = seq }
+  callgrind = { batch = batch, seq = seq, undecoded = undecoded }
 end
 
 ---------------------------------------------------------------- decode
@@ -338,20 +344,24 @@ end
 for _, l in ipairs(LUAS) do
   if only.rates then
     ratio_row("batch c=8, 5 KB answers / raw curl multi, " .. l[2], ratios(l[1] .. " batch", "raw multi"), 0.60, "min")
+    ratio_row("  the same with decode = false (raw.c decodes nothing), " .. l[2],
+      ratios(l[1] .. " batch_raw", "raw multi"))
   end
 end
 skipped("batch c=8, 5 KB / Lua-cURLv3 multi + cjson",
   "not available: not packaged (Debian's lua-curl has no multi)")
 if callgrind.batch then
-  for _, kind in ipairs { "batch", "seq" } do
+  for _, kind in ipairs { "batch", "seq", "undecoded" } do
     local c = callgrind[kind]
     for _, l in ipairs(LUAS) do
       local r = c[l[1]] / c.raw
       local figure = ("%.0fk / %.0fk = %.2f x raw"):format(c[l[1]] / 1e3, c.raw / 1e3, r)
       if kind == "batch" then
         row("full call, instructions per call (callgrind), batch c=8, " .. l[2], figure, "<= 2.5 x raw", r <= 2.5)
-      else
+      elseif kind == "seq" then
         row("  the same, sequential 5 KB calls, " .. l[2], figure, "-")
+      else
+        row("  the same batch, decode = false (raw.c decodes nothing), " .. l[2], figure, "-")
       end
     end
   end
