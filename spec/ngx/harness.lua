@@ -288,15 +288,33 @@ function M.subscribe()
 end
 
 --- POST /batch {opts, calls, concurrency}: client:batch, its items rendered.
+-- With `each`, the results come through client:each: `order` lists the
+-- indexes as they came, `most_held` how many results were alive at most at
+-- any one time (weak table, full collections between results).
 function M.batch()
   local req = json_body()
   local c = new_client(req.opts)
   local t0 = now()
-  local ok, results = pcall(c.batch, c, req.calls, { concurrency = req.concurrency })
+  local out, order, alive, most = {}, {}, setmetatable({}, { __mode = "k" }), 0
+  local ok, results = pcall(function()
+    if not req.each then return c:batch(req.calls, { concurrency = req.concurrency }) end
+    for i, res, err in c:each(req.calls, { concurrency = req.concurrency }) do
+      order[#order + 1] = i
+      out[i] = { ok = res ~= nil, err = render_err(err) }
+      if res then alive[res] = true end
+      collectgarbage()
+      collectgarbage()
+      local n = 0
+      for _ in pairs(alive) do n = n + 1 end
+      most = math.max(most, n)
+    end
+  end)
   local elapsed = now() - t0
   c:close()
   if not ok then return reply { raised = tostring(results), elapsed = elapsed } end
-  local out = {}
+  if req.each then
+    return reply { results = out, order = order, most_held = most, events = events(), elapsed = elapsed }
+  end
   for i, item in ipairs(results) do
     out[i] = { result = item.result, err = render_err(item.err) }
   end

@@ -692,6 +692,21 @@ describe("inside nginx", function()
       assert.is_true(r.elapsed >= 0.9 and r.elapsed < 2.2, ("took %.2f s"):format(r.elapsed)) -- one at a time: 2.5 s
     end)
 
+    it("client:each hands results over as they complete, an error in its place, few held", function()
+      fake.fault { action = "user/get_info", type = "delay", seconds = 0.4 }
+      local calls = { { "user/get_info" } }
+      for i = 1, 30 do calls[#calls + 1] = { "tracker/get_state", { tracker_id = 1000 + i } } end
+      calls[#calls + 1] = { "tracker/get_state", { tracker_id = 99 } }
+      local r = post("/batch", { opts = opts(), calls = calls, concurrency = 4, each = true })
+      assert.is_nil(r.raised, r.raised)
+      assert.equal(#calls, #r.order)
+      assert.equal(1, r.order[#r.order]) -- the slow one last, though first in the input
+      for i = 2, #calls - 1 do assert.is_true(r.results[i].ok) end
+      assert.equal(201, r.results[#calls].err.code) -- an error fills its own place
+      assert.is_true(r.most_held <= 4 + 1, "results held at once: " .. r.most_held)
+      assert.equal("ngx", r.events[1].transport)
+    end)
+
     it("runs at once for requests that share the worker's client", function()
       fake.fault { action = "tracker/list", type = "delay", seconds = 0.5, times = 12 }
       local elapsed, bodies = concurrent("/batch-shared", 4)
