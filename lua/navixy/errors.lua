@@ -6,6 +6,12 @@ local unpack = table.unpack or unpack
 
 local M = {}
 
+--- Raises misuse of the library: a message that starts "navixy:" and has no
+-- "file:line:" position (API.md), formatted as string.format does.
+function M.misuse(fmt, ...)
+  error("navixy: " .. string.format(fmt, ...), 0)
+end
+
 local Error = {}
 Error.__index = Error
 

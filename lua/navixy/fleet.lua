@@ -27,9 +27,7 @@ M.MAX_STATES = 2000  -- trackers per tracker/get_states call (the API's cap)
 -- that much longer in real time (2 hours: the largest change in use).
 M.DST_MARGIN = 2 * 3600
 
-local function fail(fmt, ...)
-  error("navixy: " .. string.format(fmt, ...), 0)
-end
+local fail = errors.misuse
 
 local CALL_OPTS = { timeout = true, retries = true }
 

@@ -2,6 +2,7 @@
 -- batches, and computes every default. Misuse raises here, with a message
 -- that names the option, before anything is sent; the C core then checks
 -- only what memory safety needs (csrc/client.c).
+local errors = require "navixy.errors"
 local sink = require "navixy.sink"
 local url = require "navixy.url"
 
@@ -24,9 +25,7 @@ M.regions = {
 -- are relative to it.
 M.PANEL_PATH = "/panel"
 
-local function fail(fmt, ...)
-  error("navixy: " .. string.format(fmt, ...), 0)
-end
+local fail = errors.misuse
 
 local function has_ctl(s)
   return s:find("[\r\n%z]") ~= nil

@@ -11,15 +11,14 @@
 --     rate_limit = "5s", format = "full"|"compact" }
 -- A type this module does not know is kept as it was given, and an
 -- unsubscribe of that type removes it.
+local errors = require "navixy.errors"
 local json = require "navixy.json"
 
 local M = {}
 
 local TARGETED = { state_batch = true, readings_batch = true, iot_monitor = true }
 
-local function fail(fmt, ...)
-  error("navixy: " .. string.format(fmt, ...), 0)
-end
+local fail = errors.misuse
 
 local function check_ids(ids, where)
   if type(ids) ~= "table" or ids[1] == nil then fail("%s must be a non-empty array of tracker ids", where) end

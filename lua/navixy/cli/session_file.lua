@@ -10,15 +10,14 @@
 --
 -- Format: lines "url=...", "login=...", "hash=..."; a session is reused only
 -- for the same URL and login.
+local errors = require "navixy.errors"
 local shell = require "navixy.cli.shell"
 
 local M = {}
 
 local q, first_line = shell.quote, shell.first_line
 
-local function fail(fmt, ...)
-  error("navixy: " .. string.format(fmt, ...), 0)
-end
+local fail = errors.misuse
 
 -- Mode (a number) and owner uid (a string) of path itself, not of a symlink's
 -- target. GNU stat first, then BSD stat.

@@ -20,6 +20,14 @@ local READ_SIZE = 65536
 local Reader = {}
 Reader.__index = Reader
 
+--- Milliseconds left before `deadline` (core.now()'s clock), at least 1, or
+-- nil once it passed: what a cosocket's settimeout takes.
+function M.left_ms(deadline)
+  local ms = floor((deadline - core.now()) * 1000)
+  if ms < 1 then return nil end
+  return ms
+end
+
 --- A reader of `sock` until `deadline` (core.now()'s clock).
 function M.reader(sock, deadline)
   return setmetatable({ sock = sock, deadline = deadline, buf = "", pos = 1, got = false }, Reader)
@@ -27,8 +35,8 @@ end
 
 -- Reads more into the buffer: true, or nil and "timeout", "closed", ...
 function Reader:fill()
-  local ms = floor((self.deadline - core.now()) * 1000)
-  if ms < 1 then return nil, "timeout" end
+  local ms = M.left_ms(self.deadline)
+  if not ms then return nil, "timeout" end
   self.sock:settimeout(ms)
   local data, err = self.sock:receiveany(READ_SIZE)
   if not data then return nil, err end

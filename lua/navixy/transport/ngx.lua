@@ -120,12 +120,7 @@ local function failure(err, message, phase)
   return { kind = err == "timeout" and "timeout" or "transport", message = message, phase = phase }
 end
 
--- Milliseconds left before `deadline` (at least 1), or nil once it passed.
-local function left_ms(deadline)
-  local ms = math.floor((deadline - core.now()) * 1000)
-  if ms < 1 then return nil end
-  return ms
-end
+local left_ms = http1.left_ms
 
 -- Why a handshake failed, in words a user can act on.
 local function tls_message(err, server_name, self)

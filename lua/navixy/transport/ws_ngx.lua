@@ -30,12 +30,7 @@ local function failure(kind, phase, description)
   return { kind = kind, phase = phase, description = description }
 end
 
--- Milliseconds left before `deadline`, or nil once it passed.
-local function left_ms(deadline)
-  local ms = floor((deadline - core.now()) * 1000)
-  if ms < 1 then return nil end
-  return ms
-end
+local left_ms = http1.left_ms
 
 -- A refused upgrade: the status and the start of the answer's body.
 local function refused(r, status, headers)
