@@ -7,22 +7,8 @@ local navixy = require "navixy"
 
 local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
 
-local function run(script)
-  local name = os.tmpname()
-  local f = assert(io.open(name, "w"))
-  f:write(script)
-  f:close()
-  local p = io.popen(LUA .. " " .. name .. " 2>&1")
-  local out = p:read("*a")
-  p:close()
-  os.remove(name)
-  return out
-end
-
-local PRELUDE = [[
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
-package.cpath = "build/]] .. (LUA == "luajit" and "luajit" or "lua5.4") .. [[/?.so;" .. package.cpath
-]]
+-- the script in a process of its own, with this checkout's modules
+local function run(script) return require("local_files").lua_output(script, LUA) end
 
 describe("decoded arrays", function()
   it("stay arrays through navixy.encode and navixy.pretty, empty ones too", function()
@@ -35,7 +21,7 @@ describe("decoded arrays", function()
   end)
 
   it("carry cjson.array_mt when the lua-cjson in use has one, so that cjson.encode keeps []", function()
-    local out = run(PRELUDE .. [=[
+    local out = run([=[
 local real = require "cjson"
 package.loaded.cjson = nil
 -- OpenResty's lua-cjson: array_mt, and encode writing [] for a table that has it
@@ -67,7 +53,7 @@ print(navixy.encode(v), navixy.encode(setmetatable({}, array_mt)))
   end)
 
   it("carry navixy's own marker with Debian's lua-cjson, which has no array_mt", function()
-    local out = run(PRELUDE .. [[
+    local out = run([[
 local navixy = require "navixy"
 local v = require("navixy.core").decode("[]")
 print(require("cjson").array_mt == nil, getmetatable(v) == getmetatable(navixy.array()), navixy.encode(v))

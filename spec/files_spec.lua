@@ -6,7 +6,8 @@ local fake = require "fake"
 local setup = require "setup"
 local sockets = require "sockets"
 
-local read = require("local_files").read
+local files = require "local_files"
+local read, shell = files.read, files.output
 
 local function tmpname()
   local name = os.tmpname()
@@ -18,13 +19,6 @@ local function exists(path)
   local f = io.open(path, "rb")
   if f then f:close() end
   return f ~= nil
-end
-
-local function shell(cmd)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  p:close()
-  return out
 end
 
 -- This process's resident memory, in KiB.

@@ -7,13 +7,7 @@ local count = setup.count
 
 local range = setup.range
 
-local function requests_of(action)
-  local list = {}
-  for _, req in ipairs(fake.requests()) do
-    if req.action == action then list[#list + 1] = req end
-  end
-  return list
-end
+local requests_of = fake.requests_of
 
 describe("client:get_states", function()
   local client

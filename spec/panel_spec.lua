@@ -13,18 +13,9 @@ local function panel_client(opts)
   return navixy.new(o)
 end
 
-local function sent(action)
-  return fake.stats().by_action[action] or 0
-end
+local sent = fake.sent
 
--- The recorded requests for `action`, oldest first.
-local function requests_of(action)
-  local list = {}
-  for _, req in ipairs(fake.requests()) do
-    if req.action == action then list[#list + 1] = req end
-  end
-  return list
-end
+local requests_of = fake.requests_of
 
 describe("a panel client", function()
   before_each(fake.reset)

@@ -10,7 +10,8 @@ local README_PORT = "127.0.0.1:18080"
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
-local read = require("local_files").read
+local local_files = require "local_files"
+local read, run = local_files.read, local_files.output
 
 local function write(path, text)
   local f = assert(io.open(path, "wb"))
@@ -93,13 +94,6 @@ local function check(steps, output)
     assert(matches(step.expected, actual), ("step %d: %s\nexpected:\n%s\ngot:\n%s"):format(k, step.input,
       table.concat(step.expected, "\n"), table.concat(actual, "\n")))
   end
-end
-
-local function run(cmd)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  p:close()
-  return out
 end
 
 -- Lua's interactive mode, as lua.c does it: a line is tried as an

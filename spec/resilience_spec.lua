@@ -24,9 +24,7 @@ local function session_client(opts)
   return client(opts)
 end
 
-local function sent(action)
-  return fake.stats().by_action[action] or 0
-end
+local sent = fake.sent
 
 -- 'Retry-After: 0' makes a retry immediate, for tests about how many
 -- requests go out rather than how long the client waits.

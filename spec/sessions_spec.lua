@@ -16,9 +16,7 @@ local function login_client(opts)
   return navixy.new(opts)
 end
 
-local function sent(action)
-  return fake.stats().by_action[action] or 0
-end
+local sent = fake.sent
 
 describe("sessions", function()
   before_each(fake.reset)

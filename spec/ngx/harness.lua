@@ -13,8 +13,8 @@ local env = {}
 local init_events = {}
 
 local function events()
-  local ok, ctx = pcall(function() return ngx.ctx end)
-  if not ok or not ctx then return init_events end
+  local ctx = require("navixy.transport.ngx").request() -- nil in the init phase
+  if not ctx then return init_events end
   ctx.events = ctx.events or {}
   return ctx.events
 end

@@ -19,12 +19,7 @@ local untrusted_url = ("https://localhost:%d/v2"):format(port + 3)
 local close_url = ("http://127.0.0.1:%d/v2"):format(port + 4) -- answers end by closing
 local sse_port = port + 5 -- the README's Server-Sent Events example (examples/sse.conf)
 
-local function sh(cmd)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local sh = require("local_files").output_trimmed
 
 local rundir = sh(("%q rundir"):format(script))
 
@@ -357,15 +352,10 @@ describe("inside nginx", function()
       assert.equal(144, res.total)
       assert.equal("2024-05-01 00:00:00", res.list[1].time)
       assert.equal("2024-05-03 23:00:00", res.list[144].time)
-      local windows = {}
-      for _, req in ipairs(fake.requests()) do
-        if req.action == "history/tracker/list" then
-          assert.equal(10, req.params.limit)
-          windows[#windows + 1] = req.params
-        end
-      end
+      local windows = fake.requests_of("history/tracker/list")
+      for _, req in ipairs(windows) do assert.equal(10, req.params.limit) end
       assert.is_true(#windows >= 3)
-      assert.equal(1, fake.stats().by_action["dealer/get_ui_config"])
+      assert.equal(1, fake.sent("dealer/get_ui_config"))
       for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
     end)
 

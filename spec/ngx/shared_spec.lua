@@ -22,12 +22,8 @@ local BOUND = FACTOR * CALLS / RATE
 local PORT = tonumber(os.getenv("NAVIXY_STORE_NGX_PORT")) or redis.port + 10 -- and PORT + 1
 local root = fake.root
 
-local function sh(cmd)
-  local p = io.popen(cmd)
-  local out = p:read("*a")
-  p:close()
-  return (out:gsub("%s+$", ""))
-end
+local local_files = require "local_files"
+local read, sh = local_files.read, local_files.output_trimmed
 
 local function ok(r) return r == true or r == 0 end
 
@@ -36,12 +32,6 @@ local function ok(r) return r == true or r == 0 end
 local RESTY = root .. "/build/deps/lua-nginx-redis/usr/share/lua/5.1"
 local USER = sh("id -u") == "0" and "user root;" or ""
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
 
 local function port_open(port)
   local s = socket.tcp()
@@ -210,8 +200,7 @@ describe("two nginx instances and two Lua processes sharing Redis", function()
     redis.stop()
   end)
   before_each(function()
-    redis.ensure()
-    redis.raw():flushall()
+    redis.fresh()
     fake.reset()
     fake.rate_limit(RATE)
   end)

@@ -123,9 +123,21 @@ function fake.requests() return control("GET", "requests") end
 
 function fake.last_request() return control("GET", "requests?last=1")[1] end
 
+-- The recorded requests of `action`, oldest first.
+function fake.requests_of(action)
+  local list = {}
+  for _, req in ipairs(fake.requests()) do
+    if req.action == action then list[#list + 1] = req end
+  end
+  return list
+end
+
 -- { logins (user/auth requests), panel_logins (panel/account/auth requests), rate_limited
 --   (429s of the rate limit), requests, by_action = { [action] = n }, max_in_flight, in_flight }
 function fake.stats() return control("GET", "stats") end
+
+-- How many requests of `action` the server got (fake.stats().by_action).
+function fake.sent(action) return fake.stats().by_action[action] or 0 end
 
 -- Every Admin Panel session ends (as after 24 hours): the next panel call gets code 4.
 function fake.expire_panel_sessions() return control("POST", "expire_panel") end

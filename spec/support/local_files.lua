@@ -1,5 +1,6 @@
 -- What specs read off this machine besides the fake server: whole files,
--- and the count of this process's open descriptors (for leak checks).
+-- what a command prints, what a Lua script prints in an interpreter of its
+-- own, and the count of this process's open descriptors (for leak checks).
 local M = {}
 
 function M.read(path)
@@ -7,6 +8,34 @@ function M.read(path)
   local s = f:read("*a")
   f:close()
   return s
+end
+
+-- What the shell command `cmd` writes to its standard output, whole.
+function M.output(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  p:close()
+  return out
+end
+
+-- The same without the whitespace that ends it (a path, a number).
+function M.output_trimmed(cmd)
+  return (M.output(cmd):gsub("%s+$", ""))
+end
+
+-- What Lua code `script` prints (stderr too), run by a fresh interpreter
+-- `lua` (default: the Lua running the specs, spec/support/flavour.lua) that
+-- finds this checkout's modules and its build of the core first.
+function M.lua_output(script, lua)
+  lua = lua or require "flavour"
+  local name = os.tmpname()
+  local f = assert(io.open(name, "w"))
+  f:write('package.path = "lua/?.lua;lua/?/init.lua;" .. package.path\n',
+          'package.cpath = "build/', lua, '/?.so;" .. package.cpath\n', script)
+  f:close()
+  local out = M.output(lua .. " " .. name .. " 2>&1")
+  os.remove(name)
+  return out
 end
 
 -- This process's open descriptors (not those of the shell `ls` runs in).

@@ -43,6 +43,14 @@ function M.raw()
   return require("redis").connect { host = "127.0.0.1", port = M.port, timeout = 5 }
 end
 
+--- The server running and empty (before each test); returns a client of it.
+function M.fresh()
+  M.ensure()
+  local r = M.raw()
+  r:flushall()
+  return r
+end
+
 --- Every key and value in the server, as one string (to look for secrets).
 function M.dump()
   local r = M.raw()
