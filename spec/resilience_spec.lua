@@ -363,6 +363,45 @@ describe("a hostile server", function()
   end
 end)
 
+describe("a hostile server behind a subscription", function()
+  local REQUESTS = { { type = "state_batch", target = { type = "all" } } }
+
+  -- The error that ends a subscription to `mode` (reconnect off), and how long it took.
+  local function ended(mode, params)
+    local c = client { url = hostile.url(mode, params), retries = 0, timeout = 2 }
+    return sockets.timed(function()
+      local sub = c:subscribe(REQUESTS, { reconnect = false })
+      local ev, err = sub:next(5)
+      sub:close()
+      assert.is_nil(ev)
+      return err
+    end)
+  end
+
+  for _, case in ipairs {
+    { "trickle_status", "the status line of the upgrade a byte at a time" },
+    { "hang", "no answer to the upgrade" },
+  } do
+    it("cannot hold the upgrade past the timeout with " .. case[2], function()
+      local secs, err = ended(case[1], { every = 0.3 })
+      assert.equal("timeout", err.kind)
+      assert.is_true(secs >= 1.9 and secs < sockets.bound(3), "took " .. secs .. " s")
+    end)
+  end
+
+  for _, case in ipairs {
+    { "huge_header", { bytes = 8 * 1024 * 1024 }, "a header line of 8 MB" },
+    { "many_headers", { count = 100000 }, "100,000 header lines" },
+  } do
+    it("refuses " .. case[3] .. " in the answer to the upgrade at once", function()
+      local secs, err = ended(case[1], case[2])
+      assert.equal("transport", err.kind)
+      assert.matches("the answer head is too long", err.description, 1, true)
+      assert.is_true(secs < sockets.bound(1), "took " .. secs .. " s")
+    end)
+  end
+end)
+
 describe("compressed answers", function()
   it("are inflated; a gzip bomb is a final limit error, the inflated bytes held to max_size", function()
     local res = assert(client { url = hostile.url("gzip_json") }.tracker.list())

@@ -758,6 +758,22 @@ describe("inside nginx", function()
       assert.is_true(eventually(function() return fake.ws_stats().open == 0 end))
     end)
 
+    for _, case in ipairs {
+      { "trickle_status", { every = 0.3 }, "timeout", "the status line of the upgrade a byte at a time" },
+      { "hang", {}, "timeout", "no answer to the upgrade" },
+      { "huge_header", { bytes = 8 * 1024 * 1024 }, "transport", "a header line of 8 MB" },
+    } do
+      it("ends on a hostile server within the timeout: " .. case[4], function()
+        local t0 = socket.gettime()
+        local r = post("/subscribe", { opts = opts { url = hostile.url(case[1], case[2]), retries = 0, timeout = 2 },
+                                       requests = STATE_2, sub_opts = { reconnect = false } })
+        local secs = socket.gettime() - t0
+        assert.is_nil(r.raised, r.raised)
+        assert.equal(case[3], r.err.kind, r.err.text)
+        assert.is_true(secs < 3.5, "took " .. secs .. " s")
+      end)
+    end
+
     it("verifies the server over TLS with nginx's CAs", function()
       local r = post("/subscribe", { opts = opts { url = https_local }, requests = STATE_2, collect = 2 })
       assert.is_nil(r.err, r.err and r.err.text)
