@@ -28,7 +28,7 @@ LUAJIT_INC := $(INC_luajit)
 BUILD   := build
 CORES   := $(FLAVOURS:%=$(BUILD)/%/navixy/core.so)
 
-.PHONY: all deps demo test lint check-memory bench clean fake-start fake-stop fuzz asan rock
+.PHONY: all deps demo test check lint check-memory bench clean fake-start fake-stop fuzz asan rock
 
 all: $(CORES)
 
@@ -50,8 +50,15 @@ demo:
 	  lua5.4 examples/quickstart.lua; status=$$?; \
 	  spec/support/fake-navixy stop >/dev/null; exit $$status
 
-test: deps all
-	@spec/support/run-tests
+# The contributor's loop: Lua 5.4, the specs of spec/unit, client, cli, fake
+# and docs, in lanes side by side (spec/support/run-tests).
+test: deps $(BUILD)/lua5.4/navixy/core.so
+	@spec/support/run-tests test
+
+# Everything CI runs (.ci/run): the specs on every Lua, nginx, shared state,
+# lint, the rock and its installs, fuzzing, ASan/UBSan and valgrind.
+check: deps all
+	@spec/support/run-tests check
 
 # An offline rocks server in build/rocks/ (the release's src.rock, rockspec
 # and manifest) from the working tree: see rockspec/make-rock.

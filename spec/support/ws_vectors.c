@@ -3,7 +3,7 @@
  * "sha1 HEX" or "base64 HEX" (HEX: the input bytes, possibly empty; or
  * "sha1 million-a" for the FIPS 180 one-million-'a' vector), and each output
  * line the SHA-1 in hex or the base64 text. Built and run by
- * spec/ws_framing_spec.lua. */
+ * spec/unit/ws_framing_spec.lua. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
