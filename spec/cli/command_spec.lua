@@ -10,7 +10,7 @@ local LUA = require "flavour"
 local PASSWORD = fake.users.demo.password
 local LOGIN = fake.users.demo.login
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = require("local_files").quote
 
 local slurp = require("local_files").read
 

@@ -5,13 +5,12 @@
 local cjson = require "cjson"
 local fake = require "fake"
 local sockets = require "sockets"
-local socket = require "socket"
 
 local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
 local KEY = fake.api_key
 local demo = fake.users.demo
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = require("local_files").quote
 
 -- A file's text, or nil while it is not there.
 local function slurp(path)
@@ -54,14 +53,7 @@ local function navixy(args, env)
   return { status = status, stdout = slurp(out), stderr = slurp(err) }
 end
 
-local function eventually(fn, secs)
-  local deadline = sockets.now() + sockets.bound(secs or 3)
-  while not fn() do
-    if sockets.now() > deadline then return false end
-    socket.sleep(0.02)
-  end
-  return true
-end
+local eventually = sockets.eventually
 
 local function lines(text)
   local list = {}

@@ -58,7 +58,8 @@ describe("rate_limit against the fake server", function()
     local secs = sockets.timed(function()
       for _ = 1, 5 do assert(a.tracker.list()); assert(b.tracker.list()) end
     end)
-    assert.is_true(secs < sockets.bound(0.5), "took " .. secs .. " s: the clients share a window?")
+    -- one shared window would hold the second five for a whole window
+    assert.is_true(sockets.below(secs, WINDOW), "took " .. secs .. " s: the clients share a window?")
   end)
 
   it("must be a positive number", function()

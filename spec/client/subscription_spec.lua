@@ -7,7 +7,6 @@ local cjson = require "cjson"
 local fake = require "fake"
 local frames = require "ws_frames"
 local sockets = require "sockets"
-local socket = require "socket"
 
 local KEY = fake.api_key
 local demo = fake.users.demo
@@ -52,14 +51,7 @@ local function past_response(sub, states)
   return res
 end
 
-local function eventually(fn, secs)
-  local deadline = sockets.now() + sockets.bound(secs or 2)
-  while not fn() do
-    if sockets.now() > deadline then return false end
-    socket.sleep(0.005)
-  end
-  return true
-end
+local eventually = sockets.eventually
 
 local function open_connections() return fake.ws_stats().open end
 

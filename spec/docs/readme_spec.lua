@@ -8,7 +8,7 @@ local fake = require "fake"
 local LUA = require "flavour"
 local README_PORT = "127.0.0.1:18080"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = require("local_files").quote
 
 local local_files = require "local_files"
 local read, run = local_files.read, local_files.output

@@ -10,11 +10,7 @@ local socket = require "socket"
 
 local key = fake.api_key
 
-local function post(action, params, headers)
-  local h = { ["content-type"] = "application/json", authorization = "NVX " .. key }
-  for k, v in pairs(headers or {}) do h[k] = v end
-  return fake.http("POST", fake.url .. "/" .. action, cjson.encode(params), h)
-end
+local function post(action, params, headers) return fake.post(action, params, key, headers) end
 
 -- Little-endian integers of a binary string, at 1-based position i.
 local function le16(s, i) return s:byte(i) + s:byte(i + 1) * 256 end

@@ -8,9 +8,7 @@ local cjson = require "cjson"
 local key = fake.api_key
 
 local function history(params, headers)
-  local h = { ["content-type"] = "application/json", authorization = "NVX " .. key }
-  for k, v in pairs(headers or {}) do h[k] = v end
-  local status, text = fake.http("POST", fake.url .. "/history/tracker/list", cjson.encode(params), h)
+  local status, text = fake.post("history/tracker/list", params, key, headers)
   return status, cjson.decode(text)
 end
 

@@ -40,14 +40,7 @@ local function nothing_within(ws, secs)
   return err.kind == "timeout"
 end
 
-local function eventually(fn)
-  local deadline = sockets.now() + sockets.bound(2)
-  while not fn() do
-    if sockets.now() > deadline then return false end
-    socket.sleep(0.01)
-  end
-  return true
-end
+local eventually = sockets.eventually
 
 local function login(user)
   local status, res = fake.call("user/auth", { login = user.login, password = user.password })

@@ -7,6 +7,7 @@ local socket = require "socket"
 local cjson = require "cjson"
 local fake = require "fake"
 local hostile = require "hostile"
+local sockets = require "sockets"
 
 local KEY = fake.api_key
 local script = fake.root .. "/spec/support/ngx-client"
@@ -105,14 +106,7 @@ local function post_async(path, t)
   end
 end
 
-local function eventually(fn, secs)
-  local deadline = socket.gettime() + (secs or 3)
-  while not fn() do
-    if socket.gettime() > deadline then return false end
-    socket.sleep(0.01)
-  end
-  return true
-end
+local eventually = sockets.eventually
 
 -- The fake's record of the open WebSocket connection subscribed to event type `name`.
 local function ws_conn(name)
@@ -218,7 +212,7 @@ describe("inside nginx", function()
       fake.fault { action = "tracker/list", type = "delay", seconds = 2 }
       local _, c = call { opts = opts { retries = 0 }, call_opts = { timeout = 0.3 } }
       assert.same({ "timeout", "send" }, { c.err.kind, c.err.phase })
-      assert.is_true(c.elapsed < 1.2, "took " .. c.elapsed)
+      assert.is_true(sockets.below(c.elapsed, 2), "took " .. c.elapsed) -- the answer comes after 2 s
     end)
 
     it("bound the whole attempt, not each read, by the timeout", function()
@@ -238,7 +232,7 @@ describe("inside nginx", function()
         local url = hostile.url(case[1], { every = 0.3 })
         local _, c = call { opts = opts { url = url, retries = 0, timeout = 2 } }
         assert.same({ "timeout", "send" }, { c.err.kind, c.err.phase })
-        assert.is_true(c.elapsed >= 1.9 and c.elapsed < 3, "took " .. c.elapsed)
+        assert.is_true(c.elapsed >= 1.9 and c.elapsed < sockets.bound(2), "took " .. c.elapsed)
       end)
     end
 
@@ -336,7 +330,8 @@ describe("inside nginx", function()
       local _, c = call { shared = "abandoned", opts = o, call_opts = { timeout = 1 } }
       assert.is_nil(c.err)
       assert.equal(3, #c.res.list)
-      assert.is_true(socket.gettime() - t0 < 2, ("took %.2f s"):format(socket.gettime() - t0))
+      -- the abandoned login holds the server for 3 s
+      assert.is_true(sockets.below(socket.gettime() - t0, 3), ("took %.2f s"):format(socket.gettime() - t0))
       assert.equal(2, fake.stats().logins)
     end)
   end)
@@ -456,7 +451,7 @@ describe("inside nginx", function()
       it("refuses " .. case[3] .. " at once, not retried, without holding it", function()
         local _, c = call { opts = opts { url = hostile.url(case[1], case[2]), timeout = 10 } }
         assert.same({ "transport", "limit", false, 1 }, { c.err.kind, c.err.phase, c.err.retryable, c.err.attempts })
-        assert.is_true(c.elapsed < 2, "took " .. c.elapsed)
+        assert.is_true(c.elapsed < sockets.bound(0.5), "took " .. c.elapsed) -- not the timeout of 10 s
       end)
     end
 
@@ -466,7 +461,7 @@ describe("inside nginx", function()
       assert.equal(1, c.res.value)
       _, c = call { opts = opts { url = hostile.url("gzip_bomb", { bytes = 256 * 1024 * 1024 }), max_size = 1e6 } }
       assert.same({ "transport", "limit", false }, { c.err.kind, c.err.phase, c.err.retryable })
-      assert.is_true(c.elapsed < 5, "took " .. c.elapsed)
+      assert.is_true(c.elapsed < sockets.bound(2), "took " .. c.elapsed)
       _, c = call { opts = opts { url = hostile.url("gzip_truncated"), retries = 0 } }
       assert.same({ "transport", "send" }, { c.err.kind, c.err.phase })
       assert.matches("truncated compressed body", c.err.description)
@@ -649,7 +644,7 @@ describe("inside nginx", function()
         assert.is_true(b.ok)
         assert.equal("ngx", b.events[1].transport)
       end
-      assert.is_true(elapsed < 3, ("8 calls took %.2f s"):format(elapsed))
+      assert.is_true(sockets.below(elapsed, 8), ("8 calls took %.2f s"):format(elapsed)) -- one after another: 8 s
       assert.equal(8, fake.stats().max_in_flight)
     end)
 
@@ -679,7 +674,8 @@ describe("inside nginx", function()
       end
       assert.equal("ngx", r.events[1].transport)
       assert.equal(3, fake.stats().max_in_flight)
-      assert.is_true(r.elapsed >= 0.9 and r.elapsed < 2.2, ("took %.2f s"):format(r.elapsed)) -- one at a time: 2.5 s
+      -- side by side, as the server counted (max_in_flight); one at a time would take 2.5 s
+      assert.is_true(r.elapsed >= 0.9, ("took only %.2f s"):format(r.elapsed))
     end)
 
     it("client:each hands results over as they complete, an error in its place, few held", function()
@@ -699,13 +695,12 @@ describe("inside nginx", function()
 
     it("runs at once for requests that share the worker's client", function()
       fake.fault { action = "tracker/list", type = "delay", seconds = 0.5, times = 12 }
-      local elapsed, bodies = concurrent("/batch-shared", 4)
+      local _, bodies = concurrent("/batch-shared", 4)
       for _, b in ipairs(bodies) do
         assert.is_nil(b.raised, b.raised)
         assert.same({ 3, 3, 3 }, b.counts)
       end
       -- side by side: 12 calls of 0.5 s each in about 0.5 s, not 4 batches in a row
-      assert.is_true(elapsed < 1.6, ("took %.2f s"):format(elapsed))
       assert.equal(12, fake.stats().max_in_flight)
     end)
 
@@ -770,7 +765,7 @@ describe("inside nginx", function()
         local secs = socket.gettime() - t0
         assert.is_nil(r.raised, r.raised)
         assert.equal(case[3], r.err.kind, r.err.text)
-        assert.is_true(secs < 3.5, "took " .. secs .. " s")
+        assert.is_true(secs < sockets.bound(2), "took " .. secs .. " s")
       end)
     end
 

@@ -151,9 +151,11 @@ function fake.expire_panel_sessions() return control("POST", "expire_panel") end
 function fake.settings(changes) return control("POST", "settings", changes or {}) end
 
 -- The rate limit: fake.rate_limit(50) on, fake.rate_limit(false) off; { log = true }
--- logs arrivals with the limit off. Returns fake.rate_stats().
+-- logs arrivals with the limit off; { window = 0.8 } counts N per 0.8 s instead of per
+-- second. Returns fake.rate_stats().
 function fake.rate_limit(limit, opts)
-  return control("POST", "rate_limit", { limit = limit or false, log = opts and opts.log or false })
+  return control("POST", "rate_limit", { limit = limit or false, log = opts and opts.log or false,
+    window = opts and opts.window or nil })
 end
 
 -- { enabled, limit, log, accounts = { ["user:1"|"key:fixed"|"key:<n>"|"panel:<id>"] = { requests,
@@ -178,13 +180,20 @@ function fake.file_bytes(offset, n)
   return P:rep(reps):sub(phase + 1, phase + n)
 end
 
+-- A raw POST of `params` as JSON to `action`, the hash (if any) in the Authorization
+-- header, `headers` added. Returns status, body (undecoded), headers.
+function fake.post(action, params, hash, headers)
+  local h = { ["content-type"] = "application/json" }
+  if hash then h.authorization = "NVX " .. hash end
+  for k, v in pairs(headers or {}) do h[k] = v end
+  return fake.http("POST", fake.url .. "/" .. action, cjson.encode(params or {}), h)
+end
+
 -- A raw API call (for setup and for the fake's own spec): POST JSON, the hash (if any) in
 -- the Authorization header. Returns the HTTP status and the decoded body (or the raw text
 -- when it is not JSON), and the response headers.
 function fake.call(action, params, hash)
-  local headers = { ["content-type"] = "application/json" }
-  if hash then headers.authorization = "NVX " .. hash end
-  local status, text, h = fake.http("POST", fake.url .. "/" .. action, cjson.encode(params or {}), headers)
+  local status, text, h = fake.post(action, params, hash)
   if not status then return nil, text end
   local ok, decoded = pcall(cjson.decode, text)
   return status, ok and decoded or text, h

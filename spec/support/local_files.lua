@@ -10,6 +10,11 @@ function M.read(path)
   return s
 end
 
+--- `s` quoted for a POSIX shell: one word, whatever it holds.
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
 -- What the shell command `cmd` writes to its standard output, whole.
 function M.output(cmd)
   local p = assert(io.popen(cmd))

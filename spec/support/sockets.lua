@@ -15,9 +15,33 @@ M.now = socket.gettime
 -- (never lower ones: those are what the rules promise).
 local SLOWDOWN = tonumber(os.getenv("NAVIXY_TEST_SLOWDOWN")) or 1
 
---- An upper time bound, stretched under a slow run.
+--- An upper time bound for work expected to take about `secs`: twice that
+-- and a second more, stretched under a slow run. Upper bounds catch a wait
+-- that is not bounded at all (a timeout ignored, a retry loop that never
+-- ends), never how fast the machine is: a loaded 2-core machine running two
+-- suites side by side must stay well inside them. What the time cannot
+-- tell apart (one attempt or two) is asserted by counting.
 function M.bound(secs)
-  return secs * SLOWDOWN
+  return (2 * secs + 1) * SLOWDOWN
+end
+
+--- An upper bound that the wrong behaviour cannot meet: `limit` seconds is
+-- what it would cost at the least (a promise of the rules, such as a whole
+-- rate window), so the bound is not stretched beyond it. Under a slow run
+-- (valgrind) the comparison says nothing and is not made.
+function M.below(secs, limit)
+  return SLOWDOWN > 1 or secs < limit
+end
+
+--- Whether fn() comes true within bound(secs) seconds (default 2), asked
+-- every few milliseconds: for what another process does in its own time.
+function M.eventually(fn, secs)
+  local deadline = M.now() + M.bound(secs or 2)
+  while not fn() do
+    if M.now() > deadline then return false end
+    socket.sleep(0.005)
+  end
+  return true
 end
 
 --- Runs fn and returns the seconds it took, then whatever fn returned.

@@ -103,18 +103,20 @@ C.settings = function()
 end
 
 -- GET: per account, what arrived in which second (ratelimit.lua). POST {limit = N or
--- false, log = true}: the limit on (N per one-second window) or off; log alone keeps
--- the per-account log with the limit off.
+-- false, log = true, window = s}: the limit on (N per one-second window, or per `window`
+-- seconds) or off; log alone keeps the per-account log with the limit off.
 C.rate_limit = function()
   if ngx.req.get_method() == "POST" then
     local b = json_body()
     if not b then return nil, "body must be a JSON object" end
     local limit = b.limit or false
     if limit ~= false and not positive_int(limit) then return nil, "limit must be a positive integer or false" end
-    store.change_settings{ rate_limit = limit, rate_log = b.log == true }
+    local window = b.window or 1
+    if type(window) ~= "number" or window <= 0 or window > 1 then return nil, "window must be seconds in (0, 1]" end
+    store.change_settings{ rate_limit = limit, rate_log = b.log == true, rate_window = window }
   end
   local s = store.settings()
-  return ratelimit.report(s.rate_limit, s.rate_log)
+  return ratelimit.report(s.rate_limit, s.rate_log, s.rate_window)
 end
 
 -- POST {events = [{tracker_id, time = ISO 8601 with offset, event?, message?, id?, is_read?}]}:

@@ -211,7 +211,7 @@ function M.api(base)
   local auth = hash and lookup(hash)
   local fam = family(base, action)
   if settings.rate_limit or settings.rate_log then
-    if ratelimit.refuse(account_of(action, p, auth), tonumber(settings.rate_limit)) then
+    if ratelimit.refuse(account_of(action, p, auth), tonumber(settings.rate_limit), settings.rate_window) then
       store.count("rate_limited")
       return answers.json(429, errors.apierr(15).body)
     end

@@ -39,8 +39,10 @@ local function locked(account, fn)
   return res
 end
 
--- Whether a request of `account` at this moment is over `limit`. Logs the arrival.
-function M.refuse(account, limit)
+-- Whether a request of `account` at this moment is over `limit` (in `window` seconds,
+-- default 1). Logs the arrival.
+function M.refuse(account, limit, window)
+  window = window or 1
   if not account then return false end
   return locked(account, function()
     local t = now()
@@ -50,7 +52,7 @@ function M.refuse(account, limit)
       while true do -- drop admitted times that left the window
         local oldest = dict:lpop(win)
         if not oldest then break end
-        if oldest > t - 1 then dict:lpush(win, oldest); break end
+        if oldest > t - window then dict:lpush(win, oldest); break end
       end
       refused = (dict:llen(win) or 0) >= limit
       if not refused then dict:rpush(win, t) end
@@ -61,20 +63,21 @@ function M.refuse(account, limit)
   end)
 end
 
--- The most arrivals in any one-second window [t, t + 1) of a sorted list of times.
-local function busiest(times)
+-- The most arrivals in any window [t, t + window) of a sorted list of times.
+local function busiest(times, window)
   local best, j = 0, 1
   for i = 1, #times do
-    while times[i] - times[j] >= 1 do j = j + 1 end
+    while times[i] - times[j] >= window do j = j + 1 end
     best = math.max(best, i - j + 1)
   end
   return best
 end
 
--- Per account: requests, refused, max_in_window (arrivals in the busiest one-second
--- window), max_admitted_in_window, per_second (arrivals per whole second of the clock),
--- and times (every arrival, seconds with milliseconds, in order).
-function M.report(limit, log)
+-- Per account: requests, refused, max_in_window (arrivals in the busiest window: one
+-- second, or `window`), max_admitted_in_window, per_second (arrivals per whole second of
+-- the clock), and times (every arrival, seconds with milliseconds, in order).
+function M.report(limit, log, window)
+  window = window or 1
   local accounts = {}
   for _, k in ipairs(dict:get_keys(0)) do
     local account = k:match("^rl_n:(.+)$")
@@ -91,12 +94,12 @@ function M.report(limit, log)
       end
       table.sort(times)
       table.sort(admitted)
-      accounts[account] = { requests = #times, refused = refused, max_in_window = busiest(times),
-        max_admitted_in_window = busiest(admitted), per_second = per_second, times = store.array(times) }
+      accounts[account] = { requests = #times, refused = refused, max_in_window = busiest(times, window),
+        max_admitted_in_window = busiest(admitted, window), per_second = per_second, times = store.array(times) }
     end
   end
   return { enabled = limit and true or false, limit = limit or false, log = (limit or log) and true or false,
-           accounts = accounts }
+           window = window, accounts = accounts }
 end
 
 return M

@@ -233,6 +233,7 @@ M.DEFAULTS = {
   resend_timeout = 300,         -- seconds between two user/auth/code/resend (264 within)
   rate_limit = false,           -- N: at most N requests in any one-second window per account
   rate_log = false,             -- true: log arrivals per account even with the limit off
+  rate_window = 1,              -- seconds of the rate limit's window (a spec may shorten it)
   store_period = false,         -- an ISO 8601 duration: track/download before now - it is beyond storage
   platform = {
     iso_datetime_support = true,
