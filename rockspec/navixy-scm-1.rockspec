@@ -98,14 +98,14 @@ build = {
   install = {
     -- the navixy command; luarocks wraps it to run with the Lua it installs for
     bin = { navixy = "bin/navixy" },
-    -- README.md, LICENSE and CHANGELOG.md at the top of the rock's directory
-    -- (`luarocks show --rock-dir navixy`), where luarocks puts them by itself
-    -- only when copy_directories copies nothing
+    -- README.md, LICENSE, CHANGELOG.md and CONTRIBUTING.md at the top of the
+    -- rock's directory (`luarocks show --rock-dir navixy`), where luarocks puts
+    -- them by itself only when copy_directories copies nothing
     conf = { ["../README.md"] = "README.md", ["../LICENSE"] = "LICENSE",
-             ["../CHANGELOG.md"] = "CHANGELOG.md" },
+             ["../CHANGELOG.md"] = "CHANGELOG.md", ["../CONTRIBUTING.md"] = "CONTRIBUTING.md" },
   },
-  -- into the rock's directory too: the reference navixy.help() names, and
-  -- the examples the README runs (`luarocks doc navixy` lists docs/)
+  -- into the rock's directory too: the guides and the reference navixy.help()
+  -- names, and the examples they run (`luarocks doc navixy` lists docs/)
   copy_directories = { "docs", "examples" },
 }
 

@@ -1,9 +1,14 @@
--- The README's examples for the shell and the REPL are transcripts: this
--- runs every ```console block of "From the shell" and "In the REPL" against
--- the fake server and compares what comes out with what the README shows.
+-- The documents' examples for the shell and the REPL are transcripts: this
+-- runs every ```console block of the README, CONTRIBUTING.md and the guides
+-- in docs/ (spec/support/docs.lua) against the fake server and compares what
+-- comes out with what the document shows. A block whose first line starts
+-- with "$ " is typed into a shell, one shell for all such blocks of a
+-- document; one that starts with "> " into a Lua prompt of its own.
 -- In an expected line, a trailing "..." matches any rest of the line, and a
 -- line of just "..." matches any lines up to the next expected one.
+-- It also checks that every relative link of the documents leads somewhere.
 local fake = require "fake"
+local docs = require "docs"
 
 local LUA = require "flavour"
 local README_PORT = "127.0.0.1:18080"
@@ -26,13 +31,11 @@ local function lines_of(text)
   return lines
 end
 
--- The ```console blocks of a README section, as arrays of lines, with the
--- README's fake-server address replaced by this run's.
-local function console_blocks(readme, section)
-  local body = readme:match("\n## " .. section:gsub("%p", "%%%0") .. "\n(.-)\n## ")
-  assert(body, "README has no section " .. section)
+-- The ```console blocks of a document, as arrays of lines, with the
+-- documents' fake-server address replaced by this run's.
+local function console_blocks(text)
   local blocks = {}
-  for block in body:gmatch("```console\n(.-)```") do
+  for block in text:gmatch("```console\n(.-)```") do
     blocks[#blocks + 1] = lines_of((block:gsub(README_PORT:gsub("%p", "%%%0"), "127.0.0.1:" .. fake.port)))
   end
   return blocks
@@ -114,8 +117,15 @@ for line in io.lines(arg[1]) do
 end
 ]=]
 
-describe("the README's transcripts", function()
-  local readme = read("README.md")
+-- What a transcript is typed into, by the prompt of its first line.
+local function prompt_of(block)
+  for _, prompt in ipairs { "$ ", "> " } do
+    if (block[1] or ""):sub(1, #prompt) == prompt then return prompt end
+  end
+  error("a ```console block that starts with neither \"$ \" nor \"> \": " .. tostring(block[1]))
+end
+
+describe("the documents' transcripts", function()
   local home, files
 
   before_each(function()
@@ -137,12 +147,10 @@ describe("the README's transcripts", function()
     return name
   end
 
-  it("From the shell: every command prints what the README shows", function()
-    -- one shell for all the blocks, as a reader would type them in one
-    -- terminal: an empty environment but PATH and a HOME of its own, and a
-    -- proxy that is not there, so that nothing could leave the machine
-    local blocks = console_blocks(readme, "From the shell")
-    assert.is_true(#blocks >= 3)
+  -- One shell for all the blocks, as a reader would type them in one
+  -- terminal: an empty environment but PATH and a HOME of its own, and a
+  -- proxy that is not there, so that nothing could leave the machine.
+  local function run_shell(blocks)
     local steps = {}
     for _, block in ipairs(blocks) do
       for _, step in ipairs(steps_of(block, "$ ")) do steps[#steps + 1] = step end
@@ -156,20 +164,120 @@ describe("the README's transcripts", function()
     local name = script_file(table.concat(script, "\n") .. "\n")
     check(steps, run("env -i PATH=" .. q(os.getenv("PATH")) .. " HOME=" .. q(home)
       .. " https_proxy=http://127.0.0.1:1 sh " .. q(name)))
+  end
+
+  local function run_repl(block)
+    local steps = steps_of(block, "> ")
+    local inputs = {}
+    for k, step in ipairs(steps) do inputs[k] = step.input end
+    local repl, input = script_file(REPL), script_file(table.concat(inputs, "\n") .. "\n")
+    check(steps, run("env -i PATH=" .. q(os.getenv("PATH")) .. " " .. LUA .. " " .. q(repl) .. " " .. q(input)))
+  end
+
+  -- Every document's blocks, sorted by what they are typed into.
+  local transcripts = {}
+  for _, path in ipairs(docs.paths()) do
+    local shell, repl = {}, {}
+    for _, block in ipairs(console_blocks(read(path))) do
+      table.insert(prompt_of(block) == "$ " and shell or repl, block)
+    end
+    transcripts[#transcripts + 1] = { path = path, shell = shell, repl = repl }
+  end
+
+  -- what is replayed, all documents together: never fewer than the README
+  -- alone had before the guides were split off it (7 blocks of 45 steps)
+  local blocks, steps = 0, 0
+  for _, doc in ipairs(transcripts) do
+    for _, list in ipairs { doc.shell, doc.repl } do
+      for _, block in ipairs(list) do
+        blocks = blocks + 1
+        steps = steps + #steps_of(block, prompt_of(block))
+      end
+    end
+  end
+
+  for _, doc in ipairs(transcripts) do
+    if #doc.shell > 0 then
+      it(doc.path .. ": every shell command prints what it shows", function()
+        run_shell(doc.shell)
+      end)
+    end
+    if #doc.repl > 0 then
+      it(doc.path .. ": every line typed at the Lua prompt prints what it shows", function()
+        for _, block in ipairs(doc.repl) do run_repl(block) end
+      end)
+    end
+  end
+
+  it("replays the README's first call from the shell and from the REPL, and no fewer blocks than before", function()
+    assert.is_true(#transcripts[1].shell >= 1 and #transcripts[1].repl >= 1, "the README shows no transcript")
+    assert.is_true(blocks >= 7 and steps >= 45, ("%d blocks of %d steps"):format(blocks, steps))
+  end)
+end)
+
+-- GitHub's anchor for a heading: lower case, punctuation but "-" and "_"
+-- dropped, spaces made "-"; a repeated one gets "-1", "-2", ...
+local function anchors_of(text)
+  local anchors, seen, fenced = {}, {}, false
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if line:find("^%s*```") then fenced = not fenced end
+    local heading = not fenced and line:match("^#+%s+(.-)%s*$")
+    if heading then
+      local slug = heading:lower():gsub("[^%w%s_%-\128-\255]", ""):gsub("%s", "-")
+      local n = seen[slug]
+      anchors[n and (slug .. "-" .. n) or slug] = true
+      seen[slug] = (n or 0) + 1
+    end
+  end
+  return anchors
+end
+
+-- The targets of a document's [text](target) links, outside code.
+local function links_of(text)
+  local links = {}
+  text = ("\n" .. text):gsub("\n%s*```.-\n%s*```", "\n")
+  for line in text:gmatch("[^\n]+") do
+    line = line:gsub("`[^`]*`", "")
+    for target in line:gmatch("%b[]%(([^%)%s]+)%)") do links[#links + 1] = target end
+  end
+  return links
+end
+
+describe("the documents' links", function()
+  local function exists(path) -- a file or a directory
+    local f = io.open(path, "r")
+    if f then f:close() end
+    return f ~= nil
+  end
+
+  it("lead to a file that exists and, with an #anchor, to a heading it has", function()
+    local broken, relative = {}, 0
+    for _, path in ipairs(docs.paths()) do
+      local dir = path:match("^(.*/)") or ""
+      local text = read(path)
+      for _, target in ipairs(links_of(text)) do
+        if not target:find("^%a[%w+.-]*:") then -- not https:, mailto:, ...
+          relative = relative + 1
+          local file, anchor = target:match("^([^#]*)#?(.*)$")
+          local where = file == "" and path or (dir .. file):gsub("[^/]+/%.%./", "")
+          if not exists(where) then
+            broken[#broken + 1] = path .. ": " .. target .. " (no " .. where .. ")"
+          elseif anchor ~= "" and not (where:find("%.md$") and anchors_of(read(where))[anchor]) then
+            broken[#broken + 1] = path .. ": " .. target .. " (no heading #" .. anchor .. " in " .. where .. ")"
+          end
+        end
+      end
+    end
+    assert.same({}, broken)
+    assert.is_true(relative > 30, "only " .. relative .. " relative links: is the link pattern still right?")
   end)
 
-  it("In the REPL, and for files: every line prints what the README shows", function()
-    local blocks = console_blocks(readme, "In the REPL")
-    assert.is_true(#blocks >= 1)
-    for _, block in ipairs(console_blocks(readme, "Files, uploads and GET actions")) do
-      blocks[#blocks + 1] = block
-    end
-    for _, block in ipairs(blocks) do
-      local steps = steps_of(block, "> ")
-      local inputs = {}
-      for k, step in ipairs(steps) do inputs[k] = step.input end
-      local repl, input = script_file(REPL), script_file(table.concat(inputs, "\n") .. "\n")
-      check(steps, run("env -i PATH=" .. q(os.getenv("PATH")) .. " " .. LUA .. " " .. q(repl) .. " " .. q(input)))
-    end
+  it("are found, and anchors made, as GitHub does", function()
+    assert.same({ "a.md", "#x", "docs/b.md#the-c-d" },
+      links_of("[A](a.md) and [`b`](#x)\n```\n[not](this)\n```\n`[nor](this)` [x](docs/b.md#the-c-d)"))
+    local anchors = anchors_of("# The Admin Panel (dealers)\n## navixy.new options\n"
+      .. "```\n# not a heading\n```\n## Options\n## Options\n")
+    assert.same({ ["the-admin-panel-dealers"] = true, ["navixynew-options"] = true, options = true,
+      ["options-1"] = true }, anchors)
   end)
 end)

@@ -134,10 +134,10 @@ describe("the source tree", function()
     return list
   end
 
-  it("is described file by file in the README's module map", function()
-    local readme = read("README.md")
-    local map = readme:match("\n### Module map\n(.*)")
-    assert.truthy(map, "README has no Module map section")
+  it("is described file by file in CONTRIBUTING.md's module map", function()
+    local contributing = read("CONTRIBUTING.md")
+    local map = contributing:match("\n## Module map\n(.*)")
+    assert.truthy(map, "CONTRIBUTING.md has no Module map section")
     map = map:match("^(.-)\n##? ") or map -- up to the next section
     local missing = {}
     for _, path in ipairs(sources()) do

@@ -18,7 +18,7 @@ local https_local = ("https://localhost:%d/v2"):format(fake.tls_port)
 local mismatch_url = ("https://localhost:%d/v2"):format(port + 2)
 local untrusted_url = ("https://localhost:%d/v2"):format(port + 3)
 local close_url = ("http://127.0.0.1:%d/v2"):format(port + 4) -- answers end by closing
-local sse_port = port + 5 -- the README's Server-Sent Events example (examples/sse.conf)
+local sse_port = port + 5 -- the real-time guide's Server-Sent Events example (examples/sse.conf)
 
 local sh = require("local_files").output_trimmed
 
@@ -793,7 +793,7 @@ describe("inside nginx", function()
     end)
   end)
 
-  describe("the README's Server-Sent Events example", function()
+  describe("the real-time guide's Server-Sent Events example", function()
     -- A browser: GET /events over HTTP/1.1 (as EventSource asks; ngx_lua buffers a whole
     -- HTTP/1.0 answer), the stream read line by line out of its chunks.
     local function listen()
@@ -869,10 +869,9 @@ describe("inside nginx", function()
       assert.equal("event/subscription", fake.requests()[1].action)
     end)
 
-    it("is the text in README.md", function()
+    it("is the text in the real-time guide", function()
       local conf = assert(io.open(fake.root .. "/examples/sse.conf")):read("*a")
-      local readme = assert(io.open(fake.root .. "/README.md")):read("*a")
-      assert.truthy(readme:find("```nginx\n" .. conf .. "```", 1, true), "README.md does not show examples/sse.conf")
+      assert.equal("docs/real-time.md", require("docs").showing("```nginx\n" .. conf .. "```", fake.root))
     end)
   end)
 
@@ -888,8 +887,7 @@ describe("inside nginx", function()
 
     it("is the text in README.md", function()
       local conf = assert(io.open(fake.root .. "/examples/nginx.conf")):read("*a")
-      local readme = assert(io.open(fake.root .. "/README.md")):read("*a")
-      assert.truthy(readme:find("```nginx\n" .. conf .. "```", 1, true), "README.md does not show examples/nginx.conf")
+      assert.equal("README.md", require("docs").showing("```nginx\n" .. conf .. "```", fake.root))
     end)
   end)
 end)

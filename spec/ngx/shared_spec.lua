@@ -256,8 +256,8 @@ describe("two nginx instances and two Lua processes sharing Redis", function()
   end)
 end)
 
-describe("the README's examples of shared state", function()
-  local readme = read(root .. "/README.md")
+describe("the shared-state guide's examples", function()
+  local shown_in = require("docs").showing
 
   before_each(function()
     fake.ensure()
@@ -266,8 +266,7 @@ describe("the README's examples of shared state", function()
 
   it("examples/nginx-shared.conf, as printed: four workers, one login", function()
     local text = read(root .. "/examples/nginx-shared.conf")
-    assert.truthy(readme:find("```nginx\n" .. text .. "```", 1, true),
-      "README.md does not show examples/nginx-shared.conf")
+    assert.equal("docs/shared-state.md", shown_in("```nginx\n" .. text .. "```", root))
     local dir, port = root .. "/build/store-example", PORT + 2
     -- only what names this machine is swapped: install paths, the CA, the URL, the port
     for from, to in pairs {
@@ -318,15 +317,14 @@ describe("the README's examples of shared state", function()
 
   it("examples/shared-redis.lua, as printed: hosts at once, one login", function()
     local text = read(root .. "/examples/shared-redis.lua")
-    assert.truthy(readme:find("```lua\n" .. text .. "```", 1, true),
-      "README.md does not show examples/shared-redis.lua")
+    assert.equal("docs/shared-state.md", shown_in("```lua\n" .. text .. "```", root))
     redis.ensure()
     finally(redis.stop)
     local runs = {}
     for _, interpreter in ipairs { "lua5.4", "luajit", "lua5.4" } do
       local env = ('LUA_PATH="%s/lua/?.lua;%s/lua/?/init.lua;%s/spec/support/?.lua;;" LUA_CPATH="%s/build/%s/?.so;;"')
         :format(root, root, root, root, interpreter)
-      -- redis_server makes Debian's redis-lua loadable on 5.4 (see the README)
+      -- redis_server makes Debian's redis-lua loadable on 5.4 (see docs/shared-state.md)
       runs[#runs + 1] = io.popen(("env -u LD_PRELOAD %s NAVIXY_URL=%s NAVIXY_LOGIN=%s NAVIXY_PASSWORD=%s "
         .. "REDIS_PORT=%d "
         .. "%s -l redis_server %s/examples/shared-redis.lua")
