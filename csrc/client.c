@@ -168,8 +168,13 @@ int nvx_client_new(lua_State *L, nvx_engine *engine) {
     nvx_settings_free(&c->s);
     return nvx_raise(L, "navixy: out of memory creating the client");
   }
+  if (engine) {
+    nvx_engine_hold(engine);
+  } else if ((engine = nvx_engine_new_loop()) == NULL) { /* it holds the one reference */
+    nvx_settings_free(&c->s);
+    return nvx_raise(L, "navixy: cannot make an event loop engine (out of memory or descriptors)");
+  }
   c->engine = engine;
-  nvx_engine_hold(engine);
   c->closed = 0;
   compat_setmetatable(L, NVX_CLIENT_MT); /* only now can __gc see it */
   return 1;
@@ -410,6 +415,16 @@ static int c_resume(lua_State *L) {
   return 0;
 }
 
+/* client:fd() -> the descriptor an event loop watches for reading before it
+ * calls client:wait(0) (a client made with settings.loop), or nil. */
+static int c_fd(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  int fd = nvx_engine_fd(c->engine);
+  if (fd < 0) return 0;
+  lua_pushinteger(L, fd);
+  return 1;
+}
+
 /* client:cancel([slot]): drops the request of that slot, or of every batch slot. */
 static int c_cancel(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
@@ -602,7 +617,8 @@ static const luaL_Reg METHODS[] = {
     {"request", c_request}, {"prepare", c_prepare}, {"set_hash", c_set_hash},
     {"get_hash", c_get_hash}, {"close", c_close},     {"is_closed", c_is_closed},
     {"start", c_start},     {"wait", c_wait},         {"cancel", c_cancel},
-    {"resume", c_resume},   {"busy", c_busy},         {NULL, NULL}};
+    {"resume", c_resume},   {"busy", c_busy},         {"fd", c_fd},
+    {NULL, NULL}};
 
 void nvx_client_register(lua_State *L) {
   luaL_newmetatable(L, NVX_CLIENT_MT);

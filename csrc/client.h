@@ -26,7 +26,8 @@ nvx_client *nvx_check_client(lua_State *L, int i);
 /* Registers the metatable; pushes nothing. */
 void nvx_client_register(lua_State *L);
 
-/* core.new(settings): the settings at index 1; its transfers run in `engine`. */
+/* core.new(settings): the settings at index 1; its transfers run in `engine`,
+ * or, when it is NULL, in an engine of its own for an event loop. */
 int nvx_client_new(lua_State *L, nvx_engine *engine);
 
 #endif

@@ -11,6 +11,7 @@
 #include "compat.h"
 #include "decode.h"
 #include "engine.h"
+#include "waiter.h"
 #include "inflate.h"
 #include "reply.h"
 #include "sha1.h"
@@ -216,13 +217,22 @@ static int m_sleep(lua_State *L) {
 }
 
 /* core.new(settings) -> a client (client.c) whose transfers run in this
- * module state's engine */
+ * module state's engine, or with settings.loop in an engine of its own
+ * that an event loop drives (engine.h; client:fd()) */
 static int m_new(lua_State *L) {
   nvx_engine *engine;
-  lua_rawgeti(L, SHARED, ENGINE);
-  engine = *(nvx_engine **)lua_touserdata(L, -1);
+  int loop;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "loop");
+  loop = lua_toboolean(L, -1);
   lua_pop(L, 1);
-  return nvx_client_new(L, engine);
+  if (!loop) {
+    lua_rawgeti(L, SHARED, ENGINE);
+    engine = *(nvx_engine **)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return nvx_client_new(L, engine);
+  }
+  return nvx_client_new(L, NULL);
 }
 
 /* core.sha1hex(s) -> SHA-1 of s in lowercase hex (key names of shared stores) */
@@ -253,6 +263,7 @@ static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type
                                  {"decode", m_decode},    {"mask", m_mask},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
+                                 {"waiter", nvx_waiter_new},
                                  {NULL, NULL}};
 
 int luaopen_navixy_core(lua_State *L) {
@@ -268,6 +279,7 @@ int luaopen_navixy_core(lua_State *L) {
   nvx_client_register(L);
   nvx_inflate_register(L);
   nvx_scratch_register(L);
+  nvx_waiter_register(L);
   lua_newtable(L); /* the module */
   memset(compat_newuserdata(L, sizeof(nvx_strcache)), 0, sizeof(nvx_strcache));
   lua_createtable(L, 4, 0); /* the shared values */

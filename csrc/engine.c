@@ -15,7 +15,10 @@ static double now_seconds(void) {
 
 nvx_engine *nvx_engine_new(void) {
   nvx_engine *e = calloc(1, sizeof *e);
-  if (e) e->refs = 1;
+  if (e) {
+    e->refs = 1;
+    e->epfd = e->timerfd = -1;
+  }
   return e;
 }
 
@@ -24,6 +27,7 @@ void nvx_engine_hold(nvx_engine *e) { e->refs++; }
 void nvx_engine_release(nvx_engine *e) {
   if (--e->refs > 0) return;
   if (e->multi) curl_multi_cleanup(e->multi);
+  nvx_engine_loop_close(e);
   free(e);
 }
 
@@ -35,6 +39,7 @@ int nvx_engine_add(nvx_engine *e, nvx_transfer *t) {
      * moment: at the end of a batch that closes the batch's connections.
      * Kept: one per batch slot at most, shared by all clients. */
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)NVX_MAX_CONNECTIONS);
+    if (e->epfd >= 0) nvx_engine_loop_attach(e);
   }
   /* the transfer, so that a finished handle leads back to it */
   curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (void *)t);
@@ -116,7 +121,10 @@ nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double m
     if (t) return t;
     if (!busy || !e->multi) return NULL;
     if (!performed) { /* at least one pass over the sockets, even with no time to wait */
-      curl_multi_perform(e->multi, &running);
+      if (e->epfd >= 0)
+        nvx_engine_loop_drive(e, 0);
+      else
+        curl_multi_perform(e->multi, &running);
       collect(e);
       performed = 1;
       continue;
@@ -124,7 +132,10 @@ nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double m
     left = deadline - now_seconds();
     if (left <= 0 || nvx_interrupted()) return NULL; /* Ctrl-C: Lua raises next */
     /* curl shortens the wait to its own next timeout (connect, retries) */
-    curl_multi_poll(e->multi, NULL, 0, (int)ceil(left < 1 ? left * 1000 : 1000), NULL);
+    if (e->epfd >= 0)
+      nvx_engine_loop_wait(e, (int)ceil(left < 1 ? left * 1000 : 1000));
+    else
+      curl_multi_poll(e->multi, NULL, 0, (int)ceil(left < 1 ? left * 1000 : 1000), NULL);
     performed = 0;
   }
 }

@@ -242,6 +242,15 @@ static int w_state(lua_State *L) {
   return 1;
 }
 
+/* ws:fd() -> the connection's socket, for an event loop to watch before it
+ * calls ws:recv(0); nil once closed. */
+static int w_fd(lua_State *L) {
+  ws_ud *w = luaL_checkudata(L, 1, NVX_WS_MT);
+  if (w->closed || w->c.sock == CURL_SOCKET_BAD) return 0;
+  lua_pushinteger(L, (lua_Integer)w->c.sock);
+  return 1;
+}
+
 static int w_tostring(lua_State *L) {
   ws_ud *w = luaL_checkudata(L, 1, NVX_WS_MT);
   if (w->closed)
@@ -256,7 +265,7 @@ static int w_tostring(lua_State *L) {
 static const luaL_Reg METHODS[] = {{"send_text", w_send_text}, {"send_binary", w_send_binary},
                                    {"ping", w_ping},           {"recv", w_recv},
                                    {"close", w_close},         {"state", w_state},
-                                   {NULL, NULL}};
+                                   {"fd", w_fd},               {NULL, NULL}};
 
 void nvx_ws_client_register(lua_State *L) {
   luaL_newmetatable(L, NVX_WS_MT);

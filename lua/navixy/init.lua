@@ -20,6 +20,8 @@ navixy.is_error = errors.is_error
 navixy.file = upload.file -- a param value that makes the request multipart/form-data
 -- shared sessions and rate limits: navixy.store.ngx(dict_name), navixy.store.redis{...}
 navixy.store = { ngx = store.ngx, redis = store.redis }
+-- event loops: navixy.new{ loop = "copas" | "cqueues" | "luv" | adapter }; a given luv:
+navixy.loop = { luv = function(uv) return require("navixy.loop").luv(uv) end }
 
 --- A decoded answer (or any value) as readable JSON text: keys sorted,
 -- indented, navixy.null as null. `compact` = true: on one line.

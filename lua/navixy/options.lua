@@ -133,6 +133,7 @@ local CLIENT = {
   user_agent = nonempty_string, iso_datetime = boolean_opt, insecure = boolean_opt,
   transport = one_of("curl", "ngx"), headers = headers_opt, max_size = size_opt,
   on_request = function_opt, store = store_opt,
+  loop = function(_, v) require("navixy.loop").adapter(v) end,
 }
 
 local CALL = {
@@ -261,7 +262,12 @@ function M.client(opts, version)
     url = o.panel and o.url .. M.PANEL_PATH or o.url, hash = o.hash, auth = o.auth, encoding = o.encoding,
     timeout_ms = o.timeout_ms, connect_timeout_ms = o.connect_timeout_ms, max_size = o.max_size,
     ssl_verify = o.ssl_verify, ca_file = o.ca_file, proxy = o.proxy, headers = o.header_lines,
+    loop = o.loop ~= nil, -- an engine of its own, driven by the loop (navixy.transport.loop)
   }
+  if o.loop ~= nil then
+    if o.transport == "ngx" then fail("options 'loop' and transport = \"ngx\" do not go together") end
+    o.loop = require("navixy.loop").adapter(o.loop)
+  end
   return o
 end
 

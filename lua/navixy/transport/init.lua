@@ -99,6 +99,7 @@ end
 -- `handle` its navixy.core client. Raises (at navixy.new) on a choice that
 -- cannot work.
 function M.open(o, handle)
+  if o.loop then return require("navixy.transport.loop").new(handle, o.loop) end
   if o.transport == "curl" then return curl.new(handle) end
   local in_nginx = ngx_transport.in_nginx()
   if o.transport == "ngx" then
