@@ -79,6 +79,35 @@ local function table_params(rows, header)
   return params
 end
 
+-- "* `name` – required, int array. Text" or "* `name` - string. Optional. Text":
+-- a param from a bullet list; nil for any other line. Nested bullets (object
+-- fields) are not params of the action.
+local function bullet_param(line)
+  local name, rest = line:match("^%* `([%w_]+)`%s*[\226\128\147%-]+%s*(.*)$")
+  if not name then return nil end
+  rest = plain(rest)
+  local req, after = rest:match("^(%a+),%s*(.*)$")
+  if req ~= "required" and req ~= "optional" then req, after = nil, rest end
+  local doc_type = after:match("^([^.,]*)") or ""
+  local jtype, items = M.json_type(doc_type)
+  if doc_type:find("^target") then jtype = "object" end
+  -- a list says "required" where it means it; unmarked items are often
+  -- conditional (user/personal_info/update), so they are not required here
+  local required = req == "required"
+  return { name = name, type = jtype, items = items, required = required }
+end
+
+-- The params of a bullet list that starts at lines[from].
+local function bullet_params(lines, from)
+  local params, i = {}, from
+  while lines[i] and not lines[i]:find("^#") do
+    local p = bullet_param(lines[i])
+    if p then params[#params + 1] = p end
+    i = i + 1
+  end
+  return #params > 0 and params or nil
+end
+
 -- "* Labels array size: minimum 1, maximum 1024." and "* Item length:
 -- minimum 1, maximum 60." under "Constraints for labels:".
 local function constraints(lines, params)
@@ -114,18 +143,26 @@ local function first_table(lines, from)
   return rows, header
 end
 
+local function prose(line)
+  local text = plain(line)
+  return text ~= "" and not line:find("^%s*[|{`>!<#]") and not text:lower():find("^required sub%-user")
+    and not line:find("^%s*[%*%-] ") and text
+end
+
 -- The first sentence of a section's first paragraph.
-local function summary(lines)
-  for _, line in ipairs(lines) do
+function M.summary(lines)
+  for i, line in ipairs(lines) do
     if line:find("^#") then break end
-    local text = plain(line)
-    if text ~= "" and not line:find("^%s*[|{`>!<]") and not text:lower():find("^required sub%-user")
-      and not line:find("^%s*[%*%-] ") then
+    if prose(line) then
+      local words, j = {}, i
+      while lines[j] and prose(lines[j]) do words[#words + 1], j = prose(lines[j]), j + 1 end
+      local text = table.concat(words, " ")
       return text:match("^(.-%.)%s") or text
     end
   end
   return ""
 end
+local summary = M.summary
 
 -- The example's path: after /v2/, /dwh/v1/ or the Eco Fleet base placeholder.
 local function example(line)
@@ -252,13 +289,17 @@ function M.page(text)
     for j, line in ipairs(s.lines) do
       if parameters_heading(line) and not a.params then
         local rows, header = first_table(s.lines, j + 1)
-        a.params = rows and table_params(rows, header)
+        a.params = rows and table_params(rows, header) or bullet_params(s.lines, j + 1)
       end
       local path, method = example(line)
       if path then
         a.examples[#a.examples + 1] = path:gsub("/$", "")
         a.example_method = a.example_method or method or (s.lines[j - 1] or ""):match("curl %-X '?(%u+)")
       end
+    end
+    if not a.params then -- a parameter table right under the summary, with no heading
+      local rows, header = first_table(s.lines, 1)
+      a.params = rows and table_params(rows, header)
     end
     a.example = a.examples[1]
     a.path = section_path(s, a.example)
@@ -283,23 +324,19 @@ function M.subscriptions(text)
       current = nil
       local kind = heading and unescape(heading):match('"([%w_]+)" event subscription')
       if kind then
-        current = { type = kind, params = {}, summary = "",
+        current = { type = kind, params = {}, lines = {},
           anchor = plain(heading):gsub("[^%w_]+", "-"):gsub("^%-", ""):gsub("%-$", ""):lower() }
         out[#out + 1] = current
       end
     elseif current then
-      local name, rest = line:match("^%* `([%w_]+)`%s*[\226\128\147%-]*%s*(.*)$")
-      if name and name ~= "type" then
-        local req, doc_type = plain(rest):match("^(%w+),%s*([^.]*)")
-        local jtype, items = M.json_type(doc_type or "")
-        if (doc_type or ""):find("^target") then jtype = "object" end
-        current.params[#current.params + 1] = { name = name, type = jtype, items = items,
-          required = req == "required" }
-      elseif current.summary == "" and line:find("^%u") then
-        current.summary = plain(line):match("^(.-%.)%s") or plain(line)
+      local p = bullet_param(line)
+      if p and p.name ~= "type" then
+        current.params[#current.params + 1] = p
       end
+      current.lines[#current.lines + 1] = line
     end
   end
+  for _, sub in ipairs(out) do sub.summary, sub.lines = summary(sub.lines), nil end
   return out
 end
 

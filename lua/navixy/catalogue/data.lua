@@ -1209,6 +1209,8 @@ families.user = (function() return {
   ["tariff/tracker/change"] = {
     family = "user", summary = "Changes plan of tracker (with tracker_id) to new plan (with tariff_id).", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/billing/tariff/tariff_tracker.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/billing/tariff/tariff_tracker#change",
     params = {
+      { name = "tracker_id", type = "integer", required = true },
+      { name = "tariff_id", type = "integer", required = true },
     },
   },
   ["tariff/tracker/list"] = {
@@ -1548,7 +1550,7 @@ families.user = (function() return {
     },
   },
   ["track/read"] = {
-    family = "user", summary = "This method fetches all track points that a GPS tracker has recorded and sent to the platform within a specified time", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/track/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/track/index#read",
+    family = "user", summary = "This method fetches all track points that a GPS tracker has recorded and sent to the platform within a specified time frame.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/track/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/track/index#read",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "from", type = "string", required = true },
@@ -1626,7 +1628,7 @@ families.user = (function() return {
     },
   },
   ["tracker/batch_get_inputs"] = {
-    family = "user", summary = "Gets current state of trackers' digital inputs and \"semantic\" inputs (ignition, buttons, car alarms, etc.)", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#batch_get_inputs",
+    family = "user", summary = "Gets current state of trackers' digital inputs and \"semantic\" inputs (ignition, buttons, car alarms, etc.) bound to them (if any).", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#batch_get_inputs",
     params = {
       { name = "trackers", type = "array", items = "integer", required = true },
     },
@@ -1850,7 +1852,7 @@ families.user = (function() return {
     },
   },
   ["tracker/get_inputs"] = {
-    family = "user", summary = "Gets current state of tracker's digital inputs and \"semantic\" inputs (ignition, buttons, car alarms, etc.)", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#get_inputs",
+    family = "user", summary = "Gets current state of tracker's digital inputs and \"semantic\" inputs (ignition, buttons, car alarms, etc.) bound to them (if any).", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#get_inputs",
     params = {
       { name = "tracker_id", type = "integer", required = true },
     },
@@ -1876,6 +1878,7 @@ families.user = (function() return {
   ["tracker/get_state"] = {
     family = "user", summary = "Gets current tracker state (gps, gsm, outputs, etc.).", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#get_state",
     params = {
+      { name = "tracker_id", type = "integer", required = true },
     },
   },
   ["tracker/get_states"] = {
@@ -2392,7 +2395,7 @@ families.user = (function() return {
     },
   },
   ["user/activate"] = {
-    family = "user", summary = "Activates previously registered user with the provided session hash", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/user/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/user/index#activate",
+    family = "user", summary = "Activates previously registered user with the provided session hash (it is contained in activation link from email sent to user).", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/user/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/user/index#activate",
     params = {
     },
   },
@@ -2465,6 +2468,26 @@ families.user = (function() return {
   ["user/personal_info/update"] = {
     family = "user", summary = "Updates user personal info.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/user/personal_info.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/user/personal_info#update",
     params = {
+      { name = "legal_type", type = "string", required = false },
+      { name = "first_name", type = "string", required = false },
+      { name = "middle_name", type = "string", required = false },
+      { name = "last_name", type = "string", required = false },
+      { name = "phone", type = "string", required = false },
+      { name = "post_country", type = "string", required = false },
+      { name = "post_index", type = "string", required = false },
+      { name = "post_region", type = "string", required = false },
+      { name = "post_city", type = "string", required = false },
+      { name = "post_street_address", type = "string", required = false },
+      { name = "iec", type = "string", required = false },
+      { name = "legal_name", type = "string", required = false },
+      { name = "okpo_code", type = "string", required = false },
+      { name = "registered_country", type = "string", required = false },
+      { name = "registered_index", type = "string", required = false },
+      { name = "registered_region", type = "string", required = false },
+      { name = "registered_city", type = "string", required = false },
+      { name = "registered_street_address", type = "string", required = false },
+      { name = "state_reg_num", type = "string", required = false },
+      { name = "tin", type = "string", required = false },
     },
   },
   ["user/resend_activation"] = {
@@ -3502,15 +3525,15 @@ families.websocket = (function() return {
     family = "websocket", summary = "After subscribing to \"state\", server will send the current states of all non-blocked trackers included in the subscription in separate packets.", method = "WebSocket", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/websocket/subscription.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/websocket/subscription#the-state-event-subscription",
     params = {
       { name = "trackers", type = "array", items = "integer", required = true },
-      { name = "format", required = false },
+      { name = "format", type = "string", required = false },
     },
   },
   ["event/subscription/state_batch"] = {
-    family = "websocket", summary = "After subscribing to \"state_batch\",", method = "WebSocket", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/websocket/subscription.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/websocket/subscription#the-state_batch-event-subscription",
+    family = "websocket", summary = "After subscribing to \"state_batch\", server will send the current states of all non-blocked trackers included in the subscription in a single packet.", method = "WebSocket", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/websocket/subscription.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/websocket/subscription#the-state_batch-event-subscription",
     params = {
       { name = "target", type = "object", required = true },
       { name = "rate_limit", type = "string", required = false },
-      { name = "format", required = false },
+      { name = "format", type = "string", required = false },
     },
   },
 } end)()
