@@ -218,15 +218,20 @@ function M.text(version, topic)
   for _, page in ipairs(PAGES) do
     if page[1] == topic then return out[1] .. "\n" .. page[2] .. FOOTER end
   end
-  local actions, lines = catalogue_text(topic), example_lines(topic)
-  if not actions and #lines == 0 then
-    return out[1] .. "\nNothing about \"" .. topic .. "\" here." .. FOOTER
-  end
+  local body = M.topic(topic)
+  if not body then return out[1] .. "\nNothing about \"" .. topic .. "\" here." .. FOOTER end
+  return out[1] .. body .. FOOTER
+end
+
+--- What the catalogue and the examples hold about `topic` (not a page
+-- name), or nil when nothing.
+function M.topic(topic)
+  local actions, lines, out = catalogue_text(topic), example_lines(topic), {}
+  if not actions and #lines == 0 then return nil end
   if actions then out[#out + 1] = "\n" .. actions end
   if #lines > 0 then
     out[#out + 1] = "\nExamples with \"" .. topic .. "\":\n" .. table.concat(lines, "\n") .. "\n"
   end
-  out[#out + 1] = FOOTER
   return table.concat(out)
 end
 
