@@ -41,6 +41,8 @@ M.actions = {
     summary = "Fuel data resampled at a fixed step, as CSV.",
     reason = "'The API response is presented in a convenient CSV format'; it computes from stored data, "
       .. "changes nothing" },
+  ["zone/delete"] = { params = { { name = "zone_id", required = false }, { name = "zone_ids", required = false } },
+    reason = "one geofence by zone_id or several by zone_ids: the table lists both, neither marked optional" },
   ["beacon/data/last_values"] = { read_only = true,
     reason = "it reads the last values the beacons sent; its name ends in no reading verb" },
   ["checkin/form/file/create"] = { answer = "json",

@@ -51,16 +51,33 @@ local function column(header, ...)
   end
 end
 
--- An "Optional." mark or a default makes a param optional; the docs write
--- every other param of a table as required.
-local function optional(description)
-  local d = description:lower()
-  return d:find("optional", 1, true) ~= nil or d:find("default", 1, true) ~= nil
+-- The words that make a param optional: an "Optional." mark, a default, or
+-- prose saying it may be left out. The docs write every other param of a
+-- table as required; where they name alternatives in prose (zone_id or
+-- zone_ids), corrections.lua says so.
+local OPTIONAL = { "optional", "default", "can be null", "leave it empty", "if not specified",
+  "if not passed", "not required", "if specified", "if passed", "can be omitted", "may be omitted" }
+
+local function optional(text)
+  local d = text:lower()
+  for _, words in ipairs(OPTIONAL) do
+    if d:find(words, 1, true) then return true end
+  end
+  return false
+end
+
+-- Bounds written in prose: "Min=1, max=20." of a number, "1 to 40 printable
+-- characters" of a string.
+local function prose_bounds(p, text)
+  local lo, hi = text:match("[Mm]in=(%-?%d+), max=(%-?%d+)")
+  if lo and (p.type == "integer" or p.type == "number") then p.min, p.max = tonumber(lo), tonumber(hi) end
+  lo, hi = text:match("(%d+) to (%d+) printable characters")
+  if lo and p.type == "string" then p.min_length, p.max_length = tonumber(lo), tonumber(hi) end
 end
 
 local function table_params(rows, header)
   local name_i, type_i = column(header, "name", "parameter"), column(header, "type")
-  local desc_i, req_i = column(header, "description"), column(header, "required")
+  local req_i = column(header, "required")
   if not (name_i and type_i) then return nil end
   local params = {}
   for _, row in ipairs(rows) do
@@ -68,12 +85,19 @@ local function table_params(rows, header)
     if name then
       local doc_type = row[type_i] or ""
       local jtype, items = M.json_type(doc_type)
+      local words = {} -- every cell but the name and the type: description, restrictions, format
+      for i, cell in ipairs(row) do
+        if i ~= name_i and i ~= type_i then words[#words + 1] = cell end
+      end
+      words = table.concat(words, " | ")
       local required
       if req_i then required = (row[req_i] or ""):lower():find("^yes") ~= nil
-      else required = not optional(row[desc_i] or "") end
-      params[#params + 1] = { name = name, type = jtype, items = items, required = required,
+      else required = not optional(words) end
+      local p = { name = name, type = jtype, items = items, required = required,
         file = doc_type:lower():find("file") and true or nil,
         doc_type = jtype == nil and doc_type ~= "" and doc_type or nil }
+      prose_bounds(p, words)
+      params[#params + 1] = p
     end
   end
   return params

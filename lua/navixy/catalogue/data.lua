@@ -225,7 +225,7 @@ families.user = (function() return {
     family = "user", summary = "Parse spreadsheet file (.xlsx, .xls, .csv) and store it in internal storage.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/data.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/data#data-spreadsheet-parse",
     params = {
       { name = "file", required = true, file = true, doc_type = "file" },
-      { name = "preview_count", type = "integer", required = true },
+      { name = "preview_count", type = "integer", required = true, min = 1, max = 20 },
       { name = "parse_header", type = "boolean", required = true },
       { name = "header_map", type = "object", required = true },
     },
@@ -1161,7 +1161,7 @@ families.user = (function() return {
     family = "user", summary = "Assigns icon_id (from standard icon set) to specified tag.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/tag/tag_avatar.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/tag/tag_avatar#assign",
     params = {
       { name = "tag_id", type = "integer", required = true },
-      { name = "icon_id", type = "integer", required = true },
+      { name = "icon_id", type = "integer", required = false },
     },
   },
   ["tag/avatar/upload"] = {
@@ -1899,7 +1899,7 @@ families.user = (function() return {
   ["tracker/group/create"] = {
     family = "user", summary = "Creates a new empty group.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/group.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/group#create",
     params = {
-      { name = "title", type = "string", required = true },
+      { name = "title", type = "string", required = true, min_length = 1, max_length = 60 },
       { name = "color", type = "string", required = true },
     },
   },
@@ -1918,7 +1918,7 @@ families.user = (function() return {
     family = "user", summary = "Updates specified tracker group.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/group.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/group#update",
     params = {
       { name = "id", type = "integer", required = true },
-      { name = "title", type = "string", required = true },
+      { name = "title", type = "string", required = true, min_length = 1, max_length = 60 },
       { name = "color", type = "string", required = true },
     },
   },
@@ -2152,7 +2152,7 @@ families.user = (function() return {
       { name = "name", type = "string", required = true },
       { name = "description", type = "string", required = true },
       { name = "trackers", type = "array", items = "integer", required = true },
-      { name = "zone_ids", type = "array", items = "integer", required = true },
+      { name = "zone_ids", type = "array", items = "integer", required = false },
       { name = "type", type = "string", required = true },
       { name = "param", type = "integer", required = true },
       { name = "alerts", type = "object", required = true },
@@ -2185,7 +2185,7 @@ families.user = (function() return {
       { name = "id", type = "integer", required = true },
       { name = "name", type = "string", required = true },
       { name = "description", type = "string", required = true },
-      { name = "zone_ids", type = "array", items = "integer", required = true },
+      { name = "zone_ids", type = "array", items = "integer", required = false },
       { name = "trackers", type = "array", items = "integer", required = true },
       { name = "type", type = "string", required = true },
       { name = "param", type = "integer", required = true },
@@ -2290,7 +2290,7 @@ families.user = (function() return {
     family = "user", summary = "Updates LBS settings for the specified tracker.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/settings/lbs.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/settings/lbs#update",
     params = {
       { name = "tracker_id", type = "integer", required = true },
-      { name = "max_radius", type = "integer", required = true },
+      { name = "max_radius", type = "integer", required = true, min = 0, max = 10000 },
     },
   },
   ["tracker/settings/read"] = {
@@ -2336,8 +2336,8 @@ families.user = (function() return {
     family = "user", summary = "Updates parking detection settings for the specified tracker.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/settings/trip_detection.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/settings/trip_detection#update",
     params = {
       { name = "tracker_id", type = "integer", required = true },
-      { name = "min_idle_duration_minutes", type = "integer", required = true },
-      { name = "idle_speed_threshold", type = "integer", required = true },
+      { name = "min_idle_duration_minutes", type = "integer", required = true, min = 1, max = 1440 },
+      { name = "idle_speed_threshold", type = "integer", required = true, min = 0, max = 200 },
       { name = "ignition_aware", type = "boolean", required = true },
       { name = "motion_sensor_aware", type = "boolean", required = true },
     },
@@ -2421,8 +2421,8 @@ families.user = (function() return {
     family = "user", summary = "Tries to authenticate the user and get hash.", method = "POST", answer = "json", multipart = false, no_auth = true, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/user/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/user/index#auth",
     params = {
       { name = "login", type = "string", required = true },
-      { name = "password", type = "string", required = true },
-      { name = "dealer_id", type = "integer", required = true },
+      { name = "password", type = "string", required = true, min_length = 1, max_length = 40 },
+      { name = "dealer_id", type = "integer", required = false },
     },
   },
   ["user/auth/code/resend"] = {
@@ -2439,7 +2439,7 @@ families.user = (function() return {
   ["user/get_info"] = {
     family = "user", summary = "Gets user information and some settings.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/user/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/user/index#get_info",
     params = {
-      { name = "application", type = "string", required = true },
+      { name = "application", type = "string", required = false },
     },
   },
   ["user/get_tariff_restrictions"] = {
@@ -2462,7 +2462,7 @@ families.user = (function() return {
     family = "user", summary = "Changes password for login user.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/user/password.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/user/password#set",
     params = {
       { name = "old_password", type = "string", required = true },
-      { name = "new_password", type = "string", required = true },
+      { name = "new_password", type = "string", required = true, min_length = 6, max_length = 20 },
     },
   },
   ["user/personal_info/update"] = {
@@ -2760,8 +2760,8 @@ families.user = (function() return {
   ["zone/delete"] = {
     family = "user", summary = "Deletes user's geofence by zone_id or array of zone_ids.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/zone/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/zone#delete",
     params = {
-      { name = "zone_id", type = "integer", required = true },
-      { name = "zone_ids", type = "array", items = "integer", required = true },
+      { name = "zone_id", type = "integer", required = false },
+      { name = "zone_ids", type = "array", items = "integer", required = false },
     },
   },
   ["zone/download"] = {
