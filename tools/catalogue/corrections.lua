@@ -43,6 +43,7 @@ M.actions = {
       .. "changes nothing" },
   ["zone/delete"] = { params = { { name = "zone_id", required = false }, { name = "zone_ids", required = false } },
     reason = "one geofence by zone_id or several by zone_ids: the table lists both, neither marked optional" },
+  ["base/nothing"] = { read_only = true, reason = "it does nothing (a round trip to check a hash): safe to repeat" },
   ["beacon/data/last_values"] = { read_only = true,
     reason = "it reads the last values the beacons sent; its name ends in no reading verb" },
   ["checkin/form/file/create"] = { answer = "json",

@@ -101,7 +101,7 @@ families.user = (function() return {
     },
   },
   ["base/nothing"] = {
-    family = "user", summary = "The report for health-check.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/base.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/base#nothing",
+    family = "user", summary = "The report for health-check.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/base.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/base#nothing",
     params = {
     },
   },
