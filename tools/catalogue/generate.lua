@@ -118,14 +118,35 @@ local function websocket()
   end
 end
 
+-- The page that shows each OpenAPI operation ({% openapi-operation ... %}),
+-- by "<method> <path>"; GitBook anchors the operation as "post-panel-user-list".
+local function operation_pages(dir)
+  local pages = {}
+  for _, file in ipairs(lines_of("cd '" .. API .. "' && find '" .. dir .. "' -name '*.md' | LC_ALL=C sort")) do
+    for path, method in read(API .. file):gmatch('{%% openapi%-operation [^%%]-path="([^"]+)" method="(%a+)"') do
+      local key = method:upper() .. " " .. path:gsub("^/", "")
+      local seen = pages[key]
+      -- the resource page, rather than a guide that shows the operation too
+      if not seen or (not seen:find("/resources/") and file:find("/resources/")) then pages[key] = file end
+    end
+  end
+  return pages
+end
+
+local function operation_anchor(op)
+  return op.method:lower() .. "-" .. op.path:gsub("[/_]", "-")
+end
+
 markdown_family("user", "platform-api/user-api/backend-api/resources")
-openapi_family("panel", "platform-api/panel-api/reference/Admin_Panel.json", function()
+local panel_pages = operation_pages("platform-api/panel-api")
+openapi_family("panel", "platform-api/panel-api/reference/Admin_Panel.json", function(op)
+  local page = panel_pages[op.method .. " " .. op.path]
+  if page then return markdown_url(page, operation_anchor(op)) end
   return "https://github.com/Navixy/navixy-public-docs/blob/" .. COMMIT
     .. "/api-docs/platform-api/panel-api/reference/Admin_Panel.json"
 end)
 openapi_family("iot_logic", "iot-logic-api/resources/api-reference/IoT_Logic.json", function(op)
-  return SITE .. "iot-logic-api/resources/api-reference/" .. op.tag:lower() .. "#"
-    .. op.method:lower() .. "-" .. op.path:gsub("[/_]", "-")
+  return SITE .. "iot-logic-api/resources/api-reference/" .. op.tag:lower() .. "#" .. operation_anchor(op)
 end)
 markdown_family("dwh", "platform-api/user-api/data-warehouse-api/resources")
 markdown_family("eco_fleet", "platform-api/user-api/eco-fleet-api/resources")

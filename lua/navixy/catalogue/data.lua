@@ -2859,24 +2859,24 @@ families.user = (function() return {
 
 families.panel = (function() return {
   ["panel/account/auth"] = {
-    family = "panel", summary = "Authenticate dealer", method = "POST", answer = "json", multipart = false, no_auth = true, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Authenticate dealer", method = "POST", answer = "json", multipart = false, no_auth = true, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/account#post-panel-account-auth",
     params = {
       { name = "login", type = "string", required = true },
       { name = "password", type = "string", required = true },
     },
   },
   ["panel/account/get_permissions"] = {
-    family = "panel", summary = "Get account permissions", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Get account permissions", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/account#post-panel-account-get-permissions",
     params = {
     },
   },
   ["panel/account/logout"] = {
-    family = "panel", summary = "Log out", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Log out", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/account#post-panel-account-logout",
     params = {
     },
   },
   ["panel/dealer/activation_code/create"] = {
-    family = "panel", summary = "Create activation codes", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Create activation codes", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/activation_code#post-panel-dealer-activation-code-create",
     params = {
       { name = "bonus_amount", type = "integer", required = true },
       { name = "count", type = "integer", required = true, min = 1 },
@@ -2885,7 +2885,7 @@ families.panel = (function() return {
     },
   },
   ["panel/dealer/activation_code/list"] = {
-    family = "panel", summary = "List activation codes", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List activation codes", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/activation_code#post-panel-dealer-activation-code-list",
     params = {
       { name = "ascending", type = "boolean", required = false },
       { name = "filter", type = "string", required = false },
@@ -2895,7 +2895,7 @@ families.panel = (function() return {
     },
   },
   ["panel/dealer/activation_code/update"] = {
-    family = "panel", summary = "Update activation codes", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update activation codes", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/activation_code#post-panel-dealer-activation-code-update",
     params = {
       { name = "bonus_amount", type = "integer", required = true },
       { name = "codes", type = "array", items = "string", required = true, min_items = 1 },
@@ -2904,25 +2904,25 @@ families.panel = (function() return {
     },
   },
   ["panel/dealer/get_info"] = {
-    family = "panel", summary = "Get dealer info", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Get dealer info", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer#post-panel-dealer-get-info",
     params = {
     },
   },
   ["panel/dealer/password/update"] = {
-    family = "panel", summary = "Update dealer password", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update dealer password", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/password#post-panel-dealer-password-update",
     params = {
       { name = "new_password", type = "string", required = true },
       { name = "old_password", type = "string", required = true },
     },
   },
   ["panel/dealer/settings/image/delete"] = {
-    family = "panel", summary = "Delete branding image", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Delete branding image", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/settings/image#post-panel-dealer-settings-image-delete",
     params = {
       { name = "type", type = "string", required = true, enum = { "logo", "favicon", "login_wallpaper", "desktop_wallpaper", "monitoring_logo", "document_logo", "app_logo" } },
     },
   },
   ["panel/dealer/settings/image/upload"] = {
-    family = "panel", summary = "Upload branding image", method = "POST", answer = "json", multipart = true, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Upload branding image", method = "POST", answer = "json", multipart = true, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/settings/image#post-panel-dealer-settings-image-upload",
     params = {
       { name = "file", type = "string", required = true, file = true },
       { name = "type", type = "string", required = true, enum = { "logo", "favicon", "login_wallpaper", "desktop_wallpaper", "monitoring_logo", "document_logo", "app_logo" } },
@@ -2930,12 +2930,12 @@ families.panel = (function() return {
     },
   },
   ["panel/dealer/settings/notification/read"] = {
-    family = "panel", summary = "Read notification settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read notification settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/settings/notification#post-panel-dealer-settings-notification-read",
     params = {
     },
   },
   ["panel/dealer/settings/notification/update"] = {
-    family = "panel", summary = "Update notification settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update notification settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/settings/notification#post-panel-dealer-settings-notification-update",
     params = {
       { name = "caller_id", type = "string", required = true, max_length = 20 },
       { name = "email_footer", type = "string", required = true, max_length = 600 },
@@ -2945,12 +2945,12 @@ families.panel = (function() return {
     },
   },
   ["panel/dealer/settings/service/read"] = {
-    family = "panel", summary = "Read service settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read service settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/settings/service#post-panel-dealer-settings-service-read",
     params = {
     },
   },
   ["panel/dealer/settings/service/update"] = {
-    family = "panel", summary = "Update service settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update service settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/dealer/settings/service#post-panel-dealer-settings-service-update",
     params = {
       { name = "app_color_theme", type = "string", required = true, max_length = 128 },
       { name = "color_theme", type = "string", required = true, max_length = 128 },
@@ -2980,18 +2980,18 @@ families.panel = (function() return {
     },
   },
   ["panel/gateways/email/list"] = {
-    family = "panel", summary = "List email gateways", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List email gateways", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/gateways#post-panel-gateways-email-list",
     params = {
     },
   },
   ["panel/order/read"] = {
-    family = "panel", summary = "Read order", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read order", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/order#post-panel-order-read",
     params = {
       { name = "order_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/subpaas/create"] = {
-    family = "panel", summary = "Create sub-dealer", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Create sub-dealer", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/subpaas#post-panel-subpaas-create",
     params = {
       { name = "email", type = "string", required = true },
       { name = "jur_country", type = "string", required = true, max_length = 255 },
@@ -3005,7 +3005,7 @@ families.panel = (function() return {
     },
   },
   ["panel/subpaas/list"] = {
-    family = "panel", summary = "List sub-dealers", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List sub-dealers", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/subpaas#post-panel-subpaas-list",
     params = {
       { name = "ascending", type = "boolean", required = false },
       { name = "filter", type = "string", required = false },
@@ -3015,26 +3015,26 @@ families.panel = (function() return {
     },
   },
   ["panel/subpaas/password/change"] = {
-    family = "panel", summary = "Change sub-dealer password", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Change sub-dealer password", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/subpaas/password#post-panel-subpaas-password-change",
     params = {
       { name = "new_password", type = "string", required = true },
       { name = "subpaas_id", type = "integer", required = true },
     },
   },
   ["panel/subpaas/read"] = {
-    family = "panel", summary = "Read sub-dealer", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read sub-dealer", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/subpaas#post-panel-subpaas-read",
     params = {
       { name = "subpaas_id", type = "integer", required = true },
     },
   },
   ["panel/subpaas/session/create"] = {
-    family = "panel", summary = "Create sub-dealer session", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Create sub-dealer session", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/subpaas/session#post-panel-subpaas-session-create",
     params = {
       { name = "subpaas_id", type = "integer", required = true },
     },
   },
   ["panel/subpaas/update"] = {
-    family = "panel", summary = "Update sub-dealer", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update sub-dealer", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/subpaas#post-panel-subpaas-update",
     params = {
       { name = "block_type", type = "string", required = true, enum = { "NOT_BLOCKED", "INITIAL_BLOCK", "BLOCK_LOGIN", "CLIENTS_BLOCKED" } },
       { name = "email", type = "string", required = true },
@@ -3049,24 +3049,24 @@ families.panel = (function() return {
     },
   },
   ["panel/tariff/create"] = {
-    family = "panel", summary = "Create plan", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Create plan", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tariff#post-panel-tariff-create",
     params = {
       { name = "tariff", type = "object", required = true },
     },
   },
   ["panel/tariff/defaults/read"] = {
-    family = "panel", summary = "Read plan defaults", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read plan defaults", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tariff#post-panel-tariff-defaults-read",
     params = {
     },
   },
   ["panel/tariff/defaults/update"] = {
-    family = "panel", summary = "Update plan defaults", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update plan defaults", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tariff#post-panel-tariff-defaults-update",
     params = {
       { name = "tracker", type = "object", required = true },
     },
   },
   ["panel/tariff/list"] = {
-    family = "panel", summary = "List plans", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List plans", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tariff#post-panel-tariff-list",
     params = {
       { name = "ascending", type = "boolean", required = false },
       { name = "device_type", type = "string", required = false, enum = { "tracker", "camera", "socket" } },
@@ -3077,32 +3077,32 @@ families.panel = (function() return {
     },
   },
   ["panel/tariff/read"] = {
-    family = "panel", summary = "Read plan", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read plan", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tariff#post-panel-tariff-read",
     params = {
       { name = "tariff_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/tariff/update"] = {
-    family = "panel", summary = "Update plan", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update plan", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tariff#post-panel-tariff-update",
     params = {
       { name = "tariff", type = "object", required = true },
     },
   },
   ["panel/timezone/list"] = {
-    family = "panel", summary = "List timezones", method = "POST", answer = "json", multipart = false, no_auth = true, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List timezones", method = "POST", answer = "json", multipart = false, no_auth = true, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/timezone#post-panel-timezone-list",
     params = {
       { name = "locale", type = "string", required = true },
     },
   },
   ["panel/tracker/active/history/list"] = {
-    family = "panel", summary = "List tracker active history", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List tracker active history", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-active-history-list",
     params = {
       { name = "from", type = "string", required = true },
       { name = "to", type = "string", required = true },
     },
   },
   ["panel/tracker/batch_clone"] = {
-    family = "panel", summary = "Batch clone trackers", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Batch clone trackers", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-batch-clone",
     params = {
       { name = "tracker_ids", type = "array", items = "integer", required = true, min_items = 1, max_items = 1000 },
       { name = "user_id", type = "integer", required = true, min = 1 },
@@ -3110,13 +3110,13 @@ families.panel = (function() return {
     },
   },
   ["panel/tracker/batch_delete_clones"] = {
-    family = "panel", summary = "Batch delete tracker clones", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Batch delete tracker clones", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-batch-delete-clones",
     params = {
       { name = "trackers", type = "array", items = "integer", required = true, min_items = 1, max_items = 500 },
     },
   },
   ["panel/tracker/clone"] = {
-    family = "panel", summary = "Clone tracker", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Clone tracker", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-clone",
     params = {
       { name = "label", type = "string", required = true, min_length = 1 },
       { name = "tracker_id", type = "integer", required = true, min = 1 },
@@ -3124,26 +3124,26 @@ families.panel = (function() return {
     },
   },
   ["panel/tracker/console/connect"] = {
-    family = "panel", summary = "Connect tracker console", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Connect tracker console", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-console-connect",
     params = {
       { name = "tracker_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/tracker/corrupt"] = {
-    family = "panel", summary = "Corrupt tracker", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Corrupt tracker", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-corrupt",
     params = {
       { name = "tracker_id", type = "integer", required = true, min = 1 },
       { name = "corrupt_clones", type = "boolean", required = false },
     },
   },
   ["panel/tracker/delete_clone"] = {
-    family = "panel", summary = "Delete tracker clone", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Delete tracker clone", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-delete-clone",
     params = {
       { name = "tracker_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/tracker/list"] = {
-    family = "panel", summary = "List trackers", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List trackers", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-list",
     params = {
       { name = "ascending", type = "boolean", required = false },
       { name = "clones_filter", type = "string", required = false },
@@ -3156,14 +3156,14 @@ families.panel = (function() return {
     },
   },
   ["panel/tracker/move"] = {
-    family = "panel", summary = "Move tracker", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Move tracker", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-move",
     params = {
       { name = "tracker_id", type = "integer", required = true, min = 1 },
       { name = "user_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/tracker/raw_command/send"] = {
-    family = "panel", summary = "Send raw command", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Send raw command", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-raw-command-send",
     params = {
       { name = "command", type = "string", required = true },
       { name = "device_id", type = "string", required = true },
@@ -3171,20 +3171,20 @@ families.panel = (function() return {
     },
   },
   ["panel/tracker/read"] = {
-    family = "panel", summary = "Read tracker", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read tracker", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-read",
     params = {
       { name = "tracker_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/tracker/register_retry"] = {
-    family = "panel", summary = "Retry tracker registration", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Retry tracker registration", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-register-retry",
     params = {
       { name = "tracker_id", type = "integer", required = true, min = 1 },
       { name = "send_register_commands", type = "boolean", required = false },
     },
   },
   ["panel/tracker/settings/update"] = {
-    family = "panel", summary = "Update tracker settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update tracker settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-settings-update",
     params = {
       { name = "tracker_id", type = "integer", required = true, min = 1 },
       { name = "deleted", type = "boolean", required = false },
@@ -3192,14 +3192,14 @@ families.panel = (function() return {
     },
   },
   ["panel/tracker/source/update"] = {
-    family = "panel", summary = "Update tracker source", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update tracker source", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-source-update",
     params = {
       { name = "tracker_id", type = "integer", required = true, min = 1 },
       { name = "blocked", type = "boolean", required = false },
     },
   },
   ["panel/tracker/tariff/change"] = {
-    family = "panel", summary = "Change tracker plan", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Change tracker plan", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/tracker#post-panel-tracker-tariff-change",
     params = {
       { name = "charge", type = "boolean", required = true },
       { name = "repay", type = "boolean", required = true },
@@ -3208,14 +3208,14 @@ families.panel = (function() return {
     },
   },
   ["panel/user/change_password"] = {
-    family = "panel", summary = "Change user password", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Change user password", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-change-password",
     params = {
       { name = "password", type = "string", required = true },
       { name = "user_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/user/corrupt"] = {
-    family = "panel", summary = "Corrupt user", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Corrupt user", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-corrupt",
     params = {
       { name = "login", type = "string", required = true, min_length = 1 },
       { name = "user_id", type = "integer", required = true, min = 1 },
@@ -3223,7 +3223,7 @@ families.panel = (function() return {
     },
   },
   ["panel/user/create"] = {
-    family = "panel", summary = "Create user", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Create user", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-create",
     params = {
       { name = "locale", type = "string", required = true },
       { name = "password", type = "string", required = true },
@@ -3235,7 +3235,7 @@ families.panel = (function() return {
     },
   },
   ["panel/user/export"] = {
-    family = "panel", summary = "Export users", method = "POST", answer = "csv,xlsx", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Export users", method = "POST", answer = "csv,xlsx", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-export",
     params = {
       { name = "columns", type = "array", items = "string", required = false, min_items = 1 },
       { name = "filter", type = "string", required = false },
@@ -3243,7 +3243,7 @@ families.panel = (function() return {
     },
   },
   ["panel/user/list"] = {
-    family = "panel", summary = "List users", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List users", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-list",
     params = {
       { name = "ascending", type = "boolean", required = false },
       { name = "filter", type = "string", required = false },
@@ -3253,72 +3253,72 @@ families.panel = (function() return {
     },
   },
   ["panel/user/menu/item/list"] = {
-    family = "panel", summary = "List menu items", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List menu items", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/preset#post-panel-user-menu-item-list",
     params = {
     },
   },
   ["panel/user/menu/preset/assign"] = {
-    family = "panel", summary = "Assign menu preset", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Assign menu preset", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/preset#post-panel-user-menu-preset-assign",
     params = {
       { name = "preset_id", type = "integer", required = true, min = 1 },
       { name = "target", type = "object", required = true },
     },
   },
   ["panel/user/menu/preset/create"] = {
-    family = "panel", summary = "Create menu preset", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Create menu preset", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/preset#post-panel-user-menu-preset-create",
     params = {
       { name = "preset", type = "object", required = true },
     },
   },
   ["panel/user/menu/preset/delete"] = {
-    family = "panel", summary = "Delete menu preset", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Delete menu preset", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/preset#post-panel-user-menu-preset-delete",
     params = {
       { name = "preset_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/user/menu/preset/list"] = {
-    family = "panel", summary = "List menu presets", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List menu presets", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/preset#post-panel-user-menu-preset-list",
     params = {
     },
   },
   ["panel/user/menu/preset/update"] = {
-    family = "panel", summary = "Update menu preset", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update menu preset", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/preset#post-panel-user-menu-preset-update",
     params = {
       { name = "preset", type = "object", required = true },
     },
   },
   ["panel/user/mfa/settings/default/read"] = {
-    family = "panel", summary = "Read default MFA settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read default MFA settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/mfa-settings#post-panel-user-mfa-settings-default-read",
     params = {
     },
   },
   ["panel/user/mfa/settings/default/update"] = {
-    family = "panel", summary = "Update default MFA settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update default MFA settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/mfa-settings#post-panel-user-mfa-settings-default-update",
     params = {
       { name = "settings", type = "object", required = true },
     },
   },
   ["panel/user/mfa/settings/update"] = {
-    family = "panel", summary = "Update MFA settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update MFA settings", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user/mfa-settings#post-panel-user-mfa-settings-update",
     params = {
       { name = "settings", type = "object", required = true },
       { name = "target", type = "object", required = true },
     },
   },
   ["panel/user/read"] = {
-    family = "panel", summary = "Read user", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Read user", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-read",
     params = {
       { name = "user_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/user/session/create"] = {
-    family = "panel", summary = "Create user session", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Create user session", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-session-create",
     params = {
       { name = "user_id", type = "integer", required = true, min = 1 },
     },
   },
   ["panel/user/transaction/change_balance"] = {
-    family = "panel", summary = "Change user balance", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Change user balance", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-transaction-change-balance",
     params = {
       { name = "amount", type = "number", required = true, min = -9999999999.9999008, max = 9999999999.9999008 },
       { name = "text", type = "string", required = true, min_length = 5, max_length = 200 },
@@ -3327,7 +3327,7 @@ families.panel = (function() return {
     },
   },
   ["panel/user/transaction/list"] = {
-    family = "panel", summary = "List user transactions", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "List user transactions", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-transaction-list",
     params = {
       { name = "from", type = "string", required = true },
       { name = "to", type = "string", required = true },
@@ -3336,7 +3336,7 @@ families.panel = (function() return {
     },
   },
   ["panel/user/update"] = {
-    family = "panel", summary = "Update user", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Update user", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-update",
     params = {
       { name = "user", type = "object", required = true },
       { name = "comment", type = "string", required = false, max_length = 255 },
@@ -3345,7 +3345,7 @@ families.panel = (function() return {
     },
   },
   ["panel/user/upload"] = {
-    family = "panel", summary = "Upload users", method = "POST", answer = "json", multipart = true, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://github.com/Navixy/navixy-public-docs/blob/beb9ba5f088b9e6b3a32a64aaf082098b609e5e9/api-docs/platform-api/panel-api/reference/Admin_Panel.json",
+    family = "panel", summary = "Upload users", method = "POST", answer = "json", multipart = true, no_auth = false, read_only = false, doc = "api-docs/platform-api/panel-api/reference/Admin_Panel.json", url = "https://www.navixy.com/docs/navixy-api/panel-api/resources/user#post-panel-user-upload",
     params = {
       { name = "file", type = "string", required = true, file = true },
       { name = "redirect_target", type = "string", required = false },
