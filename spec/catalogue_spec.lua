@@ -35,6 +35,7 @@ local function check_param(where, p)
     if p[b] ~= nil then assert.is_number(p[b], where .. " " .. p.name .. " " .. b) end
   end
   if p.enum ~= nil then assert.is_table(p.enum, where) end
+  if p.in_path ~= nil then assert.is_true(where:find("{" .. p.name .. "}", 1, true) ~= nil, where) end
 end
 
 local function check_entry(family, path, e)
@@ -88,7 +89,8 @@ describe("the committed catalogue", function()
       assert.is_falsy(path:find("^panel/") or path:find("^iot/") or path:find("^/"), path)
     end
     assert.is_table(catalogue.get("tracker/raw_data/read", "dwh"))
-    assert.is_table(catalogue.get("trackers/{tracker_id}/resampling", "eco_fleet"))
+    local resampling = catalogue.get("trackers/{tracker_id}/resampling", "eco_fleet")
+    assert.same({ name = "tracker_id", type = "integer", required = true, in_path = true }, resampling.params[1])
     assert.is_table(catalogue.get("event/subscription/state_batch", "websocket"))
   end)
 

@@ -92,6 +92,8 @@ local function markdown_family(family, dir)
       local hash_param = corrections.actions[path] and corrections.actions[path].no_auth
       local params = {}
       for _, p in ipairs(a.params) do
+        -- Eco Fleet's trackers/{tracker_id}/...: the value goes in the path
+        if path:find("{" .. p.name .. "}", 1, true) then p.in_path = true end
         if p.name ~= "hash" or hash_param then params[#params + 1] = p end
       end
       add(family, path, { summary = a.summary, doc = "api-docs/" .. file, url = markdown_url(file, a.anchor),

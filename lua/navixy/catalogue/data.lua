@@ -3487,7 +3487,7 @@ families.eco_fleet = (function() return {
   ["trackers/{tracker_id}/resampling"] = {
     family = "eco_fleet", summary = "Fuel data resampled at a fixed step, as CSV.", method = "POST", answer = "csv", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/eco-fleet-api/resources/trackers/resampling.md", url = "https://www.navixy.com/docs/navixy-api/user-api/eco-fleet-api/resources/trackers/resampling#",
     params = {
-      { name = "tracker_id", type = "integer", required = true },
+      { name = "tracker_id", type = "integer", required = true, in_path = true },
       { name = "interval", required = false, doc_type = "interval" },
       { name = "step_size", type = "integer", required = true },
       { name = "resampling_props", required = true, doc_type = "resampling_props" },
@@ -3496,8 +3496,8 @@ families.eco_fleet = (function() return {
   ["trackers/{tracker_id}/sensors/{sensor_id}/quality"] = {
     family = "eco_fleet", summary = "Returns the fuel sensor quality index calculated from sensor readings within a specified datetime period.", method = "GET", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/eco-fleet-api/resources/trackers/sensors/quality.md", url = "https://www.navixy.com/docs/navixy-api/user-api/eco-fleet-api/resources/trackers/sensors/quality#get",
     params = {
-      { name = "tracker_id", type = "integer", required = true },
-      { name = "sensor_id", type = "integer", required = true },
+      { name = "tracker_id", type = "integer", required = true, in_path = true },
+      { name = "sensor_id", type = "integer", required = true, in_path = true },
       { name = "interval", required = false, doc_type = "interval" },
     },
   },
