@@ -53,7 +53,7 @@ end
 
 local function markdown_url(file, anchor)
   local page = file:gsub("^platform%-api/", "navixy-api/"):gsub("%.md$", ""):gsub("/README$", "")
-  return SITE .. page .. (anchor and "#" .. anchor or "")
+  return SITE .. page .. ((anchor or "") ~= "" and "#" .. anchor or "")
 end
 
 local function add(family, path, entry)

@@ -1,7 +1,9 @@
---- Reads Navixy's Markdown API pages: every "### action" section under an
--- "API path" / "API base path" line, its summary, its parameter table, the
--- path its cURL example calls, and what its wording says about uploads,
--- file answers and authentication.
+--- Reads Navixy's Markdown API pages: every action section ("### list" under
+-- an "API path" / "API base path" line, "### /data/import/list", "#### read"
+-- under "### API actions", ...), its summary, its params (a table or a
+-- bullet list), the paths its examples call, and what its wording says about
+-- uploads, file answers and authentication; and the WebSocket subscription
+-- types.
 local M = {}
 
 local FILE_TYPES = { "pdf", "xlsx", "xls", "csv", "kmz", "kml", "docx", "parquet", "zip" }
@@ -38,7 +40,7 @@ local TYPES = {
 function M.json_type(word)
   word = word:lower():gsub("^%s+", ""):gsub("%s+$", "")
   local item = word:match("^(.-)%s*array$") or word:match("^array of (.-)s?$")
-  if item then return "array", TYPES[item] or (item ~= "" and nil) end
+  if item then return "array", TYPES[item] end
   if word:match("%[%]$") then return "array", TYPES[word:sub(1, -3)] end
   return TYPES[word] or TYPES[word:match("^(%S+) ") or ""] -- "string date/time"
 end
@@ -167,6 +169,12 @@ local function first_table(lines, from)
   return rows, header
 end
 
+-- GitBook's anchor of a heading: lower case, punctuation dropped, spaces as
+-- hyphens ("value/get" -> "valueget", as the docs' own links have it).
+local function anchor(heading)
+  return (plain(heading):lower():gsub("[^%w_ %-]", ""):gsub("^%s+", ""):gsub("%s+$", ""):gsub("%s+", "-"))
+end
+
 local function prose(line)
   local text = plain(line)
   return text ~= "" and not line:find("^%s*[|{`>!<#]") and not text:lower():find("^required sub%-user")
@@ -174,7 +182,7 @@ local function prose(line)
 end
 
 -- The first sentence of a section's first paragraph.
-function M.summary(lines)
+local function summary(lines)
   for i, line in ipairs(lines) do
     if line:find("^#") then break end
     if prose(line) then
@@ -186,7 +194,6 @@ function M.summary(lines)
   end
   return ""
 end
-local summary = M.summary
 
 -- The example's path: after /v2/, /dwh/v1/ or the Eco Fleet base placeholder.
 local function example(line)
@@ -207,8 +214,8 @@ local function file_types(text)
   return found
 end
 
---- The response subsection: a file answer when it has no JSON example and
--- speaks of a file or a content type.
+--- The answer's kind: file types when the response subsection, before its
+-- first example, speaks of a file or a content type; else "json".
 local function answer(section_lines, text)
   local in_response, body = false, {}
   for _, line in ipairs(section_lines) do
@@ -253,7 +260,7 @@ end
 -- name" outside another action), with the base path in force there.
 local function sections(lines)
   local base, out, current = nil, {}, nil
-  for i, line in ipairs(lines) do
+  for _, line in ipairs(lines) do
     base = base_of(line) or base
     local hashes, heading = line:match("^(##+)%s+(.+)$")
     local level = hashes and #hashes
@@ -262,8 +269,7 @@ local function sections(lines)
       local kind, value = heading_kind(heading)
       if kind == "base" then base = value
       elseif kind and (level == 3 or level == 4) then
-        current = { level = level, kind = kind, value = value, base = base, from = i, lines = {},
-          heading = heading }
+        current = { level = level, kind = kind, value = value, base = base, lines = {}, heading = heading }
         out[#out + 1] = current
       end
     elseif current then
@@ -271,7 +277,7 @@ local function sections(lines)
     end
   end
   if #out == 0 and base then -- a page that is one action ("## data_resampling", then its API path)
-    out[1] = { level = 1, kind = "method", base = base, from = 1, lines = lines, heading = "" }
+    out[1] = { level = 1, kind = "method", base = base, lines = lines, heading = "" }
   end
   return out
 end
@@ -306,7 +312,7 @@ function M.page(text)
   local actions = {}
   for _, s in ipairs(sections(lines)) do
     local body = table.concat(s.lines, "\n")
-    local a = { anchor = plain(s.heading):gsub("[^%w_]+", "-"):gsub("^%-", ""):gsub("%-$", ""):lower(),
+    local a = { anchor = anchor(s.heading),
       summary = summary(s.lines), multipart = body:find("multipart/form-data", 1, true) ~= nil,
       unauthorized = body:find("UNAUTHORIZED", 1, true) ~= nil
         or body:find("doesn't require authentication", 1, true) ~= nil, examples = {} }
@@ -349,7 +355,7 @@ function M.subscriptions(text)
       local kind = heading and unescape(heading):match('"([%w_]+)" event subscription')
       if kind then
         current = { type = kind, params = {}, lines = {},
-          anchor = plain(heading):gsub("[^%w_]+", "-"):gsub("^%-", ""):gsub("%-$", ""):lower() }
+          anchor = anchor(heading) }
         out[#out + 1] = current
       end
     elseif current then

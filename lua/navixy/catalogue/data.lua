@@ -163,14 +163,14 @@ families.user = (function() return {
     },
   },
   ["checkin/form/create"] = {
-    family = "user", summary = "Creates a new form that can be attached to a check-in.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/checkin.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/checkin#form-create",
+    family = "user", summary = "Creates a new form that can be attached to a check-in.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/checkin.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/checkin#formcreate",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "template_id", type = "integer", required = true },
     },
   },
   ["checkin/form/file/create"] = {
-    family = "user", summary = "Creates a new file entry associated with form's field.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/checkin.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/checkin#form-file-create",
+    family = "user", summary = "Creates a new file entry associated with form's field.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/checkin.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/checkin#formfilecreate",
     params = {
       { name = "checkin_id", type = "integer", required = true },
       { name = "form_id", type = "integer", required = true },
@@ -181,7 +181,7 @@ families.user = (function() return {
     },
   },
   ["checkin/image/create"] = {
-    family = "user", summary = "Creates an image for check-in.", method = "POST", answer = "json", multipart = true, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/checkin.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/checkin#image-create",
+    family = "user", summary = "Creates an image for check-in.", method = "POST", answer = "json", multipart = true, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/checkin.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/checkin#imagecreate",
     params = {
       { name = "size", type = "integer", required = true },
       { name = "filename", type = "string", required = false },
@@ -209,20 +209,20 @@ families.user = (function() return {
     },
   },
   ["data/import/list"] = {
-    family = "user", summary = "Returns the list of the user's import processes.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/data.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/data#data-import-list",
+    family = "user", summary = "Returns the list of the user's import processes.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/data.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/data#dataimportlist",
     params = {
       { name = "types", type = "array", items = "string", required = false },
     },
   },
   ["data/import/read"] = {
-    family = "user", summary = "Returns an import process with specified ID.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/data.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/data#data-import-read",
+    family = "user", summary = "Returns an import process with specified ID.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/data.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/data#dataimportread",
     params = {
       { name = "process_id", type = "integer", required = true },
       { name = "type", type = "string", required = true },
     },
   },
   ["data/spreadsheet/parse"] = {
-    family = "user", summary = "Parse spreadsheet file (.xlsx, .xls, .csv) and store it in internal storage.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/data.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/data#data-spreadsheet-parse",
+    family = "user", summary = "Parse spreadsheet file (.xlsx, .xls, .csv) and store it in internal storage.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/data.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/data#dataspreadsheetparse",
     params = {
       { name = "file", required = true, file = true, doc_type = "file" },
       { name = "preview_count", type = "integer", required = true, min = 1, max = 20 },
@@ -446,7 +446,7 @@ families.user = (function() return {
     },
   },
   ["file/stats/read"] = {
-    family = "user", summary = "Gets user's files statistic.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/file.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/file#stats-read",
+    family = "user", summary = "Gets user's files statistic.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/file.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/file#statsread",
     params = {
     },
   },
@@ -487,7 +487,7 @@ families.user = (function() return {
     },
   },
   ["form/template/stats/read"] = {
-    family = "user", summary = "Returns template usage statistics.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/form/template.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/form/template#stats-read",
+    family = "user", summary = "Returns template usage statistics.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/form/template.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/form/template#statsread",
     params = {
       { name = "template_id", type = "integer", required = true },
     },
@@ -675,7 +675,7 @@ families.user = (function() return {
     },
   },
   ["payment_system/estimate/get"] = {
-    family = "user", summary = "Returns the estimate of the monthly payment amount", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/billing/payment_system.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/billing/payment_system#estimate-get",
+    family = "user", summary = "Returns the estimate of the monthly payment amount", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/billing/payment_system.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/billing/payment_system#estimateget",
     params = {
     },
   },
@@ -879,7 +879,7 @@ families.user = (function() return {
     },
   },
   ["retranslator/protocol/list"] = {
-    family = "user", summary = "Returns all available retranslator protocols.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/retranslator.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/retranslator#protocol-list",
+    family = "user", summary = "Returns all available retranslator protocols.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/retranslator.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/retranslator#protocollist",
     params = {
     },
   },
@@ -1563,7 +1563,7 @@ families.user = (function() return {
     },
   },
   ["track/visit/list"] = {
-    family = "user", summary = "This method fetches IDs of zones and places that contain at least one track point.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/track/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/track/index#visit-list",
+    family = "user", summary = "This method fetches IDs of zones and places that contain at least one track point.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/track/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/track/index#visitlist",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "from", type = "string", required = true },
@@ -1686,12 +1686,12 @@ families.user = (function() return {
     },
   },
   ["tracker/chat/unread/count"] = {
-    family = "user", summary = "Gets count of user's unread chat messages grouped by tracker ID.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/chat.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/chat#unread-count",
+    family = "user", summary = "Gets count of user's unread chat messages grouped by tracker ID.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/chat.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/chat#unreadcount",
     params = {
     },
   },
   ["tracker/chat/updated/list"] = {
-    family = "user", summary = "Gets date-times of last messages in chat of trackers.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/chat.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/chat#updated-list",
+    family = "user", summary = "Gets date-times of last messages in chat of trackers.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/chat.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/chat#updatedlist",
     params = {
       { name = "trackers", type = "array", items = "integer", required = true },
     },
@@ -1748,7 +1748,7 @@ families.user = (function() return {
     },
   },
   ["tracker/counter/data/read"] = {
-    family = "user", summary = "Returns counter values for a period.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/counter.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/counter#data-read",
+    family = "user", summary = "Returns counter values for a period.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/counter.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/counter#dataread",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "type", type = "string", required = true },
@@ -1773,21 +1773,21 @@ families.user = (function() return {
     },
   },
   ["tracker/counter/value/get"] = {
-    family = "user", summary = "Gets actual value of specified type of sensor.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/counter.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/counter#value-get",
+    family = "user", summary = "Gets actual value of specified type of sensor.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/counter.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/counter#valueget",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "type", type = "string", required = true },
     },
   },
   ["tracker/counter/value/list"] = {
-    family = "user", summary = "Get actual values for counters of passed type and trackers.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/counter.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/counter#value-list",
+    family = "user", summary = "Get actual values for counters of passed type and trackers.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/counter.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/counter#valuelist",
     params = {
       { name = "trackers", type = "array", items = "integer", required = true },
       { name = "type", type = "string", required = true },
     },
   },
   ["tracker/counter/value/set"] = {
-    family = "user", summary = "Creates new counter of passed type (if not) and update its value.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/counter.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/counter#value-set",
+    family = "user", summary = "Creates new counter of passed type (if not) and update its value.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/counter.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/counter#valueset",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "type", type = "string", required = true },
@@ -1977,7 +1977,7 @@ families.user = (function() return {
     },
   },
   ["tracker/location/link/status/change"] = {
-    family = "user", summary = "Lets to activate and deactivate a link.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/location_link.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/location_link#status-change",
+    family = "user", summary = "Lets to activate and deactivate a link.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/location_link.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/location_link#statuschange",
     params = {
       { name = "id", type = "integer", required = true },
       { name = "is_active", type = "boolean", required = true },
@@ -2025,14 +2025,14 @@ families.user = (function() return {
     },
   },
   ["tracker/output/update"] = {
-    family = "user", summary = "Updates tracker's outputs info", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#output-update",
+    family = "user", summary = "Updates tracker's outputs info", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#outputupdate",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "tracker_output", required = true, doc_type = "output info" },
     },
   },
   ["tracker/raw_command/send"] = {
-    family = "user", summary = "Sends the GPRS command to the device, processing it in a protocol-dependent manner beforehand.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#raw_command-send",
+    family = "user", summary = "Sends the GPRS command to the device, processing it in a protocol-dependent manner beforehand.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#raw_commandsend",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "command", type = "string", required = true },
@@ -2246,7 +2246,7 @@ families.user = (function() return {
     },
   },
   ["tracker/sensor/data/read"] = {
-    family = "user", summary = "Gets all metering or virtual sensor readings with values and time per requested period.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/sensor/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/sensor/index#data-read",
+    family = "user", summary = "Gets all metering or virtual sensor readings with values and time per requested period.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/sensor/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker/sensor/index#dataread",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "sensor_id", type = "integer", required = true },
@@ -2367,7 +2367,7 @@ families.user = (function() return {
     },
   },
   ["tracker/tags/set"] = {
-    family = "user", summary = "Set tags for a tracker.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#tags-set",
+    family = "user", summary = "Set tags for a tracker.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#tagsset",
     params = {
       { name = "tracker_id", type = "integer", required = true },
       { name = "tag_bindings", type = "array", items = "object", required = true },
@@ -2526,7 +2526,7 @@ families.user = (function() return {
     },
   },
   ["user/settings/file_storage/update"] = {
-    family = "user", summary = "Updates current user's file storage settings.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/user/settings/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/user/settings/index#file_storage-update",
+    family = "user", summary = "Updates current user's file storage settings.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/commons/user/settings/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/commons/user/settings/index#file_storageupdate",
     params = {
       { name = "file_storage_settings", type = "object", required = true },
     },
@@ -3485,7 +3485,7 @@ families.dwh = (function() return {
 
 families.eco_fleet = (function() return {
   ["trackers/{tracker_id}/resampling"] = {
-    family = "eco_fleet", summary = "Fuel data resampled at a fixed step, as CSV.", method = "POST", answer = "csv", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/eco-fleet-api/resources/trackers/resampling.md", url = "https://www.navixy.com/docs/navixy-api/user-api/eco-fleet-api/resources/trackers/resampling#",
+    family = "eco_fleet", summary = "Fuel data resampled at a fixed step, as CSV.", method = "POST", answer = "csv", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/eco-fleet-api/resources/trackers/resampling.md", url = "https://www.navixy.com/docs/navixy-api/user-api/eco-fleet-api/resources/trackers/resampling",
     params = {
       { name = "tracker_id", type = "integer", required = true, in_path = true },
       { name = "interval", required = false, doc_type = "interval" },
@@ -3505,7 +3505,7 @@ families.eco_fleet = (function() return {
 
 families.websocket = (function() return {
   ["event/subscription/iot_monitor"] = {
-    family = "websocket", summary = "This subscription type is intended for the Data Stream Analyzer tool, which allows viewing the attribute values of the last N messages received from a tracker.", method = "WebSocket", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/websocket/subscription.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/websocket/subscription#data-stream-analyzer-s-iot_monitor-event-subscription",
+    family = "websocket", summary = "This subscription type is intended for the Data Stream Analyzer tool, which allows viewing the attribute values of the last N messages received from a tracker.", method = "WebSocket", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/websocket/subscription.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/websocket/subscription#data-stream-analyzers-iot_monitor-event-subscription",
     params = {
       { name = "target", type = "object", required = true },
       { name = "rate_limit", type = "string", required = false },
