@@ -41,7 +41,7 @@ local catalogue = { user = {}, panel = {}, iot_logic = {}, dwh = {}, eco_fleet =
 local problems = {}
 
 -- "Safe to repeat": actions that only read, by the name's last word (a
--- "batch_" prefix aside); corrections.read_only decides the rest.
+-- "batch_" prefix aside); corrections.actions[path].read_only decides the rest.
 local READ_WORDS = { "list", "read", "count", "get", "status", "retrieve", "download", "export", "search" }
 local function reads_only(path)
   local last = path:match("([^/]+)$"):gsub("^batch_", "")
@@ -56,25 +56,42 @@ local function markdown_url(file, anchor)
   return SITE .. page .. ((anchor or "") ~= "" and "#" .. anchor or "")
 end
 
+-- The pages' params with the corrections' merged in by name.
+local function corrected_params(params, fixes)
+  for _, p in ipairs(fixes) do
+    local found
+    for _, q in ipairs(params) do
+      if q.name == p.name then found = q end
+    end
+    if not found then found = { name = p.name } params[#params + 1] = found end
+    for k, v in pairs(p) do found[k] = v end
+  end
+  return params
+end
+
+-- A `hash` in a params table is the caller's authentication, which the
+-- client places, except in an action that needs none (dealer/get_ui_config:
+-- there it names a session to read the dealer from).
+local function without_auth_hash(params)
+  local out = {}
+  for _, p in ipairs(params) do
+    if p.name ~= "hash" then out[#out + 1] = p end
+  end
+  return out
+end
+
 local function add(family, path, entry)
-  local fixes = corrections.actions[path]
-  if fixes and fixes.family and fixes.family ~= family then return end
   if catalogue[family][path] then
     return -- the same action on a second page (an index.md beside a README.md)
   end
+  local fixes = corrections.actions[path] or {}
   entry.family = family
   entry.read_only = entry.method == "GET" or reads_only(path) -- a GET changes nothing
-  for field, value in pairs(fixes or {}) do
-    if field ~= "reason" and field ~= "params" and field ~= "family" then entry[field] = value end
+  for field, value in pairs(fixes) do
+    if field ~= "reason" and field ~= "params" then entry[field] = value end
   end
-  for _, p in ipairs(fixes and fixes.params or {}) do
-    local found
-    for _, q in ipairs(entry.params) do
-      if q.name == p.name then found = q end
-    end
-    if not found then found = { name = p.name } entry.params[#entry.params + 1] = found end
-    for k, v in pairs(p) do found[k] = v end
-  end
+  entry.params = corrected_params(entry.params, fixes.params or {})
+  if not entry.no_auth then entry.params = without_auth_hash(entry.params) end
   catalogue[family][path] = entry
 end
 
@@ -89,15 +106,12 @@ local function markdown_family(family, dir)
           problems[#problems + 1] = ("%s: heading says %s, example calls %s"):format(file, named, called)
         end
       end
-      local hash_param = corrections.actions[path] and corrections.actions[path].no_auth
-      local params = {}
       for _, p in ipairs(a.params) do
         -- Eco Fleet's trackers/{tracker_id}/...: the value goes in the path
         if path:find("{" .. p.name .. "}", 1, true) then p.in_path = true end
-        if p.name ~= "hash" or hash_param then params[#params + 1] = p end
       end
       add(family, path, { summary = a.summary, doc = "api-docs/" .. file, url = markdown_url(file, a.anchor),
-        params = params, method = family == "eco_fleet" and a.example_method or "POST", answer = a.answer,
+        params = a.params, method = family == "eco_fleet" and a.example_method or "POST", answer = a.answer,
         multipart = a.multipart, no_auth = a.unauthorized })
     end
   end
