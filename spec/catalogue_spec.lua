@@ -223,6 +223,9 @@ describe("did you mean", function()
     assert.is_nil(catalogue.is_typo("foo/bar"))
     assert.is_nil(catalogue.is_typo("plugin/acme/sync")) -- a plugin's action, sent as it is
     assert.is_nil(catalogue.is_typo("tracker/listing"))
+    -- the docs' example spells it so where the heading says batch_create: it may be the server's
+    assert.is_nil(catalogue.is_typo("vehicle/service_task/batch/create"))
+    assert.equal("map_layer/list", catalogue.is_typo("map_layer/listd")) -- a plain typo in an example
   end)
 
   it("names the nearest documented actions, nearest first", function()

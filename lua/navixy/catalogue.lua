@@ -193,10 +193,11 @@ end
 
 --- The one documented action `name` was meant to be, when `name` is not
 -- documented and is a near-typo of one action that ranks before every other;
--- else nil.
+-- else nil. A spelling the docs use too (vehicle/service_task/batch/create in
+-- an example, where the heading says batch_create) is never a typo.
 function M.is_typo(name, family)
   want_string("name", name)
-  if M.get(name, family) then return nil end
+  if M.get(name, family) or data().aliases[name] then return nil end
   local found = ranked(name, typo_limit(name), family)
   local best, second = found[1], found[2]
   if best and not (second and second.d == best.d and second.shorter == best.shorter) then

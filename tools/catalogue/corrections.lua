@@ -11,12 +11,14 @@
 local M = {}
 
 --- A section's heading and its own cURL example name different paths:
--- ["<path by heading> | <path of the example>"] = { path = the one kept, reason = }.
+-- ["<path by heading> | <path of the example>"] = { path = the one kept,
+-- reason =, unsure = true when the other spelling may be the one the server
+-- takes: then it is kept as an alias, never refused as a typo of the kept one }.
 M.paths = {
   ["tracker/replace_retry | tracker/register_retry"] = { path = "tracker/replace_retry",
     reason = "the example was copied from register_retry, documented just above with its own example" },
   ["vehicle/service_task/batch_create | vehicle/service_task/batch/create"] = {
-    path = "vehicle/service_task/batch_create",
+    path = "vehicle/service_task/batch_create", unsure = true,
     reason = "the heading names the action as every other batch action is named (tracker/batch_get_inputs, "
       .. "panel/tracker/batch_clone); no other page mentions a batch/ namespace" },
   ["map_layer/list | map_layer/listd"] = { path = "map_layer/list",

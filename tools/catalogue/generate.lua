@@ -39,6 +39,7 @@ end
 local COMMIT = docs_commit()
 local catalogue = { user = {}, panel = {}, iot_logic = {}, dwh = {}, eco_fleet = {}, websocket = {} }
 local problems = {}
+local aliases = {} -- the other spelling of an unsure correction -> the path kept
 
 -- "Safe to repeat": actions that only read, by the name's last word (a
 -- "batch_" prefix aside); corrections.actions[path].read_only decides the rest.
@@ -101,7 +102,9 @@ local function markdown_family(family, dir)
       local named, path = a.path, a.path
       for _, called in ipairs(named:find("{", 1, true) and {} or a.examples) do
         local decided = corrections.paths[named .. " | " .. called]
-        if decided then path = decided.path
+        if decided then
+          path = decided.path
+          if decided.unsure then aliases[decided.path == named and called or named] = decided.path end
         elseif called ~= named then
           problems[#problems + 1] = ("%s: heading says %s, example calls %s"):format(file, named, called)
         end
@@ -180,7 +183,7 @@ if #problems > 0 then
   os.exit(1)
 end
 
-write.module(OUT, catalogue, COMMIT)
+write.module(OUT, catalogue, aliases, COMMIT)
 for _, family in ipairs(write.FAMILIES) do
   local n = 0
   for _ in pairs(catalogue[family]) do n = n + 1 end

@@ -3538,4 +3538,9 @@ families.websocket = (function() return {
   },
 } end)()
 
-return { docs_commit = "beb9ba5f088b9e6b3a32a64aaf082098b609e5e9", families = families }
+-- spellings the docs also use, of which corrections.lua is unsure: never typos
+local aliases = {
+  ["vehicle/service_task/batch/create"] = "vehicle/service_task/batch_create",
+}
+
+return { docs_commit = "beb9ba5f088b9e6b3a32a64aaf082098b609e5e9", families = families, aliases = aliases }
