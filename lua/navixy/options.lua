@@ -192,6 +192,18 @@ local function check_table(kind, t, known)
   end
 end
 
+-- A copy of `opts` (nil: none given) checked against `known` (`kind` names
+-- an option in messages); `not_table` is the message for a value that is not
+-- a table. The caller fills the defaults into the copy.
+local function checked_copy(opts, not_table, kind, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then fail(not_table, type(opts)) end
+  check_table(kind, opts, known)
+  local copy = {}
+  for k, v in pairs(opts) do copy[k] = v end
+  return copy
+end
+
 --- Milliseconds for the C core: rounded, at least 1 (a timeout never
 -- silently becomes "none").
 function M.milliseconds(secs)
@@ -220,11 +232,7 @@ end
 -- `timeout_ms`, `connect_timeout_ms`, `header_lines`, and `core` (the
 -- settings of navixy.core.new).
 function M.client(opts, version)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then fail("navixy.new expects a table of options, got %s", type(opts)) end
-  check_table("option", opts, CLIENT)
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
+  local o = checked_copy(opts, "navixy.new expects a table of options, got %s", "option", CLIENT)
   if o.url and o.region then fail("give either option 'url' or option 'region', not both") end
   if o.ca_file then
     local f, why = io.open(o.ca_file, "rb")
@@ -348,11 +356,7 @@ M.HEARTBEAT_MARGIN = 1.5 -- a connection silent for this many heartbeats is take
 -- with every default filled in, the client's (`o`: its checked options,
 -- see M.client) where the subscription has none of its own.
 function M.subscribe(opts, o)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then fail("subscribe options must be a table, got %s", type(opts)) end
-  check_table("subscribe option", opts, SUBSCRIBE)
-  local s = {}
-  for k, v in pairs(opts) do s[k] = v end
+  local s = checked_copy(opts, "subscribe options must be a table, got %s", "subscribe option", SUBSCRIBE)
   if s.decode == nil then s.decode = true end
   if s.reconnect == nil then s.reconnect = true end
   s.heartbeat_margin = s.heartbeat_margin or M.HEARTBEAT_MARGIN
