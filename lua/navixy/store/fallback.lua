@@ -16,7 +16,7 @@
 -- learns every hash the client takes from the shared one, so a session that
 -- ends while the store is away is compared with the right hash.
 local core = require "navixy.core"
-local policy = require "navixy.policy"
+local session = require "navixy.session"
 
 local M = {}
 
@@ -121,10 +121,10 @@ end
 -- there it lasts at most as long as a passing refusal (and the fleet tries a
 -- wrong password at most that often).
 local function for_shared(change)
-  if not change.refused_for or change.refused_for <= policy.LOGIN_RETRY_AFTER then return change end
+  if not change.refused_for or change.refused_for <= session.LOGIN_RETRY_AFTER then return change end
   local capped = {}
   for k, v in pairs(change) do capped[k] = v end
-  capped.refused_for = policy.LOGIN_RETRY_AFTER
+  capped.refused_for = session.LOGIN_RETRY_AFTER
   return capped
 end
 

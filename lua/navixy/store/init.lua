@@ -35,6 +35,7 @@
 -- on without it (navixy.store.fallback). No operation raises for such
 -- failures, and none takes longer than the store's timeout.
 local core = require "navixy.core"
+local registry = require "navixy.store.registry"
 
 local M = {}
 
@@ -49,17 +50,9 @@ function M.redis(opts)
   return require("navixy.store.redis").new(opts)
 end
 
--- What navixy.new accepts as `store`: made by the constructors above.
-local made = setmetatable({}, { __mode = "k" })
-
-function M.register(store)
-  made[store] = true
-  return store
-end
-
-function M.is_store(v)
-  return made[v] == true
-end
+-- What navixy.new accepts as `store`: made by the constructors above, which
+-- register what they make (see navixy.store.registry).
+M.register = registry.register
 
 -- This process's id: random, made on first use, and again in a forked
 -- process (an nginx worker forked after init_by_lua used it).

@@ -19,7 +19,7 @@
 local options = require "navixy.options"
 local rules = require "navixy.store.rules"
 local store = require "navixy.store"
-local transport = require "navixy.transport.ngx"
+local runtime = require "navixy.runtime"
 
 local M = {}
 
@@ -162,8 +162,8 @@ function Redis:connection()
     if not ok or conn == nil then return nil, ok and "the connect function returned nothing" or conn end
     return conn, "keep"
   end
-  if transport.in_nginx() then
-    if not transport.yieldable() then
+  if runtime.in_nginx() then
+    if not runtime.yieldable() then
       return nil, "no cosockets in nginx's " .. ngx.get_phase() .. " phase"
     end
     return self:cosocket()
