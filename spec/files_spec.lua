@@ -281,6 +281,14 @@ describe("uploads with navixy.file", function()
     assert.has_error(function()
       client:call("tracker/avatar/upload", { file = navixy.file("x", { data = true }) }, { method = "GET" })
     end)
+    -- a field name with NUL would be cut at it (sent as "k"): refused, not cut
+    assert.has_error(function()
+      client.tracker.avatar.upload { tracker_id = 1, ["k\0hidden"] = 1,
+        file = navixy.file("x", { data = true }) }
+    end, "navixy: form field names cannot hold a NUL byte")
+    assert.has_error(function()
+      client.tracker.avatar.upload { ["file\0x"] = navixy.file("x", { data = true }) }
+    end, "navixy: form field names cannot hold a NUL byte")
     assert.equal(0, fake.stats().requests)
   end)
 end)

@@ -68,6 +68,8 @@ function M.parts(params)
   local names = {}
   for k in pairs(params) do
     if type(k) ~= "string" then error("navixy: form fields need string names", 0) end
+    -- a part's name is a C string in the multipart encoder: a NUL would cut it short
+    if k:find("\0", 1, true) then error("navixy: form field names cannot hold a NUL byte", 0) end
     names[#names + 1] = k
   end
   table.sort(names)
