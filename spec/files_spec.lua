@@ -129,6 +129,39 @@ describe("call_opts.sink", function()
     assert.is_false(exists(path))
   end)
 
+  -- a directory of its own per test: what a download leaves in it is all there is
+  local function tmpdir()
+    local dir = files.output_trimmed("mktemp -d")
+    finally(function() os.execute("rm -rf " .. dir) end)
+    return dir
+  end
+
+  local function listing(dir)
+    return files.output_trimmed("ls -A " .. dir)
+  end
+
+  local function stall()
+    fake.fault { action = "x/file", type = "file", bytes = 2000000, content_type = "text/csv",
+                 stall_after = 1000000, seconds = 5 }
+  end
+
+  it("a path that holds a file: untouched by a failed transfer, replaced whole by one that ends", function()
+    local dir = tmpdir()
+    local path = dir .. "/report.csv"
+    local f = assert(io.open(path, "wb"))
+    f:write("the old report")
+    f:close()
+    stall()
+    local _, err = client:call("x/file", nil, { sink = path, timeout = 1 })
+    assert.equal("timeout", err.kind)
+    assert.is_true(read(path) == "the old report", "the file changed: " .. #read(path) .. " bytes now")
+    assert.equal("report.csv", listing(dir)) -- no partial file beside it
+    fake.fault { action = "x/file", type = "file", bytes = 300000, content_type = "text/csv" }
+    assert(client:call("x/file", nil, { sink = path }))
+    assert.is_true(fake.file_bytes(0, 300000) == read(path), "not the new file")
+    assert.equal("report.csv", listing(dir))
+  end)
+
   it("an open file: written to and left open", function()
     local path = tmpname()
     local f = assert(io.open(path, "wb"))
