@@ -1,6 +1,7 @@
 /* navixy.core: the thin C layer under the navixy module. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,20 @@ static int m_sha1hex(lua_State *L) {
   return 1;
 }
 
+/* core.realpath(path) -> the path with every symbolic link, "." and ".."
+ * resolved, or nil, why (it does not exist, a link dangles). A path sink
+ * replaces the file a link names, not the link (sink.lua). */
+static int m_realpath(lua_State *L) {
+  char real[PATH_MAX]; /* on the stack: nothing to free should pushing raise */
+  if (!realpath(luaL_checkstring(L, 1), real)) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  lua_pushstring(L, real);
+  return 1;
+}
+
 /* core.is_json_type(content_type) -> whether an answer with it is JSON */
 static int m_is_json_type(lua_State *L) {
   lua_pushboolean(L, nvx_is_json_type(luaL_optstring(L, 1, "")));
@@ -253,6 +268,7 @@ static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type
                                  {"decode", m_decode},    {"mask", m_mask},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
+                                 {"realpath", m_realpath},
                                  {NULL, NULL}};
 
 int luaopen_navixy_core(lua_State *L) {

@@ -5,7 +5,11 @@
 -- A path gets the whole body or nothing: the body goes to a temporary file
 -- beside it (made on the first byte of a file answer, so an error answer
 -- makes none), renamed onto the path once complete; a transfer that fails
--- removes it, and whatever the path held is untouched until the rename.
+-- removes it, and whatever the path held is untouched until the rename. A
+-- path that is a symbolic link is followed: the file it names is replaced,
+-- in the directory it lies in, and the link stays (as a shell's > would write
+-- through it). A link to nothing is replaced by the file.
+local core = require "navixy.core"
 local store = require "navixy.store"
 
 local io_type = io.type
@@ -33,11 +37,12 @@ end
 
 local temporaries = 0 -- temporary files named so far by this process
 
--- The file of a path sink, opened on first use: a temporary file beside
--- it, unique to this process (its id: random) and this sink.
+-- The file of a path sink, opened on first use: a temporary file in the
+-- directory of the file the path names (see the top), unique to this process
+-- (its id: random) and this sink.
 function Sink:file()
   if not self.handle then
-    self.target = self.spec
+    self.target = core.realpath(self.spec) or self.spec
     temporaries = temporaries + 1
     local temp = ("%s.%s-%d.part"):format(self.target, store.process_id(), temporaries)
     local f, why = io.open(temp, "wb")
