@@ -345,6 +345,44 @@ describe("uploads with navixy.file", function()
   end)
 end)
 
+-- A FIFO (or a device) would block a read forever, timeout or not: navixy.file
+-- and the call refuse anything but a regular file. Run in a child under
+-- `timeout`: a hang is a failure here, not a spec that never ends.
+describe("uploads of what is not a regular file", function()
+  it("raise at once: a FIFO, a directory, a device, a path made a FIFO after navixy.file", function()
+    fake.reset()
+    local dir = files.output_trimmed("mktemp -d")
+    finally(function() os.execute("rm -rf " .. dir) end)
+    os.execute(("mkfifo %s/fifo && printf x > %s/later"):format(dir, dir))
+    local script = files.output_trimmed("mktemp")
+    finally(function() os.remove(script) end)
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+package.path = "lua/?.lua;lua/?/init.lua;spec/support/?.lua;" .. package.path
+package.cpath = "build/%s/?.so;" .. package.cpath
+local navixy, fake = require "navixy", require "fake"
+local dir = %q
+for _, path in ipairs { dir .. "/fifo", dir, "/dev/zero" } do
+  print((select(2, pcall(navixy.file, path))))
+end
+local file = navixy.file(dir .. "/later")
+os.remove(dir .. "/later")
+os.execute("mkfifo " .. dir .. "/later")
+local c = navixy.new { url = fake.url, hash = fake.api_key, timeout = 3 }
+print((select(2, pcall(c.call, c, "tracker/avatar/upload", { tracker_id = 1, file = file }))))
+]]):format(require "flavour", dir))
+    f:close()
+    local out = files.output(("timeout 20 %s %s 2>&1; echo exit $?"):format(require "flavour", script))
+    assert.equal(table.concat({
+      "navixy: navixy.file: " .. dir .. "/fifo is a FIFO, not a regular file",
+      "navixy: navixy.file: " .. dir .. " is a directory, not a regular file",
+      "navixy: navixy.file: /dev/zero is a character device, not a regular file",
+      "navixy: navixy.file: " .. dir .. "/later is a FIFO, not a regular file",
+      "exit 0", "" }, "\n"), out)
+    assert.equal(0, fake.stats().requests)
+  end)
+end)
+
 describe("GET actions", function()
   local client
   setup.client_per_test(function(c) client = c end)
