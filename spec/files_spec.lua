@@ -73,6 +73,26 @@ describe("file answers", function()
     end
   end)
 
+  it("give names in valid UTF-8, without control or bidi characters", function()
+    for _, case in ipairs {
+      { "attachment; filename*=ISO-8859-1''caf%E9.csv", "caf\195\169.csv" }, -- Latin-1 made UTF-8
+      { "attachment; filename*=UTF-8''a%FFb%C3.csv", "a\239\191\189b\239\191\189.csv" }, -- U+FFFD each
+      { "attachment; filename*=UTF-8''%E2%80%AEfdp.exe", "fdp.exe" }, -- U+202E, right-to-left override
+      { 'attachment; filename="\226\128\143a\226\129\166b\194\155c.csv"', "abc.csv" }, -- RLM, LRI, C1 CSI
+      -- an overlong form and a surrogate: each byte replaced
+      { "attachment; filename*=UTF-8''%C0%AF%ED%A0%80.csv", ("\239\191\189"):rep(5) .. ".csv" },
+      { "attachment; filename*=UTF-8''%1B%5B2J%7Fx.csv", "[2Jx.csv" },
+    } do
+      fake.fault { action = "x/file", type = "file", bytes = 10, content_type = "text/csv", disposition = case[1] }
+      local res = assert(client:call("x/file"))
+      assert.equal(case[2], res.filename, case[1])
+    end
+    -- bytes the fake's JSON control cannot carry: straight to the one parser
+    local response = require "navixy.response"
+    assert.equal("a\239\191\189.csv", response.filename('attachment; filename="a\233.csv"'))
+    assert.equal("\240\159\154\154.csv", response.filename('attachment; filename="\240\159\154\154.csv"'))
+  end)
+
   it("that are JSON errors stay API errors", function()
     local res, err = client.track.download { tracker_id = 99, from = HOUR.from, to = HOUR.to }
     assert.is_nil(res)
