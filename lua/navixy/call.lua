@@ -69,6 +69,11 @@ function M.job(st, action, params, call_opts)
   return M.prepared(st, action, call_opts, M.encode(st, action, params, call_opts))
 end
 
+--- Seconds one attempt of `job` may take: its call's timeout, else the client's.
+function M.timeout(st, job)
+  return job.timeout or st.timeout
+end
+
 -- The on_request hook: one call per request sent, once its outcome is
 -- known. Only names, numbers and kinds: nothing that could hold a secret.
 -- store_error: the shared store failed since the last report (once per
@@ -84,7 +89,10 @@ end
 -- One request: waits for the rate limit, sends, interprets.
 -- Returns res, or nil, err, retry_after; leaves status and elapsed in job.
 local function attempt(st, job, t)
-  if st.rate_count then ratelimit.wait(st, t, job.anonymous) end
+  if st.rate_count then
+    local ok, err = ratelimit.wait(st, t, job.anonymous, M.timeout(st, job), job.action)
+    if not ok then return nil, err end
+  end
   job.attempts = job.attempts + 1
   job.sent_with = st.hash -- the hash it goes out with (navixy.session compares it)
   local started = st.on_request and t:now() -- timed only for the hook
@@ -129,7 +137,7 @@ function M.run(st, job, t)
   local need_hash, renewed, renewals = not job.sessionless, nil, 0
   while true do
     if need_hash then
-      local ok, err = session.ready(st, t, job.timeout or st.timeout, job.action)
+      local ok, err = session.ready(st, t, M.timeout(st, job), job.action)
       if not ok then return nil, err end
       need_hash = false
     end
@@ -144,7 +152,7 @@ function M.run(st, job, t)
       return nil, err
     else
       renewals = renewals + 1
-      local ok, lerr = session.renew(st, t, job.timeout or st.timeout, job.sent_with, renewed)
+      local ok, lerr = session.renew(st, t, M.timeout(st, job), job.sent_with, renewed)
       if not ok then return nil, lerr or err end
       renewed, need_hash = st.hash, true
     end

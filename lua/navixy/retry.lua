@@ -52,7 +52,7 @@ function M.classify(err)
     if phase == "connect" then return "always" end
     if phase == "send" then return "if_safe" end
     if phase == "stale" then return "stale" end
-    return nil -- "tls" (certificate rejected), "limit" (answer too large)
+    return nil -- "tls" (certificate rejected), "limit" (answer too large), "request" (cannot be made)
   end
   if err.status == 429 then return "always" end
   if kind == "api" then
@@ -73,6 +73,7 @@ end
 function M.reconnectable(err)
   if err.kind == "transport" or err.kind == "timeout" then
     return err.phase ~= "tls" and err.phase ~= "limit" and err.phase ~= "interrupted"
+      and err.phase ~= "request"
   end
   return M.classify(err) ~= nil
 end

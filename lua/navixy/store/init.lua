@@ -16,11 +16,12 @@
 -- that hosts need no common clock); what comes back is relative (seconds to
 -- wait).
 --
---   s:reserve(key, member, limit, window, urgent) -> wait, members
+--   s:reserve(key, member, limit, window, urgent, max_wait) -> wait, members
 --       a slot for one request of client `member`: at most `limit` requests
 --       in any `window` seconds, `urgent` (a login) before the queue
 --       (rules.reserve); `wait` seconds until the slot, `members` the clients
---       that asked for slots lately
+--       that asked for slots lately; a slot more than `max_wait` seconds
+--       away is not taken (the caller gives up)
 --   s:claim(key, owner, ended, ttl, takeover, waited) -> verdict, record
 --       what a caller needing a session does: "adopt" record.hash, "refused",
 --       "failed" (record.err_* say why), "wait", or "login" holding the lock

@@ -79,11 +79,11 @@ function Dict:write(name, text, ttl)
   return nil, self:describe() .. ": " .. tostring(err) -- "no memory": the dict is full
 end
 
-function Dict:reserve(key, member, limit, window, urgent)
+function Dict:reserve(key, member, limit, window, urgent, max_wait)
   local name = M.PREFIX .. key .. ":rate"
   return self:locked(name, function(dict)
     local rate, now = rules.unpack_rate(dict:get(name)), core.now()
-    local wait, members = rules.reserve(rate, now, member, limit, window, urgent)
+    local wait, members = rules.reserve(rate, now, member, limit, window, urgent, max_wait)
     local ok, err = self:write(name, rules.pack_rate(rate), rules.rate_ttl(rate, now))
     if not ok then return nil, err end
     return wait, members

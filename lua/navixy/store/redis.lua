@@ -50,7 +50,7 @@ local function none(s) if s == "" then return nil end return s end
 if op == "reserve" then
   local rate = rules.unpack_rate(redis.call("GET", key) or nil)
   local wait, members = rules.reserve(rate, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]),
-    ARGV[5] == "urgent")
+    ARGV[5] == "urgent", tonumber(ARGV[6]))
   redis.call("SET", key, rules.pack_rate(rate), "PX", math.ceil(rules.rate_ttl(rate, now) * 1000))
   return { string.format("%.6f", wait), members }
 end
@@ -205,8 +205,9 @@ end
 
 ---------------------------------------------------------------- the contract
 
-function Redis:reserve(key, member, limit, window, urgent)
-  local res, err = self:eval(key, "rate", "reserve", member, limit, window, urgent and "urgent" or "")
+function Redis:reserve(key, member, limit, window, urgent, max_wait)
+  local res, err = self:eval(key, "rate", "reserve", member, limit, window, urgent and "urgent" or "",
+    max_wait or "")
   if not res then return nil, err end
   return tonumber(res[1]), tonumber(res[2])
 end

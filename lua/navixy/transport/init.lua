@@ -29,7 +29,8 @@
 --       none did; phase says how far the request got: "connect" (not sent),
 --       "tls" (certificate rejected), "send" (sent, outcome unknown),
 --       "stale" (a kept-alive connection the server had closed), "limit"
---       (the answer or its headers over the limits), "sink" (writing to the
+--       (the answer or its headers over the limits), "request" (the request
+--       cannot be made: a URL too long or malformed), "sink" (writing to the
 --       sink failed), "interrupted" (Ctrl-C); delivered: part of the body
 --       went to the sink already
 --
