@@ -66,7 +66,7 @@ rock: deps
 	@rockspec/make-rock $(BUILD)/rocks
 
 lint: deps
-	luacheck -q $(wildcard lua spec bench examples bin/navixy)
+	luacheck -q $(wildcard lua spec bench examples tools bin/navixy)
 	cppcheck $(CPPCHECK) -DLUA_VERSION_NUM=504 -DLIBCURL_VERSION_NUM=0x$(shell curl-config --vernum) \
 	  csrc bench fuzz
 	cppcheck $(CPPCHECK) -DLUA_VERSION_NUM=501 -DLIBCURL_VERSION_NUM=0x075000 csrc
@@ -147,3 +147,11 @@ fake-stop:
 clean:
 	rm -rf $(BUILD) csrc/*.o navixy/core.so
 	@rmdir navixy 2>/dev/null || true
+
+# The catalogue of documented actions (lua/navixy/catalogue/data.lua), from a
+# checkout of Navixy/navixy-public-docs: make catalogue DOCS=../navixy-public-docs
+# (DOCS_COMMIT=<sha> when DOCS is not a git checkout). Files only, no network.
+.PHONY: catalogue
+catalogue:
+	@test -n "$(DOCS)" || { echo "usage: make catalogue DOCS=<navixy-public-docs checkout>"; exit 2; }
+	@DOCS_COMMIT=$(DOCS_COMMIT) lua5.4 tools/catalogue/generate.lua "$(DOCS)" lua/navixy/catalogue/data.lua

@@ -1,9 +1,11 @@
 /* navixy.core: the thin C layer under the navixy module. */
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buffer.h"
 #include "raise.h"
@@ -251,6 +253,43 @@ static int m_sha1hex(lua_State *L) {
   return 1;
 }
 
+/* core.realpath(path) -> the path with every symbolic link, "." and ".."
+ * resolved, or nil, why (it does not exist, a link dangles). A path sink
+ * replaces the file a link names, not the link (sink.lua). */
+static int m_realpath(lua_State *L) {
+  char real[PATH_MAX]; /* on the stack: nothing to free should pushing raise */
+  if (!realpath(luaL_checkstring(L, 1), real)) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  lua_pushstring(L, real);
+  return 1;
+}
+
+/* core.file_type(path) -> what the path names (links followed): "file",
+ * "directory", "FIFO", "character device", "block device", "socket", or nil,
+ * why. Uploads take regular files only: reading a FIFO or a device can block
+ * for ever, whatever the call's timeout (upload.lua). */
+static int m_file_type(lua_State *L) {
+  struct stat st;
+  const char *kind;
+  if (stat(luaL_checkstring(L, 1), &st) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, strerror(errno));
+    return 2;
+  }
+  kind = S_ISREG(st.st_mode)    ? "file"
+         : S_ISDIR(st.st_mode)  ? "directory"
+         : S_ISFIFO(st.st_mode) ? "FIFO"
+         : S_ISCHR(st.st_mode)  ? "character device"
+         : S_ISBLK(st.st_mode)  ? "block device"
+         : S_ISSOCK(st.st_mode) ? "socket"
+                                : "special file";
+  lua_pushstring(L, kind);
+  return 1;
+}
+
 /* core.is_json_type(content_type) -> whether an answer with it is JSON */
 static int m_is_json_type(lua_State *L) {
   lua_pushboolean(L, nvx_is_json_type(luaL_optstring(L, 1, "")));
@@ -263,6 +302,7 @@ static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type
                                  {"decode", m_decode},    {"mask", m_mask},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
+                                 {"realpath", m_realpath}, {"file_type", m_file_type},
                                  {"waiter", nvx_waiter_new},
                                  {NULL, NULL}};
 

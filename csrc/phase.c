@@ -14,6 +14,9 @@ const char *nvx_curl_phase(CURLcode rc) {
   case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
   case CURLE_SSL_INVALIDCERTSTATUS:
     return "tls";
+  /* the request cannot be made here (a GET's query over libcurl's 8 MB URL cap): final */
+  case CURLE_URL_MALFORMAT:
+    return "request";
   case CURLE_FILESIZE_EXCEEDED:
   case CURLE_OUT_OF_MEMORY: /* also libcurl's answer to a header line over its own cap */
     return "limit";

@@ -291,6 +291,9 @@ int nvx_transfer_push_result(lua_State *L, nvx_transfer *t) {
     lua_pushstring(L, msg);
   } else if (t->reply.nomem)
     lua_pushstring(L, "out of memory while receiving the answer");
+  else if (rc == CURLE_URL_MALFORMAT)
+    lua_pushstring(L, "the request URL is malformed or too long for libcurl (a GET's params go in it: "
+                      "send large ones by POST)");
   else if (rc == CURLE_ABORTED_BY_CALLBACK && t->interrupted)
     lua_pushstring(L, "interrupted");
   else if (rc == CURLE_ABORTED_BY_CALLBACK && t->requests > 1)

@@ -1,11 +1,11 @@
 --- client:batch(calls, opts) and client:each(calls, opts): many calls side
 -- by side.
 --
--- Every item goes through the same pipeline as client:call (session.run:
+-- Every item goes through the same pipeline as client:call (navixy.call:
 -- encoding, auth, rate limit, retries with backoff, the shared login and
 -- re-login). `concurrency` workers take the items in order, each running
 -- one call at a time, like that many callers sharing the client; the batch
--- scheduler (navixy.transport.scheduler) runs them side by side on the
+-- scheduler (navixy.batch.scheduler) runs them side by side on the
 -- client's transport, so at most `concurrency` requests are in flight and an
 -- item waiting out a backoff delays no other.
 --
@@ -13,10 +13,14 @@
 -- client:batch without on_result gathers them into an array in input order.
 -- Nothing else keeps a result, so memory grows with the concurrency, not
 -- with the number of calls.
+-- a step may yield to an event loop (navixy.transport.loop): PUC 5.1 needs this pcall for it
+local yielding_pcall = require("navixy.compat").pcall
 local call = require "navixy.call"
+local errors = require "navixy.errors"
 local options = require "navixy.options"
-local scheduler = require "navixy.transport.scheduler"
-local session = require "navixy.session"
+local scheduler = require "navixy.batch.scheduler"
+
+local misuse = errors.misuse
 
 local M = {}
 
@@ -24,11 +28,13 @@ local M = {}
 -- item, on anything client:call would raise on.
 local function encode_item(st, i, item)
   if type(item) ~= "table" then
-    error(("navixy: batch item %d must be a table {action, params, call_opts}, got %s"):format(i, type(item)), 0)
+    misuse("batch item %d must be a table {action, params, call_opts}, got %s", i, type(item))
   end
   local ok, body, parts = pcall(call.encode, st, item[1], item[2], item[3])
   if not ok then
-    error((tostring(body):gsub("^navixy: ", "navixy: batch item " .. i .. ": ")), 0)
+    local message = tostring(body)
+    if message:sub(1, 8) ~= "navixy: " then error(message, 0) end -- not a misuse: as it came
+    misuse("batch item %d: %s", i, message:sub(9))
   end
   return body, parts
 end
@@ -40,7 +46,7 @@ end
 -- batch has begun.
 local function encode_all(st, calls)
   if type(calls) ~= "table" then
-    error("navixy: client:batch expects an array of calls, got " .. type(calls), 0)
+    misuse("client:batch expects an array of calls, got %s", type(calls))
   end
   local actions, opts, bodies, parts = {}, {}, {}, {}
   for i = 1, #calls do
@@ -94,7 +100,7 @@ function M.each(st, calls, opts)
       local i = taken
       local job = call.prepared(st, actions[i], opts_of[i], bodies[i], parts[i])
       actions[i], opts_of[i], bodies[i], parts[i] = nil, nil, nil, nil -- done items keep nothing
-      local res, err = session.run(st, job, t)
+      local res, err = call.run(st, job, t)
       ready.last = ready.last + 1
       ready[ready.last] = { i, res, err }
     end
@@ -113,7 +119,7 @@ function M.run(st, calls, opts)
   if opts ~= nil and type(opts) == "table" and opts.on_result ~= nil then
     on_result = opts.on_result
     if type(on_result) ~= "function" then
-      error("navixy: batch option 'on_result' must be a function, got " .. type(on_result), 0)
+      misuse("batch option 'on_result' must be a function, got %s", type(on_result))
     end
     opts = { concurrency = opts.concurrency }
   end
@@ -124,7 +130,7 @@ function M.run(st, calls, opts)
     -- items finish out of order: placeholders keep every slot in the array part
     for i = 1, #calls do results[i] = false end
   end
-  local ok, err = pcall(function()
+  local ok, err = yielding_pcall(function()
     for i, res, e in it.next, it do
       if on_result then
         on_result(i, res, e)

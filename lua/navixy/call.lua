@@ -1,45 +1,37 @@
---- One call on its way out: the job (the request and what is known of it),
--- one attempt (rate limit, send, interpret the answer) and the retries
--- around it. Sessions (logging in, logging in again) wrap this: see
--- navixy.session.
+--- One call, from its options to its answer, in one loop: the options
+-- checked and encoded, the job made (the request and what is known of it as
+-- it goes), a hash to send (navixy.session gets one), the rate limit, the
+-- attempts and the retries between them (navixy.retry's rules), the one
+-- re-login when the API says the session ended (codes 3 and 4), and the
+-- answer (navixy.response). The same loop runs client:call, every item of a
+-- batch, and the calls that get a client its hash (navixy.hash_source).
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local options = require "navixy.options"
-local policy = require "navixy.policy"
 local ratelimit = require "navixy.ratelimit"
 local response = require "navixy.response"
+local retry = require "navixy.retry"
+local session = require "navixy.session"
 local upload = require "navixy.upload"
 
-local type, error = type, error
+local misuse = errors.misuse
 
 local M = {}
 
 local NO_OPTS = {} -- call_opts when none are given (no table per call)
 
--- Params must encode as a JSON object: a table whose keys are all strings
--- (an empty one included). An array would send "[...]" as the body.
-local function check_params(params)
-  if params == nil then return end
-  if type(params) ~= "table" then error("navixy: params must be a table, got " .. type(params), 0) end
-  if params[1] ~= nil or getmetatable(params) == json.array_mt then
-    error("navixy: params must be a table of name = value (a JSON object), not an array", 0)
-  end
-end
-
 --- The body of a call of `action` with `params` and `call_opts`, checked
 -- (raises on misuse, with messages starting "navixy:") and encoded: body,
 -- parts (the files of a multipart upload, or nil).
 function M.encode(st, action, params, call_opts)
-  options.action(action)
-  check_params(params)
-  options.call(call_opts)
+  options.call(action, params, call_opts)
   call_opts = call_opts or NO_OPTS
   if st.auth == "body" and params and params.hash ~= nil and st.hash then
-    error("navixy: params.hash conflicts with the client's hash (auth = \"body\")", 0)
+    misuse("params.hash conflicts with the client's hash (auth = \"body\")")
   end
-  local method, parts = call_opts.method, upload.parts(params)
+  local method, parts = call_opts.method, params ~= nil and upload.parts(params) or nil
   if parts then
-    if method == "GET" then error("navixy: a GET request cannot carry files (navixy.file)", 0) end
+    if method == "GET" then misuse("a GET request cannot carry files (navixy.file)") end
     return "", parts
   elseif method == "GET" or st.encoding == "form" then
     return json.form(params or NO_OPTS) -- a GET's params are its query string, by the form rules
@@ -49,7 +41,7 @@ end
 
 --- The job of a call M.encode has checked and encoded: what is known of
 -- the call as it goes, and the request the transport reads (see
--- navixy.transport): action, method, body, parts, sink, timeout_ms, fresh.
+-- navixy.transport): action, method, body, parts, sink, timeout, fresh.
 -- A batch keeps only the bodies of its waiting items and makes their jobs
 -- as they are taken, so that many items hold little.
 function M.prepared(st, action, call_opts, body, parts)
@@ -60,14 +52,14 @@ function M.prepared(st, action, call_opts, body, parts)
     body = body,
     parts = parts,
     sink = call_opts.sink,
-    timeout_ms = call_opts.timeout and options.milliseconds(call_opts.timeout),
+    timeout = call_opts.timeout, -- seconds, as everywhere in Lua (nil: the client's)
     retries = call_opts.retries or st.retries,
     idempotent = call_opts.idempotent,
     raw = call_opts.decode == false,
     attempts = 0,
     retried = 0,
   }
-  job.fresh = not policy.safe(job)
+  job.fresh = not retry.safe(job)
   return job
 end
 
@@ -75,6 +67,11 @@ end
 -- encoded and ready to run.
 function M.job(st, action, params, call_opts)
   return M.prepared(st, action, call_opts, M.encode(st, action, params, call_opts))
+end
+
+--- Seconds one attempt of `job` may take: its call's timeout, else the client's.
+function M.timeout(st, job)
+  return job.timeout or st.timeout
 end
 
 -- The on_request hook: one call per request sent, once its outcome is
@@ -92,7 +89,10 @@ end
 -- One request: waits for the rate limit, sends, interprets.
 -- Returns res, or nil, err, retry_after; leaves status and elapsed in job.
 local function attempt(st, job, t)
-  if st.rate_count then ratelimit.wait(st, t, job.anonymous) end
+  if st.rate_count then
+    local ok, err = ratelimit.wait(st, t, job.anonymous, M.timeout(st, job), job.action)
+    if not ok then return nil, err end
+  end
   job.attempts = job.attempts + 1
   job.sent_with = st.hash -- the hash it goes out with (navixy.session compares it)
   local started = st.on_request and t:now() -- timed only for the hook
@@ -115,20 +115,68 @@ local function attempt(st, job, t)
   return res, err, result.retry_after
 end
 
---- Runs a job through attempts and retries on transport `t`, without any
--- session handling. Returns res, or nil, err.
-function M.plain(st, job, t)
+-- Sessions a call may see end while it runs (each ended session is logged
+-- in again once): with a long rate-limit queue a call can outlive one.
+M.MAX_RENEWALS = 3
+
+-- Whether `err` says the session the job went out with ended (codes 3 and
+-- 4), for a client that can log in again.
+local function session_ended(st, job, err)
+  return st.source ~= nil and err.kind == "api" and (err.code == 3 or err.code == 4)
+    and job.sent_with ~= nil
+end
+
+--- Runs a job on transport `t` to its answer: res, or nil, err. First a
+-- hash to send (the lazy first login); then attempts, with the retries the
+-- rules allow; when the session ended, a re-login (navixy.session.renew)
+-- and the job again, which does not use up `retries`. A job marked
+-- `sessionless` goes out as the client's session stands, and is not logged
+-- in for, first or again: a login itself, and the calls of a two-factor
+-- login and of a logout.
+function M.run(st, job, t)
+  local need_hash, renewed, renewals = not job.sessionless, nil, 0
   while true do
-    local res, err, retry_after = attempt(st, job, t)
-    if res then
-      if st.on_request then notify(st, job, t, nil, nil) end
-      return res
+    if need_hash then
+      local ok, err = session.ready(st, t, M.timeout(st, job), job.action)
+      if not ok then return nil, err end
+      need_hash = false
     end
-    local delay = policy.next_delay(job, err, retry_after)
+    local res, err, retry_after = attempt(st, job, t)
+    local delay = nil
+    if not res then delay = retry.next_delay(job, err, retry_after) end
     if st.on_request then notify(st, job, t, err, delay) end
-    if not delay then return nil, err end
-    t:sleep(delay)
+    if res then return res end
+    if delay then
+      t:sleep(delay)
+    elseif job.sessionless or renewals >= M.MAX_RENEWALS or not session_ended(st, job, err) then
+      return nil, err
+    else
+      renewals = renewals + 1
+      local ok, lerr = session.renew(st, t, M.timeout(st, job), job.sent_with, renewed)
+      if not ok then return nil, lerr or err end
+      renewed, need_hash = st.hash, true
+    end
   end
+end
+
+--- client:call(action, params, call_opts): the job checked, made and run
+-- on the client's transport. Returns res, or nil, err; with call_opts.decode
+-- = false a 2xx answer's bytes and a third value, { status =,
+-- content_type =, filename = }.
+function M.call(st, action, params, call_opts)
+  local job = M.job(st, action, params, call_opts)
+  local res, err = M.run(st, job, st.transport)
+  if job.info then return res, err, job.info end
+  return res, err -- two values: the REPL shows every one
+end
+
+--- A sessionless call (see M.run) of `action` with `params` on transport
+-- `t`; `anonymous`: without the hash (a login). Returns res, err and the job.
+function M.sessionless(st, t, action, params, anonymous)
+  local job = M.job(st, action, params)
+  job.sessionless, job.anonymous = true, anonymous
+  local res, err = M.run(st, job, t)
+  return res, err, job
 end
 
 return M

@@ -1,11 +1,12 @@
 --- The client object: its methods, its names (client.tracker.list) and its
--- private state. The work is done elsewhere: navixy.call (one call),
--- navixy.session (logins), navixy.batch (many calls), navixy.transport
--- (the wire).
+-- private state. The work is done elsewhere: navixy.call (one call, from
+-- options to answer), navixy.session (the hash: logins), navixy.batch (many
+-- calls), navixy.transport (the wire).
 local batch = require "navixy.batch"
 local call = require "navixy.call"
 local core = require "navixy.core"
 local errors = require "navixy.errors"
+local hash_source = require "navixy.hash_source"
 local namespace = require "navixy.namespace"
 local options = require "navixy.options"
 local fallback = require "navixy.store.fallback"
@@ -15,7 +16,9 @@ local rules = require "navixy.store.rules"
 local session = require "navixy.session"
 local transports = require "navixy.transport"
 
-local error, type, setmetatable = error, type, setmetatable
+local type, setmetatable = type, setmetatable
+
+local misuse = errors.misuse
 
 local M = {}
 
@@ -29,8 +32,8 @@ local states = setmetatable({}, { __mode = "k" })
 
 local function state_of(client)
   local st = states[client]
-  if not st then error("navixy: expected a client (use client:method(...), not client.method(...))", 0) end
-  if st.closed then error("navixy: client is closed", 0) end
+  if not st then misuse("expected a client (use client:method(...), not client.method(...))") end
+  if st.closed then misuse("client is closed") end
   return st
 end
 
@@ -49,15 +52,11 @@ end
 -- call_opts.decode = false a 2xx answer comes back as its bytes, with a
 -- third value: { status =, content_type =, filename = }.
 function Client:call(action, params, call_opts)
-  local st = state_of(self)
-  local job = call.job(st, action, params, call_opts)
-  local res, err = session.run(st, job, st.transport)
-  if job.info then return res, err, job.info end
-  return res, err -- two values: the REPL shows every one
+  return call.call(state_of(self), action, params, call_opts)
 end
 
 --- client:batch(calls, opts) -> array of { result = res } | { err = err }:
--- the calls side by side, each through session.run (see navixy.batch).
+-- the calls side by side, each through navixy.call (see navixy.batch).
 function Client:batch(calls, opts)
   return batch.run(state_of(self), calls, opts)
 end
@@ -71,8 +70,8 @@ end
 -- Methods of the user API that a panel client does not have.
 local function user_api(st, method)
   if st.panel then
-    error("navixy: client:" .. method .. " is a user API method; a panel client acts as a user through "
-      .. "panel_client:user_session(user_id)", 0)
+    misuse("client:%s is a user API method; a panel client acts as a user through "
+      .. "panel_client:user_session(user_id)", method)
   end
   return st
 end
@@ -100,14 +99,14 @@ function Client:login(login, password)
   local st = state_of(self)
   if login ~= nil or password ~= nil then
     if type(login) ~= "string" or login == "" or type(password) ~= "string" or password == "" then
-      error("navixy: client:login(login, password) expects two non-empty strings", 0)
+      misuse("client:login(login, password) expects two non-empty strings")
     end
     st.login, st.password = login, password
-    st.source = session.password(st.login_action)
+    st.source = hash_source.password(st.login_action)
     session.identify(st) -- the account may be another one now
   end
   if not st.source then
-    error("navixy: client:login() needs credentials: pass login and password, here or to navixy.new", 0)
+    misuse("client:login() needs credentials: pass login and password, here or to navixy.new")
   end
   st.second_factor = false
   local t = st.transport
@@ -119,14 +118,11 @@ end
 function Client:verify_code(code)
   local st = user_api(state_of(self), "verify_code")
   if type(code) ~= "string" and type(code) ~= "number" then
-    error("navixy: client:verify_code(code) expects a string", 0)
+    misuse("client:verify_code(code) expects a string")
   end
-  local res, err = call.plain(st, call.job(st, "user/auth/code/verify", { code = tostring(code) }),
-    st.transport)
+  local res, err = call.sessionless(st, st.transport, "user/auth/code/verify", { code = tostring(code) })
   if not res then return nil, err end
-  if type(res.hash) == "string" and res.hash ~= "" and not res.hash:find("[\r\n%z]") then
-    session.set_hash(st, res.hash)
-  end
+  if session.usable_hash(res.hash) then session.set_hash(st, res.hash) end
   st.second_factor = false
   return res
 end
@@ -138,7 +134,8 @@ end
 -- err.response when asked too soon).
 function Client:resend_code()
   local st = user_api(state_of(self), "resend_code")
-  return call.plain(st, call.job(st, "user/auth/code/resend", nil), st.transport)
+  local res, err = call.sessionless(st, st.transport, "user/auth/code/resend", nil)
+  return res, err
 end
 
 --- client:logout() -> true | nil, err. The hash is forgotten once the
@@ -147,7 +144,7 @@ function Client:logout()
   local st = state_of(self)
   if not st.hash then return true end
   local hash = st.hash
-  local res, err = call.plain(st, call.job(st, st.logout_action, nil), st.transport)
+  local res, err = call.sessionless(st, st.transport, st.logout_action, nil)
   if res or (err.kind == "api" and (err.code == 3 or err.code == 4)) then
     session.retire(st, hash) -- no client of the store takes it again
     session.set_hash(st, nil)
@@ -178,10 +175,10 @@ end
 function Client:user_session(user_id)
   local st = state_of(self)
   if not st.panel then
-    error("navixy: client:user_session(user_id) is a method of panel clients (navixy.new{ panel = true, ... })", 0)
+    misuse("client:user_session(user_id) is a method of panel clients (navixy.new{ panel = true, ... })")
   end
   if type(user_id) ~= "number" or user_id ~= math.floor(user_id) or user_id < 1 or user_id >= 2 ^ 53 then
-    error("navixy: client:user_session(user_id) expects a user ID (a whole number), got " .. tostring(user_id), 0)
+    misuse("client:user_session(user_id) expects a user ID (a whole number), got %s", tostring(user_id))
   end
   local opts = {}
   for k, v in pairs(st.opts) do
@@ -190,7 +187,7 @@ function Client:user_session(user_id)
   local user = M.new(opts, st.version)
   local ust = states[user]
   ust.user_id = user_id
-  ust.source = session.delegated(st, "user/session/create", { user_id = user_id }, "panel client")
+  ust.source = hash_source.delegated(st, "user/session/create", { user_id = user_id }, "panel client")
   session.identify(ust)
   local t = ust.transport
   local res, err = session.login(ust, t, t:now() + ust.timeout, rules.NONE)
@@ -261,7 +258,7 @@ function M.new(opts, version)
     st.version, st.opts = version, {}
     for k, v in pairs(opts) do st.opts[k] = v end
   end
-  if o.login then st.source = session.password(st.login_action) end
+  if o.login then st.source = hash_source.password(st.login_action) end
   st.secrets = function() return secrets(st) end -- for errors.new: listed only on failure
   st.transport = transports.open(o, handle)
   -- the session and the rate limit live in a store: the client's own, or a

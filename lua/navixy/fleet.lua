@@ -14,7 +14,7 @@ local dates = require "navixy.dates"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local options = require "navixy.options"
-local platform = require "navixy.platform"
+local history_limits = require "navixy.history_limits"
 
 local floor, min, type = math.floor, math.min, type
 local unpack = table.unpack or unpack
@@ -260,7 +260,7 @@ end
 -- shorter. Returns false when `w` cannot be cut further.
 function History:narrow_span(i, w, err)
   if w.pages > 0 then return false end -- the span does not change while paging
-  local span = platform.span_of(err)
+  local span = history_limits.span_of(err)
   local length = span and window_length(span)
   if length and length < w.t1 - w.t0 then
     self.limits.span = min(self.limits.span, span)
@@ -365,7 +365,7 @@ end
 --- client:get_history(params, opts, memo) -> { success, list, total } |
 -- nil, err. params are those of history/tracker/list (trackers, from, to,
 -- events, …): the window may be of any length. The platform's limits come
--- from navixy.platform (kept in `memo`, the client's): the page size is
+-- from navixy.history_limits (kept in `memo`, the client's): the page size is
 -- params.limit, at most the platform's history.max_limit; the window is cut
 -- into windows shorter than its report.max_time_span. Dates keep the
 -- caller's form: plain ones stay plain, ISO 8601 ones keep the offset of
@@ -392,7 +392,7 @@ function M.get_history(client, params, opts, memo)
   end
   local iso = params.iso_datetime == true or memo.iso_datetime
   local from, to = read_date("from", params.from, iso), read_date("to", params.to, iso)
-  local limits = platform.limits(client, memo, call_opts)
+  local limits = history_limits.limits(client, memo, call_opts)
 
   local self = setmetatable({
     client = client, params = params, call_opts = call_opts, batch_opts = batch_opts,

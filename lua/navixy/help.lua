@@ -1,6 +1,8 @@
 --- The text of navixy.help([topic]): what a user at a Lua prompt needs
--- first, and a page per topic. A topic that is not a page's name shows the
--- example lines that mention it (navixy.help("tracker")).
+-- first, and a page per topic. A topic that is not a page's name is looked
+-- up in the catalogue of documented actions (an action's params and doc
+-- link; a namespace's children; the actions whose name holds the word) and
+-- in the example lines (navixy.help("tracker")).
 local M = {}
 
 local HEADER = "navixy-lua %s: the Navixy API v2 from Lua\n"
@@ -75,11 +77,136 @@ The Admin Panel (dealers): a panel client's actions are relative to panel/.
 ]] },
 }
 
-local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"events\", \"panel\", \"actions\", "
-  .. "or any word (\"tracker\").\n"
+local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"events\", \"panel\", \"actions\",\n"
+  .. "an action (\"tracker/get_state\"), a namespace (\"tracker\") or any word (\"download\").\n"
+  .. "Every documented action: navixy.actions(prefix); from a shell: navixy actions [PREFIX].\n"
   .. "More: README.md and docs/API-reference.md; from a shell: navixy --help.\n"
 
---- The help text; `topic` (optional) a page name or any word.
+---------------------------------------------------------------- the catalogue
+
+-- Where a family's actions are called from, when not from a user client.
+local REACHED = {
+  dwh = "Raw IoT Data, on /dwh/v1: client:dwh()",
+  eco_fleet = "Eco Fleet, on /eco_fleet: client:eco_fleet()",
+  websocket = "a WebSocket subscription request: client:subscribe{ { type = ... } }",
+}
+
+local function bounds(p)
+  local out = {}
+  local function range(what, lo, hi)
+    if lo and hi then out[#out + 1] = ("%s %s..%s"):format(what, lo, hi)
+    elseif lo then out[#out + 1] = ("%s >= %s"):format(what, lo)
+    elseif hi then out[#out + 1] = ("%s <= %s"):format(what, hi) end
+  end
+  range("value", p.min, p.max)
+  range("length", p.min_length, p.max_length)
+  range("items", p.min_items, p.max_items)
+  range("each item's length", p.item_min_length, p.item_max_length)
+  if p.enum then
+    local shown = {}
+    for i, v in ipairs(p.enum) do shown[i] = ("%q"):format(tostring(v)) end
+    out[#out + 1] = "one of " .. table.concat(shown, ", ")
+  end
+  return out
+end
+
+local function param_line(p, width)
+  local kind = p.type or p.doc_type or "any"
+  if p.type == "array" and p.items then kind = "array of " .. p.items end
+  if p.file then kind = "file (navixy.file)" end
+  local words = { kind, p.required and "required" or "optional" }
+  for _, b in ipairs(bounds(p)) do words[#words + 1] = b end
+  return ("  %-" .. width .. "s %s"):format(p.name, table.concat(words, ", "))
+end
+
+local function answer_words(entry)
+  if entry.answer == "json" then return "JSON" end
+  return "a file (" .. entry.answer:gsub(",", ", ") .. ")"
+end
+
+--- One action's page: summary, params, method, answer, the doc link.
+function M.action_text(entry)
+  local out = { entry.path .. ": " .. (entry.summary ~= "" and entry.summary or "(no summary in the docs)") }
+  if REACHED[entry.family] then out[#out + 1] = "  " .. REACHED[entry.family] end
+  local width = 4
+  for _, p in ipairs(entry.params) do width = math.max(width, #p.name) end
+  if #entry.params == 0 then out[#out + 1] = "Params: none"
+  else
+    out[#out + 1] = "Params:"
+    for _, p in ipairs(entry.params) do out[#out + 1] = param_line(p, width) end
+  end
+  if entry.family ~= "websocket" then
+    local traits = { entry.method, "answer: " .. answer_words(entry) }
+    if entry.multipart then traits[#traits + 1] = "multipart upload" end
+    if entry.no_auth then traits[#traits + 1] = "no authentication" end
+    traits[#traits + 1] = entry.read_only and "read-only (retried on transient faults)" or "changes data"
+    out[#out + 1] = table.concat(traits, "; ")
+  end
+  out[#out + 1] = "Docs: " .. entry.url
+  return table.concat(out, "\n") .. "\n"
+end
+
+-- Words wrapped into lines of at most 78 characters, indented by two.
+local function wrapped(words)
+  local lines, line = {}, " "
+  for _, word in ipairs(words) do
+    if #line + 1 + #word > 78 then lines[#lines + 1], line = line, " " end
+    line = line .. " " .. word
+  end
+  lines[#lines + 1] = line
+  return table.concat(lines, "\n")
+end
+
+-- What is under `prefix`: its actions, and its namespaces marked with "/".
+local function namespace_text(catalogue, prefix)
+  local words = {}
+  for _, child in ipairs(catalogue.children(prefix)) do
+    local path = prefix .. "/" .. child
+    local deeper = #catalogue.children(path) > 0
+    if catalogue.get(path) then words[#words + 1] = child end
+    if deeper then words[#words + 1] = child .. "/" end
+  end
+  return ("Under %s/ (%d actions; navixy.help(\"%s/<name>\") for one):\n%s\n"):format(prefix,
+    #catalogue.actions(prefix), prefix, wrapped(words))
+end
+
+-- The documented action `topic` names, in any family.
+local function find_entry(catalogue, topic)
+  local entry = catalogue.get(topic)
+  if entry then return entry end
+  for _, family in ipairs(catalogue.FAMILIES) do
+    entry = catalogue.get(topic, family)
+    if entry then return entry end
+  end
+end
+
+local function catalogue_text(topic)
+  local catalogue = require "navixy.catalogue"
+  local entry = find_entry(catalogue, topic)
+  if entry then return M.action_text(entry) end
+  local trimmed = topic:gsub("^/+", ""):gsub("/+$", "")
+  if #catalogue.children(trimmed) > 0 then return namespace_text(catalogue, trimmed) end
+  local found = catalogue.search(topic)
+  if #found > 0 then
+    return "Actions with \"" .. topic .. "\" in their name:\n  " .. table.concat(found, "\n  ") .. "\n"
+  end
+  local near = catalogue.nearest(topic)
+  if #near > 0 then return "Did you mean " .. table.concat(near, ", ") .. "?\n" end
+end
+
+--- The lines of the pages' examples that mention `topic`.
+local function example_lines(topic)
+  local lines = {}
+  for _, page in ipairs(PAGES) do
+    for line in page[2]:gmatch("[^\n]+") do
+      if line:find(topic, 1, true) and line:find("^%s") then lines[#lines + 1] = line end
+    end
+  end
+  return lines
+end
+
+--- The help text; `topic` (optional) a page name, an action ("tracker/list"),
+-- a namespace ("tracker"), or any word (the actions and examples with it).
 function M.text(version, topic)
   local out = { HEADER:format(version) }
   if topic == nil then
@@ -91,16 +218,21 @@ function M.text(version, topic)
   for _, page in ipairs(PAGES) do
     if page[1] == topic then return out[1] .. "\n" .. page[2] .. FOOTER end
   end
-  local lines = {}
-  for _, page in ipairs(PAGES) do
-    for line in page[2]:gmatch("[^\n]+") do
-      if line:find(topic, 1, true) and line:find("^%s") then lines[#lines + 1] = line end
-    end
+  local body = M.topic(topic)
+  if not body then return out[1] .. "\nNothing about \"" .. topic .. "\" here." .. FOOTER end
+  return out[1] .. body .. FOOTER
+end
+
+--- What the catalogue and the examples hold about `topic` (not a page
+-- name), or nil when nothing.
+function M.topic(topic)
+  local actions, lines, out = catalogue_text(topic), example_lines(topic), {}
+  if not actions and #lines == 0 then return nil end
+  if actions then out[#out + 1] = "\n" .. actions end
+  if #lines > 0 then
+    out[#out + 1] = "\nExamples with \"" .. topic .. "\":\n" .. table.concat(lines, "\n") .. "\n"
   end
-  if #lines == 0 then
-    return out[1] .. "\nNothing about \"" .. topic .. "\" here." .. FOOTER
-  end
-  return out[1] .. "\nAbout \"" .. topic .. "\":\n" .. table.concat(lines, "\n") .. "\n" .. FOOTER
+  return table.concat(out)
 end
 
 return M

@@ -30,10 +30,16 @@ function navixy.pretty(value, compact)
 end
 
 --- Prints the most-used actions with examples, and how errors look;
--- `topic` (optional): a page ("errors", "batch", "sessions", "panel", "actions") or
--- any word, for the example lines that mention it.
+-- `topic` (optional): a page ("errors", "batch", "sessions", "panel", "actions"),
+-- a documented action ("tracker/get_state"), a namespace ("tracker") or any word.
 function navixy.help(topic)
   io.stdout:write(require("navixy.help").text(navixy.VERSION, topic))
+end
+
+--- The documented actions at or under `prefix` (e.g. "tracker"; nil: all
+-- that a user client reaches), sorted. Loads the catalogue on first use.
+function navixy.actions(prefix)
+  return require("navixy.catalogue").actions(prefix)
 end
 
 --- Creates a client; raises on bad options (messages start "navixy:").

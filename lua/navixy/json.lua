@@ -7,6 +7,7 @@
 -- as [] even when empty. Where the lua-cjson in use has cjson.array_mt
 -- (OpenResty's build), that one is used, so that cjson.encode keeps [] too.
 local core = require "navixy.core"
+local errors = require "navixy.errors"
 
 local has_cjson, cjson = pcall(require, "cjson")
 if has_cjson and type(cjson) == "table" and type(cjson.array_mt) == "table" then
@@ -24,7 +25,7 @@ M.form = core.form
 --- Marks t (or a new table) as a JSON array, so that it encodes as [] even empty.
 function M.array(t)
   if t ~= nil and type(t) ~= "table" then
-    error("navixy: navixy.array expects a table, got " .. type(t), 2)
+    errors.misuse("navixy.array expects a table, got %s", type(t))
   end
   return setmetatable(t or {}, M.array_mt)
 end

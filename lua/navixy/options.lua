@@ -3,6 +3,8 @@
 -- that names the option, before anything is sent; the C core then checks
 -- only what memory safety needs (csrc/client.c).
 local errors = require "navixy.errors"
+local json = require "navixy.json"
+local registry = require "navixy.store.registry"
 local sink = require "navixy.sink"
 local url = require "navixy.url"
 
@@ -114,10 +116,9 @@ local function headers_opt(name, v)
   end
 end
 
--- A store made by navixy.store.ngx or navixy.store.redis (required late:
--- those modules use this one).
+-- A store made by navixy.store.ngx or navixy.store.redis.
 local function store_opt(name, v)
-  if not require("navixy.store").is_store(v) then
+  if not registry.is_store(v) then
     fail("option '%s' must be a store made by navixy.store.ngx(dict_name) or navixy.store.redis{...}, got %s",
       name, type(v))
   end
@@ -192,6 +193,18 @@ local function check_table(kind, t, known)
   end
 end
 
+-- A copy of `opts` (nil: none given) checked against `known` (`kind` names
+-- an option in messages); `not_table` is the message for a value that is not
+-- a table. The caller fills the defaults into the copy.
+local function checked_copy(opts, not_table, kind, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then fail(not_table, type(opts)) end
+  check_table(kind, opts, known)
+  local copy = {}
+  for k, v in pairs(opts) do copy[k] = v end
+  return copy
+end
+
 --- Milliseconds for the C core: rounded, at least 1 (a timeout never
 -- silently becomes "none").
 function M.milliseconds(secs)
@@ -220,11 +233,7 @@ end
 -- `timeout_ms`, `connect_timeout_ms`, `header_lines`, and `core` (the
 -- settings of navixy.core.new).
 function M.client(opts, version)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then fail("navixy.new expects a table of options, got %s", type(opts)) end
-  check_table("option", opts, CLIENT)
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
+  local o = checked_copy(opts, "navixy.new expects a table of options, got %s", "option", CLIENT)
   if o.url and o.region then fail("give either option 'url' or option 'region', not both") end
   if o.ca_file then
     local f, why = io.open(o.ca_file, "rb")
@@ -295,12 +304,23 @@ function M.redis_store(opts)
   }
 end
 
---- Validates call_opts (nil allowed).
-function M.call(call_opts)
-  if call_opts == nil then return nil end
+-- Params must encode as a JSON object: a table whose keys are all strings
+-- (an empty one included). An array would send "[...]" as the body.
+local function check_params(params)
+  if params == nil then return end
+  if type(params) ~= "table" then fail("params must be a table, got %s", type(params)) end
+  if params[1] ~= nil or getmetatable(params) == json.array_mt then
+    fail("params must be a table of name = value (a JSON object), not an array")
+  end
+end
+
+--- Validates a call: its action, params and call_opts (both nil allowed).
+function M.call(action, params, call_opts)
+  M.action(action)
+  check_params(params)
+  if call_opts == nil then return end
   if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end
   check_table("call option", call_opts, CALL)
-  return call_opts
 end
 
 --- Validates batch options (nil allowed); returns the concurrency.
@@ -342,11 +362,7 @@ M.HEARTBEAT_MARGIN = 1.5 -- a connection silent for this many heartbeats is take
 -- with every default filled in, the client's (`o`: its checked options,
 -- see M.client) where the subscription has none of its own.
 function M.subscribe(opts, o)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then fail("subscribe options must be a table, got %s", type(opts)) end
-  check_table("subscribe option", opts, SUBSCRIBE)
-  local s = {}
-  for k, v in pairs(opts) do s[k] = v end
+  local s = checked_copy(opts, "subscribe options must be a table, got %s", "subscribe option", SUBSCRIBE)
   if s.decode == nil then s.decode = true end
   if s.reconnect == nil then s.reconnect = true end
   s.heartbeat_margin = s.heartbeat_margin or M.HEARTBEAT_MARGIN
@@ -361,10 +377,10 @@ end
 function M.action(action)
   if valid_actions[action] then return end
   if type(action) ~= "string" then
-    error("navixy: action must be a string, got " .. type(action), 0)
+    fail("action must be a string, got %s", type(action))
   end
   if not valid_action(action) then
-    error(string.format("navixy: invalid action %q: expected a path such as \"tracker/list\"", action), 0)
+    fail("invalid action %q: expected a path such as \"tracker/list\"", action)
   end
   if cached >= 1000 then valid_actions, cached = {}, 0 end
   valid_actions[action], cached = true, cached + 1

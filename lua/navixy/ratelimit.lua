@@ -6,6 +6,7 @@
 -- counts by fixed seconds, by a window of its own or with a token bucket.
 -- The slots are reserved in the store (navixy.store.rules.reserve): callers
 -- queue in order and sleep on their own transport until their slot.
+local errors = require "navixy.errors"
 local store = require "navixy.store"
 
 local M = {}
@@ -26,8 +27,11 @@ function M.window(rate)
 end
 
 --- Waits (on transport `t`) for the client's next slot; `login` for a
--- login request, which goes before the queue (see rules.reserve).
-function M.wait(st, t, login)
+-- login request, which goes before the queue (see rules.reserve). A slot
+-- more than `timeout` seconds away (the call's timeout) is not waited for:
+-- returns nil, a timeout error at once (final: a retry would queue again).
+-- Else returns true once the slot has come.
+function M.wait(st, t, login, timeout, action)
   -- the member is named at each request: a client made before nginx forked
   -- its workers is a different member in each
   local member = store.process_id() .. st.serial
@@ -36,8 +40,14 @@ function M.wait(st, t, login)
   -- session ends, every call waits for the new one, so the login must not
   -- wait behind them
   if st.login and not login and limit >= 2 then limit = limit - 1 end
-  local wait = st.store:reserve(st.key, member, limit, st.rate_window, login)
+  local wait = st.store:reserve(st.key, member, limit, st.rate_window, login, timeout)
+  if wait > timeout then
+    return nil, errors.new { kind = "timeout", phase = "ratelimit", action = action,
+      description = ("the next slot of the rate limit is %.1f s away, longer than the timeout (%g s)")
+        :format(wait, timeout) }
+  end
   if wait > 0 then t:sleep(wait) end
+  return true
 end
 
 return M

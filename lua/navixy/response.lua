@@ -46,18 +46,71 @@ local function percent_decode(s)
   return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
+-- Code points a file name never holds: controls (C0, DEL, C1: terminal
+-- escapes), bidi controls (U+202E shows "fdp.exe" as "exe.pdf") and line
+-- separators.
+local function unwanted(cp)
+  return cp < 0x20 or (cp >= 0x7F and cp <= 0x9F) or cp == 0x061C or cp == 0x200E or cp == 0x200F
+    or (cp >= 0x2028 and cp <= 0x202E) or (cp >= 0x2066 and cp <= 0x2069)
+end
+
+local REPLACEMENT = "\239\191\189" -- U+FFFD, for each byte that is not UTF-8
+local LEAD = { { 0xC2, 0xDF, 2, 0xC0, 0x80 }, { 0xE0, 0xEF, 3, 0xE0, 0x800 }, { 0xF0, 0xF4, 4, 0xF0, 0x10000 } }
+
+-- The code point of the UTF-8 sequence at s[i], and its length; nil when the
+-- bytes there are not one (RFC 3629: no overlong forms, no surrogates).
+local function utf8_at(s, i)
+  local c = s:byte(i)
+  if c < 0x80 then return c, 1 end
+  for _, l in ipairs(LEAD) do
+    if c >= l[1] and c <= l[2] then
+      local cp = c - l[4]
+      for k = 1, l[3] - 1 do
+        local b = s:byte(i + k)
+        if not b or b < 0x80 or b > 0xBF then return nil end
+        cp = cp * 64 + b - 0x80
+      end
+      if cp < l[5] or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return nil end
+      return cp, l[3]
+    end
+  end
+  return nil
+end
+
+-- `s` as valid UTF-8 without unwanted code points: with `latin1`, each byte
+-- is an ISO-8859-1 character; else UTF-8, each byte that is not replaced.
+local function clean_name(s, latin1)
+  local out, i = {}, 1
+  while i <= #s do
+    local cp, len, text
+    if latin1 then
+      cp, len = s:byte(i), 1
+      text = cp < 0x80 and string.char(cp) or string.char(0xC0 + math.floor(cp / 64), 0x80 + cp % 64)
+    else
+      cp, len = utf8_at(s, i)
+      if cp then text = s:sub(i, i + len - 1) else cp, len, text = 0xFFFD, 1, REPLACEMENT end
+    end
+    if not unwanted(cp) then out[#out + 1] = text end
+    i = i + len
+  end
+  return table.concat(out)
+end
+
 --- The file name a Content-Disposition value gives (RFC 6266): filename*
 -- (RFC 5987, UTF-8 or ISO-8859-1 percent-encoded) before filename, reduced to
--- its last path part and without control characters, so that it is safe to
--- use as a name in a directory; nil when there is none.
+-- its last path part, in valid UTF-8 (ISO-8859-1 converted, bytes that are
+-- not UTF-8 replaced by U+FFFD) and without control or bidi characters, so
+-- that it is safe to use as a name in a directory and to show; nil when there
+-- is none.
 function M.filename(disposition)
   if type(disposition) ~= "string" then return nil end
-  local name
+  local name, latin1
   local ext = disposition:match(";%s*[fF][iI][lL][eE][nN][aA][mM][eE]%*%s*=%s*([^;]+)")
   if ext then
     local charset, encoded = ext:match("^([%w!#$&+^`{}~-]*)'[^']*'(.-)%s*$")
-    if charset and (charset:upper() == "UTF-8" or charset:upper() == "ISO-8859-1") then
-      name = percent_decode(encoded)
+    charset = charset and charset:upper()
+    if charset == "UTF-8" or charset == "ISO-8859-1" then
+      name, latin1 = percent_decode(encoded), charset == "ISO-8859-1"
     end
   end
   if not name then
@@ -67,7 +120,7 @@ function M.filename(disposition)
       or disposition:match(";%s*[fF][iI][lL][eE][nN][aA][mM][eE]%s*=%s*([^;%s]+)")
   end
   if not name then return nil end
-  name = name:match("([^/\\]*)$"):gsub("%c", "")
+  name = clean_name(name:match("([^/\\]*)$"), latin1)
   if name == "" or name == "." or name == ".." then return nil end
   return name
 end

@@ -1,10 +1,13 @@
---- The session of a client: the hash it sends, the login that gets one,
--- and the one re-login when the API says the session ended (codes 3 and 4).
+--- The session of a client: the hash it sends, and getting one: the lazy
+-- first login, the shared login through the store, and the re-login when a
+-- call says the session ended, decided by comparing the hash that ended
+-- with the one in use. Nothing else: the call that needs the hash, its
+-- retries and its answer are navixy.call's.
 --
 -- There is one login mechanism; what varies is where a hash comes from, the
--- client's `source` (see M.password and M.delegated): user/auth with a login
--- and password, panel/account/auth with a panel ID and password, or a call
--- of another client's session (a panel's panel/user/session/create for one of
+-- client's `source` (navixy.hash_source): user/auth with a login and
+-- password, panel/account/auth with a panel ID and password, or a call of
+-- another client's session (a panel's panel/user/session/create for one of
 -- its users). Whatever the source, the lazy first login, the one shared
 -- re-login and the memory of refused logins are the same.
 --
@@ -20,12 +23,9 @@
 -- finish while it waits (its coroutine is dead, or the waiter's transport
 -- blocks the process that runs it): it then takes the lock over and logs in
 -- itself.
-local call = require "navixy.call"
 local errors = require "navixy.errors"
-local json = require "navixy.json"
-local ngx_transport = require "navixy.transport.ngx"
-local policy = require "navixy.policy"
 local rules = require "navixy.store.rules"
+local runtime = require "navixy.runtime"
 local store = require "navixy.store"
 
 local coroutine, error, type = coroutine, error, type
@@ -35,6 +35,21 @@ local M = {}
 
 M.WAIT_STEP = 0.005 -- seconds between the first looks at a login in progress
 M.WAIT_MAX = 0.05   -- and at most between later ones (each look asks the store)
+
+-- A refused login is not tried again by every later call (that is how a
+-- cron job or an nginx worker runs into 104 "Logins limit exceeded", or 105
+-- "login attempts limit"). Wrong credentials (102) and an inactive user (103)
+-- stay refused until new credentials or a hash are given; any other refusal
+-- (104, 105, 11 dealer blocked, ...) may lift, so it is kept this long.
+M.LOGIN_RETRY_AFTER = 60
+M.LOGIN_REFUSED_FOR_GOOD = { [102] = true, [103] = true }
+
+-- Seconds a refused login keeps being answered from memory (math.huge: until
+-- the user gives new credentials or a hash).
+local function login_refusal_ttl(err)
+  if M.LOGIN_REFUSED_FOR_GOOD[err.code] then return math.huge end
+  return M.LOGIN_RETRY_AFTER
+end
 
 -- The main thread, for Lua 5.1 where coroutine.running() gives nil there.
 local MAIN = {}
@@ -70,7 +85,7 @@ local function owner_token()
     request_of = setmetatable({}, { __mode = "v" })
     tokens_of, issued = id, 0
   end
-  local co, request = current(), ngx_transport.request()
+  local co, request = current(), runtime.request()
   local token = tokens[co]
   if not token or request_of[token] ~= request then
     issued = issued + 1
@@ -90,8 +105,8 @@ local function can_finish(owner, t)
   if owner:sub(1, #tokens_of + 1) ~= tokens_of .. ":" then return true end
   local co = running[owner]
   if co == nil then return false end
-  if request_of[owner] ~= ngx_transport.request() then return true end
-  return t.yields and alive(co)
+  if request_of[owner] ~= runtime.request() then return true end
+  return t:yields() and alive(co)
 end
 
 --- Sets the hash the client sends (nil: none). The previous one is kept
@@ -128,62 +143,23 @@ local function remembered(rec, refused)
   }
 end
 
--- The account whose session and rate limit a client shares (nil: none).
-local function account_of(st)
+--- The account whose session and rate limit a client shares (nil: none).
+function M.account(st)
   if st.source then return st.source.account(st) end
   if st.hash then return "key:" .. st.hash end -- an API key or a saved session
   return nil
 end
 
-local function usable_hash(h)
+--- Whether a login answer's hash can be sent.
+function M.usable_hash(h)
   return type(h) == "string" and h ~= "" and not h:find("[\r\n%z]")
-end
-
---- A source of hashes: `action` (user/auth, or account/auth below a panel
--- client's base URL) with the client's login and password, sent without a
--- hash.
-function M.password(action)
-  return {
-    action = action,
-    account = function(st) return (st.panel and "panel:" or "user:") .. st.login end,
-    fetch = function(st, t)
-      local job = call.job(st, action, { login = st.login, password = st.password })
-      job.anonymous = true
-      local res, err = call.plain(st, job, t)
-      return res, err, job
-    end,
-  }
-end
-
---- A source of hashes: `action` with `params` called through another
--- client's session `owner` (its own hash, login and re-login), on its own
--- transport. A panel's user/session/create is one: the hash it answers is
--- for the user API, and the two sessions never share a hash. `what` names
--- the owner in the error raised once it is closed.
-function M.delegated(owner, action, params, what)
-  return {
-    action = action,
-    -- the account is the owner's, through this action and these params
-    account = function()
-      local of_owner = account_of(owner)
-      return of_owner and of_owner .. " " .. action .. " " .. json.encode(params)
-    end,
-    fetch = function()
-      if owner.closed then
-        error("navixy: the " .. what .. " this client gets its session from is closed", 0)
-      end
-      local job = call.job(owner, action, params)
-      local res, err = M.run(owner, job, owner.transport)
-      return res, err, job
-    end,
-  }
 end
 
 -- Gets a hash from the client's source and makes it the client's.
 local function do_login(st, t)
   local source = st.source
   local res, err, job = source.fetch(st, t)
-  if res and not usable_hash(res.hash) then
+  if res and not M.usable_hash(res.hash) then
     res, err = nil, errors.new({ kind = "decode", action = source.action, status = job.status,
       attempts = job.attempts, description = "the login answer holds no usable hash" }, st.secrets)
   end
@@ -200,7 +176,7 @@ local function failure_of(st, err)
   local change = { err_kind = err.kind, err_code = err.code, err_status = err.status,
                    err_action = err.action, err_description = err.description }
   if err.kind == "api" and not err.retryable and err.action == st.source.action then
-    change.refused_for = policy.login_refusal_ttl(err)
+    change.refused_for = login_refusal_ttl(err)
   end
   return change
 end
@@ -238,7 +214,7 @@ function M.login(st, t, deadline, ended, adopt_only)
   local owner = owner_token()
   st.logging_in = st.logging_in or {}
   if st.logging_in[owner] then
-    error("navixy: the client was called from its own on_request hook during a login", 0)
+    errors.misuse("the client was called from its own on_request hook during a login")
   end
   local takeover, waited, step = nil, nil, M.WAIT_STEP
   while true do
@@ -282,51 +258,36 @@ end
 --- Names the client's records in its store, by base URL and account (see
 -- navixy.store). A client with no account keeps to its own store.
 function M.identify(st)
-  local account = account_of(st)
+  local account = M.account(st)
   st.key = account and store.key(st.url, account) or "anonymous"
   st.store = account and st.shared or st.own
 end
 
-local function deadline_of(st, job, t)
-  return t:now() + (job.timeout_ms and job.timeout_ms / 1000 or st.timeout)
+--- Makes sure a call of `action` has a hash to go out with: logs in first
+-- when the client has a source and no hash yet, waiting at most `timeout`
+-- seconds for another's login. Returns true, or nil, err.
+function M.ready(st, t, timeout, action)
+  if st.second_factor then return nil, two_factor_error(action) end
+  if st.source and not st.hash then
+    local ok, err = M.login(st, t, t:now() + timeout, rules.NONE)
+    if not ok then return nil, err end
+    if st.second_factor then return nil, two_factor_error(action) end
+  end
+  return true
 end
 
--- Sessions a call may see end while it runs (each ended session is logged
--- in again once): with a long rate-limit queue a call can outlive one.
-M.MAX_RENEWALS = 3
-
---- Runs a job with sessions on transport `t`: a lazy first login, and one
--- re-login and repeat when the API says the session ended (codes 3 and 4).
--- A repeat that fails on the very session this call renewed is not logged in
--- for again: there is no loop (it still takes a newer session someone else
--- logged in for, which a long wait for the rate limit may need). The repeat
--- does not use up `retries`.
-function M.run(st, job, t)
-  local renewed, renewals = nil, 0
-  while true do
-    if st.second_factor then return nil, two_factor_error(job.action) end
-    if st.source and not st.hash then
-      local ok, err = M.login(st, t, deadline_of(st, job, t), rules.NONE)
-      if not ok then return nil, err end
-      if st.second_factor then return nil, two_factor_error(job.action) end
-    end
-    local res, err = call.plain(st, job, t)
-    if res then return res end
-    local ended = job.sent_with -- the hash of the failed request
-    if not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4)
-      or ended == nil or renewals >= M.MAX_RENEWALS then
-      return nil, err
-    end
-    renewals = renewals + 1
-    if st.hash == ended then
-      -- the hash that ended is still ours: log in again, or take the hash
-      -- another caller (in any process) logged in for meanwhile
-      local ok, lerr = M.login(st, t, deadline_of(st, job, t), ended, ended == renewed)
-      if not ok then return nil, lerr or err end
-    end
-    -- (else another caller of this client took a new hash meanwhile)
-    renewed = st.hash
-  end
+--- A call that went out with the hash `ended` was told the session ended
+-- (codes 3 and 4). When that hash is still the client's, logs in again or
+-- takes the hash another caller (in any process) logged in for meanwhile;
+-- when another caller of this client took a new one already, there is
+-- nothing to do. `renewed` is the hash this call renewed before, if any: a
+-- session the call itself renewed that ends too is not logged in for again
+-- (there is no loop), though a newer one someone else logged in for is
+-- taken. Returns true, or nil and the login's error (nil, nil when there
+-- was nothing to take).
+function M.renew(st, t, timeout, ended, renewed)
+  if st.hash ~= ended then return true end
+  return M.login(st, t, t:now() + timeout, ended, ended == renewed)
 end
 
 return M

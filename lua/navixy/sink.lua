@@ -1,8 +1,17 @@
 --- Where the body of a file answer goes when call_opts.sink is given, as it
--- arrives, so that memory stays flat whatever the size: a path (the file is
--- made on the first byte of a file answer, so an error answer leaves none,
--- and removed again if the transfer fails half way), a file handle (written
--- to, left open), or a function called with each chunk.
+-- arrives, so that memory stays flat whatever the size: a path, a file
+-- handle (written to, left open), or a function called with each chunk.
+--
+-- A path gets the whole body or nothing: the body goes to a temporary file
+-- beside it (made on the first byte of a file answer, so an error answer
+-- makes none), renamed onto the path once complete; a transfer that fails
+-- removes it, and whatever the path held is untouched until the rename. A
+-- path that is a symbolic link is followed: the file it names is replaced,
+-- in the directory it lies in, and the link stays (as a shell's > would write
+-- through it). A link to nothing is replaced by the file.
+local core = require "navixy.core"
+local store = require "navixy.store"
+
 local io_type = io.type
 
 local M = {}
@@ -26,12 +35,19 @@ function M.new(spec)
   return setmetatable({ spec = spec, size = 0 }, Sink)
 end
 
--- The file of a path sink, opened on first use.
+local temporaries = 0 -- temporary files named so far by this process
+
+-- The file of a path sink, opened on first use: a temporary file in the
+-- directory of the file the path names (see the top), unique to this process
+-- (its id: random) and this sink.
 function Sink:file()
   if not self.handle then
-    local f, why = io.open(self.spec, "wb")
+    self.target = core.realpath(self.spec) or self.spec
+    temporaries = temporaries + 1
+    local temp = ("%s.%s-%d.part"):format(self.target, store.process_id(), temporaries)
+    local f, why = io.open(temp, "wb")
     if not f then return nil, "cannot write the sink " .. tostring(why) end
-    self.handle, self.made = f, true
+    self.handle, self.temp = f, temp
   end
   return self.handle
 end
@@ -58,24 +74,37 @@ function Sink:write(chunk)
 end
 
 --- The body is complete: a path sink's file is made (even for an empty
--- body) and closed. true, or nil and why.
+-- body), closed and renamed onto the path. true, or nil and why (the
+-- temporary file removed).
 function Sink:finish()
   if type(self.spec) ~= "string" then return true end
   local f, why = self:file()
   if not f then return nil, why end
   self.handle = nil
   local ok, err = f:close()
-  if not ok then return nil, "closing the sink failed: " .. tostring(err) end
+  if not ok then err = "closing the sink failed: " .. tostring(err) end
+  if ok then
+    ok, err = os.rename(self.temp, self.target)
+    if not ok then err = "cannot put the file in place: " .. tostring(err) end
+  end
+  if not ok then
+    os.remove(self.temp)
+    return nil, err
+  end
+  self.temp = nil
   return true
 end
 
---- The transfer failed or was given up: a path sink's partial file goes.
+--- The transfer failed or was given up: a path sink's temporary file goes.
 function Sink:abort()
   if self.handle then
     self.handle:close()
     self.handle = nil
   end
-  if self.made then os.remove(self.spec) end
+  if self.temp then
+    os.remove(self.temp)
+    self.temp = nil
+  end
 end
 
 --- Feeds a streamed answer to the sink of request `req`: `event` is the
@@ -85,7 +114,7 @@ end
 -- = its size; a sink that failed to write makes it a failure of phase
 -- "sink". A failure after bytes went to the sink is marked `delivered`, so
 -- that it is not tried again (what was written cannot be taken back), and a
--- path sink's partial file is removed. A function sink's error is raised,
+-- path sink's temporary file is removed. A function sink's error is raised,
 -- with the transfer dropped first.
 function M.stream(req, event, next_event, cancel)
   local s = M.new(req.sink)

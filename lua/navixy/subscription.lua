@@ -16,7 +16,7 @@
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local options = require "navixy.options"
-local policy = require "navixy.policy"
+local policy = require "navixy.retry"
 local response = require "navixy.response"
 local rules = require "navixy.store.rules"
 local session = require "navixy.session"

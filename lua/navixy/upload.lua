@@ -1,6 +1,7 @@
 --- Uploads: navixy.file(...) as a param value makes the request
 -- multipart/form-data; the other params become form fields, by the form
 -- rules (strings as they are, other values as JSON text: 7, true, [1,2]).
+local core = require "navixy.core"
 local json = require "navixy.json"
 
 local M = {}
@@ -15,10 +16,25 @@ local function basename(path)
   return path:match("([^/\\]+)$") or path
 end
 
+-- Raises unless `path` names a regular file that can be read: a FIFO or a
+-- device would block the read for ever, timeout or not (and /dev/zero never
+-- ends). Asked by navixy.file and again by each call that sends the file.
+local function check_readable(path)
+  local kind, why = core.file_type(path)
+  if kind and kind ~= "file" then
+    error("navixy: navixy.file: " .. path .. " is a " .. kind .. ", not a regular file", 0)
+  end
+  local h
+  if kind then h, why = io.open(path, "rb") end
+  if not h then error("navixy: navixy.file: cannot read " .. path .. ": " .. tostring(why), 0) end
+  h:close()
+end
+
 --- navixy.file(path [, opts]) or navixy.file(bytes, { data = true, ... }):
 -- a file to upload. opts: content_type, filename (default: the path's last
 -- part), data (true: the string is the file's content, not a path). A path
--- that cannot be read raises here, before anything is sent.
+-- that cannot be read, or that is not a regular file, raises here, before
+-- anything is sent.
 function M.file(source, opts)
   if type(source) ~= "string" then
     error("navixy: navixy.file expects a path (or the content, with data = true), got " .. type(source), 0)
@@ -43,9 +59,7 @@ function M.file(source, opts)
     f.data = source
     f.filename = f.filename or "file"
   else
-    local h, why = io.open(source, "rb")
-    if not h then error("navixy: navixy.file: cannot read " .. tostring(why), 0) end
-    h:close()
+    check_readable(source)
     f.path = source
     f.filename = f.filename or basename(source)
   end
@@ -68,6 +82,8 @@ function M.parts(params)
   local names = {}
   for k in pairs(params) do
     if type(k) ~= "string" then error("navixy: form fields need string names", 0) end
+    -- a part's name is a C string in the multipart encoder: a NUL would cut it short
+    if k:find("\0", 1, true) then error("navixy: form field names cannot hold a NUL byte", 0) end
     names[#names + 1] = k
   end
   table.sort(names)
@@ -75,6 +91,7 @@ function M.parts(params)
   for i, name in ipairs(names) do
     local v = params[name]
     if getmetatable(v) == File then
+      if v.path then check_readable(v.path) end -- (it may have changed since navixy.file)
       parts[i] = { name = name, path = v.path, data = v.data, filename = v.filename,
                    content_type = v.content_type }
     else

@@ -73,6 +73,26 @@ describe("file answers", function()
     end
   end)
 
+  it("give names in valid UTF-8, without control or bidi characters", function()
+    for _, case in ipairs {
+      { "attachment; filename*=ISO-8859-1''caf%E9.csv", "caf\195\169.csv" }, -- Latin-1 made UTF-8
+      { "attachment; filename*=UTF-8''a%FFb%C3.csv", "a\239\191\189b\239\191\189.csv" }, -- U+FFFD each
+      { "attachment; filename*=UTF-8''%E2%80%AEfdp.exe", "fdp.exe" }, -- U+202E, right-to-left override
+      { 'attachment; filename="\226\128\143a\226\129\166b\194\155c.csv"', "abc.csv" }, -- RLM, LRI, C1 CSI
+      -- an overlong form and a surrogate: each byte replaced
+      { "attachment; filename*=UTF-8''%C0%AF%ED%A0%80.csv", ("\239\191\189"):rep(5) .. ".csv" },
+      { "attachment; filename*=UTF-8''%1B%5B2J%7Fx.csv", "[2Jx.csv" },
+    } do
+      fake.fault { action = "x/file", type = "file", bytes = 10, content_type = "text/csv", disposition = case[1] }
+      local res = assert(client:call("x/file"))
+      assert.equal(case[2], res.filename, case[1])
+    end
+    -- bytes the fake's JSON control cannot carry: straight to the one parser
+    local response = require "navixy.response"
+    assert.equal("a\239\191\189.csv", response.filename('attachment; filename="a\233.csv"'))
+    assert.equal("\240\159\154\154.csv", response.filename('attachment; filename="\240\159\154\154.csv"'))
+  end)
+
   it("that are JSON errors stay API errors", function()
     local res, err = client.track.download { tracker_id = 99, from = HOUR.from, to = HOUR.to }
     assert.is_nil(res)
@@ -127,6 +147,58 @@ describe("call_opts.sink", function()
     _, err = client:call("x/file", nil, { sink = path, timeout = 1, retries = 3 })
     assert.same({ "timeout", 1 }, { err.kind, err.attempts })
     assert.is_false(exists(path))
+  end)
+
+  -- a directory of its own per test: what a download leaves in it is all there is
+  local function tmpdir()
+    local dir = files.output_trimmed("mktemp -d")
+    finally(function() os.execute("rm -rf " .. dir) end)
+    return dir
+  end
+
+  local function listing(dir)
+    return files.output_trimmed("ls -A " .. dir)
+  end
+
+  local function stall()
+    fake.fault { action = "x/file", type = "file", bytes = 2000000, content_type = "text/csv",
+                 stall_after = 1000000, seconds = 5 }
+  end
+
+  it("a path that holds a file: untouched by a failed transfer, replaced whole by one that ends", function()
+    local dir = tmpdir()
+    local path = dir .. "/report.csv"
+    local f = assert(io.open(path, "wb"))
+    f:write("the old report")
+    f:close()
+    stall()
+    local _, err = client:call("x/file", nil, { sink = path, timeout = 1 })
+    assert.equal("timeout", err.kind)
+    assert.is_true(read(path) == "the old report", "the file changed: " .. #read(path) .. " bytes now")
+    assert.equal("report.csv", listing(dir)) -- no partial file beside it
+    fake.fault { action = "x/file", type = "file", bytes = 300000, content_type = "text/csv" }
+    assert(client:call("x/file", nil, { sink = path }))
+    assert.is_true(fake.file_bytes(0, 300000) == read(path), "not the new file")
+    assert.equal("report.csv", listing(dir))
+  end)
+
+  it("a path that is a symlink: followed, the file it names replaced on success, the link kept", function()
+    local dir = tmpdir()
+    os.execute(("mkdir %s/data && printf old > %s/data/target.csv && ln -s data/target.csv %s/link.csv")
+      :format(dir, dir, dir))
+    local link = dir .. "/link.csv"
+    stall()
+    local _, err = client:call("x/file", nil, { sink = link, timeout = 1 })
+    assert.equal("timeout", err.kind)
+    assert.equal("data/target.csv", files.output_trimmed("readlink " .. link))
+    assert.is_true(read(dir .. "/data/target.csv") == "old", "the linked file changed")
+    assert.equal("data\nlink.csv", listing(dir))
+    assert.equal("target.csv", listing(dir .. "/data"))
+    fake.fault { action = "x/file", type = "file", bytes = 300000, content_type = "text/csv" }
+    assert(client:call("x/file", nil, { sink = link }))
+    assert.equal("data/target.csv", files.output_trimmed("readlink " .. link))
+    assert.is_true(fake.file_bytes(0, 300000) == read(dir .. "/data/target.csv"), "not the new file")
+    assert.equal("target.csv", listing(dir .. "/data"))
   end)
 
   it("an open file: written to and left open", function()
@@ -281,6 +353,52 @@ describe("uploads with navixy.file", function()
     assert.has_error(function()
       client:call("tracker/avatar/upload", { file = navixy.file("x", { data = true }) }, { method = "GET" })
     end)
+    -- a field name with NUL would be cut at it (sent as "k"): refused, not cut
+    assert.has_error(function()
+      client.tracker.avatar.upload { tracker_id = 1, ["k\0hidden"] = 1,
+        file = navixy.file("x", { data = true }) }
+    end, "navixy: form field names cannot hold a NUL byte")
+    assert.has_error(function()
+      client.tracker.avatar.upload { ["file\0x"] = navixy.file("x", { data = true }) }
+    end, "navixy: form field names cannot hold a NUL byte")
+    assert.equal(0, fake.stats().requests)
+  end)
+end)
+
+-- A FIFO (or a device) would block a read forever, timeout or not: navixy.file
+-- and the call refuse anything but a regular file. Run in a child under
+-- `timeout`: a hang is a failure here, not a spec that never ends.
+describe("uploads of what is not a regular file", function()
+  it("raise at once: a FIFO, a directory, a device, a path made a FIFO after navixy.file", function()
+    fake.reset()
+    local dir = files.output_trimmed("mktemp -d")
+    finally(function() os.execute("rm -rf " .. dir) end)
+    os.execute(("mkfifo %s/fifo && printf x > %s/later"):format(dir, dir))
+    local script = files.output_trimmed("mktemp")
+    finally(function() os.remove(script) end)
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+package.path = "lua/?.lua;lua/?/init.lua;spec/support/?.lua;" .. package.path
+package.cpath = "build/%s/?.so;" .. package.cpath
+local navixy, fake = require "navixy", require "fake"
+local dir = %q
+for _, path in ipairs { dir .. "/fifo", dir, "/dev/zero" } do
+  print((select(2, pcall(navixy.file, path))))
+end
+local file = navixy.file(dir .. "/later")
+os.remove(dir .. "/later")
+os.execute("mkfifo " .. dir .. "/later")
+local c = navixy.new { url = fake.url, hash = fake.api_key, timeout = 3 }
+print((select(2, pcall(c.call, c, "tracker/avatar/upload", { tracker_id = 1, file = file }))))
+]]):format(require "flavour", dir))
+    f:close()
+    local out = files.output(("timeout 20 %s %s 2>&1; echo exit $?"):format(require "flavour", script))
+    assert.equal(table.concat({
+      "navixy: navixy.file: " .. dir .. "/fifo is a FIFO, not a regular file",
+      "navixy: navixy.file: " .. dir .. " is a directory, not a regular file",
+      "navixy: navixy.file: /dev/zero is a character device, not a regular file",
+      "navixy: navixy.file: " .. dir .. "/later is a FIFO, not a regular file",
+      "exit 0", "" }, "\n"), out)
     assert.equal(0, fake.stats().requests)
   end)
 end)
@@ -313,6 +431,14 @@ describe("GET actions", function()
     local res = assert(client:call("iot/logic/flow/export", { flow_id = 1 }, { method = "GET" }))
     assert.is_true(res ~= nil)
     assert.equal(2, fake.stats().by_action["iot/logic/flow/export"])
+  end)
+
+  it("too long for a URL: a final error of phase request, tried once, nothing sent", function()
+    local res, err = client:call("tracker/list", { q = ("x"):rep(10 * 1024 * 1024) }, { method = "GET" })
+    assert.is_nil(res)
+    assert.same({ "transport", "request", false, 1 }, { err.kind, err.phase, err.retryable, err.attempts })
+    assert.matches("too long", err.description)
+    assert.equal(0, fake.stats().requests)
   end)
 
   it("method must be GET or POST", function()

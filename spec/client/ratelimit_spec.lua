@@ -137,6 +137,23 @@ describe("the sliding window", function()
     assert.same({ 50, WINDOW }, { ratelimit.window(50.7) })
   end)
 
+  it("pulls slots dated beyond any queue back to now; a queue within bounds stays", function()
+    local rate = rules.new_rate()
+    rate.times = { 3600, 3600.5 } -- ahead of the clock by an hour: at most a window's wait
+    assert.near(1, reserve(rate, 0, 2), 1e-9)
+    rate.times = { 1, 2, 3 } -- a queue, each a window after the last: kept
+    assert.near(3.25, reserve(rate, 0, 2), 1e-9)
+  end)
+
+  it("gives no slot further away than max_wait: the next caller does not queue behind it", function()
+    local rate = rules.new_rate()
+    for _ = 1, 4 do reserve(rate, 0, 2) end -- slots at 0, 0.25, 1, 1.25
+    assert.near(2, rules.reserve(rate, 0, "a", 2, 1, false, 1.5), 1e-9)
+    assert.equal(4, #rate.times)
+    assert.near(2, rules.reserve(rate, 0, "a", 2, 1, false, 2), 1e-9)
+    assert.equal(5, #rate.times)
+  end)
+
   it("survives the text form the shared stores keep", function()
     local rate = rules.new_rate()
     reserve(rate, 1700000000.25, 2, 1, "p1:c1"); reserve(rate, 1700000000.5, 2, 1, "p2:c1")

@@ -142,10 +142,10 @@ describe("sessions", function()
   end)
 
   it("a login refused for a passing reason (104) is tried again after a while", function()
-    local policy = require "navixy.policy"
-    local saved = policy.LOGIN_RETRY_AFTER
-    policy.LOGIN_RETRY_AFTER = 0.3
-    finally(function() policy.LOGIN_RETRY_AFTER = saved end)
+    local session = require "navixy.session"
+    local saved = session.LOGIN_RETRY_AFTER
+    session.LOGIN_RETRY_AFTER = 0.3
+    finally(function() session.LOGIN_RETRY_AFTER = saved end)
     fake.fault { action = "user/auth", type = "error", code = 104,
       description = "Logins limit exceeded, please reuse existing sessions instead" }
     local c = login_client()

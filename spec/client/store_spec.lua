@@ -129,6 +129,36 @@ describe("navixy.store.redis", function()
     assert.equal(0, fake.stats().rate_limited)
   end)
 
+  -- slots dated ahead of Redis's clock: a backward step of its clock, or a hand-edited
+  -- record. They are pulled back to now (a window's wait at most), and a legitimate
+  -- queue longer than the call's timeout is a timeout error at once, its slot not taken.
+  it("bounds a wait for the rate limit by the call's timeout, whatever the record holds", function()
+    local r = redis.raw()
+    local c = navixy.new { url = fake.url, hash = fake.api_key, rate_limit = 1, timeout = 3,
+      store = store() }
+    assert(c.tracker.list())
+    local key = r:keys("navixy:*:rate")[1]
+    local function dated(offsets)
+      local t = r:time()
+      local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+      local out = {}
+      for i, d in ipairs(offsets) do out[i] = string.format("%.6f", now + d) end
+      r:set(key, table.concat(out, " "))
+    end
+    dated { 3600, 3600.5, 3601 } -- an hour ahead: a clock stepped back
+    local secs = sockets.timed(function() assert(c.tracker.list()) end)
+    assert.is_true(secs < sockets.bound(2.5), "waited " .. secs .. " s for slots an hour ahead")
+    dated { 1, 2, 3, 4, 5 } -- a queue of five one-second windows: longer than timeout = 3
+    local err
+    secs = sockets.timed(function() err = select(2, c.tracker.list()) end)
+    assert.equal("timeout", err and err.kind)
+    assert.is_false(err.retryable)
+    assert.matches("rate limit", err.description)
+    assert.is_true(secs < sockets.bound(1), "waited " .. secs .. " s before the timeout error")
+    assert.equal(5, #rules.unpack_rate(r:get(key)).times) -- no slot taken for it
+    assert(c.tracker.list({}, { timeout = 10 })) -- a longer timeout waits its turn
+  end)
+
   it("keeps keys named by a digest and never the password", function()
     local s = store { prefix = "test:" }
     assert(login_client { store = s, rate_limit = 5 }.tracker.list())

@@ -406,9 +406,11 @@ describe("a ws object", function()
     cycle(1) -- whatever the first use opens for good
     local before = files.open_fds()
     cycle(20)
-    -- no more than before (fewer when libcurl closed a pooled connection meanwhile)
+    -- a leak would keep 40 (20 closed, 20 abandoned); libcurl may hold one or two
+    -- of its own for a moment (its resolver's thread, its connection cache) on a busy
+    -- machine, and may have closed a pooled connection meanwhile
     local after = files.open_fds()
-    assert.is_true(after <= before, ("%d descriptors, %d before"):format(after, before))
+    assert.is_true(after <= before + 2, ("%d descriptors, %d before"):format(after, before))
   end)
 
   it("gets an event the fake emits within milliseconds", function()

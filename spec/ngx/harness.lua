@@ -13,7 +13,7 @@ local env = {}
 local init_events = {}
 
 local function events()
-  local ctx = require("navixy.transport.ngx").request() -- nil in the init phase
+  local ctx = require("navixy.runtime").request() -- nil in the init phase
   if not ctx then return init_events end
   ctx.events = ctx.events or {}
   return ctx.events

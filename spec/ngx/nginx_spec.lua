@@ -295,6 +295,30 @@ describe("inside nginx", function()
       os.remove(path)
     end)
 
+    it("a path sink, a link to a file included: the file replaced on success, untouched on failure", function()
+      local dir = sh("mktemp -d")
+      finally(function() os.execute("rm -rf " .. dir) end)
+      os.execute(("printf old > %s/target.csv && ln -s target.csv %s/link.csv"):format(dir, dir))
+      local function content()
+        local f = assert(io.open(dir .. "/target.csv", "rb"))
+        local s = f:read("*a")
+        f:close()
+        return s
+      end
+      fake.fault { action = "x/file", type = "file", bytes = 2000000, content_type = "text/csv",
+                   stall_after = 1000000, seconds = 5 }
+      local c = select(2, call { action = "x/file", call_opts = { sink = dir .. "/link.csv", timeout = 1 } })
+      assert.equal("timeout", c.err.kind)
+      assert.is_true(content() == "old", "the linked file changed: " .. #content() .. " bytes now")
+      assert.equal("link.csv target.csv", sh("ls -A " .. dir .. " | tr '\\n' ' '"))
+      fake.fault { action = "x/file", type = "file", bytes = 300000, content_type = "text/csv" }
+      c = select(2, call { action = "x/file", call_opts = { sink = dir .. "/link.csv" } })
+      assert.is_nil(c.err)
+      assert.is_true(fake.file_bytes(0, 300000) == content(), "the linked file: " .. #content() .. " bytes")
+      assert.equal("target.csv", sh("readlink " .. dir .. "/link.csv"))
+      assert.equal("link.csv target.csv", sh("ls -A " .. dir .. " | tr '\\n' ' '"))
+    end)
+
     it("uploads a file as multipart/form-data, with the same bytes as the curl transport", function()
       local bytes = ("\0\1\r\n--x\r\n"):rep(1000)
       local _, c = call { action = "tracker/avatar/upload", params = { tracker_id = 1 },

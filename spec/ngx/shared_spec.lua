@@ -10,6 +10,7 @@ local socket = require "socket"
 local cjson = require "cjson"
 local fake = require "fake"
 local redis = require "redis_server"
+local sockets = require "sockets"
 
 local demo = fake.users.demo
 local RATE, CALLS = 50, 400
@@ -26,7 +27,7 @@ local SERVER_WINDOW = 0.75
 -- beside, a bound that still catches a limiter holding calls back for good.
 local FACTOR = tonumber(os.getenv("NAVIXY_STORE_TARGET")) or 2
 local BOUND = FACTOR * CALLS / RATE
-local PORT = tonumber(os.getenv("NAVIXY_STORE_NGX_PORT")) or redis.port + 10 -- and PORT + 1
+local PORT = tonumber(os.getenv("NAVIXY_STORE_NGX_PORT")) or redis.port + 10 -- and PORT + 1, PORT + 2
 local root = fake.root
 
 local local_files = require "local_files"
@@ -253,6 +254,53 @@ describe("two nginx instances and two Lua processes sharing Redis", function()
     assert.no.matches("failing", a.describe(), 1, true)
     assert.no.matches("failing", b.describe(), 1, true)
     assert.matches(":rate = ", redis.dump(), 1, true) -- (Redis came back empty)
+  end)
+end)
+
+-- A wait for the rate limit inside nginx (cosockets to Redis, ngx.sleep) is
+-- bounded by the call's timeout as with curl (spec/store_spec.lua): slots an
+-- hour ahead of Redis's clock count as given now, and a queue longer than the
+-- timeout is a timeout error at once.
+describe("a worker whose Redis record holds slots ahead of the clock", function()
+  local instance
+  setup(function()
+    fake.ensure()
+    redis.ensure()
+    instance = nginx("redis-ahead", PORT + 2, 1, config("redis", { rate_limit = 1, timeout = 3 }))
+  end)
+  teardown(function()
+    instance.stop()
+    redis.stop()
+  end)
+
+  local function call()
+    local t0 = socket.gettime()
+    local status, body = fake.http("GET", "http://127.0.0.1:" .. instance.port .. "/call")
+    assert.equal(200, status)
+    return cjson.decode(body), socket.gettime() - t0
+  end
+
+  it("waits a window at most for slots an hour ahead; a queue past the timeout fails at once", function()
+    local r = redis.fresh()
+    fake.reset()
+    assert.is_true(call().ok)
+    local key = r:keys("navixy:*:rate")[1]
+    local function dated(offsets)
+      local t = r:time()
+      local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+      local out = {}
+      for i, d in ipairs(offsets) do out[i] = ("%.6f"):format(now + d) end
+      r:set(key, table.concat(out, " "))
+    end
+    dated { 3600, 3600.5, 3601 }
+    local res, secs = call()
+    assert.is_true(res.ok, res.err)
+    -- slots an hour ahead would hold it past its timeout of 3 s
+    assert.is_true(sockets.below(secs, 3), "waited " .. secs .. " s for slots an hour ahead")
+    dated { 1, 2, 3, 4, 5 }
+    res, secs = call()
+    assert.matches("timeout.*rate limit", res.err)
+    assert.is_true(sockets.below(secs, 3), "waited " .. secs .. " s before the timeout error")
   end)
 end)
 

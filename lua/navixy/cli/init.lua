@@ -380,6 +380,9 @@ function Run:execute()
 end
 
 local function run(argv, getenv)
+  local done = require("navixy.cli.catalogue").run(argv, { usage = usage, help = M.HELP,
+    version = navixy.VERSION, valued = VALUED, flags = FLAGS }) -- help, actions, completion
+  if done then return done end
   local o = M.parse_args(argv)
   if o.help then
     io.stdout:write(M.HELP)

@@ -16,7 +16,7 @@
 -- learns every hash the client takes from the shared one, so a session that
 -- ends while the store is away is compared with the right hash.
 local core = require "navixy.core"
-local policy = require "navixy.policy"
+local session = require "navixy.session"
 
 local M = {}
 
@@ -64,26 +64,28 @@ function Fallback:describe()
 end
 
 -- A slot in the own window: this client's share of the limit.
-function Fallback:reserve_own(key, member, limit, window, urgent)
-  return self.own:reserve(key, member, math.max(1, math.floor(limit / self.share)), window, urgent)
+function Fallback:reserve_own(key, member, limit, window, urgent, max_wait)
+  return self.own:reserve(key, member, math.max(1, math.floor(limit / self.share)), window, urgent,
+    max_wait)
 end
 
-function Fallback:reserve(key, member, limit, window, urgent)
+function Fallback:reserve(key, member, limit, window, urgent, max_wait)
   if self:available() then
-    local wait, members = self.shared:reserve(key, member, limit, window, urgent)
+    local wait, members = self.shared:reserve(key, member, limit, window, urgent, max_wait)
     if wait then
       self:answered()
       if self.both_until and core.now() < self.both_until then
-        wait = math.max(wait, (self:reserve_own(key, member, limit, window, urgent)))
+        wait = math.max(wait, (self:reserve_own(key, member, limit, window, urgent, max_wait)))
       else
         self.share = members
-        self.own:note(key, wait)
+        -- (a slot past max_wait was not given: nothing to note)
+        if not max_wait or wait <= max_wait then self.own:note(key, wait) end
       end
       return wait, members
     end
     self:failed(members)
   end
-  return self:reserve_own(key, member, limit, window, urgent)
+  return self:reserve_own(key, member, limit, window, urgent, max_wait)
 end
 
 -- The store that answers for `owner` now. A waiter whose store changed
@@ -121,10 +123,10 @@ end
 -- there it lasts at most as long as a passing refusal (and the fleet tries a
 -- wrong password at most that often).
 local function for_shared(change)
-  if not change.refused_for or change.refused_for <= policy.LOGIN_RETRY_AFTER then return change end
+  if not change.refused_for or change.refused_for <= session.LOGIN_RETRY_AFTER then return change end
   local capped = {}
   for k, v in pairs(change) do capped[k] = v end
-  capped.refused_for = policy.LOGIN_RETRY_AFTER
+  capped.refused_for = session.LOGIN_RETRY_AFTER
   return capped
 end
 

@@ -16,11 +16,12 @@
 -- that hosts need no common clock); what comes back is relative (seconds to
 -- wait).
 --
---   s:reserve(key, member, limit, window, urgent) -> wait, members
+--   s:reserve(key, member, limit, window, urgent, max_wait) -> wait, members
 --       a slot for one request of client `member`: at most `limit` requests
 --       in any `window` seconds, `urgent` (a login) before the queue
 --       (rules.reserve); `wait` seconds until the slot, `members` the clients
---       that asked for slots lately
+--       that asked for slots lately; a slot more than `max_wait` seconds
+--       away is not taken (the caller gives up)
 --   s:claim(key, owner, ended, ttl, takeover, waited) -> verdict, record
 --       what a caller needing a session does: "adopt" record.hash, "refused",
 --       "failed" (record.err_* say why), "wait", or "login" holding the lock
@@ -35,6 +36,7 @@
 -- on without it (navixy.store.fallback). No operation raises for such
 -- failures, and none takes longer than the store's timeout.
 local core = require "navixy.core"
+local registry = require "navixy.store.registry"
 
 local M = {}
 
@@ -49,17 +51,9 @@ function M.redis(opts)
   return require("navixy.store.redis").new(opts)
 end
 
--- What navixy.new accepts as `store`: made by the constructors above.
-local made = setmetatable({}, { __mode = "k" })
-
-function M.register(store)
-  made[store] = true
-  return store
-end
-
-function M.is_store(v)
-  return made[v] == true
-end
+-- What navixy.new accepts as `store`: made by the constructors above, which
+-- register what they make (see navixy.store.registry).
+M.register = registry.register
 
 -- This process's id: random, made on first use, and again in a forked
 -- process (an nginx worker forked after init_by_lua used it).

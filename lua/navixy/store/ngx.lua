@@ -10,9 +10,10 @@
 -- record to make room: a full dict is a failure the client sees (and goes on
 -- without the store), not a silently forgotten rate window.
 local core = require "navixy.core"
+local errors = require "navixy.errors"
 local rules = require "navixy.store.rules"
+local runtime = require "navixy.runtime"
 local store = require "navixy.store"
-local transport = require "navixy.transport.ngx"
 
 local M = {}
 
@@ -28,16 +29,16 @@ Dict.__index = Dict
 --- The store of lua_shared_dict `dict_name` (declared in nginx.conf).
 function M.new(dict_name)
   if type(dict_name) ~= "string" or dict_name == "" then
-    error("navixy: navixy.store.ngx(dict_name) expects the name of a lua_shared_dict", 0)
+    errors.misuse("navixy.store.ngx(dict_name) expects the name of a lua_shared_dict")
   end
-  if not transport.in_nginx() then
-    error("navixy: navixy.store.ngx needs nginx with the Lua module (lua_shared_dict); "
-      .. "elsewhere use navixy.store.redis", 0)
+  if not runtime.in_nginx() then
+    errors.misuse("navixy.store.ngx needs nginx with the Lua module (lua_shared_dict); "
+      .. "elsewhere use navixy.store.redis")
   end
   local dict = ngx.shared[dict_name]
   if not dict then
-    error("navixy: no lua_shared_dict named '" .. dict_name .. "' in nginx.conf "
-      .. "(add: lua_shared_dict " .. dict_name .. " 1m;)", 0)
+    errors.misuse("no lua_shared_dict named '%s' in nginx.conf (add: lua_shared_dict %s 1m;)",
+      dict_name, dict_name)
   end
   return store.register(setmetatable({ dict = dict, name = dict_name }, Dict))
 end
@@ -49,7 +50,7 @@ end
 -- A pause while another worker holds the lock: a yield where nginx allows
 -- one, else a short sleep (the phase blocks the worker anyway).
 local function pause()
-  if transport.yieldable() then ngx.sleep(M.PAUSE) else core.sleep(M.PAUSE / 10) end
+  if runtime.yieldable() then ngx.sleep(M.PAUSE) else core.sleep(M.PAUSE / 10) end
 end
 
 -- Runs fn(dict) holding the lock of record `name`; returns what fn returns,
@@ -78,11 +79,11 @@ function Dict:write(name, text, ttl)
   return nil, self:describe() .. ": " .. tostring(err) -- "no memory": the dict is full
 end
 
-function Dict:reserve(key, member, limit, window, urgent)
+function Dict:reserve(key, member, limit, window, urgent, max_wait)
   local name = M.PREFIX .. key .. ":rate"
   return self:locked(name, function(dict)
     local rate, now = rules.unpack_rate(dict:get(name)), core.now()
-    local wait, members = rules.reserve(rate, now, member, limit, window, urgent)
+    local wait, members = rules.reserve(rate, now, member, limit, window, urgent, max_wait)
     local ok, err = self:write(name, rules.pack_rate(rate), rules.rate_ttl(rate, now))
     if not ok then return nil, err end
     return wait, members

@@ -25,8 +25,8 @@ local function rate_of(self, key)
   return rate
 end
 
-function Process:reserve(key, member, limit, window, urgent)
-  return rules.reserve(rate_of(self, key), self.now(), member, limit, window, urgent)
+function Process:reserve(key, member, limit, window, urgent, max_wait)
+  return rules.reserve(rate_of(self, key), self.now(), member, limit, window, urgent, max_wait)
 end
 
 --- Notes a slot `wait` seconds from now that another store gave (not part of

@@ -19,7 +19,7 @@
 local options = require "navixy.options"
 local rules = require "navixy.store.rules"
 local store = require "navixy.store"
-local transport = require "navixy.transport.ngx"
+local runtime = require "navixy.runtime"
 
 local M = {}
 
@@ -50,7 +50,7 @@ local function none(s) if s == "" then return nil end return s end
 if op == "reserve" then
   local rate = rules.unpack_rate(redis.call("GET", key) or nil)
   local wait, members = rules.reserve(rate, now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]),
-    ARGV[5] == "urgent")
+    ARGV[5] == "urgent", tonumber(ARGV[6]))
   redis.call("SET", key, rules.pack_rate(rate), "PX", math.ceil(rules.rate_ttl(rate, now) * 1000))
   return { string.format("%.6f", wait), members }
 end
@@ -162,8 +162,8 @@ function Redis:connection()
     if not ok or conn == nil then return nil, ok and "the connect function returned nothing" or conn end
     return conn, "keep"
   end
-  if transport.in_nginx() then
-    if not transport.yieldable() then
+  if runtime.in_nginx() then
+    if not runtime.yieldable() then
       return nil, "no cosockets in nginx's " .. ngx.get_phase() .. " phase"
     end
     return self:cosocket()
@@ -205,8 +205,9 @@ end
 
 ---------------------------------------------------------------- the contract
 
-function Redis:reserve(key, member, limit, window, urgent)
-  local res, err = self:eval(key, "rate", "reserve", member, limit, window, urgent and "urgent" or "")
+function Redis:reserve(key, member, limit, window, urgent, max_wait)
+  local res, err = self:eval(key, "rate", "reserve", member, limit, window, urgent and "urgent" or "",
+    max_wait or "")
   if not res then return nil, err end
   return tonumber(res[1]), tonumber(res[2])
 end

@@ -69,6 +69,27 @@ local function earliest_fit(times, now, limit, window)
   return candidates[#candidates] -- (the last always fits: every slot has left by then)
 end
 
+-- The slots of `old` that still constrain anybody at `now`, ascending. Slots
+-- ahead of now are a queue: each was placed at most one window after the one
+-- before it (or after now), so the k-th ahead lies at most k windows ahead.
+-- One beyond that was dated by another clock (Redis's, stepped back since) or
+-- by hand: it counts as a slot given now, so that nobody waits for it more
+-- than a window. (Clients sharing a record with different windows below one
+-- request a second may see the longer window's slots pulled back: a slot
+-- early by the difference, never a wait of an hour.)
+local function current(old, now, window)
+  local times, ahead = {}, 0
+  for i = 1, #old do
+    local t = old[i]
+    if t > now then
+      if t > now + (ahead + 1) * window + M.SLACK then t = now else ahead = ahead + 1 end
+    end
+    if t > now - window then times[#times + 1] = t end
+  end
+  table.sort(times)
+  return times
+end
+
 --- Reserves the next slot for one request of client `member`: at most
 -- `limit` slots in any `window` seconds, for every client of the record
 -- whatever its own limit. Slots are handed out in order and may lie ahead
@@ -80,23 +101,20 @@ end
 -- arrive as sent. An `urgent` slot (a login, which every other call of the account
 -- waits for) goes before the queue, in the earliest place where it fits:
 -- callers that may need one keep a place in each window free for it (their
--- `limit` is one less). Returns the seconds to wait (0: now) and how many
--- clients asked for slots lately.
-function M.reserve(rate, now, member, limit, window, urgent)
-  local old, times = rate.times, {}
-  -- slots older than one window constrain nobody any more
-  for i = 1, #old do
-    if old[i] > now - window then times[#times + 1] = old[i] end
-  end
+-- `limit` is one less). A slot more than `max_wait` seconds away (when
+-- given: the time the caller has left) is not taken: the caller gives up, and
+-- those after it do not queue behind a request never sent. Returns the
+-- seconds to wait (0: now) and how many clients asked for slots lately.
+function M.reserve(rate, now, member, limit, window, urgent, max_wait)
+  local times = current(rate.times, now, window)
   local n, at = #times, now
   if urgent then
     at = earliest_fit(times, now, limit, window)
-    table.insert(times, count_upto(times, at) + 1, at)
   else
     if n > 0 and times[n] + window / (2 * limit) > at then at = times[n] + window / (2 * limit) end
     if n >= limit and times[n - limit + 1] + window > at then at = times[n - limit + 1] + window end
-    times[n + 1] = at
   end
+  if not max_wait or at - now <= max_wait then table.insert(times, count_upto(times, at) + 1, at) end
   rate.times = times
   local members, count = {}, 0
   rate.members[member] = now

@@ -4,11 +4,13 @@
 -- drives the handle's curl multi handle for the batch scheduler (one run at
 -- a time: its slots belong to the handle).
 local core = require "navixy.core"
+local errors = require "navixy.errors"
+local options = require "navixy.options"
 local sink = require "navixy.sink"
 
 local Curl = {}
 Curl.__index = Curl
-Curl.yields = false -- curl_easy_perform and nanosleep block the process
+function Curl.yields() return false end -- curl_easy_perform and nanosleep block the process
 
 local M = {}
 
@@ -17,11 +19,19 @@ function M.new(handle)
   return setmetatable({ handle = handle }, Curl)
 end
 
+-- navixy.core reads a request's own timeout in milliseconds (timeout_ms);
+-- Lua keeps seconds (timeout). This is the one conversion, where C is called.
+local function for_core(req)
+  if req.timeout then req.timeout_ms = options.milliseconds(req.timeout) end
+  return req
+end
+M.for_core = for_core -- navixy.transport.loop starts requests on the same core
+
 --- One attempt, in the handle's slot 0; a file answer with req.sink
 -- streams there chunk by chunk (the transfer pauses while Lua writes one).
 function Curl:send(req)
   local handle = self.handle
-  local event = handle:request(req)
+  local event = handle:request(for_core(req))
   if not req.sink then return event end
   return sink.stream(req, event, function()
     handle:resume(0)
@@ -33,7 +43,7 @@ end
 local Runner = {}
 Runner.__index = Runner
 
-function Runner:start(slot, req) return self.handle:start(slot, req) end
+function Runner:start(slot, req) return self.handle:start(slot, for_core(req)) end
 function Runner:wait(seconds) return self.handle:wait(seconds) end
 function Runner:resume(slot) return self.handle:resume(slot) end
 function Runner:drop(slot) return self.handle:cancel(slot) end
@@ -49,7 +59,7 @@ end
 function Curl:runner(run)
   local current = self.run
   if current then
-    if current:busy() then error("navixy: client:batch is already running on this client", 0) end
+    if current:busy() then errors.misuse("client:batch is already running on this client") end
     current:supersede()
   end
   self.run = run

@@ -4,7 +4,7 @@
 --   navixy.transport.ngx    cosockets inside nginx (non-blocking)
 --
 -- The contract every transport keeps (the call pipeline, navixy.call, and
--- the batch scheduler, navixy.transport.scheduler, rely on nothing else):
+-- the batch scheduler, navixy.batch.scheduler, rely on nothing else):
 --
 -- A request is a table; a transport reads only these fields:
 --   action      the path after the base URL ("tracker/list")
@@ -12,7 +12,7 @@
 --   body        the encoded params: JSON or form text for a POST, the query
 --               string for a GET ("" with parts)
 --   parts       nil, or the multipart/form-data parts (navixy.upload.parts)
---   timeout_ms  milliseconds for the whole attempt, or nil for the client's
+--   timeout     seconds for the whole attempt, or nil for the client's
 --   fresh       true: never on a kept-alive connection (an action that is not
 --               safe to repeat: a transport must never send it twice)
 --   anonymous   true: without the hash (a login)
@@ -29,7 +29,8 @@
 --       none did; phase says how far the request got: "connect" (not sent),
 --       "tls" (certificate rejected), "send" (sent, outcome unknown),
 --       "stale" (a kept-alive connection the server had closed), "limit"
---       (the answer or its headers over the limits), "sink" (writing to the
+--       (the answer or its headers over the limits), "request" (the request
+--       cannot be made: a URL too long or malformed), "sink" (writing to the
 --       sink failed), "interrupted" (Ctrl-C); delivered: part of the body
 --       went to the sink already
 --
@@ -55,7 +56,7 @@
 --                                a WebSocket for a subscription (see
 --                                navixy.transport.ws_ngx for conn's methods)
 --   t:sleep(seconds), t:now()    waits and a monotonic clock (navixy.core's)
---   t.yields                     true when sleep and send let other
+--   t:yields()                   true when sleep and send let other
 --                                coroutines of the process run meanwhile
 --   t:name(), t:close()
 --
@@ -65,14 +66,16 @@
 -- cosockets when content_by_lua calls it, and libcurl when log_by_lua or a
 -- header filter does.
 local curl = require "navixy.transport.curl"
+local errors = require "navixy.errors"
 local ngx_transport = require "navixy.transport.ngx"
+local runtime = require "navixy.runtime"
 
 local M = {}
 
 local Auto = {}
 
 function Auto:pick()
-  if ngx_transport.yieldable() then return self.ngx end
+  if runtime.yieldable() then return self.ngx end
   return self.curl
 end
 
@@ -90,10 +93,9 @@ function Auto:close()
 end
 
 -- The choice is per call, so whether sleep and send yield is too.
-Auto.__index = function(self, key)
-  if key == "yields" then return self:pick().yields end
-  return Auto[key]
-end
+function Auto:yields() return self:pick():yields() end
+
+Auto.__index = Auto
 
 --- The transport for a client: `o` are the checked options of navixy.new,
 -- `handle` its navixy.core client. Raises (at navixy.new) on a choice that
@@ -101,11 +103,11 @@ end
 function M.open(o, handle)
   if o.loop then return require("navixy.transport.loop").new(handle, o.loop) end
   if o.transport == "curl" then return curl.new(handle) end
-  local in_nginx = ngx_transport.in_nginx()
+  local in_nginx = runtime.in_nginx()
   if o.transport == "ngx" then
     if not in_nginx then
-      error("navixy: transport \"ngx\" needs OpenResty (nginx with the Lua module, http subsystem); "
-        .. "this Lua has no ngx.socket: use transport = \"curl\" or leave it unset", 0)
+      errors.misuse("transport \"ngx\" needs OpenResty (nginx with the Lua module, http subsystem); "
+        .. "this Lua has no ngx.socket: use transport = \"curl\" or leave it unset")
     end
     return ngx_transport.new(handle, o)
   end

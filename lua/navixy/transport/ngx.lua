@@ -8,46 +8,21 @@
 -- the C core's handle:prepare(), so auth placement and encoding are the code
 -- the curl path runs. Only the I/O is done here.
 local core = require "navixy.core"
+local errors = require "navixy.errors"
 local http1 = require "navixy.transport.http1"
+local runtime = require "navixy.runtime"
 local sink = require "navixy.sink"
 local upload = require "navixy.upload"
 local url = require "navixy.url"
 
 -- ngx.semaphore comes with lua-resty-core (loaded by ngx_lua 0.10.16+);
--- outside nginx this module is only asked whether it is inside nginx.
+-- outside nginx this module is loaded but never used.
 local semaphore = package.loaded["ngx.semaphore"]
   or (rawget(_G, "ngx") and select(2, pcall(require, "ngx.semaphore"))) or nil
 
+local misuse = errors.misuse
+
 local M = {}
-
--- Phases whose Lua code may yield to the event loop (cosockets, ngx.sleep).
-local YIELDABLE = {
-  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
-  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
-}
-
---- True inside nginx's http subsystem (whatever the phase).
-function M.in_nginx()
-  local n = rawget(_G, "ngx")
-  return type(n) == "table" and type(n.socket) == "table" and type(n.config) == "table"
-    and n.config.subsystem == "http"
-end
-
---- The nginx request this code runs for, as its ngx.ctx table (one per
--- request, timers included), or nil outside nginx and outside requests.
-function M.request()
-  if not M.in_nginx() then return nil end
-  local ok, ctx = pcall(function() return ngx.ctx end)
-  return ok and ctx or nil
-end
-
---- The current nginx phase when cosockets can run in it, else nil and the phase.
-function M.yieldable()
-  if not M.in_nginx() then return nil, "outside nginx" end
-  local phase = ngx.get_phase()
-  if YIELDABLE[phase] then return phase end
-  return nil, phase
-end
 
 ---------------------------------------------------------------- URLs
 
@@ -77,23 +52,23 @@ Ngx.__index = Ngx
 -- checked options of navixy.new.
 function M.new(handle, o)
   if o.proxy then
-    error("navixy: option 'proxy' is not supported by the ngx transport, which a client inside nginx "
+    misuse("option 'proxy' is not supported by the ngx transport, which a client inside nginx "
       .. "uses by default (cosockets connect directly); set transport = \"curl\" to go through the "
-      .. "proxy (each call then blocks the worker)", 0)
+      .. "proxy (each call then blocks the worker)")
   end
   if o.u.userinfo then
-    error("navixy: option 'url': user:password@ in the URL is not supported by the ngx transport", 0)
+    misuse("option 'url': user:password@ in the URL is not supported by the ngx transport")
   end
   local self = setmetatable({
     handle = handle,
     u = o.u,
-    timeout_ms = o.timeout_ms,
+    timeout = o.timeout,
     connect_timeout = o.connect_timeout,
     max_size = o.max_size,
     ssl_verify = o.ssl_verify ~= false,
     ca_file = o.ca_file,
   }, Ngx)
-  if o.ca_file and M.in_nginx() then
+  if o.ca_file and runtime.in_nginx() then
     -- cosockets trust what nginx trusts; a per-client CA file cannot be honoured
     ngx.log(ngx.WARN, "navixy: option ca_file (", o.ca_file, ") is not used by the ngx transport: ",
       "it trusts the certificates of nginx's lua_ssl_trusted_certificate")
@@ -102,7 +77,7 @@ function M.new(handle, o)
 end
 
 function Ngx.name() return "ngx" end
-Ngx.yields = true
+function Ngx.yields() return true end
 
 -- The monotonic clock of navixy.core, as every transport uses: a client that
 -- sends with cosockets in one phase and libcurl in another (or runs a batch)
@@ -220,10 +195,10 @@ end
 
 -- Raises in the phases of nginx that have no cosockets.
 local function need_cosockets()
-  local phase_ok, phase = M.yieldable()
+  local phase_ok, phase = runtime.yieldable()
   if not phase_ok then
-    error("navixy: transport \"ngx\" cannot run in the " .. tostring(phase) .. " phase: cosockets "
-      .. "are not available there (leave transport unset to fall back to curl)", 0)
+    misuse("transport \"ngx\" cannot run in the %s phase: cosockets "
+      .. "are not available there (leave transport unset to fall back to curl)", tostring(phase))
   end
 end
 
@@ -241,7 +216,7 @@ function Ngx:send(req)
   local path = full_url:sub(#u.origin + 1)
   if path == "" then path = "/" end
   local now = core.now()
-  local deadline = now + (req.timeout_ms or self.timeout_ms) / 1000
+  local deadline = now + (req.timeout or self.timeout)
   local sock, failed = self:open(u, math.min(deadline, now + self.connect_timeout), fresh)
   if not sock then return failed end
   local reused = sock:getreusedtimes() > 0
@@ -316,9 +291,9 @@ local Runner = {}
 Runner.__index = Runner
 
 function Ngx:runner(_)
-  local ok_phase, phase = M.yieldable()
+  local ok_phase, phase = runtime.yieldable()
   if not ok_phase then
-    error("navixy: transport \"ngx\" cannot run a batch in the " .. tostring(phase) .. " phase", 0)
+    misuse("transport \"ngx\" cannot run a batch in the %s phase", tostring(phase))
   end
   return setmetatable({ transport = self, threads = {}, done = {}, sema = semaphore.new() }, Runner)
 end
@@ -330,7 +305,7 @@ function Runner:start(slot, req)
     done[#done + 1] = { slot = slot, result = ok and result or nil, raised = not ok and result or nil }
     sema:post(1)
   end)
-  if not th then error("navixy: cannot start a light thread: " .. tostring(err), 0) end
+  if not th then misuse("cannot start a light thread: %s", tostring(err)) end
   self.threads[slot] = th
 end
 

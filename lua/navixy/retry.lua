@@ -1,25 +1,13 @@
---- The retry policy: which failures are worth another attempt, and how long
--- to wait first. One place, used by single calls, batches and every transport.
+--- The retry rules: which failures are worth another attempt, and how long
+-- to wait first. One place, used by single calls, batches, subscriptions and
+-- every transport. (How long a refused login stays refused is a session's
+-- matter: navixy.session.)
 local M = {}
 
 M.BASE_DELAY = 0.5   -- seconds before the first retry (before jitter)
 M.MAX_DELAY = 8      -- cap on one backoff wait
 M.MAX_RETRY_AFTER = 60 -- a longer Retry-After returns the error at once
 M.MAX_STALE = 3       -- kept-alive connections found closed, per call
--- A refused login is not tried again by every later call (that is how a
--- cron job or an nginx worker runs into 104 "Logins limit exceeded", or 105
--- "login attempts limit"). Wrong credentials (102) and an inactive user (103)
--- stay refused until new credentials or a hash are given; any other refusal
--- (104, 105, 11 dealer blocked, ...) may lift, so it is kept this long.
-M.LOGIN_RETRY_AFTER = 60
-M.LOGIN_REFUSED_FOR_GOOD = { [102] = true, [103] = true }
-
---- Seconds a refused login keeps being answered from memory (math.huge: until
--- the user gives new credentials or a hash).
-function M.login_refusal_ttl(err)
-  if M.LOGIN_REFUSED_FOR_GOOD[err.code] then return math.huge end
-  return M.LOGIN_RETRY_AFTER
-end
 
 -- API codes that mean "not processed, try again": rate limit, queue and
 -- database unavailable.
@@ -64,7 +52,7 @@ function M.classify(err)
     if phase == "connect" then return "always" end
     if phase == "send" then return "if_safe" end
     if phase == "stale" then return "stale" end
-    return nil -- "tls" (certificate rejected), "limit" (answer too large)
+    return nil -- "tls" (certificate rejected), "limit" (answer too large), "request" (cannot be made)
   end
   if err.status == 429 then return "always" end
   if kind == "api" then
@@ -85,6 +73,7 @@ end
 function M.reconnectable(err)
   if err.kind == "transport" or err.kind == "timeout" then
     return err.phase ~= "tls" and err.phase ~= "limit" and err.phase ~= "interrupted"
+      and err.phase ~= "request"
   end
   return M.classify(err) ~= nil
 end

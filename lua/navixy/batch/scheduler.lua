@@ -11,8 +11,13 @@
 --
 -- The loop is driven one step at a time, so a caller can take results as
 -- they come (client:each) or all at the end (client:batch).
+-- a step may yield to an event loop (navixy.transport.loop): PUC 5.1 needs this pcall for it
+local yielding_pcall = require("navixy.compat").pcall
 local core = require "navixy.core"
+local errors = require "navixy.errors"
 local sink = require "navixy.sink"
+
+local misuse = errors.misuse
 
 local M = {}
 
@@ -25,12 +30,12 @@ local ABORT = {}
 
 local Worker = {}
 Worker.__index = Worker
-Worker.yields = true -- its send and sleep let the other workers run
+function Worker.yields() return true end -- its send and sleep let the other workers run
 Worker.now = core.now
 
 local function event(tag, arg)
   local e = coroutine.yield(tag, arg)
-  if e == ABORT then error("navixy: batch aborted", 0) end
+  if e == ABORT then misuse("batch aborted") end
   return e
 end
 
@@ -41,7 +46,7 @@ function Worker.send(_, req)
 end
 
 function Worker.sleep(_, seconds)
-  if coroutine.yield(SLEEP, seconds) == ABORT then error("navixy: batch aborted", 0) end
+  if coroutine.yield(SLEEP, seconds) == ABORT then misuse("batch aborted") end
 end
 
 function Worker:name() return self.base:name() end
@@ -81,7 +86,7 @@ function Run:resume(id, ...)
     self.workers[id] = nil
     self.live = self.live - 1
   else
-    error("navixy: something yielded inside a batch worker (an on_request hook?)", 0)
+    misuse("something yielded inside a batch worker (an on_request hook?)")
   end
 end
 
@@ -136,7 +141,7 @@ function Run:step()
   elseif self.sleeping > 0 then
     self.transport:sleep(wait) -- everybody sleeps: nothing to drive meanwhile
   elseif self.live > 0 then
-    error("navixy: batch workers neither sending nor sleeping", 0) -- cannot happen
+    misuse("batch workers neither sending nor sleeping") -- cannot happen
   end
 end
 
@@ -145,10 +150,10 @@ end
 -- nothing left in flight.
 function Run:advance()
   if self.superseded then
-    error("navixy: this batch was given up: another batch started on the client while it waited", 0)
+    misuse("this batch was given up: another batch started on the client while it waited")
   end
   self.stepping = true
-  local ok, err = pcall(function()
+  local ok, err = yielding_pcall(function()
     if not self.started then self:start() else self:step() end
   end)
   self.stepping = false
