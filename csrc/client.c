@@ -5,9 +5,10 @@
 #include <string.h>
 #include "compat.h"
 #include "raise.h"
-#include "encode.h"
-#include "interrupt.h"
-#include "multipart.h"
+#include "util/escape.h"
+#include "util/interrupt.h"
+#include "http/multipart.h"
+#include "transfer_lua.h"
 
 nvx_client *nvx_check_client(lua_State *L, int i) {
   nvx_client *c = luaL_checkudata(L, i, NVX_CLIENT_MT);

@@ -5,22 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buffer.h"
+#include "util/buffer.h"
 #include "raise.h"
 #include "client.h"
 #include "compat.h"
-#include "decode.h"
-#include "engine.h"
+#include "json_decode.h"
+#include "http/engine.h"
 #include "inflate.h"
-#include "reply.h"
-#include "sha1.h"
-#include "encode.h"
-#include "interrupt.h"
-#include "mask.h"
+#include "http/reply.h"
+#include "util/sha1.h"
+#include "util/escape.h"
+#include "util/interrupt.h"
+#include "util/mask.h"
 #include "scratch.h"
-#include "transfer.h"
+#include "http/transfer.h"
 #include "trim.h"
-#include "values.h"
+#include "json_encode.h"
+#include "ws_client.h"
 #include "ws_lua.h"
 
 /* Module state, shared by the functions below as upvalues (never a
@@ -109,7 +110,7 @@ static int m_form(lua_State *L) {
 }
 
 /* core.decode(text [, exact]) -> value, or nil and "invalid JSON at byte
- * N: why" (see decode.h). Arrays get the array metatable; with exact, every
+ * N: why" (see json_decode.h). Arrays get the array metatable; with exact, every
  * number is { "<its text>" } with core.number_mt. */
 static int m_decode(lua_State *L) {
   size_t n, at = 0;
@@ -293,7 +294,8 @@ int luaopen_navixy_core(lua_State *L) {
   lua_pushcclosure(L, m_set_array_mt, 3);
   lua_setfield(L, -4, "set_array_mt");
   compat_setfuncs(L, FUNCS, 2);
-  nvx_ws_register(L); /* the WebSocket functions: ws_lua.c */
+  nvx_ws_register(L);        /* the WebSocket framing: ws_lua.c */
+  nvx_ws_client_register(L); /* and its curl transport: ws_client.c */
   nvx_trim_watch(L);  /* memory of big answers goes back to the system: trim.h */
   lua_pushstring(L, curl_version());
   lua_setfield(L, -2, "curl_version");

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "buffer.h"
+#include "util/buffer.h"
 #include "raise.h"
 #include "compat.h"
 

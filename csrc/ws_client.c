@@ -11,17 +11,17 @@
  * ws:state()            -> "open", "ended" (the peer closed, or it failed)
  *                          or "closed" (ws:close() was called)
  * err = { kind =, description =, phase =, code =, reason =, status =, body = }
- * (see ws_conn.h). Misuse raises; failures return nil, err. No Lua runs
+ * (see ws/conn.h). Misuse raises; failures return nil, err. No Lua runs
  * while libcurl does: options are read and copied before it is called. */
 #include "ws_client.h"
 
 #include <lauxlib.h>
 #include <string.h>
 #include "compat.h"
-#include "encode.h"
+#include "util/escape.h"
 #include "raise.h"
-#include "ws_conn.h"
-#include "ws_handshake.h"
+#include "ws/conn.h"
+#include "ws/handshake.h"
 #include "ws_lua.h"
 
 #define DEFAULT_MAX_MESSAGE (64.0 * 1024 * 1024) /* as the HTTP client's max_size */
@@ -141,7 +141,7 @@ static int push_error(lua_State *L, const nvx_ws_error *e) {
   return 2;
 }
 
-int nvx_ws_connect(lua_State *L) {
+static int ws_connect(lua_State *L) {
   nvx_ws_options o;
   nvx_ws_error err;
   ws_ud *w;
@@ -270,4 +270,6 @@ void nvx_ws_client_register(lua_State *L) {
   lua_pushcfunction(L, w_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
+  lua_pushcfunction(L, ws_connect);
+  lua_setfield(L, -2, "ws_connect");
 }

@@ -4,7 +4,7 @@
  * core.ws_handshake(host, target [, header_lines]) -> request text, key
  * core.ws_accept_ok(key, accept)  -> whether accept is right for key
  * core.ws_check_answer(head, key) -> true, or nil, why, status|nil
- *     (head: the server's answer up to its empty line; see ws_handshake.h)
+ *     (head: the server's answer up to its empty line; see ws/handshake.h)
  * core.ws_frame(kind, payload [, code]) -> a masked frame
  *     (kind "text", "binary", "ping", "pong" or "close"; for a close, payload
  *     is the reason and code the status code, none when nil)
@@ -26,12 +26,11 @@
 #include <lauxlib.h>
 #include <string.h>
 #include "compat.h"
-#include "encode.h"
+#include "util/escape.h"
 #include "raise.h"
-#include "random.h"
-#include "ws_client.h"
-#include "ws_frame.h"
-#include "ws_handshake.h"
+#include "util/random.h"
+#include "ws/frame.h"
+#include "ws/handshake.h"
 
 #define NVX_WS_PARSER_MT "navixy.core.ws_parser"
 #define NVX_WS_SCRATCH_MT "navixy.core.ws_scratch"
@@ -295,15 +294,13 @@ static const luaL_Reg PARSER_METHODS[] = {{"feed", p_feed}, {"frame", p_frame}, 
 static const luaL_Reg WITH_SCRATCH[] = {
     {"ws_handshake", l_handshake}, {"ws_frame", l_frame}, {NULL, NULL}};
 
-static const luaL_Reg PLAIN[] = {{"ws_connect", nvx_ws_connect},
-                                 {"ws_accept_ok", l_accept_ok},
+static const luaL_Reg PLAIN[] = {{"ws_accept_ok", l_accept_ok},
                                  {"ws_check_answer", l_check_answer},
                                  {"ws_parser", l_parser},
                                  {NULL, NULL}};
 
 void nvx_ws_register(lua_State *L) {
   nvx_buf *b;
-  nvx_ws_client_register(L);
   luaL_newmetatable(L, NVX_WS_PARSER_MT);
   lua_newtable(L);
   compat_setfuncs(L, PARSER_METHODS, 0);
