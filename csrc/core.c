@@ -9,8 +9,10 @@
 #include "raise.h"
 #include "client.h"
 #include "compat.h"
+#include "metatable.h"
 #include "json_decode.h"
 #include "http/engine.h"
+#include "http/settings.h"
 #include "inflate.h"
 #include "http/reply.h"
 #include "util/sha1.h"
@@ -46,12 +48,10 @@ static int engine_gc(lua_State *L) {
 /* Pushes the engine's holder. */
 static void new_engine(lua_State *L) {
   nvx_engine **box = compat_newuserdata(L, sizeof *box);
+  static const luaL_Reg meta[] = {{"__gc", engine_gc}, {NULL, NULL}};
   *box = NULL;
-  if (luaL_newmetatable(L, NVX_ENGINE_MT)) {
-    lua_pushcfunction(L, engine_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  nvx_metatable(L, NVX_ENGINE_MT, NULL, meta);
+  compat_setmetatable(L, NVX_ENGINE_MT);
   *box = nvx_engine_new();
   if (!*box) nvx_raise(L, "navixy: out of memory loading the module");
 }
@@ -173,6 +173,15 @@ static int m_mask(lua_State *L) {
   return 1;
 }
 
+/* core.shown(secret) -> how a hash is shown to people (see mask.h) */
+static int m_shown(lua_State *L) {
+  size_t n;
+  const char *secret = luaL_checklstring(L, 1, &n);
+  char shown[NVX_SHOWN_SIZE];
+  lua_pushlstring(L, shown, nvx_mask_shown(secret, n, shown));
+  return 1;
+}
+
 /* The number metatable's __tostring: the number's text, as written. */
 static int number_tostring(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -251,7 +260,7 @@ static int m_is_json_type(lua_State *L) {
 static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type}, {"sha1hex", m_sha1hex},
                                  {"inflater", nvx_inflater_new}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
-                                 {"decode", m_decode},    {"mask", m_mask},
+                                 {"decode", m_decode},    {"mask", m_mask}, {"shown", m_shown},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
                                  {NULL, NULL}};
@@ -297,6 +306,8 @@ int luaopen_navixy_core(lua_State *L) {
   nvx_ws_register(L);        /* the WebSocket framing: ws_lua.c */
   nvx_ws_client_register(L); /* and its curl transport: ws_client.c */
   nvx_trim_watch(L);  /* memory of big answers goes back to the system: trim.h */
+  lua_pushnumber(L, (lua_Number)NVX_DEFAULT_MAX_SIZE);
+  lua_setfield(L, -2, "default_max_size");
   lua_pushstring(L, curl_version());
   lua_setfield(L, -2, "curl_version");
   /* JSON null: a NULL light userdata, the same value as lua-cjson's null */

@@ -26,7 +26,9 @@
 #include <lauxlib.h>
 #include <string.h>
 #include "compat.h"
+#include "http/settings.h"
 #include "util/escape.h"
+#include "metatable.h"
 #include "raise.h"
 #include "util/random.h"
 #include "ws/frame.h"
@@ -34,7 +36,6 @@
 
 #define NVX_WS_PARSER_MT "navixy.core.ws_parser"
 #define NVX_WS_SCRATCH_MT "navixy.core.ws_scratch"
-#define DEFAULT_MAX_MESSAGE (64.0 * 1024 * 1024)
 
 /* ---- shared checks ---- */
 
@@ -206,7 +207,7 @@ static int l_frame(lua_State *L) {
 static nvx_ws *check_parser(lua_State *L) { return luaL_checkudata(L, 1, NVX_WS_PARSER_MT); }
 
 static int l_parser(lua_State *L) {
-  double max = luaL_optnumber(L, 1, DEFAULT_MAX_MESSAGE);
+  double max = luaL_optnumber(L, 1, (double)NVX_DEFAULT_MAX_SIZE);
   nvx_ws *ws;
   if (!(max > 0) || max > 1e12) return nvx_raise(L, "navixy: max_message out of range");
   ws = compat_newuserdata(L, sizeof *ws);
@@ -301,15 +302,8 @@ static const luaL_Reg PLAIN[] = {{"ws_accept_ok", l_accept_ok},
 
 void nvx_ws_register(lua_State *L) {
   nvx_buf *b;
-  luaL_newmetatable(L, NVX_WS_PARSER_MT);
-  lua_newtable(L);
-  compat_setfuncs(L, PARSER_METHODS, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, p_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, p_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  static const luaL_Reg PARSER_META[] = {{"__gc", p_gc}, {"__tostring", p_tostring}, {NULL, NULL}};
+  nvx_metatable(L, NVX_WS_PARSER_MT, PARSER_METHODS, PARSER_META);
   compat_setfuncs(L, PLAIN, 0);
   b = compat_newuserdata(L, sizeof *b);
   memset(b, 0, sizeof *b);

@@ -7,9 +7,9 @@
 #include "http/auth.h"
 #include "util/buffer.h"
 
-/* The longest timeout accepted, in milliseconds (navixy.options allows at
- * most 1e6 seconds); it fits a 32-bit long, as curl's options need. */
-#define NVX_MAX_TIMEOUT_MS 1e9
+/* The largest answer (or WebSocket message) accepted unless the options
+ * say otherwise: core.default_max_size for the Lua layer's defaults. */
+#define NVX_DEFAULT_MAX_SIZE ((size_t)64 * 1024 * 1024)
 
 typedef struct nvx_settings {
   char *base;           /* base URL without trailing '/' */

@@ -270,3 +270,13 @@ done:
   free(mk.mts);
   return masked;
 }
+
+size_t nvx_mask_shown(const char *secret, size_t n, char *out) {
+  if (n <= 8) {
+    memcpy(out, "****", 5);
+    return 4;
+  }
+  memcpy(out, secret, 4);
+  memcpy(out + 4, "...", 4);
+  return 7;
+}

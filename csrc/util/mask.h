@@ -64,4 +64,10 @@ typedef struct nvx_secret {
  * unchanged), or -1 when memory ran out. */
 long nvx_mask(nvx_buf *out, const char *text, size_t n, const nvx_secret *secrets, size_t count);
 
+/* How a hash is shown to people, the one rule: its first 4 characters and
+ * "..." when it is longer than 8, else "****". Writes it, NUL-terminated,
+ * at out (NVX_SHOWN_SIZE bytes) and returns its length. */
+#define NVX_SHOWN_SIZE 8
+size_t nvx_mask_shown(const char *secret, size_t n, char *out);
+
 #endif

@@ -49,7 +49,7 @@ end
 
 --- The job of a call M.encode has checked and encoded: what is known of
 -- the call as it goes, and the request the transport reads (see
--- navixy.transport): action, method, body, parts, sink, timeout_ms, fresh.
+-- navixy.transport): action, method, body, parts, sink, timeout, fresh.
 -- A batch keeps only the bodies of its waiting items and makes their jobs
 -- as they are taken, so that many items hold little.
 function M.prepared(st, action, call_opts, body, parts)
@@ -60,7 +60,7 @@ function M.prepared(st, action, call_opts, body, parts)
     body = body,
     parts = parts,
     sink = call_opts.sink,
-    timeout_ms = call_opts.timeout and options.milliseconds(call_opts.timeout),
+    timeout = call_opts.timeout,
     retries = call_opts.retries or st.retries,
     idempotent = call_opts.idempotent,
     raw = call_opts.decode == false,

@@ -288,7 +288,7 @@ function M.identify(st)
 end
 
 local function deadline_of(st, job, t)
-  return t:now() + (job.timeout_ms and job.timeout_ms / 1000 or st.timeout)
+  return t:now() + (job.timeout or st.timeout)
 end
 
 -- Sessions a call may see end while it runs (each ended session is logged

@@ -12,7 +12,7 @@
 --   body        the encoded params: JSON or form text for a POST, the query
 --               string for a GET ("" with parts)
 --   parts       nil, or the multipart/form-data parts (navixy.upload.parts)
---   timeout_ms  milliseconds for the whole attempt, or nil for the client's
+--   timeout     seconds for the whole attempt, or nil for the client's
 --   fresh       true: never on a kept-alive connection (an action that is not
 --               safe to repeat: a transport must never send it twice)
 --   anonymous   true: without the hash (a login)

@@ -87,7 +87,7 @@ function M.new(handle, o)
   local self = setmetatable({
     handle = handle,
     u = o.u,
-    timeout_ms = o.timeout_ms,
+    timeout = o.timeout,
     connect_timeout = o.connect_timeout,
     max_size = o.max_size,
     ssl_verify = o.ssl_verify ~= false,
@@ -241,7 +241,7 @@ function Ngx:send(req)
   local path = full_url:sub(#u.origin + 1)
   if path == "" then path = "/" end
   local now = core.now()
-  local deadline = now + (req.timeout_ms or self.timeout_ms) / 1000
+  local deadline = now + (req.timeout or self.timeout)
   local sock, failed = self:open(u, math.min(deadline, now + self.connect_timeout), fresh)
   if not sock then return failed end
   local reused = sock:getreusedtimes() > 0
