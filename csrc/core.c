@@ -85,33 +85,32 @@ static int m_escape(lua_State *L) {
   return push_result(L, out);
 }
 
-/* core.json(value) -> JSON text */
-static int m_json(lua_State *L) {
+/* The value at index 1, written by an encoder of json_encode.h. */
+static int encode(lua_State *L, void (*encoder)(lua_State *, nvx_buf *, int, nvx_marks)) {
   nvx_marks marks;
   nvx_buf *out;
-  luaL_checkany(L, 1);
   lua_settop(L, 1);
   marks = push_marks(L);
   out = nvx_scratch_push(L);
-  nvx_json_value(L, out, 1, marks);
+  encoder(L, out, 1, marks);
   return push_result(L, out);
+}
+
+/* core.json(value) -> JSON text */
+static int m_json(lua_State *L) {
+  luaL_checkany(L, 1);
+  return encode(L, nvx_json_value);
 }
 
 /* core.form(params) -> "a=1&b=%5B1%2C2%5D" */
 static int m_form(lua_State *L) {
-  nvx_marks marks;
-  nvx_buf *out;
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  marks = push_marks(L);
-  out = nvx_scratch_push(L);
-  nvx_form_body(L, out, 1, marks);
-  return push_result(L, out);
+  return encode(L, nvx_form_body);
 }
 
 /* core.decode(text [, exact]) -> value, or nil and "invalid JSON at byte
- * N: why" (see json_decode.h). Arrays get the array metatable; with exact, every
- * number is { "<its text>" } with core.number_mt. */
+ * N: why" (see json_decode.h). Arrays get the array metatable; with
+ * exact, every number is { "<its text>" } with core.number_mt. */
 static int m_decode(lua_State *L) {
   size_t n, at = 0;
   const char *text = luaL_checklstring(L, 1, &n);
