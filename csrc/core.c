@@ -305,7 +305,7 @@ int luaopen_navixy_core(lua_State *L) {
   nvx_ws_register(L);        /* the WebSocket framing: ws_lua.c */
   nvx_ws_client_register(L); /* and its curl transport: ws_client.c */
   nvx_trim_watch(L);  /* memory of big answers goes back to the system: trim.h */
-  lua_pushnumber(L, (lua_Number)NVX_DEFAULT_MAX_SIZE);
+  lua_pushinteger(L, (lua_Integer)NVX_DEFAULT_MAX_SIZE);
   lua_setfield(L, -2, "default_max_size");
   lua_pushstring(L, curl_version());
   lua_setfield(L, -2, "curl_version");
