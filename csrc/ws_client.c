@@ -19,7 +19,6 @@
 #include <string.h>
 #include "compat.h"
 #include "http/settings.h"
-#include "util/escape.h"
 #include "metatable.h"
 #include "options.h"
 #include "raise.h"
