@@ -4,9 +4,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "buffer.h"
+#include "util/buffer.h"
 #include "raise.h"
 #include "compat.h"
+#include "metatable.h"
 
 #define INFLATER_MT "navixy.core.inflater"
 
@@ -78,11 +79,6 @@ static int gc(lua_State *L) {
 
 void nvx_inflate_register(lua_State *L) {
   static const luaL_Reg methods[] = {{"feed", feed}, {"finished", finished}, {NULL, NULL}};
-  luaL_newmetatable(L, INFLATER_MT);
-  lua_newtable(L);
-  compat_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  static const luaL_Reg meta[] = {{"__gc", gc}, {NULL, NULL}};
+  nvx_metatable(L, INFLATER_MT, methods, meta);
 }
