@@ -8,7 +8,13 @@
 -- the password are masked out of errors and of what stderr shows; a
 -- successful answer is printed as the server sent it (api/key/list shows
 -- the key in use: the user asked for it).
+--
+-- Nothing from the server reaches a terminal as it came: the JSON has its
+-- controls escaped (navixy.pretty), every line on stderr goes through
+-- `say_line` and a file answer shown on a terminal has its controls made
+-- visible (navixy.controls).
 local navixy = require "navixy"
+local controls = require "navixy.controls"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local options = require "navixy.options"
@@ -19,6 +25,12 @@ local session_file = require "navixy.cli.session_file"
 local shell = require "navixy.cli.shell"
 
 local M = {}
+
+-- Writes one line of text to stderr, its controls made visible (text from
+-- the server: an error's description; a close reason) so it stays one line.
+local function say_line(text)
+  io.stderr:write(controls.plain(text), "\n")
+end
 
 --- Exit statuses. The API answered and said no: 1. No usable answer at all
 -- (a transport failure, a timeout, an HTTP error without an API answer, an
@@ -80,9 +92,10 @@ Options (a value may also follow an "=", as in --timeout=5):
   --version         print the version
   --help            print this help
 
-Output: the API's answer on stdout, keys sorted, UTF-8 as is; on an API error the
-error answer too; a file answer's bytes as they are (or with --output, its
-description). When the call fails, one line on stderr.
+Output: the API's answer on stdout, keys sorted, UTF-8 as is, control characters
+escaped (\u001b); on an API error the error answer too; a file answer's bytes as
+they are (on a terminal, its control characters but newlines and tabs shown as
+\x1b; with --output, its description). When the call fails, one line on stderr.
 Exit status: 0 success; 1 API error (the API answered success: false); 2 usage
 error; 3 no usable answer (transport failure, timeout, HTTP error without an API
 answer, answer that is not JSON); 130 interrupted.
@@ -231,7 +244,7 @@ end
 
 function Run:say(line)
   io.stdout:flush() -- the answer first, then the line, also when both go to one pipe
-  io.stderr:write(self:mask(line), "\n")
+  say_line(self:mask(line))
 end
 
 -- An answer is printed as it came: the one the user asked for is theirs
@@ -267,8 +280,8 @@ end
 -- are, or the description of a file that went to --output.
 function Run:answer(res, raw)
   if res.content_type and res.size and res.success == nil then -- a file result
-    if res.body then
-      io.stdout:write(res.body)
+    if res.body then -- on a terminal, its controls made visible; else as it is
+      io.stdout:write(shell.stdout_is_tty() and controls.plain(res.body, true) or res.body)
       return
     end
     res = { content_type = res.content_type, filename = res.filename, size = res.size, saved = self.o.output }
@@ -290,7 +303,7 @@ function Run:password()
       usage("--login needs a password: set NAVIXY_PASSWORD (standard input is not a terminal)")
     end
     local why
-    pw, why = prompt.password("Password for " .. self.user .. ": ")
+    pw, why = prompt.password("Password for " .. controls.plain(self.user) .. ": ")
     if why == "interrupted" then error({ exit = M.EXIT.interrupted, message = "navixy: interrupted" }, 0) end
     if not pw then usage("%s", why) end
   end
@@ -425,19 +438,19 @@ function M.main(argv, getenv)
   if ok then return status end
   prompt.finish() -- an interrupted prompt restores the terminal before we exit
   if type(status) == "table" and status.exit then
-    io.stderr:write(status.message, "\n")
+    say_line(status.message)
     return status.exit
   end
   local msg = tostring(status)
   if msg:find("interrupted!$") then -- Ctrl-C, as the lua interpreter reports it
-    io.stderr:write("navixy: interrupted\n")
+    say_line("navixy: interrupted")
     return M.EXIT.interrupted
   end
   if msg:find("^navixy:") then -- misuse the library refused (a bad URL, option or action)
-    io.stderr:write(msg, "\n")
+    say_line(msg)
     return M.EXIT.usage
   end
-  io.stderr:write("navixy: internal error (please report it): ", (msg:gsub("\n.*", "")), "\n")
+  say_line("navixy: internal error (please report it): " .. msg:gsub("\n.*", ""))
   return M.EXIT.internal
 end
 
