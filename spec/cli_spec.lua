@@ -673,6 +673,34 @@ describe("the navixy command", function()
       assert.truthy(listed.stdout:find('"hash": "' .. fake.api_key .. '"', 1, true))
     end)
 
+    it("refuses --password, pointing at NAVIXY_PASSWORD and the prompt, before any call", function()
+      for _, args in ipairs {
+        { "--login", LOGIN, "--password", "pw-on-the-line", "tracker/list" },
+        { "--login", LOGIN, "--password=pw-on-the-line", "tracker/list" },
+      } do
+        local r = navixy(args, { NAVIXY_URL = fake.url })
+        assert.equal(2, r.status)
+        assert.equal("", r.stdout)
+        assert.truthy(one_line(r.stderr), r.stderr)
+        assert.truthy(r.stderr:find("NAVIXY_PASSWORD", 1, true) and r.stderr:find("(ps)", 1, true), r.stderr)
+        assert.falsy(r.stderr:find("pw-on-the-line", 1, true))
+      end
+      assert.equal(0, #fake.requests())
+    end)
+
+    it("warns on stderr when the hash is on the command line (--hash), pointing at NAVIXY_HASH", function()
+      local r = navixy({ "--hash", fake.api_key, "tracker/list" }, { NAVIXY_URL = fake.url })
+      assert.equal(0, r.status, r.stderr)
+      assert.truthy(cjson.decode(r.stdout).success)
+      assert.truthy(one_line(r.stderr), r.stderr)
+      assert.matches("^navixy: warning: %-%-hash .*%(ps%).*NAVIXY_HASH", r.stderr)
+      assert.falsy(r.stderr:find(fake.api_key, 1, true))
+      -- from the environment: nothing said
+      r = with_key { "tracker/list" }
+      assert.equal(0, r.status)
+      assert.equal("", r.stderr)
+    end)
+
     it("never alters an answer: a one-letter hash leaves valid JSON", function()
       local r = navixy({ "--hash", "a", "tracker/list" }, { NAVIXY_URL = fake.url })
       assert.equal(1, r.status)

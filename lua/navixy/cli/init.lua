@@ -45,7 +45,7 @@ Usage: navixy [options] ACTION [name=value | name:=json ...]
 Calls one action of the Navixy API v2 and prints the answer as indented JSON;
 or subscribes to real-time events and prints each message as it comes.
 
-  navixy --hash "$NAVIXY_HASH" tracker/list
+  NAVIXY_HASH=$(cat ~/.navixy-key) navixy tracker/list
   navixy tracker/get_state tracker_id:=123
   navixy tracker/get_states trackers:='[1,2]' list_blocked:=true
   navixy tracker/list labels:='["truck"]'
@@ -68,7 +68,9 @@ Options (a value may also follow an "=", as in --timeout=5):
   --url URL         API base URL (env NAVIXY_URL; default the EU API,
                     https://api.eu.navixy.com/v2)
   --region eu|us|me the EU, US or Middle East API, instead of --url
-  --hash HASH       an API key or a session hash (env NAVIXY_HASH)
+  --hash HASH       an API key or a session hash (env NAVIXY_HASH, better: other
+                    users of the machine can see the command line, not the
+                    environment)
   --login LOGIN     log in with user/auth first (env NAVIXY_LOGIN); the password
                     comes from NAVIXY_PASSWORD, else it is asked on the terminal
                     without echo. Without --session the session is ended after
@@ -167,6 +169,10 @@ function M.parse_args(argv)
           usage("option --timeout expects a number of seconds (e.g. --timeout 5), got '%s'", value)
         end
         o[name] = value
+      elseif name == "password" then -- said, as the value is already where others see it
+        usage("there is no --password: a password on the command line is visible to other users "
+          .. "of this machine (ps). Set NAVIXY_PASSWORD (e.g. NAVIXY_PASSWORD=$(cat FILE)), or "
+          .. "let navixy ask for it on the terminal")
       else
         usage("unknown option --%s (see navixy --help)", name)
       end
@@ -415,6 +421,10 @@ local function run(argv, getenv)
   end
   local session = o.session or (login and env(getenv, "NAVIXY_SESSION"))
   if o.session and not login then usage("--session keeps a login's session: it needs --login or NAVIXY_LOGIN") end
+  if o.hash then -- once the command line is known to be usable
+    say_line("navixy: warning: --hash puts the hash on the command line, where other users of "
+      .. "this machine can see it (ps): set NAVIXY_HASH instead (e.g. NAVIXY_HASH=$(cat FILE))")
+  end
   local self = setmetatable({
     o = o, getenv = getenv, hash = hash, user = login, session = session,
     params = o.has_params and o.params or nil, secrets = { hash },
