@@ -10,6 +10,7 @@ local socket = require "socket"
 local cjson = require "cjson"
 local fake = require "fake"
 local redis = require "redis_server"
+local hostile_redis = require "hostile_redis"
 
 local demo = fake.users.demo
 local RATE, CALLS = 50, 400
@@ -247,6 +248,42 @@ describe("two nginx instances and two Lua processes sharing Redis", function()
     assert.no.matches("failing", b.describe(), 1, true)
     assert.matches(":rate = ", redis.dump(), 1, true) -- (Redis came back empty)
   end)
+end)
+
+describe("a Redis store that answers wrongly, on cosockets (lua-resty-redis)", function()
+  before_each(function()
+    fake.ensure()
+    fake.reset()
+  end)
+
+  -- spec/support/hostile-redis: garbage, too slow, or closed mid-EVAL
+  for _, mode in ipairs { "not_resp", "integer", "short_array", "nested", "huge_bulk", "trickle", "drop" } do
+    it(mode .. ": the worker goes on alone, the failure told once, no call waits past its timeout", function()
+      hostile_redis.with(mode, function(port)
+        local instance = nginx("hostile-" .. mode, PORT, 1,
+          config("redis", { redis = { port = port, timeout = 0.5 }, rate_limit = 20 }))
+        local done, err = pcall(function()
+          local answers = {}
+          local t0 = socket.gettime()
+          for i = 1, 3 do
+            local status, body = fake.http("GET", "http://127.0.0.1:" .. PORT .. "/call")
+            assert.equal(200, status, body)
+            answers[i] = cjson.decode(body)
+          end
+          local elapsed = socket.gettime() - t0
+          -- a trickle re-arms lua-resty-redis's timeout with every byte: 5 s for a reply
+          assert.is_true(elapsed < 3, ("took %.2f s"):format(elapsed))
+          for i = 1, 3 do assert.is_true(answers[i].ok, answers[i].err) end
+          assert.matches("redis 127.0.0.1:" .. port .. ": ", answers[1].store_error, 1, true)
+          assert.same({ cjson.null, cjson.null }, { answers[2].store_error or cjson.null,
+                                                    answers[3].store_error or cjson.null })
+          assert.equal(1, fake.stats().logins)
+        end)
+        instance.stop()
+        if not done then error(err, 0) end
+      end)
+    end)
+  end
 end)
 
 describe("the README's examples of shared state", function()
