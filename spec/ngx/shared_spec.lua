@@ -250,6 +250,57 @@ describe("two nginx instances and two Lua processes sharing Redis", function()
   end)
 end)
 
+describe("a lua_shared_dict store after a worker died", function()
+  local instance
+  local TIMEOUT = 3 -- the clients' timeout: also how long a login may hold the login lock
+
+  local function call(path)
+    local status, body = fake.http("GET", "http://127.0.0.1:" .. PORT .. (path or "/call"))
+    assert.equal(200, status, body)
+    return cjson.decode(body)
+  end
+
+  before_each(function()
+    fake.ensure()
+    fake.reset()
+    instance = nginx("dict-dead", PORT, 1, config("ngx", { timeout = TIMEOUT }))
+  end)
+  after_each(function() instance.stop() end)
+
+  it("holding a record's lock: the lock lapses and the next call goes through, no store error", function()
+    assert.is_true(call().ok)
+    assert.equal(2, call("/hold_locks").held) -- the session and the rate records
+    local t0 = socket.gettime()
+    local r = call()
+    local elapsed = socket.gettime() - t0
+    assert.is_true(r.ok, r.err)
+    assert.is_nil(r.store_error)
+    assert.is_true(elapsed < 2, ("took %.2f s"):format(elapsed)) -- LOCK_TTL is 0.5 s
+    assert.equal(1, fake.stats().logins)
+  end)
+
+  it("in the middle of a login: the next worker logs in once the dead one's login lock lapses", function()
+    fake.fault { action = "user/auth", type = "delay", seconds = 30 }
+    local first = io.popen(("curl -s --max-time 60 http://127.0.0.1:%d/call"):format(PORT))
+    local deadline = socket.gettime() + 5
+    while fake.stats().logins == 0 and socket.gettime() < deadline do socket.sleep(0.05) end
+    assert.equal(1, fake.stats().logins, "the first login did not start")
+    local master = sh("cat " .. instance.dir .. "/nginx.pid")
+    local worker = sh("ps -o pid= --ppid " .. master)
+    assert.truthy(worker:match("^%d+$"), worker)
+    os.execute("kill -KILL " .. worker) -- dies holding the login lock; the master starts another
+    first:close()
+    deadline = socket.gettime() + 5
+    while sh("ps -o pid= --ppid " .. master) == "" and socket.gettime() < deadline do socket.sleep(0.05) end
+    local t0 = socket.gettime()
+    local r = call()
+    local elapsed = socket.gettime() - t0
+    assert.is_true(r.ok, r.err)
+    assert.equal(2, fake.stats().logins)
+    assert.is_true(elapsed < TIMEOUT * 2 + 1, ("took %.2f s"):format(elapsed))
+  end)
+end)
+
 describe("a Redis store that answers wrongly, on cosockets (lua-resty-redis)", function()
   before_each(function()
     fake.ensure()
