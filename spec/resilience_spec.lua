@@ -418,7 +418,7 @@ describe("encoded answers (curl decodes them)", function()
   -- spec/support/hostile's "encoded" variants: the valid answer, or an error of the
   -- attempt, counted, never a crash, a hang or the wrong data (as on cosockets: nginx_spec)
   for _, case in ipairs {
-    { "deflate" }, { "deflate_raw" }, { "gzip_gzip" }, { "gzip_identity" },
+    { "deflate" }, { "deflate_raw" }, { "gzip_gzip" }, { "gzip_identity" }, { "te_gzip" },
     { "members", "transport" }, { "trailing", "transport" }, { "bad_crc", "transport" },
     { "bad_isize", "transport" }, { "bad_header", "transport" }, { "br", "transport" },
     { "empty", "decode" }, -- libcurl inflates nothing to nothing: an empty answer

@@ -481,7 +481,7 @@ describe("inside nginx", function()
     -- spec/support/hostile's "encoded" variants: the valid answer, or an error of the
     -- attempt (kind transport, counted), never a crash, a hang or the wrong data
     for _, case in ipairs {
-      { "deflate" }, { "deflate_raw" }, { "gzip_gzip" }, { "gzip_identity" },
+      { "deflate" }, { "deflate_raw" }, { "gzip_gzip" }, { "gzip_identity" }, { "te_gzip" },
       { "members", "data after the end of the compressed body" },
       { "trailing", "data after the end of the compressed body" },
       { "bad_crc", "corrupt compressed body" },

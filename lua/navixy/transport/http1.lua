@@ -202,18 +202,18 @@ M.MAX_ENCODINGS = 5 -- as libcurl: a longer list of codings is refused
 local INFLATE_ERRORS = { corrupt = "corrupt compressed body",
   trailing = "data after the end of the compressed body" }
 
--- emit wrapped in a decoder of each content coding of the Content-Encoding
--- list (RFC 9110 8.4: in the order applied, so the last is undone first),
+-- emit wrapped in a decoder of each coding of `list`, the value of header
+-- `name` (RFC 9110 8.4: in the order applied, so the last is undone first),
 -- and the inflaters; or nil, why. What comes out of each counts against
 -- the limit, not what came in.
-local function decoder(list, limit, emit)
+local function decoder(list, name, limit, emit)
   local inflaters = {}
   for coding in (list or ""):lower():gmatch("[^,%s]+") do
     if coding ~= "identity" then
       if coding ~= "gzip" and coding ~= "x-gzip" and coding ~= "deflate" then
-        return nil, "unsupported content-encoding " .. coding
+        return nil, "unsupported " .. name .. " " .. coding
       end
-      if #inflaters == M.MAX_ENCODINGS then return nil, "too many content-encodings" end
+      if #inflaters == M.MAX_ENCODINGS then return nil, "too many codings in " .. name end
       local inflater, out, inner = core.inflater(coding == "deflate"), 0, emit
       emit = function(piece)
         local inflated, why = inflater:feed(piece, limit - out)
@@ -270,9 +270,15 @@ function M.read_response(sock, deadline, max_size, sink)
       return true
     end
   end
-  local inflaters
-  emit, inflaters = decoder(headers["content-encoding"], limit, emit)
+  -- content codings undone after the transfer codings before "chunked"
+  -- (read_body undoes that one), as libcurl does: data, never the coded bytes
+  local inflaters, transfer_inflaters
+  emit, inflaters = decoder(headers["content-encoding"], "content-encoding", limit, emit)
   if not emit then return nil, inflaters, true end
+  local te = (headers["transfer-encoding"] or ""):lower():gsub(",?%s*chunked%s*$", "")
+  emit, transfer_inflaters = decoder(te, "transfer-encoding", limit, emit)
+  if not emit then return nil, transfer_inflaters, true end
+  for _, inflater in ipairs(transfer_inflaters) do inflaters[#inflaters + 1] = inflater end
   if status ~= 204 and status ~= 304 then
     local to_close
     ok, err, to_close = read_body(r, headers, limit, emit)
