@@ -297,6 +297,8 @@ int nvx_transfer_push_result(lua_State *L, nvx_transfer *t) {
     lua_pushstring(L, "the kept-alive connection was closed by the server before any answer");
   else if (t->errbuf[0])
     lua_pushstring(L, t->errbuf);
+  else if (rc == CURLE_WRITE_ERROR) /* not our write callback (its refusals are flagged above): */
+    lua_pushstring(L, "data after the end of the compressed body"); /* libcurl's decoder, said as http1.lua does */
   else
     lua_pushstring(L, curl_easy_strerror(rc));
   set_field(L, "message");

@@ -419,11 +419,12 @@ describe("encoded answers (curl decodes them)", function()
   -- attempt, counted, never a crash, a hang or the wrong data (as on cosockets: nginx_spec)
   for _, case in ipairs {
     { "deflate" }, { "deflate_raw" }, { "gzip_gzip" }, { "gzip_identity" }, { "te_gzip" },
-    { "members", "transport" }, { "trailing", "transport" }, { "bad_crc", "transport" },
+    { "members", "transport", "data after the end of the compressed body" },
+    { "trailing", "transport", "data after the end of the compressed body" }, { "bad_crc", "transport" },
     { "bad_isize", "transport" }, { "bad_header", "transport" }, { "br", "transport" },
     { "empty", "decode" }, -- libcurl inflates nothing to nothing: an empty answer
   } do
-    local variant, kind = case[1], case[2]
+    local variant, kind, description = case[1], case[2], case[3]
     local outcome = kind and "a " .. kind .. " error" or "the answer it encodes"
     it("takes a " .. variant .. " answer as " .. outcome, function()
       local secs, res, err = sockets.timed(function()
@@ -437,6 +438,7 @@ describe("encoded answers (curl decodes them)", function()
         assert.is_nil(res)
         assert.equal(kind, err.kind)
         assert.equal(kind == "transport" and 2 or 1, err.attempts)
+        if description then assert.equal(description, err.description) end
       end
     end)
   end
