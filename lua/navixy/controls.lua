@@ -43,20 +43,28 @@ local function sequence_length(run, i)
 end
 
 -- run (bytes 0x80-0xFF) with C1 controls spelled by c1(code) and stray
--- bytes by stray(byte).
+-- bytes by stray(byte); run itself when it has neither (the usual case: the
+-- walk then makes no string).
 local function high_run(run, c1, stray)
-  local out, i = {}, 1
-  while i <= #run do
-    local n = sequence_length(run, i)
-    if not n then
-      out[#out + 1] = stray(run:byte(i))
-      i = i + 1
-    else
-      local code = n == 2 and run:byte(i) == 0xC2 and run:byte(i + 1)
-      out[#out + 1] = code and code <= 0x9F and c1(code) or run:sub(i, i + n - 1)
-      i = i + n
+  local out, from, i, n = nil, 1, 1, #run
+  while i <= n do
+    local len = sequence_length(run, i)
+    local spelled
+    if not len then
+      spelled, len = stray(run:byte(i)), 1
+    elseif len == 2 and run:byte(i) == 0xC2 and run:byte(i + 1) <= 0x9F then
+      spelled = c1(run:byte(i + 1))
     end
+    if spelled then
+      out = out or {}
+      out[#out + 1] = run:sub(from, i - 1)
+      out[#out + 1] = spelled
+      from = i + len
+    end
+    i = i + len
   end
+  if not out then return run end
+  out[#out + 1] = run:sub(from)
   return table.concat(out)
 end
 
