@@ -71,6 +71,7 @@ build = {
     ["navixy.cli.subscribe"] = "lua/navixy/cli/subscribe.lua",
     ["navixy.client"] = "lua/navixy/client.lua",
     ["navixy.compat"] = "lua/navixy/compat.lua",
+    ["navixy.controls"] = "lua/navixy/controls.lua",
     ["navixy.dates"] = "lua/navixy/dates.lua",
     ["navixy.errors"] = "lua/navixy/errors.lua",
     ["navixy.fleet"] = "lua/navixy/fleet.lua",

@@ -257,6 +257,8 @@ void nvx_transfer_failure(nvx_transfer *t, nvx_failure *f) {
     f->message = "the kept-alive connection was closed by the server before any answer";
   else if (t->errbuf[0])
     f->message = t->errbuf;
+  else if (rc == CURLE_WRITE_ERROR) /* not our write callback (its refusals are flagged above): */
+    f->message = "data after the end of the compressed body"; /* libcurl's decoder, said as http1.lua does */
   else
     f->message = curl_easy_strerror(rc);
 }
