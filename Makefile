@@ -10,8 +10,17 @@ WARN    := -std=c99 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-a
 PIC     := -fPIC
 LIBS    := -lcurl -lz -ldl
 
-SRC     := $(wildcard csrc/*.c)
-HDR     := $(wildcard csrc/*.h)
+# Two layers (tools/check-layers): the Lua bindings in csrc/, the pure C
+# below them in csrc/<concern>/, which never sees a Lua header. Each source
+# is compiled to its own object (with -MMD, the headers it includes as
+# prerequisites: touching one recompiles only what includes it); the pure
+# objects are built once for every flavour (build/obj/), the bindings once
+# per flavour (build/<flavour>/obj/).
+BIND_SRC := $(wildcard csrc/*.c)
+PURE_SRC := $(wildcard csrc/*/*.c)
+SRC      := $(BIND_SRC) $(PURE_SRC)
+# objects of sources $(2) in folder $(1): csrc/a/b.c -> $(1)/a/b.o
+objs = $(patsubst csrc/%.c,$(1)/%.o,$(2))
 
 # One build of the core per Lua, in build/<flavour>/navixy/core.so; the
 # flavour is also the name of the interpreter's command. INC_<flavour>: its
@@ -28,15 +37,36 @@ LUAJIT_INC := $(INC_luajit)
 BUILD   := build
 CORES   := $(FLAVOURS:%=$(BUILD)/%/navixy/core.so)
 
-.PHONY: all deps demo test check lint check-memory bench clean fake-start fake-stop fuzz asan rock
+.PHONY: all deps demo test check lint check-memory check-layers bench clean fake-start fake-stop fuzz asan rock
 
 all: $(CORES)
 
-# Built aside and renamed, so a process that has the old module loaded
-# never sees a half-written file.
-$(CORES): $(BUILD)/%/navixy/core.so: $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(PIC) -I$(INC_$*) -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
+# $(call compile,OBJDIR,COMMAND): the rule making OBJDIR/x/y.o from
+# csrc/x/y.c with COMMAND (compiler and flags), and its dependency file.
+define compile
+$(1)/%.o: csrc/%.c
+	@mkdir -p $$(dir $$@)
+	$(2) -Icsrc -MMD -MP -c -o $$@ $$<
+endef
+
+# $(call core,SO,OBJDIR,PURE_OBJDIR,COMMAND): SO linked from the bindings
+# compiled in OBJDIR and the pure C in PURE_OBJDIR. Built aside and renamed,
+# so a process that has the old module loaded never sees a half-written file.
+define core
+$(1): $(call objs,$(2),$(BIND_SRC)) $(call objs,$(3),$(PURE_SRC))
+	@mkdir -p $$(dir $$@)
+	$(4) -shared -o $$@.tmp $$^ $$(LIBS) && mv $$@.tmp $$@
+endef
+
+$(eval $(call compile,$(BUILD)/obj,$$(CC) $$(CFLAGS) $$(WARN) $$(PIC)))
+$(foreach f,$(FLAVOURS),$(eval $(call compile,$(BUILD)/$(f)/obj,$$(CC) $$(CFLAGS) $$(WARN) $$(PIC) -I$$(INC_$(f)))))
+$(foreach f,$(FLAVOURS),$(eval $(call core,$(BUILD)/$(f)/navixy/core.so,$(BUILD)/$(f)/obj,$(BUILD)/obj,$$(CC) $$(CFLAGS))))
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# No Lua header below csrc/'s top (see the comment on BIND_SRC).
+check-layers:
+	@tools/check-layers csrc
 
 deps:
 	@.ci/deps test
@@ -95,21 +125,27 @@ bench: deps all $(BENCH_RAW)
 # others run navixy.core in a Lua 5.4 state (fuzz/lua_core.h), the whole
 # core linked in, and check JSON with the decoder: one grammar.
 FUZZ_C_TARGETS   := url_escape headers retry_after reply ws_parser ws_answer
-FUZZ_LUA_TARGETS := json_string auth decode values reentry mask
+FUZZ_LUA_TARGETS := json_string auth decode values reentry mask inflate
 FUZZ_TARGETS     := $(FUZZ_C_TARGETS) $(FUZZ_LUA_TARGETS)
-FUZZ_SRC     := csrc/buffer.c csrc/encode.c csrc/auth.c csrc/settings.c csrc/reply.c \
-                csrc/ws_frame.c csrc/ws_handshake.c csrc/sha1.c csrc/base64.c csrc/random.c
 FUZZ_SECONDS ?= 90
 SAN_FLAGS    := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_CC      := clang $(SAN_FLAGS) $(WARN) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_PURE    := $(call objs,$(BUILD)/fuzz/obj,$(PURE_SRC))
+FUZZ_BIND    := $(call objs,$(BUILD)/fuzz/lua5.4/obj,$(BIND_SRC))
 
-$(FUZZ_C_TARGETS:%=build/fuzz/%): build/fuzz/%: fuzz/%.c fuzz/check.h $(FUZZ_SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -o $@ $< $(FUZZ_SRC) $(LIBS)
+$(eval $(call compile,$(BUILD)/fuzz/obj,$$(FUZZ_CC)))
+$(eval $(call compile,$(BUILD)/fuzz/lua5.4/obj,$$(FUZZ_CC) -I$$(LUA54_INC)))
 
-$(FUZZ_LUA_TARGETS:%=build/fuzz/%): build/fuzz/%: fuzz/%.c fuzz/check.h fuzz/lua_core.h $(SRC) $(HDR)
+# The targets' own dependency files are build/fuzz/<target>.d.
+$(FUZZ_C_TARGETS:%=build/fuzz/%): build/fuzz/%: fuzz/%.c $(FUZZ_PURE)
 	@mkdir -p $(dir $@)
-	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -I$(LUA54_INC) -o $@ $< \
-	  $(SRC) $(LIBS) -llua5.4
+	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -MMD -MP -o $@ $< \
+	  $(FUZZ_PURE) $(LIBS)
+
+$(FUZZ_LUA_TARGETS:%=build/fuzz/%): build/fuzz/%: fuzz/%.c $(FUZZ_PURE) $(FUZZ_BIND)
+	@mkdir -p $(dir $@)
+	clang $(SAN_FLAGS) -fsanitize=fuzzer,address,undefined $(WARN) -Icsrc -I$(LUA54_INC) -MMD -MP \
+	  -o $@ $< $(FUZZ_PURE) $(FUZZ_BIND) $(LIBS) -llua5.4
 
 # FUZZ_SECONDS in all; fails on any finding. The C targets run tens of
 # thousands of inputs a second, the Lua-state ones a few hundred: these get
@@ -120,16 +156,13 @@ fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/%)
 
 ASAN54  := $(BUILD)/asan/lua5.4/navixy/core.so
 ASANJIT := $(BUILD)/asan/luajit/navixy/core.so
+ASAN_CC := clang $(SAN_FLAGS) -fsanitize=address,undefined -shared-libasan
 
-$(ASAN54): $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	clang $(SAN_FLAGS) -fsanitize=address,undefined -shared-libasan $(WARN) $(PIC) -I$(LUA54_INC) \
-	  -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
-
-$(ASANJIT): $(SRC) $(HDR)
-	@mkdir -p $(dir $@)
-	clang $(SAN_FLAGS) -fsanitize=address,undefined -shared-libasan $(WARN) $(PIC) -I$(LUAJIT_INC) \
-	  -shared -o $@.tmp $(SRC) $(LIBS) && mv $@.tmp $@
+$(eval $(call compile,$(BUILD)/asan/obj,$$(ASAN_CC) $$(WARN) $$(PIC)))
+$(eval $(call compile,$(BUILD)/asan/lua5.4/obj,$$(ASAN_CC) $$(WARN) $$(PIC) -I$$(LUA54_INC)))
+$(eval $(call compile,$(BUILD)/asan/luajit/obj,$$(ASAN_CC) $$(WARN) $$(PIC) -I$$(LUAJIT_INC)))
+$(eval $(call core,$(ASAN54),$(BUILD)/asan/lua5.4/obj,$(BUILD)/asan/obj,$$(ASAN_CC)))
+$(eval $(call core,$(ASANJIT),$(BUILD)/asan/luajit/obj,$(BUILD)/asan/obj,$$(ASAN_CC)))
 
 asan: $(ASAN54) $(ASANJIT)
 
@@ -145,7 +178,7 @@ fake-stop:
 
 # also what `luarocks make` leaves in the checkout (see .gitignore)
 clean:
-	rm -rf $(BUILD) csrc/*.o navixy/core.so
+	rm -rf $(BUILD) csrc/*.o csrc/*/*.o navixy/core.so
 	@rmdir navixy 2>/dev/null || true
 
 # The catalogue of documented actions (lua/navixy/catalogue/data.lua), from a

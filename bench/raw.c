@@ -1,6 +1,6 @@
 /* The baselines of `make bench`: plain libcurl, no Lua, doing what a
  * navixy client does on the wire (POST, the same headers and options as
- * csrc/transfer.c, the answer collected in memory and its status read).
+ * csrc/http/transfer.c, the answer collected in memory and its status read).
  *
  *   raw seq   URL N        one easy handle reused for N requests
  *   raw multi URL N C      C easy handles on one multi handle, N requests

@@ -5,9 +5,13 @@
 #include <string.h>
 #include "compat.h"
 #include "raise.h"
-#include "encode.h"
-#include "interrupt.h"
-#include "multipart.h"
+#include "util/escape.h"
+#include "util/interrupt.h"
+#include "http/multipart.h"
+#include "metatable.h"
+#include "util/mask.h"
+#include "options.h"
+#include "transfer_lua.h"
 
 nvx_client *nvx_check_client(lua_State *L, int i) {
   nvx_client *c = luaL_checkudata(L, i, NVX_CLIENT_MT);
@@ -32,81 +36,36 @@ typedef struct raw_settings {
   int headers_index; /* stack index of the header lines, 0 if none */
 } raw_settings;
 
-/* Raises "navixy: ..." (fmt holding one %s for name), without a position
- * prefix: misuse of the core is reported as the Lua layer reports misuse. */
-static int raise(lua_State *L, const char *fmt, const char *name) { return nvx_raise(L, fmt, name); }
-
-/* A string field (NULL when absent); *len set. Its bytes stay valid while
- * the settings table (argument 1) holds the string. */
-static const char *field_string(lua_State *L, const char *name, int required, size_t *len) {
-  const char *v;
-  lua_getfield(L, 1, name);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    if (required) raise(L, "navixy: setting '%s' is required", name);
-    *len = 0;
-    return NULL;
-  }
-  if (lua_type(L, -1) != LUA_TSTRING) raise(L, "navixy: setting '%s' must be a string", name);
-  v = lua_tolstring(L, -1, len);
-  lua_pop(L, 1);
-  if (nvx_has_ctl(v, *len)) raise(L, "navixy: setting '%s' must not hold CR, LF or NUL", name);
-  return v;
-}
-
-/* A whole number in [1, max]. */
-static double field_count(lua_State *L, const char *name, double max) {
-  double v;
-  lua_getfield(L, 1, name);
-  if (lua_type(L, -1) != LUA_TNUMBER) raise(L, "navixy: setting '%s' must be a number", name);
-  v = lua_tonumber(L, -1);
-  lua_pop(L, 1);
-  if (!(v >= 1 && v <= max) || v != (double)(long long)v)
-    raise(L, "navixy: setting '%s' is out of range", name);
-  return v;
-}
-
-static int field_choice(lua_State *L, const char *name, const char *const choices[]) {
-  size_t n;
-  const char *v = field_string(L, name, 1, &n);
-  int i;
-  for (i = 0; choices[i]; i++)
-    if (strcmp(v, choices[i]) == 0) return i;
-  return raise(L, "navixy: setting '%s' has an unknown value", name);
-}
-
 static void read_settings(lua_State *L, raw_settings *r) {
   static const char *const auths[] = {"header", "query", "body", NULL};
   static const char *const encs[] = {"json", "form", NULL};
   size_t n;
-  if (lua_type(L, 1) != LUA_TTABLE) raise(L, "navixy: %s expects a table of settings", "core.new");
-  r->url = field_string(L, "url", 1, &n);
-  r->hash = field_string(L, "hash", 0, &r->hash_len);
-  if (r->hash && r->hash_len == 0) raise(L, "navixy: setting '%s' must not be empty", "hash");
-  r->ca_file = field_string(L, "ca_file", 0, &n);
-  r->proxy = field_string(L, "proxy", 0, &n);
-  r->auth = (nvx_auth_mode)field_choice(L, "auth", auths);
-  r->enc = (nvx_encoding)field_choice(L, "encoding", encs);
-  r->timeout_ms = (long)field_count(L, "timeout_ms", NVX_MAX_TIMEOUT_MS);
-  r->connect_timeout_ms = (long)field_count(L, "connect_timeout_ms", NVX_MAX_TIMEOUT_MS);
-  r->max_size = (size_t)field_count(L, "max_size", 9007199254740992.0);
-  lua_getfield(L, 1, "ssl_verify");
-  r->ssl_verify = lua_toboolean(L, -1);
-  lua_pop(L, 1);
+  if (lua_type(L, 1) != LUA_TTABLE) nvx_raise(L, "navixy: core.new expects a table of settings");
+  r->url = nvx_opt_string(L, 1, "url", NVX_OPT_REQUIRED | NVX_OPT_LINE, NULL);
+  r->hash = nvx_opt_string(L, 1, "hash", NVX_OPT_LINE, &r->hash_len);
+  if (r->hash && r->hash_len == 0) nvx_raise(L, "navixy: option 'hash' must not be empty");
+  r->ca_file = nvx_opt_string(L, 1, "ca_file", NVX_OPT_LINE, NULL);
+  r->proxy = nvx_opt_string(L, 1, "proxy", NVX_OPT_LINE, NULL);
+  r->auth = (nvx_auth_mode)nvx_opt_choice(L, 1, "auth", auths);
+  r->enc = (nvx_encoding)nvx_opt_choice(L, 1, "encoding", encs);
+  r->timeout_ms = nvx_opt_ms(L, 1, "timeout", -1);
+  r->connect_timeout_ms = nvx_opt_ms(L, 1, "connect_timeout", -1);
+  r->max_size = nvx_opt_size(L, 1, "max_size", 0);
+  r->ssl_verify = nvx_opt_boolean(L, 1, "ssl_verify", 0);
   lua_getfield(L, 1, "headers"); /* left on the stack: its strings must live */
   r->headers_index = 0;
   if (!lua_isnil(L, -1)) {
     int i, len;
-    if (!lua_istable(L, -1)) raise(L, "navixy: setting '%s' must be an array", "headers");
+    if (!lua_istable(L, -1)) nvx_raise(L, "navixy: option 'headers' must be an array");
     r->headers_index = lua_gettop(L);
     len = (int)compat_rawlen(L, -1);
     for (i = 1; i <= len; i++) {
       const char *line;
       lua_rawgeti(L, r->headers_index, i);
-      if (lua_type(L, -1) != LUA_TSTRING) raise(L, "navixy: setting '%s' holds a non-string", "headers");
+      if (lua_type(L, -1) != LUA_TSTRING) nvx_raise(L, "navixy: option 'headers' holds a non-string");
       line = lua_tolstring(L, -1, &n);
       if (!memchr(line, ':', n) || nvx_has_ctl(line, n))
-        raise(L, "navixy: setting '%s' holds a line that is not 'Name: value'", "headers");
+        nvx_raise(L, "navixy: option 'headers' holds a line that is not 'Name: value'");
       lua_pop(L, 1);
     }
   }
@@ -182,62 +141,39 @@ int nvx_client_new(lua_State *L, nvx_engine *engine) {
 
 /* ---- methods ---- */
 
-/* A string field of the table at index i, or NULL when absent; raises when
- * it is there and not a string. */
-static const char *opt_field(lua_State *L, int i, const char *name, size_t *len) {
-  const char *v;
-  lua_getfield(L, i, name);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return NULL;
-  }
-  if (lua_type(L, -1) != LUA_TSTRING) raise(L, "navixy: request field '%s' must be a string", name);
-  v = lua_tolstring(L, -1, len);
-  lua_pop(L, 1); /* still referenced by the table */
-  return v;
-}
-
 /* A request as the Lua layer hands it over (see lua/navixy/transport/init.lua):
- * a table with action, body, method ("GET" or POST when nil), timeout_ms
- * (nil: the client's), fresh, anonymous, stream (a sink is waiting), parts
- * (multipart). Everything it points to stays referenced by that table. */
+ * a table with action, body, method ("GET" or POST when nil), timeout
+ * (seconds; nil: the client's), fresh, anonymous, sink (one is waiting: the
+ * body may stream), parts (multipart). Everything it points to stays referenced by that table. */
 static void read_request(lua_State *L, int i, nvx_request *r) {
-  size_t k, n;
+  size_t k;
   const char *method;
-  if (lua_type(L, i) != LUA_TTABLE) raise(L, "navixy: %s expects a request table", "the core");
+  if (lua_type(L, i) != LUA_TTABLE) nvx_raise(L, "navixy: the core expects a request table");
   memset(r, 0, sizeof *r);
-  r->action = opt_field(L, i, "action", &r->alen);
-  r->body = opt_field(L, i, "body", &r->blen);
-  if (!r->action || !r->body) raise(L, "navixy: %s needs string fields action and body", "a request");
+  r->action = nvx_opt_string(L, i, "action", 0, &r->alen);
+  r->body = nvx_opt_string(L, i, "body", 0, &r->blen);
+  if (!r->action || !r->body) nvx_raise(L, "navixy: a request needs string options action and body");
   /* defence in depth: options.lua checks action names, but nothing that
    * could end the request line or split a header ever reaches curl */
-  if (r->alen == 0) raise(L, "navixy: %s", "action is empty");
+  if (r->alen == 0) nvx_raise(L, "navixy: action is empty");
   for (k = 0; k < r->alen; k++) {
     unsigned char ch = (unsigned char)r->action[k];
     if (ch <= ' ' || ch == 0x7f || ch == '?' || ch == '#')
-      raise(L, "navixy: %s", "action holds a space, control character, '?' or '#'");
+      nvx_raise(L, "navixy: action holds a space, control character, '?' or '#'");
   }
-  method = opt_field(L, i, "method", &n);
+  method = nvx_opt_string(L, i, "method", 0, NULL);
   if (method && strcmp(method, "GET") == 0)
     r->method = NVX_GET;
   else if (method && strcmp(method, "POST") != 0)
-    raise(L, "navixy: %s", "method must be GET or POST");
+    nvx_raise(L, "navixy: method must be GET or POST");
   if (r->method == NVX_GET && nvx_has_ctl(r->body, r->blen))
-    raise(L, "navixy: %s", "a query string must not hold CR, LF or NUL");
-  lua_getfield(L, i, "timeout_ms");
-  if (!lua_isnil(L, -1)) {
-    double ms = lua_tonumber(L, -1);
-    if (lua_type(L, -1) != LUA_TNUMBER || !(ms >= 1 && ms <= NVX_MAX_TIMEOUT_MS))
-      raise(L, "navixy: %s", "timeout_ms is out of range");
-    r->timeout_ms = (long)ms;
-  }
-  lua_getfield(L, i, "fresh");
-  lua_getfield(L, i, "anonymous");
+    nvx_raise(L, "navixy: a query string must not hold CR, LF or NUL");
+  r->timeout_ms = nvx_opt_ms(L, i, "timeout", 0);
+  r->fresh = nvx_opt_boolean(L, i, "fresh", 0);
+  r->anonymous = nvx_opt_boolean(L, i, "anonymous", 0);
   lua_getfield(L, i, "sink");
-  r->fresh = lua_toboolean(L, -3);
-  r->anonymous = lua_toboolean(L, -2);
   r->stream = !lua_isnil(L, -1);
-  lua_pop(L, 4);
+  lua_pop(L, 1);
 }
 
 /* Pushes field `name` of the table at index t and returns it when it is a
@@ -258,7 +194,7 @@ static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
     lua_pop(L, 1);
     return NULL;
   }
-  if (!lua_istable(L, -1)) raise(L, "navixy: request field '%s' must be a table", "parts");
+  if (!lua_istable(L, -1)) nvx_raise(L, "navixy: option 'parts' must be a table");
   mime = curl_mime_init(easy);
   if (!mime) nvx_raise(L, "navixy: out of memory building the request");
   n = (int)compat_rawlen(L, -1);
@@ -271,7 +207,7 @@ static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
     lua_rawgeti(L, -1, k);
     if (!lua_istable(L, -1)) {
       curl_mime_free(mime);
-      raise(L, "navixy: request field '%s' holds a part that is not a table", "parts");
+      nvx_raise(L, "navixy: option 'parts' holds a part that is not a table");
     }
     /* read before anything is added: a raise must not leak the mime */
     at = lua_gettop(L);
@@ -283,7 +219,7 @@ static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
     type = part_field(L, at, "content_type", NULL);
     if (!name || (!value && !path && !data)) {
       curl_mime_free(mime);
-      raise(L, "navixy: request field '%s' holds a part without a name or content", "parts");
+      nvx_raise(L, "navixy: option 'parts' holds a part without a name or content");
     }
     part = curl_mime_addpart(mime);
     if (!part) rc = CURLE_OUT_OF_MEMORY;
@@ -296,7 +232,7 @@ static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
     lua_pop(L, 7);
     if (rc) {
       curl_mime_free(mime);
-      if (rc == CURLE_READ_ERROR) raise(L, "navixy: cannot read the file %s", path ? path : "");
+      if (rc == CURLE_READ_ERROR) nvx_raise(L, "navixy: cannot read the file %s", path ? path : "");
       nvx_raise(L, "navixy: out of memory building the request");
     }
   }
@@ -305,7 +241,7 @@ static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
 }
 
 static int prepare_error(lua_State *L, int rc) {
-  if (rc == NVX_EBODY) return raise(L, "navixy: %s", "a JSON body must be an object");
+  if (rc == NVX_EBODY) return nvx_raise(L, "navixy: a JSON body must be an object");
   return nvx_raise(L, "navixy: out of memory building the request");
 }
 
@@ -329,7 +265,7 @@ static void start(lua_State *L, nvx_client *c, int id, int i) {
   nvx_request r;
   nvx_transfer *t = slot_of(L, c, id);
   int rc;
-  if (t->state != NVX_IDLE) raise(L, "navixy: %s", "slot is in flight");
+  if (t->state != NVX_IDLE) nvx_raise(L, "navixy: slot is in flight");
   read_request(L, i, &r);
   r.mime = read_parts(L, i, t->easy);
   rc = nvx_transfer_prepare(t, &c->s, &r); /* takes r.mime */
@@ -374,7 +310,7 @@ static int c_request(lua_State *L) {
 
 static int slot_arg(lua_State *L, int i) {
   lua_Integer id = luaL_checkinteger(L, i);
-  if (id < 0 || id > NVX_MAX_SLOTS) return raise(L, "navixy: %s", "slot out of range");
+  if (id < 0 || id > NVX_MAX_SLOTS) return nvx_raise(L, "navixy: slot out of range");
   return (int)id;
 }
 
@@ -393,7 +329,7 @@ static int c_wait(lua_State *L) {
   double wait = luaL_optnumber(L, 2, 0);
   nvx_transfer *t;
   int id;
-  if (!(wait >= 0) || wait > 1e9) return raise(L, "navixy: %s", "wait out of range");
+  if (!(wait >= 0) || wait > 1e9) return nvx_raise(L, "navixy: wait out of range");
   if (lua_isnoneornil(L, 3)) {
     t = next_event(c, &c->slots[1], NVX_MAX_SLOTS, wait);
   } else {
@@ -453,7 +389,7 @@ static nvx_part *read_byte_parts(lua_State *L, int i, const char *hash, size_t *
   nvx_part *parts;
   int k, n, list;
   lua_getfield(L, i, "parts");
-  if (!lua_istable(L, -1)) raise(L, "navixy: request field '%s' must be a table", "parts");
+  if (!lua_istable(L, -1)) nvx_raise(L, "navixy: option 'parts' must be a table");
   list = lua_gettop(L);
   n = (int)compat_rawlen(L, list);
   parts = compat_newuserdata(L, (size_t)(n + 1) * sizeof *parts);
@@ -461,16 +397,16 @@ static nvx_part *read_byte_parts(lua_State *L, int i, const char *hash, size_t *
     nvx_part *p = &parts[k];
     size_t len;
     lua_rawgeti(L, list, k + 1);
-    if (!lua_istable(L, -1)) raise(L, "navixy: request field '%s' holds a part that is not a table", "parts");
-    p->name = opt_field(L, -1, "name", &len);
-    p->data = opt_field(L, -1, "value", &p->len);
-    if (!p->data) p->data = opt_field(L, -1, "data", &p->len);
-    p->filename = opt_field(L, -1, "filename", &len);
-    p->type = opt_field(L, -1, "content_type", &len);
+    if (!lua_istable(L, -1)) nvx_raise(L, "navixy: option 'parts' holds a part that is not a table");
+    p->name = nvx_opt_string(L, -1, "name", 0, NULL);
+    p->data = nvx_opt_string(L, -1, "value", 0, &p->len);
+    if (!p->data) p->data = nvx_opt_string(L, -1, "data", 0, &p->len);
+    p->filename = nvx_opt_string(L, -1, "filename", 0, NULL);
+    p->type = nvx_opt_string(L, -1, "content_type", 0, &len);
     if (!p->name || !p->data)
-      raise(L, "navixy: request field '%s' holds a part without a name or bytes", "parts");
+      nvx_raise(L, "navixy: option 'parts' holds a part without a name or bytes");
     if ((p->type && nvx_has_ctl(p->type, len)) || nvx_has_ctl(p->name, strlen(p->name)))
-      raise(L, "navixy: request field '%s' holds CR, LF or NUL in a name or type", "parts");
+      nvx_raise(L, "navixy: option 'parts' holds CR, LF or NUL in a name or type");
     lua_pop(L, 1);
   }
   if (hash) { /* the hash as a form field (body mode) */
@@ -551,7 +487,7 @@ static int c_set_hash(lua_State *L) {
   size_t n = 0;
   const char *h = lua_isnoneornil(L, 2) ? NULL : luaL_checklstring(L, 2, &n);
   if (h && (n == 0 || nvx_has_ctl(h, n)))
-    return raise(L, "navixy: %s", "hash must be non-empty, without CR, LF or NUL");
+    return nvx_raise(L, "navixy: hash must be non-empty, without CR, LF or NUL");
   if (nvx_settings_set_hash(&c->s, h, n) != NVX_OK)
     return nvx_raise(L, "navixy: out of memory setting the hash");
   return 0;
@@ -597,17 +533,12 @@ static const char *const AUTH_NAMES[] = {"header", "query", "body"};
 
 static int c_tostring(lua_State *L) {
   nvx_client *c = luaL_checkudata(L, 1, NVX_CLIENT_MT);
-  char shown[8] = "****"; /* a hash is shown by its first 4 characters at most */
+  char shown[NVX_SHOWN_SIZE] = "none";
   if (c->closed) {
     lua_pushstring(L, "navixy.core client (closed)");
     return 1;
   }
-  if (!c->s.hash) {
-    strcpy(shown, "none");
-  } else if (strlen(c->s.hash) > 8) {
-    memcpy(shown, c->s.hash, 4);
-    strcpy(shown + 4, "...");
-  }
+  if (c->s.hash) nvx_mask_shown(c->s.hash, strlen(c->s.hash), shown);
   lua_pushfstring(L, "navixy.core client (%s, auth %s, hash %s)", c->s.base,
                   AUTH_NAMES[c->s.auth], shown);
   return 1;
@@ -621,15 +552,7 @@ static const luaL_Reg METHODS[] = {
     {NULL, NULL}};
 
 void nvx_client_register(lua_State *L) {
-  luaL_newmetatable(L, NVX_CLIENT_MT);
-  lua_newtable(L);
-  compat_setfuncs(L, METHODS, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, c_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, c_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, c_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  static const luaL_Reg META[] = {
+      {"__gc", c_close}, {"__close", c_close}, {"__tostring", c_tostring}, {NULL, NULL}};
+  nvx_metatable(L, NVX_CLIENT_MT, METHODS, META);
 }

@@ -4,9 +4,9 @@
 #define NAVIXY_CLIENT_H
 
 #include <lua.h>
-#include "engine.h"
-#include "settings.h"
-#include "transfer.h"
+#include "http/engine.h"
+#include "http/settings.h"
+#include "http/transfer.h"
 
 /* The most slots a client may use (the largest batch concurrency). */
 #define NVX_MAX_SLOTS 256

@@ -7,23 +7,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buffer.h"
+#include "util/buffer.h"
 #include "raise.h"
 #include "client.h"
 #include "compat.h"
-#include "decode.h"
-#include "engine.h"
+#include "metatable.h"
+#include "json_decode.h"
+#include "http/engine.h"
+#include "http/settings.h"
 #include "waiter.h"
 #include "inflate.h"
-#include "reply.h"
-#include "sha1.h"
-#include "encode.h"
-#include "interrupt.h"
-#include "mask.h"
+#include "http/reply.h"
+#include "util/sha1.h"
+#include "util/escape.h"
+#include "util/interrupt.h"
+#include "util/mask.h"
 #include "scratch.h"
-#include "transfer.h"
+#include "http/transfer.h"
 #include "trim.h"
-#include "values.h"
+#include "json_encode.h"
+#include "ws_client.h"
 #include "ws_lua.h"
 
 /* Module state, shared by the functions below as upvalues (never a
@@ -48,12 +51,10 @@ static int engine_gc(lua_State *L) {
 /* Pushes the engine's holder. */
 static void new_engine(lua_State *L) {
   nvx_engine **box = compat_newuserdata(L, sizeof *box);
+  static const luaL_Reg meta[] = {{"__gc", engine_gc}, {NULL, NULL}};
   *box = NULL;
-  if (luaL_newmetatable(L, NVX_ENGINE_MT)) {
-    lua_pushcfunction(L, engine_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  nvx_metatable(L, NVX_ENGINE_MT, NULL, meta);
+  compat_setmetatable(L, NVX_ENGINE_MT);
   *box = nvx_engine_new();
   if (!*box) nvx_raise(L, "navixy: out of memory loading the module");
 }
@@ -87,33 +88,32 @@ static int m_escape(lua_State *L) {
   return push_result(L, out);
 }
 
-/* core.json(value) -> JSON text */
-static int m_json(lua_State *L) {
+/* The value at index 1, written by an encoder of json_encode.h. */
+static int encode(lua_State *L, void (*encoder)(lua_State *, nvx_buf *, int, nvx_marks)) {
   nvx_marks marks;
   nvx_buf *out;
-  luaL_checkany(L, 1);
   lua_settop(L, 1);
   marks = push_marks(L);
   out = nvx_scratch_push(L);
-  nvx_json_value(L, out, 1, marks);
+  encoder(L, out, 1, marks);
   return push_result(L, out);
+}
+
+/* core.json(value) -> JSON text */
+static int m_json(lua_State *L) {
+  luaL_checkany(L, 1);
+  return encode(L, nvx_json_value);
 }
 
 /* core.form(params) -> "a=1&b=%5B1%2C2%5D" */
 static int m_form(lua_State *L) {
-  nvx_marks marks;
-  nvx_buf *out;
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  marks = push_marks(L);
-  out = nvx_scratch_push(L);
-  nvx_form_body(L, out, 1, marks);
-  return push_result(L, out);
+  return encode(L, nvx_form_body);
 }
 
 /* core.decode(text [, exact]) -> value, or nil and "invalid JSON at byte
- * N: why" (see decode.h). Arrays get the array metatable; with exact, every
- * number is { "<its text>" } with core.number_mt. */
+ * N: why" (see json_decode.h). Arrays get the array metatable; with
+ * exact, every number is { "<its text>" } with core.number_mt. */
 static int m_decode(lua_State *L) {
   size_t n, at = 0;
   const char *text = luaL_checklstring(L, 1, &n);
@@ -172,6 +172,15 @@ static int m_mask(lua_State *L) {
   if (masked > 0) return push_result(L, out);
   nvx_buf_free(out);
   lua_pushvalue(L, 1);
+  return 1;
+}
+
+/* core.shown(secret) -> how a hash is shown to people (see mask.h) */
+static int m_shown(lua_State *L) {
+  size_t n;
+  const char *secret = luaL_checklstring(L, 1, &n);
+  char shown[NVX_SHOWN_SIZE];
+  lua_pushlstring(L, shown, nvx_mask_shown(secret, n, shown));
   return 1;
 }
 
@@ -299,7 +308,7 @@ static int m_is_json_type(lua_State *L) {
 static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type}, {"sha1hex", m_sha1hex},
                                  {"inflater", nvx_inflater_new}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
-                                 {"decode", m_decode},    {"mask", m_mask},
+                                 {"decode", m_decode},    {"mask", m_mask}, {"shown", m_shown},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
                                  {"realpath", m_realpath}, {"file_type", m_file_type},
@@ -345,8 +354,11 @@ int luaopen_navixy_core(lua_State *L) {
   lua_pushcclosure(L, m_set_array_mt, 3);
   lua_setfield(L, -4, "set_array_mt");
   compat_setfuncs(L, FUNCS, 2);
-  nvx_ws_register(L); /* the WebSocket functions: ws_lua.c */
+  nvx_ws_register(L);        /* the WebSocket framing: ws_lua.c */
+  nvx_ws_client_register(L); /* and its curl transport: ws_client.c */
   nvx_trim_watch(L);  /* memory of big answers goes back to the system: trim.h */
+  lua_pushinteger(L, (lua_Integer)NVX_DEFAULT_MAX_SIZE);
+  lua_setfield(L, -2, "default_max_size");
   lua_pushstring(L, curl_version());
   lua_setfield(L, -2, "curl_version");
   /* JSON null: a NULL light userdata, the same value as lua-cjson's null */

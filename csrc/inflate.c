@@ -4,9 +4,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "buffer.h"
+#include "util/buffer.h"
 #include "raise.h"
 #include "compat.h"
+#include "metatable.h"
 
 #define INFLATER_MT "navixy.core.inflater"
 
@@ -14,12 +15,15 @@ typedef struct inflater {
   z_stream z;
   int ready;    /* inflateInit2 succeeded: inflateEnd is owed */
   int finished; /* Z_STREAM_END seen */
+  int raw_ok;   /* "deflate": a stream without zlib's header may still be raw deflate */
   nvx_buf out;  /* what one feed inflates; kept for the next */
 } inflater;
 
 int nvx_inflater_new(lua_State *L) {
+  int deflate = lua_toboolean(L, 1);
   inflater *f = compat_newuserdata(L, sizeof *f);
   memset(f, 0, sizeof *f);
+  f->raw_ok = deflate;
   /* 15 + 32: the largest window, gzip or zlib header detected */
   if (inflateInit2(&f->z, 15 + 32) != Z_OK) return nvx_raise(L, "navixy: out of memory (inflate)");
   f->ready = 1;
@@ -38,7 +42,11 @@ static int feed(lua_State *L) {
   size_t n;
   const char *in = luaL_checklstring(L, 2, &n);
   double max = luaL_checknumber(L, 3);
+  int first;
   if (!f->ready) return nvx_raise(L, "navixy: the inflater is closed");
+  /* one stream, one member: bytes after its end are not ours to drop (libcurl refuses them too) */
+  if (f->finished && n > 0) return push_failure(L, "trailing");
+  first = f->z.total_in == 0; /* all zlib read so far is in this piece */
   nvx_buf_reset(&f->out);
   f->z.next_in = (Bytef *)(size_t)in; /* zlib reads it, never writes */
   f->z.avail_in = (uInt)n;
@@ -51,8 +59,21 @@ static int feed(lua_State *L) {
     f->z.avail_out = (uInt)room;
     rc = inflate(&f->z, Z_NO_FLUSH);
     f->out.len += room - f->z.avail_out;
-    if (rc == Z_STREAM_END) f->finished = 1;
-    else if (rc != Z_OK && rc != Z_BUF_ERROR) return push_failure(L, "corrupt");
+    if (rc == Z_DATA_ERROR && f->raw_ok && first && f->z.total_out == 0) {
+      /* Content-Encoding: deflate sent as raw deflate (RFC 1951, no zlib header), as some
+       * servers do and libcurl accepts: this piece again from its start, read as that */
+      f->raw_ok = 0;
+      if (inflateReset2(&f->z, -15) != Z_OK) return push_failure(L, "corrupt");
+      f->z.next_in = (Bytef *)(size_t)in;
+      f->z.avail_in = (uInt)n;
+      continue;
+    }
+    if (rc == Z_STREAM_END) {
+      f->finished = 1;
+      if (f->z.avail_in > 0) return push_failure(L, "trailing");
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      return push_failure(L, "corrupt");
+    }
     if ((double)f->out.len > max) return push_failure(L, "limit");
     /* input used up and room left over: the next piece is needed */
     if (rc == Z_BUF_ERROR || (f->z.avail_in == 0 && f->z.avail_out > 0)) break;
@@ -78,11 +99,6 @@ static int gc(lua_State *L) {
 
 void nvx_inflate_register(lua_State *L) {
   static const luaL_Reg methods[] = {{"feed", feed}, {"finished", finished}, {NULL, NULL}};
-  luaL_newmetatable(L, INFLATER_MT);
-  lua_newtable(L);
-  compat_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  static const luaL_Reg meta[] = {{"__gc", gc}, {NULL, NULL}};
+  nvx_metatable(L, INFLATER_MT, methods, meta);
 }

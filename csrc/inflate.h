@@ -7,9 +7,12 @@
 
 #include <lua.h>
 
-/* core.inflater() -> an object with
+/* core.inflater([deflate]) -> an object for one gzip or zlib stream (with
+ * `deflate` true, Content-Encoding: deflate, also a raw deflate one), with
  *   :feed(bytes, max) -> inflated bytes, or nil and "limit" (more than max
- *                        bytes would come out of this piece) or "corrupt"
+ *                        bytes would come out of this piece), "corrupt", or
+ *                        "trailing" (bytes after the end of the stream:
+ *                        garbage, or a second gzip member)
  *   :finished()       -> true once the compressed stream has ended
  * and __gc. Registers the metatable; pushes nothing. */
 void nvx_inflate_register(lua_State *L);

@@ -3,6 +3,7 @@
 #include <lauxlib.h>
 #include <string.h>
 #include "compat.h"
+#include "metatable.h"
 
 #define SCRATCH_MT "navixy.core.scratch"
 
@@ -12,10 +13,8 @@ static int scratch_gc(lua_State *L) {
 }
 
 void nvx_scratch_register(lua_State *L) {
-  luaL_newmetatable(L, SCRATCH_MT);
-  lua_pushcfunction(L, scratch_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  static const luaL_Reg meta[] = {{"__gc", scratch_gc}, {NULL, NULL}};
+  nvx_metatable(L, SCRATCH_MT, NULL, meta);
 }
 
 nvx_buf *nvx_scratch_push(lua_State *L) {

@@ -8,7 +8,7 @@
 #define NAVIXY_SCRATCH_H
 
 #include <lua.h>
-#include "buffer.h"
+#include "util/buffer.h"
 
 /* Once, at luaopen: the metatable of the boxes. */
 void nvx_scratch_register(lua_State *L);

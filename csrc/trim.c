@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 
 #include "compat.h"
+#include "metatable.h"
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
 #include <dlfcn.h>
@@ -26,12 +27,10 @@ static int canary_gc(lua_State *L) {
 
 /* A canary: garbage at once, so the next cycle finalizes it. */
 static void arm(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__gc", canary_gc}, {NULL, NULL}};
+  nvx_metatable(L, CANARY_MT, NULL, meta);
   compat_newuserdata(L, 1);
-  if (luaL_newmetatable(L, CANARY_MT)) {
-    lua_pushcfunction(L, canary_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  compat_setmetatable(L, CANARY_MT);
   lua_pop(L, 1);
 }
 

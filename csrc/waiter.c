@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "metatable.h"
 #include "raise.h"
 #include "waiter.h"
 
@@ -128,15 +129,7 @@ static const luaL_Reg METHODS[] = {{"set", w_set}, {"fd", w_fd}, {"ready", w_rea
                                    {"close", w_close}, {NULL, NULL}};
 
 void nvx_waiter_register(lua_State *L) {
-  luaL_newmetatable(L, NVX_WAITER_MT);
-  lua_newtable(L);
-  compat_setfuncs(L, METHODS, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, w_close);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, w_close);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, w_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  static const luaL_Reg META[] = {
+      {"__gc", w_close}, {"__close", w_close}, {"__tostring", w_tostring}, {NULL, NULL}};
+  nvx_metatable(L, NVX_WAITER_MT, METHODS, META);
 }

@@ -11,20 +11,21 @@
  * ws:state()            -> "open", "ended" (the peer closed, or it failed)
  *                          or "closed" (ws:close() was called)
  * err = { kind =, description =, phase =, code =, reason =, status =, body = }
- * (see ws_conn.h). Misuse raises; failures return nil, err. No Lua runs
+ * (see ws/conn.h). Misuse raises; failures return nil, err. No Lua runs
  * while libcurl does: options are read and copied before it is called. */
 #include "ws_client.h"
 
 #include <lauxlib.h>
 #include <string.h>
 #include "compat.h"
-#include "encode.h"
+#include "http/settings.h"
+#include "metatable.h"
+#include "options.h"
 #include "raise.h"
-#include "ws_conn.h"
-#include "ws_handshake.h"
+#include "ws/conn.h"
+#include "ws/handshake.h"
 #include "ws_lua.h"
 
-#define DEFAULT_MAX_MESSAGE (64.0 * 1024 * 1024) /* as the HTTP client's max_size */
 #define CLOSE_WAIT_MS 1000 /* how long close() waits for the server's close */
 
 typedef struct ws_ud {
@@ -43,70 +44,20 @@ static ws_ud *check_ws(lua_State *L) {
 static const char *const OPTIONS[] = {"url", "headers", "timeout", "connect_timeout",
                                       "ssl_verify", "ca_file", "proxy", "max_message", NULL};
 
-static void check_option_names(lua_State *L) {
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    int known = 0;
-    lua_pop(L, 1);
-    if (lua_type(L, -1) == LUA_TSTRING) {
-      int i;
-      for (i = 0; OPTIONS[i]; i++) known |= strcmp(lua_tostring(L, -1), OPTIONS[i]) == 0;
-    }
-    if (!known)
-      nvx_raise(L, "navixy: unknown ws option '%s'",
-                 lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1));
-  }
-}
-
-static const char *opt_string(lua_State *L, const char *name) {
-  const char *v;
-  size_t n;
-  lua_getfield(L, 1, name);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return NULL;
-  }
-  if (lua_type(L, -1) != LUA_TSTRING)
-    nvx_raise(L, "navixy: option '%s' must be a string, got %s", name, luaL_typename(L, -1));
-  v = lua_tolstring(L, -1, &n);
-  if (nvx_has_ctl(v, n)) nvx_raise(L, "navixy: option '%s' must not hold CR, LF or NUL", name);
-  lua_pop(L, 1); /* the options table keeps it alive */
-  return v;
-}
-
-static double opt_number(lua_State *L, const char *name, double def) {
-  double v;
-  lua_getfield(L, 1, name);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return def;
-  }
-  if (lua_type(L, -1) != LUA_TNUMBER)
-    nvx_raise(L, "navixy: option '%s' must be a number, got %s", name, luaL_typename(L, -1));
-  v = lua_tonumber(L, -1);
-  lua_pop(L, 1);
-  if (!(v > 0) || v > 1e12) nvx_raise(L, "navixy: option '%s' is out of range", name);
-  return v;
-}
-
 static void read_options(lua_State *L, nvx_ws_options *o) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  check_option_names(L);
+  nvx_opt_known(L, 1, OPTIONS);
   memset(o, 0, sizeof *o);
-  o->url = opt_string(L, "url");
+  o->url = nvx_opt_string(L, 1, "url", NVX_OPT_LINE, NULL);
   if (!o->url || !nvx_ws_url_ok(o->url))
     nvx_raise(L, "navixy: option 'url' must be a ws://, wss://, http:// or https:// URL "
                   "with a host, without user info or fragment");
-  o->ca_file = opt_string(L, "ca_file");
-  o->proxy = opt_string(L, "proxy");
-  o->timeout_ms = (long)(opt_number(L, "timeout", 30) * 1000 + 0.5);
-  o->connect_timeout_ms = (long)(opt_number(L, "connect_timeout", 10) * 1000 + 0.5);
-  if (o->timeout_ms < 1) o->timeout_ms = 1;
-  if (o->connect_timeout_ms < 1) o->connect_timeout_ms = 1;
-  o->max_message = (size_t)opt_number(L, "max_message", DEFAULT_MAX_MESSAGE);
-  lua_getfield(L, 1, "ssl_verify");
-  o->ssl_verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
-  lua_pop(L, 1);
+  o->ca_file = nvx_opt_string(L, 1, "ca_file", NVX_OPT_LINE, NULL);
+  o->proxy = nvx_opt_string(L, 1, "proxy", NVX_OPT_LINE, NULL);
+  o->timeout_ms = nvx_opt_ms(L, 1, "timeout", 30);
+  o->connect_timeout_ms = nvx_opt_ms(L, 1, "connect_timeout", 10);
+  o->max_message = nvx_opt_size(L, 1, "max_message", NVX_DEFAULT_MAX_SIZE);
+  o->ssl_verify = nvx_opt_boolean(L, 1, "ssl_verify", 1);
   lua_getfield(L, 1, "headers");
   if (!lua_isnil(L, -1) && !lua_istable(L, -1))
     nvx_raise(L, "navixy: option 'headers' must be an array");
@@ -141,7 +92,7 @@ static int push_error(lua_State *L, const nvx_ws_error *e) {
   return 2;
 }
 
-int nvx_ws_connect(lua_State *L) {
+static int ws_connect(lua_State *L) {
   nvx_ws_options o;
   nvx_ws_error err;
   ws_ud *w;
@@ -181,7 +132,7 @@ static int w_recv(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     double secs = luaL_checknumber(L, 2);
     if (!(secs >= 0) || secs > 1e9) return nvx_raise(L, "navixy: timeout out of range");
-    timeout_ms = (long)(secs * 1000 + 0.5);
+    timeout_ms = nvx_ms(secs);
   }
   if (nvx_ws_recv(&w->c, timeout_ms, &ev, &err) != 1) return push_error(L, &err);
   lua_createtable(L, 0, 2);
@@ -211,7 +162,7 @@ static int w_close(lua_State *L) {
   if (!lua_isnoneornil(L, 4)) {
     double secs = luaL_checknumber(L, 4);
     if (!(secs >= 0) || secs > 1e9) return nvx_raise(L, "navixy: wait out of range");
-    wait_ms = (long)(secs * 1000 + 0.5);
+    wait_ms = nvx_ms(secs);
   }
   close_ws(w, code, reason, n, wait_ms);
   lua_pushboolean(L, 1);
@@ -268,15 +219,9 @@ static const luaL_Reg METHODS[] = {{"send_text", w_send_text}, {"send_binary", w
                                    {"fd", w_fd},               {NULL, NULL}};
 
 void nvx_ws_client_register(lua_State *L) {
-  luaL_newmetatable(L, NVX_WS_MT);
-  lua_newtable(L);
-  compat_setfuncs(L, METHODS, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, w_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, w_close_scope);
-  lua_setfield(L, -2, "__close");
-  lua_pushcfunction(L, w_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  static const luaL_Reg META[] = {
+      {"__gc", w_gc}, {"__close", w_close_scope}, {"__tostring", w_tostring}, {NULL, NULL}};
+  nvx_metatable(L, NVX_WS_MT, METHODS, META);
+  lua_pushcfunction(L, ws_connect);
+  lua_setfield(L, -2, "ws_connect");
 }

@@ -7,10 +7,8 @@
 
 #define NVX_WS_MT "navixy.core.ws"
 
-/* Registers the metatable; pushes nothing. */
+/* Registers the metatable and adds ws_connect(options) -> ws, or nil and
+ * an error table, to the module table on top of the stack. */
 void nvx_ws_client_register(lua_State *L);
-
-/* core.ws_connect(options) -> ws, or nil and an error table */
-int nvx_ws_connect(lua_State *L);
 
 #endif

@@ -4,7 +4,7 @@
  * core.ws_handshake(host, target [, header_lines]) -> request text, key
  * core.ws_accept_ok(key, accept)  -> whether accept is right for key
  * core.ws_check_answer(head, key) -> true, or nil, why, status|nil
- *     (head: the server's answer up to its empty line; see ws_handshake.h)
+ *     (head: the server's answer up to its empty line; see ws/handshake.h)
  * core.ws_frame(kind, payload [, code]) -> a masked frame
  *     (kind "text", "binary", "ping", "pong" or "close"; for a close, payload
  *     is the reason and code the status code, none when nil)
@@ -26,16 +26,16 @@
 #include <lauxlib.h>
 #include <string.h>
 #include "compat.h"
-#include "encode.h"
+#include "http/settings.h"
+#include "util/escape.h"
+#include "metatable.h"
 #include "raise.h"
-#include "random.h"
-#include "ws_client.h"
-#include "ws_frame.h"
-#include "ws_handshake.h"
+#include "util/random.h"
+#include "ws/frame.h"
+#include "ws/handshake.h"
 
 #define NVX_WS_PARSER_MT "navixy.core.ws_parser"
 #define NVX_WS_SCRATCH_MT "navixy.core.ws_scratch"
-#define DEFAULT_MAX_MESSAGE (64.0 * 1024 * 1024)
 
 /* ---- shared checks ---- */
 
@@ -207,7 +207,7 @@ static int l_frame(lua_State *L) {
 static nvx_ws *check_parser(lua_State *L) { return luaL_checkudata(L, 1, NVX_WS_PARSER_MT); }
 
 static int l_parser(lua_State *L) {
-  double max = luaL_optnumber(L, 1, DEFAULT_MAX_MESSAGE);
+  double max = luaL_optnumber(L, 1, (double)NVX_DEFAULT_MAX_SIZE);
   nvx_ws *ws;
   if (!(max > 0) || max > 1e12) return nvx_raise(L, "navixy: max_message out of range");
   ws = compat_newuserdata(L, sizeof *ws);
@@ -295,24 +295,15 @@ static const luaL_Reg PARSER_METHODS[] = {{"feed", p_feed}, {"frame", p_frame}, 
 static const luaL_Reg WITH_SCRATCH[] = {
     {"ws_handshake", l_handshake}, {"ws_frame", l_frame}, {NULL, NULL}};
 
-static const luaL_Reg PLAIN[] = {{"ws_connect", nvx_ws_connect},
-                                 {"ws_accept_ok", l_accept_ok},
+static const luaL_Reg PLAIN[] = {{"ws_accept_ok", l_accept_ok},
                                  {"ws_check_answer", l_check_answer},
                                  {"ws_parser", l_parser},
                                  {NULL, NULL}};
 
 void nvx_ws_register(lua_State *L) {
   nvx_buf *b;
-  nvx_ws_client_register(L);
-  luaL_newmetatable(L, NVX_WS_PARSER_MT);
-  lua_newtable(L);
-  compat_setfuncs(L, PARSER_METHODS, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, p_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, p_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
+  static const luaL_Reg PARSER_META[] = {{"__gc", p_gc}, {"__tostring", p_tostring}, {NULL, NULL}};
+  nvx_metatable(L, NVX_WS_PARSER_MT, PARSER_METHODS, PARSER_META);
   compat_setfuncs(L, PLAIN, 0);
   b = compat_newuserdata(L, sizeof *b);
   memset(b, 0, sizeof *b);

@@ -1,13 +1,13 @@
 /* The WebSocket functions of navixy.core: the framing, pure, for transports
- * that do their own I/O (nginx cosockets), and the curl transport's
- * ws_connect (ws_client.c). */
+ * that do their own I/O (nginx cosockets), and the checks the curl
+ * transport's ws_connect (ws_client.c) shares with them. */
 #ifndef NAVIXY_WS_LUA_H
 #define NAVIXY_WS_LUA_H
 
 #include <lua.h>
 #include <stddef.h>
 
-/* Adds ws_connect, ws_handshake, ws_accept_ok, ws_check_answer, ws_frame
+/* Adds ws_handshake, ws_accept_ok, ws_check_answer, ws_frame
  * and ws_parser to the module table on top of the stack. */
 void nvx_ws_register(lua_State *L);
 

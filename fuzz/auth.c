@@ -11,8 +11,8 @@
  *           grammar), so does the result: the same members, plus "hash"
  *           unless the body had its own (the last of repeated keys wins). */
 #include <stdint.h>
-#include "auth.h"
-#include "encode.h"
+#include "http/auth.h"
+#include "util/escape.h"
 #include "lua_core.h"
 
 static const char BASE[] = "https://api.example.com/v2";

@@ -1,4 +1,4 @@
-/* core.decode (csrc/decode.c): every API answer body goes through it, as
+/* core.decode (csrc/json_decode.c): every API answer body goes through it, as
  * the server, a proxy or an attacker in between sent it. Differential:
  * the same bytes go to lua-cjson's decoder (Debian's cjson.so, loaded into
  * the same Lua 5.4 state), an implementation written apart from ours.

@@ -8,8 +8,8 @@
  * NUL, so no header can be split or injected. */
 #include <stdint.h>
 #include "check.h"
-#include "encode.h"
-#include "settings.h"
+#include "util/escape.h"
+#include "http/settings.h"
 
 /* The lines for each way a transfer asks for them. */
 static void check_lines(const nvx_settings *s, const char *hash) {

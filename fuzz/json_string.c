@@ -3,7 +3,7 @@
  * character, what was in the buffer stays, and the decoder (the one JSON
  * grammar) reads it back as the input, alone and inside a document. */
 #include <stdint.h>
-#include "encode.h"
+#include "util/escape.h"
 #include "lua_core.h"
 
 /* Whether the decoder reads text[0..n) as exactly the string in[0..size). */

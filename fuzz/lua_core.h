@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stdint.h>
 #include "check.h"
-#include "decode.h"
+#include "json_decode.h"
 
 int luaopen_navixy_core(lua_State *L);
 

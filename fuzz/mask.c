@@ -1,4 +1,4 @@
-/* core.mask (csrc/mask.c): the promises of mask.h, checked on texts built
+/* core.mask (csrc/util/mask.c): the promises of mask.h, checked on texts built
  * from the input. The input picks one or two secrets (any characters,
  * valid UTF-8), a kind of text (raw, a JSON string, a percent-encoded
  * value) and a sequence of filler and of secrets written in that kind of
@@ -25,7 +25,7 @@
  * output is checked as raw text instead). */
 #include <stdint.h>
 #include "lua_core.h"
-#include "mask.h"
+#include "util/mask.h"
 
 enum { RAW, JSON, PERCENT };
 

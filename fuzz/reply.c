@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <strings.h>
 #include "check.h"
-#include "reply.h"
+#include "http/reply.h"
 
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 

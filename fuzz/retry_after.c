@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include "check.h"
-#include "reply.h"
+#include "http/reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *v = malloc(size + 1);

@@ -3,7 +3,7 @@
  * out, decoding gives the input back, what was in the buffer stays. */
 #include <stdint.h>
 #include "check.h"
-#include "encode.h"
+#include "util/escape.h"
 
 static int unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||

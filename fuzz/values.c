@@ -1,4 +1,4 @@
-/* core.json and core.form (csrc/values.c) on Lua values built from the
+/* core.json and core.form (csrc/json_encode.c) on Lua values built from the
  * input (lua_core.h: strings of any bytes, integers, floats of any bits,
  * booleans, null, plain and marked arrays, objects, number_mt values with
  * any text). What they write is checked by reading it with the decoder,

@@ -1,4 +1,4 @@
-/* The check of a server's answer to the WebSocket upgrade (ws_handshake.c)
+/* The check of a server's answer to the WebSocket upgrade (csrc/ws/handshake.c)
  * and the search for the end of its head, fed any bytes. Checked: no read
  * past the input; the head's end is within it and right after an empty
  * line; an answer is accepted only with status 101 and the one accept value
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <strings.h>
 #include "check.h"
-#include "ws_handshake.h"
+#include "ws/handshake.h"
 
 static const char KEY[] = "dGhlIHNhbXBsZSBub25jZQ==";
 static const char ACCEPT[] = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";

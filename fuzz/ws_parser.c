@@ -1,4 +1,4 @@
-/* The WebSocket frame parser and its protocol answers (ws_frame.c), fed what
+/* The WebSocket frame parser and its protocol answers (csrc/ws/frame.c), fed what
  * a server, or anything posing as one, may send. Input: byte 0 sets
  * max_message ((b + 1) * 16), byte 1 how the rest is cut into pieces; the
  * rest is the byte stream. Checked:
@@ -13,7 +13,7 @@
  *     header announces, and no message is longer. */
 #include <stdint.h>
 #include "check.h"
-#include "ws_frame.h"
+#include "ws/frame.h"
 
 #define MAX_EVENTS 4096
 

@@ -44,7 +44,7 @@ function M.decode(text)
 end
 
 --- The decoded body when it is a JSON object, else nil. core.decode (see
--- csrc/decode.h) reads integral numbers as integers in one pass, where
+-- csrc/json_decode.h) reads integral numbers as integers in one pass, where
 -- lua-cjson reads floats that a second pass had to turn back into integers.
 function M.decode_object(body)
   if type(body) ~= "string" then return nil end

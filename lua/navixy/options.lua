@@ -2,6 +2,7 @@
 -- batches, and computes every default. Misuse raises here, with a message
 -- that names the option, before anything is sent; the C core then checks
 -- only what memory safety needs (csrc/client.c).
+local core = require "navixy.core"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local registry = require "navixy.store.registry"
@@ -230,8 +231,8 @@ end
 
 --- Validates navixy.new options; returns a new table with every default
 -- filled in, plus what follows from them: `u` (the parsed URL),
--- `timeout_ms`, `connect_timeout_ms`, `header_lines`, and `core` (the
--- settings of navixy.core.new).
+-- `header_lines`, and `core` (the settings of navixy.core.new; times in
+-- seconds, as everywhere between Lua and C).
 function M.client(opts, version)
   local o = checked_copy(opts, "navixy.new expects a table of options, got %s", "option", CLIENT)
   if o.url and o.region then fail("give either option 'url' or option 'region', not both") end
@@ -261,15 +262,13 @@ function M.client(opts, version)
   o.timeout = o.timeout or 30
   o.connect_timeout = o.connect_timeout or 10
   o.retries = o.retries or 2
-  o.max_size = math.floor(o.max_size or 64 * 1024 * 1024)
+  o.max_size = math.floor(o.max_size or core.default_max_size)
   if o.ssl_verify == nil then o.ssl_verify = true end
   o.user_agent = o.user_agent or ("navixy-lua/" .. version)
-  o.timeout_ms = M.milliseconds(o.timeout)
-  o.connect_timeout_ms = M.milliseconds(o.connect_timeout)
   o.header_lines = header_lines(o)
   o.core = {
     url = o.panel and o.url .. M.PANEL_PATH or o.url, hash = o.hash, auth = o.auth, encoding = o.encoding,
-    timeout_ms = o.timeout_ms, connect_timeout_ms = o.connect_timeout_ms, max_size = o.max_size,
+    timeout = o.timeout, connect_timeout = o.connect_timeout, max_size = o.max_size,
     ssl_verify = o.ssl_verify, ca_file = o.ca_file, proxy = o.proxy, headers = o.header_lines,
     loop = o.loop ~= nil, -- an engine of its own, driven by the loop (navixy.transport.loop)
   }

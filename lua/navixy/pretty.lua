@@ -1,5 +1,5 @@
 --- JSON text for people to read: keys sorted, two-space indentation (or one
--- line), UTF-8 as is. Shared by navixy.pretty (the REPL) and the navixy
+-- line), UTF-8 as is, controls escaped. Shared by navixy.pretty (the REPL) and the navixy
 -- command.
 --
 -- Two inputs, one layout:
@@ -11,6 +11,7 @@
 --                lost digits); arrays, empty ones too, stay arrays.
 -- Keys sort by byte value, except that keys made only of digits (the tracker
 -- ids of tracker/get_states) sort by number: "2" before "10".
+local controls = require "navixy.controls"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 
@@ -18,16 +19,11 @@ local M = {}
 
 ---------------------------------------------------------------- leaves
 
-local ESCAPES = {
-  ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
-  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t",
-}
-
--- Only what JSON requires is escaped; every other byte (UTF-8 included) is kept.
+-- What JSON requires ('"', '\\' and C0 controls) and what must not reach a
+-- terminal (DEL, C1 controls, stray bytes: navixy.controls) is escaped; every
+-- other character (UTF-8 included) is kept.
 local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c)
-    return ESCAPES[c] or string.format("\\u%04x", c:byte())
-  end) .. '"'
+  return '"' .. controls.json((s:gsub('["\\]', "\\%0"))) .. '"'
 end
 
 M.quote = quote

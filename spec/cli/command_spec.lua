@@ -673,6 +673,34 @@ describe("the navixy command", function()
       assert.truthy(listed.stdout:find('"hash": "' .. fake.api_key .. '"', 1, true))
     end)
 
+    it("refuses --password, pointing at NAVIXY_PASSWORD and the prompt, before any call", function()
+      for _, args in ipairs {
+        { "--login", LOGIN, "--password", "pw-on-the-line", "tracker/list" },
+        { "--login", LOGIN, "--password=pw-on-the-line", "tracker/list" },
+      } do
+        local r = navixy(args, { NAVIXY_URL = fake.url })
+        assert.equal(2, r.status)
+        assert.equal("", r.stdout)
+        assert.truthy(one_line(r.stderr), r.stderr)
+        assert.truthy(r.stderr:find("NAVIXY_PASSWORD", 1, true) and r.stderr:find("(ps)", 1, true), r.stderr)
+        assert.falsy(r.stderr:find("pw-on-the-line", 1, true))
+      end
+      assert.equal(0, #fake.requests())
+    end)
+
+    it("warns on stderr when the hash is on the command line (--hash), pointing at NAVIXY_HASH", function()
+      local r = navixy({ "--hash", fake.api_key, "tracker/list" }, { NAVIXY_URL = fake.url })
+      assert.equal(0, r.status, r.stderr)
+      assert.truthy(cjson.decode(r.stdout).success)
+      assert.truthy(one_line(r.stderr), r.stderr)
+      assert.matches("^navixy: warning: %-%-hash .*%(ps%).*NAVIXY_HASH", r.stderr)
+      assert.falsy(r.stderr:find(fake.api_key, 1, true))
+      -- from the environment: nothing said
+      r = with_key { "tracker/list" }
+      assert.equal(0, r.status)
+      assert.equal("", r.stderr)
+    end)
+
     it("never alters an answer: a one-letter hash leaves valid JSON", function()
       local r = navixy({ "--hash", "a", "tracker/list" }, { NAVIXY_URL = fake.url })
       assert.equal(1, r.status)
@@ -692,6 +720,73 @@ describe("the navixy command", function()
       assert.equal(1, r.status)
       assert.truthy(r.stdout:find('"echo": "****"', 1, true), r.stdout)
       assert.falsy((r.stdout .. r.stderr):find("word-42", 1, true))
+    end)
+  end)
+
+  describe("the terminal", function()
+    -- What a hostile server puts in its text to drive a terminal: set the window
+    -- title, clear the screen, move the cursor (ESC sequences), a C1 CSI (U+009B) as
+    -- UTF-8, a stray 0x9B byte (CSI to a terminal that reads Latin-1) and DEL.
+    local NASTY = "\27]0;pwned\7\27[2J\27[H\194\15531m\155\127"
+    local SHOWN = "\\x1b]0;pwned\\x07\\x1b[2J\\x1b[H\\u009b31m\\x9b\\x7f" -- as stderr shows it
+
+    -- No control but newlines and tabs (C0, DEL, C1 as UTF-8) and no 0x9B byte at all.
+    local function assert_inert(s)
+      assert.falsy(s:find("[%z\1-\8\11-\31\127]"), s)
+      assert.falsy(s:find("\194[\128-\159]"), s)
+      assert.falsy(s:find("\155", 1, true), s)
+    end
+
+    it("shows an API error's description on stderr with its controls made visible", function()
+      fake.fault { action = "tracker/list", type = "error", code = 7, description = "Bad " .. NASTY }
+      local r = with_key { "tracker/list" }
+      assert.equal(1, r.status)
+      assert.equal("navixy: tracker/list: api error 7 (HTTP 400): Bad " .. SHOWN .. "\n", r.stderr)
+      assert_inert(r.stdout)
+      -- the answer on stdout is JSON that says the same (the stray byte as U+009B)
+      assert.equal("Bad \27]0;pwned\7\27[2J\27[H\194\15531m\194\155\127",
+        cjson.decode(r.stdout).status.description)
+    end)
+
+    it("escapes C1 controls, DEL and stray bytes in a successful answer's JSON", function()
+      local body = '{"success":true,"label":"a\\u001b[2J\194\155b\155c\127","ok":"\195\169\226\130\172"}'
+      for _, compact in ipairs { false, true } do
+        fake.fault { action = "tracker/list", type = "raw", body = body }
+        local r = with_key { compact and "--compact" or "tracker/list", compact and "tracker/list" or nil }
+        assert.equal(0, r.status, r.stderr)
+        assert_inert(r.stdout)
+        assert.truthy(r.stdout:find('"a\\u001b[2J\\u009bb\\u009bc\\u007f"', 1, true), r.stdout)
+        local answer = cjson.decode(r.stdout)
+        assert.equal("a\27[2J\194\155b\194\155c\127", answer.label)
+        assert.equal("\195\169\226\130\172", answer.ok) -- UTF-8 as is: e-acute and the euro sign
+      end
+    end)
+
+    it("shows a failure's and a usage error's text on stderr with its controls made visible", function()
+      fake.fault { action = "tracker/list", type = "status", status = 400, body = NASTY, content_type = "text/plain" }
+      local r = with_key { "tracker/list" }
+      assert.equal(3, r.status)
+      assert_inert(r.stdout .. r.stderr)
+      assert.truthy(one_line(r.stderr), r.stderr)
+      r = with_key { "tracker/list", NASTY }
+      assert.equal(2, r.status)
+      assert.equal("navixy: '" .. SHOWN .. "' is not a parameter: write name=value or name:=json "
+        .. "(see navixy --help)\n", r.stderr)
+    end)
+
+    it("writes a file answer as it is into a pipe, and with its controls made visible on a terminal", function()
+      local bytes = "a,b\n1,\t" .. NASTY .. "\r\n"
+      fake.fault { action = "x/file", type = "raw", content_type = "text/csv", body = bytes }
+      local r = with_key { "x/file" }
+      assert.equal(0, r.status, r.stderr)
+      assert.equal(bytes, r.stdout)
+      fake.fault { action = "x/file", type = "raw", content_type = "text/csv", body = bytes }
+      local status, shown = on_terminal("@0.1", "", "env -i PATH=" .. q(os.getenv("PATH")) .. " NAVIXY_URL="
+        .. q(fake.url) .. " NAVIXY_HASH=" .. q(fake.api_key) .. " " .. LUA .. " bin/navixy x/file")
+      assert.equal(0, status, shown)
+      shown = shown:gsub("\r\n", "\n") -- the terminal's own line ends
+      assert_inert(shown)
+      assert.equal("a,b\n1,\t" .. SHOWN .. "\\r\n", shown)
     end)
   end)
 end)

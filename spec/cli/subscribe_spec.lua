@@ -75,7 +75,7 @@ local function start(args, env)
     if f then f:close() end
     return f ~= nil
   end), "the command did not start")
-  local r = {}
+  local r = { base = base }
   function r.lines() return lines(slurp(base .. ".out") or "") end
   function r.errors() return lines(slurp(base .. ".err") or "") end
   function r.interrupt() os.execute("kill -INT " .. slurp(base .. ".pid"):match("%d+")) end
@@ -142,6 +142,26 @@ describe("navixy subscribe", function()
       .. "connecting again in %d%.%d s$", errs[1])
     assert.equal("navixy: subscribe: connected again", errs[2])
     assert.equal("navixy: interrupted", errs[3])
+  end)
+
+  it("makes the controls of a close reason and of a message that is not JSON visible", function()
+    local r = start({ "subscribe", "state", "1" }, with_key())
+    assert.is_true(r.until_lines(2))
+    -- set the window title, clear the screen, a C1 CSI (U+009B): all valid UTF-8
+    local nasty = "\27]0;pwned\7\27[2J\194\15531m"
+    fake.ws_fault{ type = "fragmented", text = "not JSON " .. nasty }
+    assert.is_true(r.until_lines(3))
+    fake.ws_fault{ type = "close", code = 4001, reason = "bye " .. nasty }
+    assert.is_true(eventually(function() return #r.errors() >= 2 end, 5))
+    r.interrupt()
+    assert.equal(130, r.wait())
+    local shown = "\\x1b]0;pwned\\x07\\x1b[2J\\u009b31m"
+    assert.equal("not JSON " .. shown, r.lines()[3])
+    assert.matches("^navixy: subscribe: the server closed the WebSocket %(code 4001%): bye "
+      .. shown:gsub("%p", "%%%0") .. "; connecting again in %d%.%d s$", r.errors()[1])
+    local all = (slurp(r.base .. ".out") or "") .. (slurp(r.base .. ".err") or "")
+    assert.falsy(all:find("[%z\1-\9\11-\31\127]"), all)
+    assert.falsy(all:find("\194[\128-\159]"), all)
   end)
 
   it("logs in with --login and ends that session at the end", function()

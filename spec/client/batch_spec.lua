@@ -382,3 +382,70 @@ describe("a batch over TLS with HTTP/2", function()
     c:close()
   end)
 end)
+
+describe("a batch over HTTP/2 that the server cuts short (spec/support/hostile-h2)", function()
+  local background = require "background"
+  local cjson = require "cjson"
+  local PORT = tonumber(os.getenv("NAVIXY_HOSTILE_H2_PORT")) or fake.port + 23
+
+  -- Runs `calls` as one batch against hostile-h2 in `mode`, the first `after`
+  -- requests of each connection answered: the results, the attempts the client
+  -- counted per action (on_request) and what the server received per action
+  -- ({ received, processed }).
+  local function run(mode, after, calls)
+    local log = os.tmpname()
+    local results, attempts, server = nil, {}, {}
+    background.with(PORT, { "spec/support/hostile-h2", PORT, fake.rundir .. "/server.pem",
+                            fake.rundir .. "/server.key", log }, function()
+      local c = setup.client { url = ("https://localhost:%d/%s/after=%d/v2"):format(PORT, mode, after),
+        ca_file = fake.ca_file, retries = 3,
+        on_request = function(info) attempts[info.action] = (attempts[info.action] or 0) + 1 end }
+      results = c:batch(calls, { concurrency = #calls })
+      c:close()
+    end)
+    for line in io.lines(log) do
+      local r = cjson.decode(line)
+      local action = r.path:match("/v2/(.*)$")
+      local s = server[action] or { received = 0, processed = 0 }
+      s.received = s.received + 1
+      if r.processed then s.processed = s.processed + 1 end
+      server[action] = s
+    end
+    os.remove(log)
+    return results, attempts, server
+  end
+
+  -- n reads (safe to repeat: multiplexed on one connection) and n writes (each on
+  -- a connection of its own, closed after its answer), each action its own
+  local function mixed(n)
+    local calls = {}
+    for i = 1, n do
+      calls[#calls + 1] = { "probe" .. i .. "/get" }
+      calls[#calls + 1] = { "probe" .. i .. "/update" }
+    end
+    return calls
+  end
+
+  for _, mode in ipairs { "goaway", "goaway_late", "rst_refused", "rst_internal" } do
+    it(mode .. ": every request sent is an attempt the client counts, and no write goes twice", function()
+      -- mid-batch: the 4th request of the reads' connection on
+      local results, attempts, server = run(mode, 3, mixed(6))
+      assert.equal(12, #results)
+      for i, r in ipairs(results) do assert.is_nil(r.err, i .. ": " .. tostring(r.err)) end
+      local retried = 0
+      for action, s in pairs(server) do
+        assert.is_true(s.received <= attempts[action], action .. ": sent behind the client's back")
+        if action:find("/update$") then assert.equal(1, s.received, action) end
+        if attempts[action] > 1 then retried = retried + 1 end
+      end
+      assert.is_true(retried >= 1, "no read was cut short")
+      -- every write cut short at once: an error of one attempt, never sent again
+      results, attempts, server = run(mode, 0, { { "probe1/update" }, { "probe2/update" } })
+      for i, r in ipairs(results) do
+        assert.same({ "transport", 1 }, { r.err and r.err.kind, r.err and r.err.attempts }, "write " .. i)
+        local action = "probe" .. i .. "/update"
+        assert.same({ 1, 1 }, { attempts[action], server[action] and server[action].received or 0 }, action)
+      end
+    end)
+  end
+end)

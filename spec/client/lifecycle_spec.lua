@@ -55,8 +55,8 @@ describe("navixy.core", function()
   local core = require "navixy.core"
   -- the settings navixy.options computes (the core takes no defaults)
   local function settings(more)
-    local s = { url = fake.url, auth = "header", encoding = "json", timeout_ms = 30000,
-                connect_timeout_ms = 10000, max_size = 1024, ssl_verify = true,
+    local s = { url = fake.url, auth = "header", encoding = "json", timeout = 30,
+                connect_timeout = 10, max_size = 1024, ssl_verify = true,
                 headers = { "Accept: application/json" } }
     for k, v in pairs(more or {}) do s[k] = v end
     return s
@@ -75,8 +75,8 @@ describe("navixy.core", function()
 
   it("raises on bad settings without leaking, with messages that start with navixy:", function()
     local bad = {
-      settings { auth = "x" }, settings { timeout_ms = -1 }, settings { timeout_ms = 0.5 },
-      settings { timeout_ms = 1e10 }, settings { max_size = 0 }, settings { headers = { "no colon" } },
+      settings { auth = "x" }, settings { timeout = -1 }, settings { timeout = 0 },
+      settings { timeout = 1e7 }, settings { max_size = 0 }, settings { headers = { "no colon" } },
       settings { headers = { "X: a\r\nY: b" } }, settings { hash = "" }, settings { url = fake.url .. "\n" },
       settings { encoding = false }, {}, "x",
     }
@@ -92,7 +92,7 @@ describe("navixy.core", function()
     for _, req in ipairs {
       { action = "tracker list", body = "{}" }, { action = "a\r\nX: y", body = "{}" },
       { action = "", body = "{}" }, { action = "a?b", body = "{}" }, { body = "{}" },
-      { action = "a", body = "{}", timeout_ms = 0 }, { action = "a", body = "{}", timeout_ms = 1e12 },
+      { action = "a", body = "{}", timeout = 0 }, { action = "a", body = "{}", timeout = 1e12 },
     } do
       local ok, msg = pcall(h.request, h, req)
       assert.is_false(ok)

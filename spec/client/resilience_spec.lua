@@ -414,6 +414,36 @@ describe("compressed answers", function()
   end)
 end)
 
+describe("encoded answers (curl decodes them)", function()
+  -- spec/support/hostile's "encoded" variants: the valid answer, or an error of the
+  -- attempt, counted, never a crash, a hang or the wrong data (as on cosockets: nginx_spec)
+  for _, case in ipairs {
+    { "deflate" }, { "deflate_raw" }, { "gzip_gzip" }, { "gzip_identity" }, { "te_gzip" },
+    { "members", "transport", "data after the end of the compressed body" },
+    { "trailing", "transport", "data after the end of the compressed body" }, { "bad_crc", "transport" },
+    { "bad_isize", "transport" }, { "bad_header", "transport" }, { "br", "transport" },
+    { "empty", "decode" }, -- libcurl inflates nothing to nothing: an empty answer
+  } do
+    local variant, kind, description = case[1], case[2], case[3]
+    local outcome = kind and "a " .. kind .. " error" or "the answer it encodes"
+    it("takes a " .. variant .. " answer as " .. outcome, function()
+      local secs, res, err = sockets.timed(function()
+        return client { url = hostile.url("encoded", { variant = variant }), retries = 1 }.tracker.list()
+      end)
+      assert.is_true(secs < sockets.bound(5), "took " .. secs .. " s")
+      if not kind then
+        assert.is_nil(err)
+        assert.equal(1, res.value)
+      else
+        assert.is_nil(res)
+        assert.equal(kind, err.kind)
+        assert.equal(kind == "transport" and 2 or 1, err.attempts)
+        if description then assert.equal(description, err.description) end
+      end
+    end)
+  end
+end)
+
 describe("a kept-alive connection the server closed", function()
   before_each(fake.reset)
 

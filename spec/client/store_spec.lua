@@ -5,6 +5,7 @@
 -- key name), and its faults: unreachable, silent, full, back again.
 local navixy = require "navixy"
 local fake = require "fake"
+local hostile_redis = require "hostile_redis"
 local redis = require "redis_server"
 local rules = require "navixy.store.rules"
 local sockets = require "sockets"
@@ -248,6 +249,37 @@ describe("a store that fails", function()
     assert.is_false(events[2])
     assert.no.matches("failing", tostring(c), 1, true)
   end)
+end)
+
+describe("a Redis store that answers wrongly", function()
+  before_each(fake.reset)
+
+  for _, mode in ipairs { "not_resp", "integer", "status", "short_array", "nested", "error",
+                          "huge_bulk", "trickle", "drop" } do
+    it(mode .. ": the client goes on alone, the failure told once, no call waits past its timeout", function()
+      hostile_redis.with(mode, function(port)
+        local events = {}
+        local on_request = function(info) events[#events + 1] = info.store_error or false end
+        local store = navixy.store.redis { port = port, timeout = 0.5 }
+        -- the rate limit (reserve) and the session (claim, settle), each a client of its own
+        local clients = {
+          navixy.new { url = fake.url, hash = fake.api_key, rate_limit = 50, store = store, on_request = on_request },
+          login_client { store = store, on_request = on_request },
+        }
+        for _, c in ipairs(clients) do
+          events = {}
+          local secs = sockets.timed(function()
+            for _ = 1, 3 do assert(c.tracker.list()) end
+          end)
+          assert.is_true(secs < sockets.bound(0.5 * 3 + 1), "took " .. secs .. " s")
+          assert.matches("^redis 127%.0%.0%.1:" .. port .. ": ", events[1])
+          for i = 2, #events do assert.is_false(events[i], events[i]) end
+          assert.matches("failing %(.*%): on its own meanwhile", tostring(c))
+        end
+        assert.equal(1, fake.stats().logins)
+      end)
+    end)
+  end
 end)
 
 describe("processes sharing Redis", function()

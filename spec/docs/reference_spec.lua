@@ -142,7 +142,8 @@ describe("the source tree", function()
     local missing = {}
     for _, path in ipairs(sources()) do
       local shown = path:gsub("%.h$", ".c") -- a header goes with its .c
-      if path == "csrc/compat.h" then shown = path end
+      local c = io.open(shown)
+      if c then c:close() else shown = path end -- a header alone is shown itself
       if not map:find("`" .. shown .. "`", 1, true) then missing[#missing + 1] = path end
     end
     assert.same({}, missing)

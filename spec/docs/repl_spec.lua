@@ -25,6 +25,8 @@ describe("navixy.pretty", function()
 
   it("keeps UTF-8 and escapes only what JSON needs", function()
     assert.equal('"Grüße \\"🚚\\"\\n\\t\\u0001/"', navixy.pretty('Grüße "🚚"\n\t\1/'))
+    -- what must not reach a terminal: DEL, C1 controls (U+009B: CSI), stray bytes
+    assert.equal('"\\u007f\\u009b[2J\\u0080\\u009bé\\u00e9"', navixy.pretty("\127\194\155[2J\194\128\155é\233"))
   end)
 
   it("sorts keys of digits by number, other keys by bytes", function()

@@ -497,6 +497,32 @@ describe("inside nginx", function()
       assert.equal("gzip", fake.last_request().headers["accept-encoding"])
     end)
 
+    -- spec/support/hostile's "encoded" variants: the valid answer, or an error of the
+    -- attempt (kind transport, counted), never a crash, a hang or the wrong data
+    for _, case in ipairs {
+      { "deflate" }, { "deflate_raw" }, { "gzip_gzip" }, { "gzip_identity" }, { "te_gzip" },
+      { "members", "data after the end of the compressed body" },
+      { "trailing", "data after the end of the compressed body" },
+      { "bad_crc", "corrupt compressed body" },
+      { "bad_isize", "corrupt compressed body" },
+      { "bad_header", "corrupt compressed body" },
+      { "empty", "truncated compressed body" },
+      { "br", "unsupported content%-encoding br" },
+    } do
+      local variant, failure = case[1], case[2]
+      it("takes a " .. variant .. " answer as " .. (failure or "the answer it encodes"), function()
+        local _, c = call { opts = opts { url = hostile.url("encoded", { variant = variant }), retries = 1 } }
+        assert.is_true(c.elapsed < 5, "took " .. c.elapsed)
+        if not failure then
+          assert.is_nil(c.err)
+          assert.equal(1, c.res.value)
+        else
+          assert.same({ "transport", "send", 2 }, { c.err.kind, c.err.phase, c.err.attempts })
+          assert.matches(failure, c.err.description)
+        end
+      end)
+    end
+
     it("takes a lying Content-Length as a failure of that attempt", function()
       local _, c = call { opts = opts { url = hostile.url("close_after_headers"), retries = 0 } }
       assert.same({ "transport", "send" }, { c.err.kind, c.err.phase })

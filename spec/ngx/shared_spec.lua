@@ -11,6 +11,7 @@ local cjson = require "cjson"
 local fake = require "fake"
 local redis = require "redis_server"
 local sockets = require "sockets"
+local hostile_redis = require "hostile_redis"
 
 local demo = fake.users.demo
 local RATE, CALLS = 50, 400
@@ -302,6 +303,94 @@ describe("a worker whose Redis record holds slots ahead of the clock", function(
     assert.matches("timeout.*rate limit", res.err)
     assert.is_true(sockets.below(secs, 3), "waited " .. secs .. " s before the timeout error")
   end)
+end)
+
+describe("a lua_shared_dict store after a worker died", function()
+  local instance
+  local TIMEOUT = 3 -- the clients' timeout: also how long a login may hold the login lock
+
+  local function call(path)
+    local status, body = fake.http("GET", "http://127.0.0.1:" .. PORT .. (path or "/call"))
+    assert.equal(200, status, body)
+    return cjson.decode(body)
+  end
+
+  before_each(function()
+    fake.ensure()
+    fake.reset()
+    instance = nginx("dict-dead", PORT, 1, config("ngx", { timeout = TIMEOUT }))
+  end)
+  after_each(function() instance.stop() end)
+
+  it("holding a record's lock: the lock lapses and the next call goes through, no store error", function()
+    assert.is_true(call().ok)
+    assert.equal(2, call("/hold_locks").held) -- the session and the rate records
+    local t0 = socket.gettime()
+    local r = call()
+    local elapsed = socket.gettime() - t0
+    assert.is_true(r.ok, r.err)
+    assert.is_nil(r.store_error)
+    -- LOCK_TTL is 0.5 s; a lock that never lapsed would hold the call to its timeout
+    assert.is_true(sockets.below(elapsed, TIMEOUT), ("took %.2f s"):format(elapsed))
+    assert.equal(1, fake.stats().logins)
+  end)
+
+  it("in the middle of a login: the next worker logs in once the dead one's login lock lapses", function()
+    fake.fault { action = "user/auth", type = "delay", seconds = 30 }
+    local first = io.popen(("curl -s --max-time 60 http://127.0.0.1:%d/call"):format(PORT))
+    local deadline = socket.gettime() + 5
+    while fake.stats().logins == 0 and socket.gettime() < deadline do socket.sleep(0.05) end
+    assert.equal(1, fake.stats().logins, "the first login did not start")
+    local master = sh("cat " .. instance.dir .. "/nginx.pid")
+    local worker = sh("ps -o pid= --ppid " .. master)
+    assert.truthy(worker:match("^%d+$"), worker)
+    os.execute("kill -KILL " .. worker) -- dies holding the login lock; the master starts another
+    first:close()
+    deadline = socket.gettime() + 5
+    while sh("ps -o pid= --ppid " .. master) == "" and socket.gettime() < deadline do socket.sleep(0.05) end
+    local t0 = socket.gettime()
+    local r = call()
+    local elapsed = socket.gettime() - t0
+    assert.is_true(r.ok, r.err)
+    assert.equal(2, fake.stats().logins)
+    assert.is_true(elapsed < TIMEOUT * 2 + 1, ("took %.2f s"):format(elapsed))
+  end)
+end)
+
+describe("a Redis store that answers wrongly, on cosockets (lua-resty-redis)", function()
+  before_each(function()
+    fake.ensure()
+    fake.reset()
+  end)
+
+  -- spec/support/hostile-redis: garbage, too slow, or closed mid-EVAL
+  for _, mode in ipairs { "not_resp", "integer", "short_array", "nested", "huge_bulk", "trickle", "drop" } do
+    it(mode .. ": the worker goes on alone, the failure told once, no call waits past its timeout", function()
+      hostile_redis.with(mode, function(port)
+        local instance = nginx("hostile-" .. mode, PORT, 1,
+          config("redis", { redis = { port = port, timeout = 0.5 }, rate_limit = 20 }))
+        local done, err = pcall(function()
+          local answers = {}
+          local t0 = socket.gettime()
+          for i = 1, 3 do
+            local status, body = fake.http("GET", "http://127.0.0.1:" .. PORT .. "/call")
+            assert.equal(200, status, body)
+            answers[i] = cjson.decode(body)
+          end
+          local elapsed = socket.gettime() - t0
+          -- a trickle re-arms lua-resty-redis's timeout with every byte: 5 s for a reply
+          assert.is_true(sockets.below(elapsed, 5), ("took %.2f s"):format(elapsed))
+          for i = 1, 3 do assert.is_true(answers[i].ok, answers[i].err) end
+          assert.matches("redis 127.0.0.1:" .. port .. ": ", answers[1].store_error, 1, true)
+          assert.same({ cjson.null, cjson.null }, { answers[2].store_error or cjson.null,
+                                                    answers[3].store_error or cjson.null })
+          assert.equal(1, fake.stats().logins)
+        end)
+        instance.stop()
+        if not done then error(err, 0) end
+      end)
+    end)
+  end
 end)
 
 describe("the shared-state guide's examples", function()

@@ -42,6 +42,20 @@ function M.call()
   })
 end
 
+-- What a worker that died inside a store operation leaves in the dict: the
+-- lock of every record there, taken and never given back (it lapses by its
+-- own TTL, store.ngx.LOCK_TTL). Answers how many.
+function M.hold_locks()
+  local dict, held = ngx.shared.navixy_store, 0
+  for _, name in ipairs(dict:get_keys(0)) do
+    if not name:find("|lock", 1, true) then
+      assert(dict:add(name .. "|lock", true, require("navixy.store.ngx").LOCK_TTL))
+      held = held + 1
+    end
+  end
+  ngx.say(cjson.encode { held = held })
+end
+
 -- The client as tostring shows it, after one call (which tries the store).
 function M.describe()
   client.tracker.get_state { tracker_id = 1 }

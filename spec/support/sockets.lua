@@ -3,6 +3,7 @@
 --   sockets.refused()    a port nothing listens on: connect() is refused
 --   sockets.blackhole()  a port whose accept queue is full: a SYN is dropped,
 --                        so connect() hangs until the client gives up
+--   sockets.listening(port)  whether a server (a helper's) accepts on it now
 local socket = require "socket"
 
 local M = {}
@@ -49,6 +50,15 @@ function M.timed(fn, ...)
   local t0 = socket.gettime()
   local a, b, c = fn(...)
   return socket.gettime() - t0, a, b, c
+end
+
+--- Whether something accepts connections on 127.0.0.1:port now.
+function M.listening(port)
+  local s = assert(socket.tcp())
+  s:settimeout(0.2)
+  local connected = s:connect("127.0.0.1", port)
+  s:close()
+  return connected ~= nil
 end
 
 --- A port on 127.0.0.1 that refuses connections: bound by us a moment ago

@@ -1,5 +1,5 @@
-/* Test driver for the WebSocket handshake's hash and encoding (csrc/sha1.c,
- * csrc/base64.c), which Lua cannot reach directly: each input line is
+/* Test driver for the WebSocket handshake's hash and encoding (csrc/util/sha1.c,
+ * csrc/util/base64.c), which Lua cannot reach directly: each input line is
  * "sha1 HEX" or "base64 HEX" (HEX: the input bytes, possibly empty; or
  * "sha1 million-a" for the FIPS 180 one-million-'a' vector), and each output
  * line the SHA-1 in hex or the base64 text. Built and run by
@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base64.h"
-#include "sha1.h"
+#include "util/base64.h"
+#include "util/sha1.h"
 
 static size_t unhex(const char *s, unsigned char *out) {
   size_t n = 0;

@@ -1,4 +1,4 @@
--- Reading answers: core.decode (csrc/decode.c), the JSON decoder every
+-- Reading answers: core.decode (csrc/json_decode.c), the JSON decoder every
 -- answer body goes through.
 local navixy = require "navixy"
 local core = require "navixy.core"

@@ -1,4 +1,4 @@
--- core.mask (csrc/mask.c): secrets out of text shown to people, found raw,
+-- core.mask (csrc/util/mask.c): secrets out of text shown to people, found raw,
 -- JSON-escaped or percent-encoded, only where they are whole, and nothing
 -- else touched.
 local core = require "navixy.core"

@@ -59,7 +59,7 @@ describe("the SHA-1 and base64 of the WebSocket handshake", function()
   setup(function()
     os.execute("mkdir -p build/test")
     local r = os.execute("cc -std=c99 -Wall -Werror -Icsrc -o " .. driver ..
-      " spec/support/ws_vectors.c csrc/sha1.c csrc/base64.c")
+      " spec/support/ws_vectors.c csrc/util/sha1.c csrc/util/base64.c")
     assert(r == true or r == 0, "cannot build the driver")
   end)
 

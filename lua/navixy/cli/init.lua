@@ -8,7 +8,13 @@
 -- the password are masked out of errors and of what stderr shows; a
 -- successful answer is printed as the server sent it (api/key/list shows
 -- the key in use: the user asked for it).
+--
+-- Nothing from the server reaches a terminal as it came: the JSON has its
+-- controls escaped (navixy.pretty), every line on stderr goes through
+-- `say_line` and a file answer shown on a terminal has its controls made
+-- visible (navixy.controls).
 local navixy = require "navixy"
+local controls = require "navixy.controls"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
 local options = require "navixy.options"
@@ -19,6 +25,12 @@ local session_file = require "navixy.cli.session_file"
 local shell = require "navixy.cli.shell"
 
 local M = {}
+
+-- Writes one line of text to stderr, its controls made visible (text from
+-- the server: an error's description; a close reason) so it stays one line.
+local function say_line(text)
+  io.stderr:write(controls.plain(text), "\n")
+end
 
 --- Exit statuses. The API answered and said no: 1. No usable answer at all
 -- (a transport failure, a timeout, an HTTP error without an API answer, an
@@ -33,7 +45,7 @@ Usage: navixy [options] ACTION [name=value | name:=json ...]
 Calls one action of the Navixy API v2 and prints the answer as indented JSON;
 or subscribes to real-time events and prints each message as it comes.
 
-  navixy --hash "$NAVIXY_HASH" tracker/list
+  NAVIXY_HASH=$(cat ~/.navixy-key) navixy tracker/list
   navixy tracker/get_state tracker_id:=123
   navixy tracker/get_states trackers:='[1,2]' list_blocked:=true
   navixy tracker/list labels:='["truck"]'
@@ -56,7 +68,9 @@ Options (a value may also follow an "=", as in --timeout=5):
   --url URL         API base URL (env NAVIXY_URL; default the EU API,
                     https://api.eu.navixy.com/v2)
   --region eu|us|me the EU, US or Middle East API, instead of --url
-  --hash HASH       an API key or a session hash (env NAVIXY_HASH)
+  --hash HASH       an API key or a session hash (env NAVIXY_HASH, better: other
+                    users of the machine can see the command line, not the
+                    environment)
   --login LOGIN     log in with user/auth first (env NAVIXY_LOGIN); the password
                     comes from NAVIXY_PASSWORD, else it is asked on the terminal
                     without echo. Without --session the session is ended after
@@ -80,9 +94,10 @@ Options (a value may also follow an "=", as in --timeout=5):
   --version         print the version
   --help            print this help
 
-Output: the API's answer on stdout, keys sorted, UTF-8 as is; on an API error the
-error answer too; a file answer's bytes as they are (or with --output, its
-description). When the call fails, one line on stderr.
+Output: the API's answer on stdout, keys sorted, UTF-8 as is, control characters
+escaped (\u001b); on an API error the error answer too; a file answer's bytes as
+they are (on a terminal, its control characters but newlines and tabs shown as
+\x1b; with --output, its description). When the call fails, one line on stderr.
 Exit status: 0 success; 1 API error (the API answered success: false); 2 usage
 error; 3 no usable answer (transport failure, timeout, HTTP error without an API
 answer, answer that is not JSON); 130 interrupted.
@@ -154,6 +169,10 @@ function M.parse_args(argv)
           usage("option --timeout expects a number of seconds (e.g. --timeout 5), got '%s'", value)
         end
         o[name] = value
+      elseif name == "password" then -- said, as the value is already where others see it
+        usage("there is no --password: a password on the command line is visible to other users "
+          .. "of this machine (ps). Set NAVIXY_PASSWORD (e.g. NAVIXY_PASSWORD=$(cat FILE)), or "
+          .. "let navixy ask for it on the terminal")
       else
         usage("unknown option --%s (see navixy --help)", name)
       end
@@ -231,7 +250,7 @@ end
 
 function Run:say(line)
   io.stdout:flush() -- the answer first, then the line, also when both go to one pipe
-  io.stderr:write(self:mask(line), "\n")
+  say_line(self:mask(line))
 end
 
 -- An answer is printed as it came: the one the user asked for is theirs
@@ -267,8 +286,8 @@ end
 -- are, or the description of a file that went to --output.
 function Run:answer(res, raw)
   if res.content_type and res.size and res.success == nil then -- a file result
-    if res.body then
-      io.stdout:write(res.body)
+    if res.body then -- on a terminal, its controls made visible; else as it is
+      io.stdout:write(shell.stdout_is_tty() and controls.plain(res.body, true) or res.body)
       return
     end
     res = { content_type = res.content_type, filename = res.filename, size = res.size, saved = self.o.output }
@@ -290,7 +309,7 @@ function Run:password()
       usage("--login needs a password: set NAVIXY_PASSWORD (standard input is not a terminal)")
     end
     local why
-    pw, why = prompt.password("Password for " .. self.user .. ": ")
+    pw, why = prompt.password("Password for " .. controls.plain(self.user) .. ": ")
     if why == "interrupted" then error({ exit = M.EXIT.interrupted, message = "navixy: interrupted" }, 0) end
     if not pw then usage("%s", why) end
   end
@@ -405,6 +424,10 @@ local function run(argv, getenv)
   end
   local session = o.session or (login and env(getenv, "NAVIXY_SESSION"))
   if o.session and not login then usage("--session keeps a login's session: it needs --login or NAVIXY_LOGIN") end
+  if o.hash then -- once the command line is known to be usable
+    say_line("navixy: warning: --hash puts the hash on the command line, where other users of "
+      .. "this machine can see it (ps): set NAVIXY_HASH instead (e.g. NAVIXY_HASH=$(cat FILE))")
+  end
   local self = setmetatable({
     o = o, getenv = getenv, hash = hash, user = login, session = session,
     params = o.has_params and o.params or nil, secrets = { hash },
@@ -428,19 +451,19 @@ function M.main(argv, getenv)
   if ok then return status end
   prompt.finish() -- an interrupted prompt restores the terminal before we exit
   if type(status) == "table" and status.exit then
-    io.stderr:write(status.message, "\n")
+    say_line(status.message)
     return status.exit
   end
   local msg = tostring(status)
   if msg:find("interrupted!$") then -- Ctrl-C, as the lua interpreter reports it
-    io.stderr:write("navixy: interrupted\n")
+    say_line("navixy: interrupted")
     return M.EXIT.interrupted
   end
   if msg:find("^navixy:") then -- misuse the library refused (a bad URL, option or action)
-    io.stderr:write(msg, "\n")
+    say_line(msg)
     return M.EXIT.usage
   end
-  io.stderr:write("navixy: internal error (please report it): ", (msg:gsub("\n.*", "")), "\n")
+  say_line("navixy: internal error (please report it): " .. msg:gsub("\n.*", ""))
   return M.EXIT.internal
 end
 

@@ -22,4 +22,13 @@ function M.stdin_is_tty()
   return M.first_line("[ -t 0 ] && echo yes") == "yes"
 end
 
+--- True when standard output is a terminal: asked through os.execute, whose
+-- shell inherits stdout (io.popen's would be the pipe). Its result is a
+-- number on Lua 5.1 and LuaJIT, true or nil on 5.2 and later.
+function M.stdout_is_tty()
+  io.stdout:flush()
+  local status = os.execute("[ -t 1 ]")
+  return status == true or status == 0
+end
+
 return M

@@ -5,6 +5,7 @@
 -- is replaced by the subscription itself; each time, one line on stderr.
 -- Credentials, --session and masking are the command's (navixy.cli): `run`
 -- gets its Run.
+local controls = require "navixy.controls"
 local pretty = require "navixy.pretty"
 
 local M = {}
@@ -78,7 +79,8 @@ local function stream(r, request)
   while true do
     local text, err = sub:next()
     if not text then return err end
-    io.stdout:write(r:mask(pretty.text(text, true) or text), "\n")
+    -- JSON with its controls escaped; anything else with them made visible
+    io.stdout:write(r:mask(pretty.text(text, true) or controls.plain(text)), "\n")
     io.stdout:flush() -- each message as it comes, also into a pipe
   end
 end

@@ -16,6 +16,8 @@
 -- object with an eval(script, numkeys, ...) method (raising or returning
 -- nil, err on failure), asked for one each operation; when that object has
 -- set_keepalive, it is called after use (a cosocket back to its pool).
+local core = require "navixy.core"
+local http1 = require "navixy.transport.http1"
 local options = require "navixy.options"
 local rules = require "navixy.store.rules"
 local store = require "navixy.store"
@@ -26,6 +28,7 @@ local M = {}
 M.SESSION_TTL = 31 * 86400 -- a session unused for 30 days has ended anyway
 M.KEEPALIVE_MS = 60000     -- idle time of a pooled cosocket connection
 M.POOL_SIZE = 32           -- pooled cosocket connections per worker
+M.MAX_REPLY = 1024 * 1024  -- bytes of one bulk string in a reply (the script's are small)
 
 -- The source of navixy.store.rules, from the file it was loaded from: the
 -- script holds the very code the other stores run.
@@ -116,13 +119,50 @@ local function ask(conn, name, ...)
   return res
 end
 
-function Redis:cosocket()
+-- The cosocket `sock` as lua-resty-redis uses it (send, receive of a line
+-- or of n bytes), every read and write ending by `deadline`, and the reader
+-- holding what came beyond the reply. lua-resty-redis gives each operation
+-- its own timeout, which every byte that arrives starts again: a server that
+-- trickles its reply would hold the caller for as long as it likes.
+local function bounded(sock, deadline)
+  local reader = http1.reader(sock, deadline)
+  local b = {}
+  function b.receive(_, what)
+    if what == nil or what == "*l" then return reader:line(http1.MAX_LINE) end
+    if type(what) ~= "number" or what > M.MAX_REPLY + 2 then return nil, "reply over the limit" end
+    local parts = {}
+    local ok, err = reader:exact(what, function(piece)
+      parts[#parts + 1] = piece
+      return true
+    end)
+    if not ok then return nil, err end
+    return table.concat(parts)
+  end
+  function b.send(_, data)
+    local ms = http1.left_ms(deadline)
+    if not ms then return nil, "timeout" end
+    sock:settimeout(ms)
+    return sock:send(data)
+  end
+  return setmetatable(b, { __index = function(_, name) -- close, setkeepalive, ...: the socket's own
+    return function(_, ...) return sock[name](sock, ...) end
+  end }), reader
+end
+
+-- lua-resty-redis client -> { socket, reader } while it runs bounded
+local bounded_of = setmetatable({}, { __mode = "k" })
+
+function Redis:cosocket(deadline)
   local lib, why = resty_redis()
   if not lib then return nil, why end
   local conn = lib:new()
   conn:set_timeout(options.milliseconds(self.timeout))
   local ok, err = conn:connect(self.host, self.port, { pool = self.pool })
   if not ok then return nil, "connect: " .. tostring(err) end
+  local sock = rawget(conn, "_sock")
+  local wrapper, reader = bounded(sock, deadline)
+  conn._sock = wrapper
+  bounded_of[conn] = { sock = sock, reader = reader }
   if conn:get_reused_times() == 0 then -- a new connection: not yet logged in nor in its db
     if self.password then
       ok, err = ask(conn, "auth", self.password)
@@ -155,8 +195,9 @@ function Redis:luasocket()
   return conn
 end
 
--- A connected client for one operation, and what to do with it after.
-function Redis:connection()
+-- A connected client for one operation ending by `deadline` (core.now()'s
+-- clock), and what to do with it after.
+function Redis:connection(deadline)
   if self.connect then
     local ok, conn = pcall(self.connect)
     if not ok or conn == nil then return nil, ok and "the connect function returned nothing" or conn end
@@ -166,7 +207,7 @@ function Redis:connection()
     if not runtime.yieldable() then
       return nil, "no cosockets in nginx's " .. ngx.get_phase() .. " phase"
     end
-    return self:cosocket()
+    return self:cosocket(deadline)
   end
   return self:luasocket()
 end
@@ -179,6 +220,12 @@ function Redis:release(conn, ok)
       pcall(function() conn.network.socket:close() end)
     end
   elseif conn.set_keepalive then
+    local b = bounded_of[conn]
+    if b then -- back to the socket itself; bytes beyond the reply: not reusable
+      bounded_of[conn] = nil
+      conn._sock = b.sock
+      if b.reader.pos <= #b.reader.buf then ok = false end
+    end
     if ok then
       pcall(conn.set_keepalive, conn, M.KEEPALIVE_MS, M.POOL_SIZE)
     elseif conn.close then
@@ -187,26 +234,46 @@ function Redis:release(conn, ok)
   end
 end
 
--- One run of the script on record `kind` of `key`; returns its answer or
--- nil, message. Key names carry a hash tag ({digest}): an account's records
--- live on one node of a Redis Cluster.
-function Redis:eval(key, kind, ...)
-  local conn, err = self:connection()
+-- One run of the script on record `kind` of `key`; returns its answer, or
+-- nil, message, also when valid(answer) says it is not of the script's
+-- shape: a server that is not Redis, or a proxy in between, may answer
+-- anything, and that is a failure of the store like any other (never a
+-- raise, never a nil wait), its connection dropped. Key names carry a hash
+-- tag ({digest}): an account's records live on one node of a Redis Cluster.
+function Redis:eval(key, kind, valid, ...)
+  local conn, err = self:connection(core.now() + self.timeout)
   if not conn then return nil, failure(self, err) end
   if conn == self.conn then -- LuaSocket: one bound for the whole exchange
     pcall(function() conn.network.socket:settimeout(self.timeout, "t") end)
   end
   local res
   res, err = ask(conn, "eval", script, 1, self.prefix .. "{" .. key .. "}:" .. kind, ...)
-  self:release(conn, res ~= nil)
+  local ok = res ~= nil and valid(res)
+  self:release(conn, ok)
   if res == nil then return nil, failure(self, err) end
+  if not ok then return nil, failure(self, "an answer that is not the script's (" .. type(res) .. ")") end
   return res
 end
 
 ---------------------------------------------------------------- the contract
+-- The shape of each of the script's answers (see eval).
+
+local function rate_answer(res)
+  if type(res) ~= "table" then return false end
+  local wait, members = tonumber(res[1]), tonumber(res[2])
+  return wait ~= nil and members ~= nil and wait >= 0 and wait < math.huge and members >= 1
+end
+
+local VERDICTS = { adopt = true, refused = true, failed = true, wait = true, login = true }
+
+local function claim_answer(res)
+  return type(res) == "table" and VERDICTS[res[1]] ~= nil and type(res[2]) == "string"
+end
+
+local function settle_answer(res) return res == "OK" end
 
 function Redis:reserve(key, member, limit, window, urgent, max_wait)
-  local res, err = self:eval(key, "rate", "reserve", member, limit, window, urgent and "urgent" or "",
+  local res, err = self:eval(key, "rate", rate_answer, "reserve", member, limit, window, urgent and "urgent" or "",
     max_wait or "")
   if not res then return nil, err end
   return tonumber(res[1]), tonumber(res[2])
@@ -215,14 +282,14 @@ end
 local KEEP_MS = tostring(M.SESSION_TTL * 1000)
 
 function Redis:claim(key, owner, ended, ttl, takeover, waited)
-  local res, err = self:eval(key, "session", "claim", KEEP_MS, owner, ended, ttl, takeover or "",
+  local res, err = self:eval(key, "session", claim_answer, "claim", KEEP_MS, owner, ended, ttl, takeover or "",
     waited or "")
   if not res then return nil, err end
   return res[1], rules.unpack(res[2])
 end
 
 function Redis:settle(key, owner, change)
-  local res, err = self:eval(key, "session", "settle", KEEP_MS, owner or "", rules.pack(change))
+  local res, err = self:eval(key, "session", settle_answer, "settle", KEEP_MS, owner or "", rules.pack(change))
   if not res then return nil, err end
   return true
 end

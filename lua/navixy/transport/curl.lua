@@ -5,7 +5,6 @@
 -- a time: its slots belong to the handle).
 local core = require "navixy.core"
 local errors = require "navixy.errors"
-local options = require "navixy.options"
 local sink = require "navixy.sink"
 
 local Curl = {}
@@ -19,19 +18,11 @@ function M.new(handle)
   return setmetatable({ handle = handle }, Curl)
 end
 
--- navixy.core reads a request's own timeout in milliseconds (timeout_ms);
--- Lua keeps seconds (timeout). This is the one conversion, where C is called.
-local function for_core(req)
-  if req.timeout then req.timeout_ms = options.milliseconds(req.timeout) end
-  return req
-end
-M.for_core = for_core -- navixy.transport.loop starts requests on the same core
-
 --- One attempt, in the handle's slot 0; a file answer with req.sink
 -- streams there chunk by chunk (the transfer pauses while Lua writes one).
 function Curl:send(req)
   local handle = self.handle
-  local event = handle:request(for_core(req))
+  local event = handle:request(req)
   if not req.sink then return event end
   return sink.stream(req, event, function()
     handle:resume(0)
@@ -43,7 +34,7 @@ end
 local Runner = {}
 Runner.__index = Runner
 
-function Runner:start(slot, req) return self.handle:start(slot, for_core(req)) end
+function Runner:start(slot, req) return self.handle:start(slot, req) end
 function Runner:wait(seconds) return self.handle:wait(seconds) end
 function Runner:resume(slot) return self.handle:resume(slot) end
 function Runner:drop(slot) return self.handle:cancel(slot) end

@@ -9,7 +9,7 @@
 -- deadline nor hold more than the limits.
 local core = require "navixy.core"
 
-local concat, floor, tonumber = table.concat, math.floor, tonumber
+local concat, floor, ipairs, tonumber = table.concat, math.floor, ipairs, tonumber
 
 local M = {}
 
@@ -197,6 +197,36 @@ function M.read_body(r, headers, max_size, emit)
   return read_body(r, headers, max_size, emit)
 end
 
+M.MAX_ENCODINGS = 5 -- as libcurl: a longer list of codings is refused
+
+local INFLATE_ERRORS = { corrupt = "corrupt compressed body",
+  trailing = "data after the end of the compressed body" }
+
+-- emit wrapped in a decoder of each coding of `list`, the value of header
+-- `name` (RFC 9110 8.4: in the order applied, so the last is undone first),
+-- and the inflaters; or nil, why. What comes out of each counts against
+-- the limit, not what came in.
+local function decoder(list, name, limit, emit)
+  local inflaters = {}
+  for coding in (list or ""):lower():gmatch("[^,%s]+") do
+    if coding ~= "identity" then
+      if coding ~= "gzip" and coding ~= "x-gzip" and coding ~= "deflate" then
+        return nil, "unsupported " .. name .. " " .. coding
+      end
+      if #inflaters == M.MAX_ENCODINGS then return nil, "too many codings in " .. name end
+      local inflater, out, inner = core.inflater(coding == "deflate"), 0, emit
+      emit = function(piece)
+        local inflated, why = inflater:feed(piece, limit - out)
+        if not inflated then return nil, why end
+        out = out + #inflated
+        return inner(inflated)
+      end
+      inflaters[#inflaters + 1] = inflater
+    end
+  end
+  return emit, inflaters
+end
+
 --- Reads one answer from `sock` before `deadline`, the body at most
 -- `max_size` bytes. With `sink` (a navixy.sink), a 2xx answer that is not
 -- JSON goes there piece by piece instead, whatever its size. Returns
@@ -240,28 +270,24 @@ function M.read_response(sock, deadline, max_size, sink)
       return true
     end
   end
-  local encoding = (headers["content-encoding"] or "identity"):lower()
-  local inflater
-  if encoding == "gzip" or encoding == "x-gzip" or encoding == "deflate" then
-    -- what comes out counts against the limit, not what came in
-    inflater = core.inflater()
-    local out, plain = 0, emit
-    emit = function(piece)
-      local inflated, why = inflater:feed(piece, limit - out)
-      if not inflated then return nil, why end
-      out = out + #inflated
-      return plain(inflated)
-    end
-  elseif encoding ~= "identity" then
-    return nil, "unsupported content-encoding " .. encoding, true
-  end
+  -- content codings undone after the transfer codings before "chunked"
+  -- (read_body undoes that one), as libcurl does: data, never the coded bytes
+  local inflaters, transfer_inflaters
+  emit, inflaters = decoder(headers["content-encoding"], "content-encoding", limit, emit)
+  if not emit then return nil, inflaters, true end
+  local te = (headers["transfer-encoding"] or ""):lower():gsub(",?%s*chunked%s*$", "")
+  emit, transfer_inflaters = decoder(te, "transfer-encoding", limit, emit)
+  if not emit then return nil, transfer_inflaters, true end
+  for _, inflater in ipairs(transfer_inflaters) do inflaters[#inflaters + 1] = inflater end
   if status ~= 204 and status ~= 304 then
     local to_close
     ok, err, to_close = read_body(r, headers, limit, emit)
     if to_close then reusable = false end
-    if ok and inflater and not inflater:finished() then ok, err = nil, "truncated compressed body" end
+    for _, inflater in ipairs(inflaters) do
+      if ok and not inflater:finished() then ok, err = nil, "truncated compressed body" end
+    end
   end
-  if not ok then return nil, err == "corrupt" and "corrupt compressed body" or err, true end
+  if not ok then return nil, INFLATE_ERRORS[err] or err, true end
   -- bytes after the answer on a kept-alive connection: nothing we asked for
   if r.pos <= #r.buf then reusable = false end
   return { status = status, headers = headers, body = concat(parts), reusable = reusable,

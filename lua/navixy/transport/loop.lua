@@ -15,7 +15,6 @@ local pcall = require("navixy.compat").pcall -- PUC 5.1: a yield inside must get
 local errors = require "navixy.errors"
 local in_coroutine = require("navixy.loop").coroutine
 local sink = require "navixy.sink"
-local for_core = require("navixy.transport.curl").for_core
 
 local Loop = {}
 Loop.__index = Loop
@@ -107,7 +106,7 @@ function Loop:send(req)
   in_coroutine(self.adapter.name)
   local slot = take_slot(self)
   local ok, result = pcall(function()
-    self.handle:start(slot, for_core(req))
+    self.handle:start(slot, req)
     local event = self:event(slot)
     if not req.sink then return event end
     return sink.stream(req, event, function()
@@ -131,7 +130,7 @@ function Runner:start(i, req)
     slot = take_slot(self.t)
     self.slots[i], self.of[slot] = slot, i
   end
-  return self.t.handle:start(slot, for_core(req))
+  return self.t.handle:start(slot, req)
 end
 
 function Runner:wait(seconds)

@@ -1,0 +1,494 @@
+#include "json_decode.h"
+
+#include <lauxlib.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "compat.h"
+#include "util/escape.h"
+
+/* Parse functions return 1 after pushing one value, or 0 after setting
+ * ps->why (ps->p then marks where). The caller of the first one resets the
+ * stack on failure, so partial tables need no cleanup here. */
+typedef struct parser {
+  lua_State *L;
+  const char *p, *end;
+  const char *why;
+  int depth;
+  int array_mt;  /* stack index of the arrays' metatable, or 0 */
+  int number_mt; /* stack index of the number metatable: exact mode; or 0 */
+  nvx_strcache *cache;
+  int cache_index; /* stack index of the cache's table */
+} parser;
+
+static int fail(parser *ps, const char *why) {
+  ps->why = why;
+  return 0;
+}
+
+static void skip_space(parser *ps) {
+  const char *p = ps->p, *end = ps->end;
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+  ps->p = p;
+}
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int parse_value(parser *ps);
+
+/* ---- numbers ---- */
+
+/* A float, or the equal integer when it is integral and fits (Lua 5.3+). */
+static void push_float(lua_State *L, lua_Number d) {
+  lua_Integer i;
+  if (compat_numbertointeger(d, &i) && (lua_Number)i == d) {
+    lua_pushinteger(L, i);
+    return;
+  }
+  lua_pushnumber(L, d);
+}
+
+/* The general case (fraction, exponent, 19 digits or more): Lua's own
+ * numeral conversion, which does not depend on the C locale. */
+static int push_numeral(parser *ps, const char *s, size_t n) {
+  lua_State *L = ps->L;
+#if LUA_VERSION_NUM >= 503
+  char buf[64];
+  if (n < sizeof buf) {
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (lua_stringtonumber(L, buf) == 0) return fail(ps, "invalid number");
+    if (!lua_isinteger(L, -1)) {
+      lua_Number d = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+      push_float(L, d);
+    }
+    return 1;
+  }
+#endif
+  {
+    lua_Number d;
+    lua_pushlstring(L, s, n);
+    if (lua_isnumber(L, -1)) {
+      d = lua_tonumber(L, -1);
+    } else {
+      /* LuaJIT gives up on exponents of many digits; strtod does not (the
+       * text is a valid JSON number, so it ends where strtod stops) */
+      d = (lua_Number)strtod(lua_tostring(L, -1), NULL);
+    }
+    lua_pop(L, 1);
+    push_float(L, d);
+    return 1;
+  }
+}
+
+/* Exactly representable powers of ten: a decimal with at most 15
+ * significant digits times or over one of these is one correctly rounded
+ * IEEE operation on two exact values, the same double strtod gives. */
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The number with its digits at [int_start, int_end) and [frac_start,
+ * frac_end), times 10^exp: 1 and *out when the fast path applies. */
+static int small_decimal(const char *int_start, const char *int_end, const char *frac_start,
+                         const char *frac_end, long exp, double *out) {
+  long long m = 0;
+  int significant = 0;
+  const char *q;
+  for (q = int_start; q < frac_end; q++) {
+    if (q == int_end) q = frac_start; /* past the '.' (when there is one) */
+    if (q == frac_end) break;
+    if (significant || *q != '0') significant++;
+    if (significant > 15) return 0; /* m stays below 10^15 < 2^53 */
+    m = m * 10 + (*q - '0');
+  }
+  exp -= (long)(frac_end - frac_start);
+  if (exp < -22 || exp > 22) return 0;
+  *out = exp < 0 ? (double)m / POW10[-exp] : (double)m * POW10[exp];
+  return 1;
+}
+
+/* Where the parts of a number are, and its exponent (capped: exp_big). */
+typedef struct number_parts {
+  const char *digits, *int_end, *frac, *frac_end;
+  long exp;
+  int has_exp, exp_big;
+} number_parts;
+
+/* Reads the number at s by the RFC 8259 grammar: its end, or NULL. */
+static const char *scan_number(const char *s, const char *end, number_parts *np) {
+  const char *p = s;
+  np->exp = 0;
+  np->has_exp = np->exp_big = 0;
+  if (p < end && *p == '-') p++;
+  np->digits = p;
+  if (p < end && *p == '0') {
+    p++;
+  } else if (p < end && *p >= '1' && *p <= '9') {
+    while (p < end && is_digit(*p)) p++;
+  } else {
+    return NULL;
+  }
+  np->int_end = np->frac = np->frac_end = p; /* no fraction: an empty one */
+  if (p < end && *p == '.') {
+    np->frac = ++p;
+    if (p >= end || !is_digit(*p)) return NULL;
+    while (p < end && is_digit(*p)) p++;
+    np->frac_end = p;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    int exp_neg = 0;
+    np->has_exp = 1;
+    p++;
+    if (p < end && (*p == '+' || *p == '-')) exp_neg = *p++ == '-';
+    if (p >= end || !is_digit(*p)) return NULL;
+    for (; p < end && is_digit(*p); p++) {
+      if (np->exp < 100000) np->exp = np->exp * 10 + (*p - '0');
+      else np->exp_big = 1;
+    }
+    if (exp_neg) np->exp = -np->exp;
+  }
+  return p;
+}
+
+size_t nvx_json_number_length(const char *s, size_t n) {
+  number_parts np;
+  const char *end = scan_number(s, s + n, &np);
+  return end ? (size_t)(end - s) : 0;
+}
+
+/* Exact mode: { "<text>" } with the number metatable. */
+static int push_number_text(parser *ps, const char *s, size_t n) {
+  lua_State *L = ps->L;
+  lua_createtable(L, 1, 0);
+  lua_pushlstring(L, s, n);
+  lua_rawseti(L, -2, 1);
+  lua_pushvalue(L, ps->number_mt);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static int parse_number(parser *ps) {
+  number_parts np;
+  const char *s = ps->p, *p = scan_number(s, ps->end, &np);
+  if (!p) return fail(ps, "invalid number");
+  ps->p = p;
+  if (ps->number_mt) return push_number_text(ps, s, (size_t)(p - s));
+  if (!np.has_exp && np.frac == np.int_end && np.int_end - np.digits <= 18) {
+    /* an integer that fits in int64 */
+    long long v = 0;
+    const char *q;
+    for (q = np.digits; q < np.int_end; q++) v = v * 10 + (*q - '0');
+    if (*s == '-') v = -v;
+#if LUA_VERSION_NUM >= 503
+    lua_pushinteger(ps->L, (lua_Integer)v);
+#else
+    lua_pushnumber(ps->L, (lua_Number)v); /* rounded once, as strtod would */
+#endif
+    return 1;
+  }
+  {
+    double d;
+    if (!np.exp_big && small_decimal(np.digits, np.int_end, np.frac, np.frac_end, np.exp, &d)) {
+      push_float(ps->L, *s == '-' ? -d : d);
+      return 1;
+    }
+  }
+  return push_numeral(ps, s, (size_t)(p - s));
+}
+
+/* ---- strings ---- */
+
+/* Strings with escapes up to this long are unescaped on the C stack. */
+#define UNESCAPE_ON_STACK 256
+
+/* The string with escapes, from `p` (the first backslash) on; `s` is its
+ * start. Unescaped into memory of this call's own (a finalizer that runs
+ * at the lua_pushlstring below, before the bytes are copied on LuaJIT, may
+ * decode too): on the C stack, or in a userdata kept on the Lua stack until
+ * the string is made. Not a luaL_Buffer: abandoning one on a syntax error
+ * is unsafe in Lua 5.4.4 (its box is a to-be-closed slot, and lua_settop
+ * over it can leave a stale stack top). */
+static int parse_escaped(parser *ps, const char *s, const char *p) {
+  const char *end = ps->end, *q, *why;
+  char local[UNESCAPE_ON_STACK], *out, *o;
+  size_t bound;
+  /* Unescaped, the string is no longer than it is written up to its
+   * closing quote (the first one no backslash escapes). */
+  for (q = p; q < end && *q != '"'; q++)
+    if (*q == '\\') q++;
+  bound = (size_t)((q < end ? q : end) - s);
+  out = bound <= sizeof local ? local : compat_newuserdata(ps->L, bound);
+  memcpy(out, s, (size_t)(p - s));
+  o = out + (p - s);
+  while (p < end) {
+    const char *run = p;
+    size_t len, wrote;
+    while (p < end && *p != '"' && *p != '\\') p++;
+    memcpy(o, run, (size_t)(p - run));
+    o += p - run;
+    if (p >= end) break;
+    if (*p == '"') {
+      lua_pushlstring(ps->L, out, (size_t)(o - out));
+      if (out != local) lua_remove(ps->L, -2); /* the userdata */
+      ps->p = p + 1;
+      return 1;
+    }
+    if (p + 1 >= end) break;
+    len = nvx_json_escape(p, end, o, &wrote, &why);
+    if (!len) {
+      ps->p = p + 1;
+      return fail(ps, why);
+    }
+    p += len;
+    o += wrote;
+  }
+  ps->p = end;
+  return fail(ps, "unterminated string");
+}
+
+/* Pushes s[0..n), from the cache when it is there (see json_decode.h). */
+static void push_short(parser *ps, const char *s, size_t n) {
+  lua_State *L = ps->L;
+  nvx_strcache *c = ps->cache;
+  unsigned slot;
+  if (!c || n == 0 || n > NVX_CACHE_LEN) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
+  slot = ((unsigned)n * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[n - 1] * 13u +
+          (unsigned char)s[n / 2]) % NVX_CACHE_SLOTS;
+  if (c->len[slot] == n && memcmp(c->text[slot], s, n) == 0) {
+    lua_rawgeti(L, ps->cache_index, (int)slot + 1);
+    return;
+  }
+  c->len[slot] = 0; /* empty while lua_pushlstring may run a finalizer that decodes */
+  lua_pushlstring(L, s, n);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, ps->cache_index, (int)slot + 1);
+  memcpy(c->text[slot], s, n);
+  c->len[slot] = (unsigned char)n;
+}
+
+/* The first '"' or backslash at or after p, or end: one pass, eight bytes
+ * at a time where the bytes' order is known (the lowest byte that matches
+ * sets the lowest flag bit: x - 0x01..01 & ~x & 0x80..80 marks the bytes of
+ * x that are zero, exactly up to the first one). */
+static const char *quote_or_backslash(const char *p, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t w, q, b, hit;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    hit = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
+    if (hit) return p + (__builtin_ctzll(hit) >> 3);
+    p += 8;
+  }
+#endif
+  while (p < end && *p != '"' && *p != '\\') p++;
+  return p;
+}
+
+/* ps->p is at the opening quote. Strings without escapes, nearly all of
+ * them, are pushed straight from the text. */
+static int parse_string(parser *ps) {
+  const char *s = ps->p + 1;
+  const char *stop = quote_or_backslash(s, ps->end);
+  if (stop >= ps->end) {
+    ps->p = ps->end;
+    return fail(ps, "unterminated string");
+  }
+  if (*stop == '\\') return parse_escaped(ps, s, stop);
+  push_short(ps, s, (size_t)(stop - s));
+  ps->p = stop + 1;
+  return 1;
+}
+
+/* ---- containers ---- */
+
+static int enter(parser *ps) {
+  if (++ps->depth > NVX_DECODE_MAX_DEPTH) return fail(ps, "nested too deep");
+  luaL_checkstack(ps->L, 4, "navixy: JSON nested too deep");
+  ps->p++; /* the bracket */
+  skip_space(ps);
+  return 1;
+}
+
+/* The first GATHER members of a container wait on the stack, so that its
+ * table is made at their count in one allocation: filled one member at a
+ * time, a table is rehashed at every power of two, most of the cost of
+ * decoding. Only near the top (depth <= GATHER_DEPTH), so that deep
+ * nesting cannot pile up more than GATHER * GATHER_DEPTH * 2 slots. */
+#define GATHER 32
+#define GATHER_DEPTH 64
+
+static int gathers(parser *ps) {
+  if (ps->depth > GATHER_DEPTH) return 0;
+  luaL_checkstack(ps->L, 2 * GATHER + 4, "navixy: JSON nested too deep");
+  return 1;
+}
+
+/* Makes the table for the n members gathered above `base` (values, or key
+ * and value pairs), with room for `more`; leaves it alone above base. */
+static void make_table(lua_State *L, int base, int n, int pairs, int more) {
+  int i;
+  if (pairs) {
+    lua_createtable(L, 0, n + more);
+    for (i = 0; i < n; i++) {
+      lua_pushvalue(L, base + 2 * i + 1);
+      lua_pushvalue(L, base + 2 * i + 2);
+      lua_rawset(L, -3); /* in order: of repeated keys the last one wins */
+    }
+  } else {
+    lua_createtable(L, n + more, 0);
+    for (i = 0; i < n; i++) {
+      lua_pushvalue(L, base + i + 1);
+      lua_rawseti(L, -2, i + 1);
+    }
+  }
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+}
+
+/* The array at the top of the stack gets the arrays' metatable. */
+static int mark_array(parser *ps) {
+  if (ps->array_mt) {
+    lua_pushvalue(ps->L, ps->array_mt);
+    lua_setmetatable(ps->L, -2);
+  }
+  return 1;
+}
+
+static int parse_array(parser *ps) {
+  lua_State *L = ps->L;
+  int base = lua_gettop(L), n = 0, gathering;
+  if (!enter(ps)) return 0;
+  gathering = gathers(ps);
+  if (!gathering) lua_newtable(L);
+  if (ps->p < ps->end && *ps->p == ']') {
+    if (gathering) lua_newtable(L);
+    ps->p++;
+    ps->depth--;
+    return mark_array(ps);
+  }
+  for (;;) {
+    if (!parse_value(ps)) return 0;
+    n++;
+    if (!gathering) {
+      lua_rawseti(L, -2, n);
+    } else if (n == GATHER) {
+      make_table(L, base, n, 0, n);
+      gathering = 0;
+    }
+    skip_space(ps);
+    if (ps->p >= ps->end) return fail(ps, "unterminated array");
+    if (*ps->p == ']') break;
+    if (*ps->p != ',') return fail(ps, "expected ',' or ']'");
+    ps->p++;
+    skip_space(ps);
+  }
+  if (gathering) make_table(L, base, n, 0, 0);
+  ps->p++;
+  ps->depth--;
+  return mark_array(ps);
+}
+
+static int parse_object(parser *ps) {
+  lua_State *L = ps->L;
+  int base = lua_gettop(L), n = 0, gathering;
+  if (!enter(ps)) return 0;
+  gathering = gathers(ps);
+  if (!gathering) lua_newtable(L);
+  if (ps->p < ps->end && *ps->p == '}') {
+    if (gathering) lua_newtable(L);
+    ps->p++;
+    ps->depth--;
+    return 1;
+  }
+  for (;;) {
+    if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
+    if (!parse_string(ps)) return 0;
+    skip_space(ps);
+    if (ps->p >= ps->end || *ps->p != ':') return fail(ps, "expected ':'");
+    ps->p++;
+    skip_space(ps);
+    if (!parse_value(ps)) return 0;
+    n++;
+    if (!gathering) {
+      lua_rawset(L, -3); /* a repeated key: the last one wins */
+    } else if (n == GATHER) {
+      make_table(L, base, n, 1, n);
+      gathering = 0;
+    }
+    skip_space(ps);
+    if (ps->p >= ps->end) return fail(ps, "unterminated object");
+    if (*ps->p == '}') break;
+    if (*ps->p != ',') return fail(ps, "expected ',' or '}'");
+    ps->p++;
+    skip_space(ps);
+  }
+  if (gathering) make_table(L, base, n, 1, 0);
+  ps->p++;
+  ps->depth--;
+  return 1;
+}
+
+static int literal(parser *ps, const char *word, size_t n) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, "invalid value");
+  ps->p += n;
+  return 1;
+}
+
+/* ps->p is at the first character of a value (no space before it). */
+static int parse_value(parser *ps) {
+  lua_State *L = ps->L;
+  if (ps->p >= ps->end) return fail(ps, "expected a value");
+  switch (*ps->p) {
+  case '{': return parse_object(ps);
+  case '[': return parse_array(ps);
+  case '"': return parse_string(ps);
+  case 't':
+    if (!literal(ps, "true", 4)) return 0;
+    lua_pushboolean(L, 1);
+    return 1;
+  case 'f':
+    if (!literal(ps, "false", 5)) return 0;
+    lua_pushboolean(L, 0);
+    return 1;
+  case 'n':
+    if (!literal(ps, "null", 4)) return 0;
+    lua_pushlightuserdata(L, NULL);
+    return 1;
+  default:
+    if (*ps->p == '-' || is_digit(*ps->p)) return parse_number(ps);
+    return fail(ps, "invalid value");
+  }
+}
+
+int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding *d,
+                    const char **why, size_t *at) {
+  parser ps;
+  int top = lua_gettop(L);
+  ps.L = L;
+  ps.p = text;
+  ps.end = text + n;
+  ps.why = NULL;
+  ps.depth = 0;
+  ps.array_mt = d->array_mt;
+  ps.number_mt = d->number_mt;
+  ps.cache = d->cache;
+  ps.cache_index = d->cache_table;
+  skip_space(&ps);
+  if (parse_value(&ps)) {
+    skip_space(&ps);
+    if (ps.p == ps.end) return 1;
+    ps.why = "text after the value";
+  }
+  lua_settop(L, top);
+  *why = ps.why;
+  *at = (size_t)(ps.p - text);
+  return 0;
+}
