@@ -131,7 +131,11 @@ function M.run(st, calls, opts)
     for i = 1, #calls do results[i] = false end
   end
   local ok, err = yielding_pcall(function()
-    for i, res, e in it.next, it do
+    -- not a generic for: PUC Lua 5.1 cannot yield inside its iterator, and
+    -- a step yields under an event loop
+    while true do
+      local i, res, e = it:next()
+      if i == nil then break end
       if on_result then
         on_result(i, res, e)
       else

@@ -22,13 +22,26 @@ end
 -- worker logging in yields at every request it sends). On PUC Lua 5.1, f
 -- runs in a coroutine of its own whose yields are handed on; inside f,
 -- coroutine.running() is then that coroutine, not the caller's.
+-- the coroutine each of M.pcall's own runs in (weak keys)
+local caller_of = setmetatable({}, { __mode = "k" })
+
 if yield_crosses_pcall then
   M.pcall = pcall
 else
   function M.pcall(f, ...)
     local co = coroutine.create(function(...) return f(...) end) -- f may be a C function
+    caller_of[co] = coroutine.running()
     return pass_yields(co, coroutine.resume(co, ...))
   end
+end
+
+--- coroutine.running() as if M.pcall ran f in the caller's coroutine: the
+-- one an event loop resumes (navixy.loop), and false for the main thread.
+function M.running()
+  local co, main = coroutine.running()
+  while co and caller_of[co] do co = caller_of[co] end
+  if not co or main then return false end
+  return co
 end
 
 return M

@@ -46,8 +46,8 @@ end
 -- loop's main thread would block it, or yield out of nothing.
 function M.coroutine(name)
   name = name or "an adapter"
-  local co, main = coroutine.running()
-  if not co or main then
+  local co = require("navixy.compat").running()
+  if not co then
     errors.misuse("a client with loop = %q must be called from a coroutine of that loop", name)
   end
   return co
