@@ -221,11 +221,24 @@ describe("fake Navixy server: file answers", function()
     assert.equal("application/octet-stream", headers["content-type"])
     assert.equal("PAR1", body:sub(1, 4)); assert.equal("PAR1", body:sub(-4))
 
-    status, body = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/read", cjson.encode{
+    status, body, headers = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/read", cjson.encode{
       tracker_id = 1, from = "2024-10-10T00:00:00Z", to = "2024-10-10T00:00:30Z" }, h)
-    assert.equal(400, status); assert.equal("columns", cjson.decode(body).errors[1].parameter)
-    status, body = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/get_inputs", cjson.encode{ tracker_id = 99 }, h)
-    assert.equal(400, status); assert.equal(201, cjson.decode(body).status.code)
+    -- errors as RFC 7807 problems (data-warehouse-api/README.md, "Errors")
+    local problem = "application/problem+json"
+    assert.equal(400, status); assert.equal(problem, headers["content-type"])
+    assert.same({ type = "errors/default/bad-request", title = "Bad Request", status = 400,
+                  detail = "columns: required, missing" }, cjson.decode(body))
+    status, body, headers = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/get_inputs",
+      cjson.encode{ tracker_id = 99 }, h)
+    assert.equal(400, status); assert.equal(problem, headers["content-type"])
+    assert.same({ type = "errors/default/bad-request", title = "Bad Request", status = 400,
+                  detail = "201: Not found in database" }, cjson.decode(body))
+    h.authorization = "NVX 0123456789abcdef0123456789abcdef"
+    status, body, headers = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/get_inputs",
+      cjson.encode{ tracker_id = 1 }, h)
+    assert.equal(401, status); assert.equal(problem, headers["content-type"])
+    assert.same({ type = "errors/default/unauthorized", title = "Unauthorized", status = 401,
+                  detail = "4: User or API key not found or session ended" }, cjson.decode(body))
   end)
 end)
 

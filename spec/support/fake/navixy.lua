@@ -260,6 +260,16 @@ function M.api(base)
     if answers.is_answer(res) then return res.send() end
     return answers.json(200, res)
   end
+  if errors.is_apierr(res) and fam == "dwh" then
+    -- no hash or a wrong one: "errors/default/unauthorized" (data-warehouse-api/README.md)
+    local code, status = res.body.status.code, res.http
+    if code == 3 or code == 4 then status = 401 end
+    local detail = code .. ": " .. res.body.status.description
+    for i, e in ipairs(res.body.errors or {}) do
+      detail = (i == 1 and "" or detail .. "; ") .. e.parameter .. ": " .. e.error
+    end
+    return answers.problem(status, detail)
+  end
   if errors.is_apierr(res) then
     local status = res.http
     if fam == "iot" and status == 400 then status = IOT_STATUS[res.body.status.code] or status end
