@@ -25,7 +25,7 @@ describe("fake Navixy server: what the docs refuse", function()
   setup(function() fake.ensure() end)
   before_each(function() fake.reset() end)
 
-  it("refuses tracker/list labels empty, as an object, a bare string, too long or too many", function()
+  it("refuses tracker/list labels empty, as an object, a bare string, too long, too many or repeated", function()
     refused("labels", post("tracker/list", '{"labels":[]}'))
     refused("labels", post("tracker/list", '{"labels":{}}'))
     refused("labels", post("tracker/list", '{"labels":{"a":"b"}}'))
@@ -33,6 +33,7 @@ describe("fake Navixy server: what the docs refuse", function()
     refused("labels", post("tracker/list", '{"labels":[""]}'))
     refused("labels", post("tracker/list", cjson.encode{ labels = { ("x"):rep(61) } }))
     refused("labels", post("tracker/list", '{"labels":[1]}'))
+    refused("labels", post("tracker/list", '{"labels":["a","b","a"]}')) -- "No duplicate items"
     local many = {}
     for i = 1, 1025 do many[i] = "l" .. i end
     refused("labels", post("tracker/list", cjson.encode{ labels = many }))

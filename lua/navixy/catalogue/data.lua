@@ -1938,7 +1938,7 @@ families.user = (function() return {
   ["tracker/list"] = {
     family = "user", summary = "Gets user's trackers with optional filtering by labels.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#list",
     params = {
-      { name = "labels", type = "array", items = "string", required = false, min_items = 1, max_items = 1024, item_min_length = 1, item_max_length = 60 },
+      { name = "labels", type = "array", items = "string", required = false, min_items = 1, max_items = 1024, item_min_length = 1, item_max_length = 60, unique_items = true },
     },
   },
   ["tracker/list_models"] = {
