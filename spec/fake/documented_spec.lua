@@ -82,6 +82,24 @@ describe("fake Navixy server: what the docs refuse", function()
     assert.same({ success = false, status = { code = 111, description = "Wrong handler" } }, res)
   end)
 
+  it("answers every Raw IoT Data error as an RFC 7807 problem, the rate limit's too", function()
+    local h = { ["content-type"] = "application/json", authorization = "NVX " .. key }
+    local url = fake.dwh_url .. "/tracker/raw_data/get_inputs"
+    fake.rate_limit(1)
+    local status, body, headers
+    for _ = 1, 20 do -- one request a second: back to back, one is refused soon, however busy the machine
+      status, body, headers = fake.http("POST", url, '{"tracker_id":1}', h)
+      if status ~= 200 then break end
+    end
+    fake.rate_limit(false)
+    assert.equal(429, status); assert.equal("application/problem+json", headers["content-type"])
+    assert.same({ type = "errors/default/too-many-requests", title = "Too Many Requests", status = 429,
+                  detail = "15: Too many requests (rate limit exceeded)" }, cjson.decode(body))
+    status, body, headers = fake.http("POST", url, '{"tracker_id":"1"}', h)
+    assert.equal(400, status); assert.equal("application/problem+json", headers["content-type"])
+    assert.equal("tracker_id: expected integer, got string", cjson.decode(body).detail)
+  end)
+
   it("describes errors in the docs' words", function()
     local _, res = post("tracker/get_state", '{"tracker_id":99}')
     assert.same({ code = 201, description = "Not found in database" }, res.status)

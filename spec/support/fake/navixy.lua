@@ -196,6 +196,23 @@ end
 
 ---------------------------------------------------------------- the request
 
+-- Sends API error `err` (errors.apierr) in the shape of API family `fam`: the Raw IoT
+-- Data API's errors are RFC 7807 problems (data-warehouse-api/README.md, "Errors"), with
+-- "errors/default/unauthorized" for no hash or a wrong one; IoT Logic's statuses differ.
+local function refuse(fam, err)
+  local code, status = err.body.status.code, err.http
+  if fam == "dwh" then
+    if code == 3 or code == 4 then status = 401 end
+    local detail = code .. ": " .. err.body.status.description
+    for i, e in ipairs(err.body.errors or {}) do
+      detail = (i == 1 and "" or detail .. "; ") .. e.parameter .. ": " .. e.error
+    end
+    return answers.problem(status, detail)
+  end
+  if fam == "iot" and status == 400 then status = IOT_STATUS[code] or status end
+  return answers.json(status, err.body)
+end
+
 local function read_body()
   ngx.req.read_body()
   local body = ngx.req.get_body_data()
@@ -240,7 +257,7 @@ function M.api(base)
   if settings.rate_limit or settings.rate_log then
     if ratelimit.refuse(account_of(action, p, auth), tonumber(settings.rate_limit), settings.rate_window) then
       store.count("rate_limited")
-      return answers.json(429, errors.apierr(15).body)
+      return refuse(fam, errors.apierr(15))
     end
   end
 
@@ -248,7 +265,7 @@ function M.api(base)
   if fault and faults.apply(fault) == "done" then return end
 
   if method ~= "POST" and method ~= "GET" then
-    return answers.json(405, errors.apierr(5).body)
+    return refuse(fam, errors.apierr(5, nil, 405))
   end
   local iso = p and (params.bool(p.iso_datetime) or tostring(headers["nvx-iso-datetime"]):lower() == "true")
   local ctx = { hash = hash, auth = auth, method = method, family = fam, settings = settings,
@@ -260,23 +277,9 @@ function M.api(base)
     if answers.is_answer(res) then return res.send() end
     return answers.json(200, res)
   end
-  if errors.is_apierr(res) and fam == "dwh" then
-    -- no hash or a wrong one: "errors/default/unauthorized" (data-warehouse-api/README.md)
-    local code, status = res.body.status.code, res.http
-    if code == 3 or code == 4 then status = 401 end
-    local detail = code .. ": " .. res.body.status.description
-    for i, e in ipairs(res.body.errors or {}) do
-      detail = (i == 1 and "" or detail .. "; ") .. e.parameter .. ": " .. e.error
-    end
-    return answers.problem(status, detail)
-  end
-  if errors.is_apierr(res) then
-    local status = res.http
-    if fam == "iot" and status == 400 then status = IOT_STATUS[res.body.status.code] or status end
-    return answers.json(status, res.body)
-  end
+  if errors.is_apierr(res) then return refuse(fam, res) end
   ngx.log(ngx.ERR, "fake navixy: ", action, ": ", tostring(res))
-  return answers.json(500, errors.apierr(6).body)
+  return refuse(fam, errors.apierr(6))
 end
 
 function M.done()
