@@ -56,7 +56,7 @@ describe("fake Navixy server: IoT Logic", function()
 
   it("answers a missing flow with 201 and HTTP 404, an ended session with 4 and HTTP 401", function()
     local status, res = fake.get("iot/logic/flow/read", { flow_id = 99 }, key)
-    assert.equal(404, status); assert.equal(201, res.status.code)
+    assert.equal(404, status); assert.same({ code = 201, description = "Not found" }, res.status)
     status, res = fake.get("iot/logic/flow/read", {}, key)
     assert.equal(400, status); assert.equal(7, res.status.code)
 

@@ -153,7 +153,9 @@ local function family(base, action)
 end
 
 -- IoT Logic answers these codes with other statuses (iot-logic-api/technical-details/README.md).
+-- Its table words 201 "Not found" (the user API's: "Not found in database").
 local IOT_STATUS = { [3] = 401, [4] = 401, [201] = 404 }
+local IOT_DESCR = { [201] = "Not found" }
 
 local function has_permissions(auth, needed)
   local granted = data.PANELS[auth.panel].permissions
@@ -209,7 +211,10 @@ local function refuse(fam, err)
     end
     return answers.problem(status, detail)
   end
-  if fam == "iot" and status == 400 then status = IOT_STATUS[code] or status end
+  if fam == "iot" and status == 400 then
+    status = IOT_STATUS[code] or status
+    err.body.status.description = IOT_DESCR[code] or err.body.status.description
+  end
   return answers.json(status, err.body)
 end
 
