@@ -138,7 +138,7 @@ asan: $(ASAN54) $(ASANJIT)
 check-memory: deps all asan
 	@spec/support/check-memory
 
-fake-start:
+fake-start: $(BUILD)/luajit/navixy/core.so
 	spec/support/fake-navixy start
 
 fake-stop:
