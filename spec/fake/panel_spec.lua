@@ -206,6 +206,12 @@ describe("fake Navixy server: Admin Panel", function()
     status, res = fake.http("POST", fake.url .. "/panel/dealer/settings/image/upload?type=logo", body,
       { ["content-type"] = ct, authorization = "NVX " .. hash })
     assert.equal(400, status); assert.equal(234, cjson.decode(res).status.code)
+    -- no `type` at all: 234 too ("if `type` was not sent as a form part"), not 7
+    status, res = fake.upload("panel/dealer/settings/image/upload", { png }, hash)
+    assert.equal(400, status); assert.equal(234, res.status.code)
+    -- a `type` the OpenAPI's enum does not have: 7
+    status, res = fake.upload("panel/dealer/settings/image/upload", { { name = "type", data = "banner" }, png }, hash)
+    assert.equal(400, status); assert.equal(7, res.status.code); assert.equal("type", res.errors[1].parameter)
     status, res = fake.upload("panel/dealer/settings/image/upload", { { name = "type", data = "app_logo" }, png }, hash)
     assert.equal(402, status); assert.equal(236, res.status.code)
     status = fake.upload("panel/dealer/settings/image/upload", { { name = "type", data = "favicon" },

@@ -81,11 +81,10 @@ H["iot/logic/flow/sources/list"] = { fn = function(p)
   return { value = store.array(flow_of(p).sources) }
 end }
 
+-- offset >= 0 and limit 1..100000: the OpenAPI's bounds, checked before (fake/params.lua)
 H["iot/logic/flow/sources/mapping/list"] = { fn = function(p)
   local offset = p.offset == nil and 0 or params.int(p.offset)
   local limit = p.limit == nil and 10000 or params.int(p.limit)
-  if not offset or offset < 0 then errors.invalid("offset", "Must be 0 or more") end
-  if not limit or limit < 1 or limit > 100000 then errors.invalid("limit", "Must be from 1 to 100000") end
   local all = {}
   for _, f in ipairs(FLOWS) do
     for _, src in ipairs(f.sources) do

@@ -65,8 +65,9 @@ function M.check(entry, p, textual, files)
     if textual[d.name] then seen[d.name] = typed(d.type, seen[d.name]) end
     if files and files[d.name] then
       seen[d.name] = files[d.name].data
-    elseif entry.multipart and (d.file or d.name == "file") and seen[d.name] == nil then
-      -- an upload without its file: the upload pages answer 233 "No data file" (the handler's)
+    elseif entry.multipart and seen[d.name] == nil then
+      -- a part an upload lacks is its page's error, which the handler answers: 233 "No data
+      -- file" without the file, 234 without panel/dealer/settings/image/upload's `type` part
       seen[d.name] = cjson.null
     end
   end
