@@ -82,7 +82,8 @@ demo:
 
 # The contributor's loop: Lua 5.4, the specs of spec/unit, client, cli, fake
 # and docs, in lanes side by side (spec/support/run-tests).
-test: deps $(BUILD)/lua5.4/navixy/core.so
+# the fake server (nginx, LuaJIT) loads navixy.catalogue and so the LuaJIT core
+test: deps $(BUILD)/lua5.4/navixy/core.so $(BUILD)/luajit/navixy/core.so
 	@spec/support/run-tests test
 
 # Everything CI runs (.ci/run): the specs on every Lua, nginx, shared state,
@@ -170,7 +171,7 @@ asan: $(ASAN54) $(ASANJIT)
 check-memory: deps all asan
 	@spec/support/check-memory
 
-fake-start:
+fake-start: $(BUILD)/luajit/navixy/core.so
 	spec/support/fake-navixy start
 
 fake-stop:
