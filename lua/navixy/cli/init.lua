@@ -14,7 +14,10 @@ local json = require "navixy.json"
 local options = require "navixy.options"
 local pretty = require "navixy.pretty"
 local response = require "navixy.response"
+local cli_options = require "navixy.cli.options"
+local input = require "navixy.cli.input"
 local prompt = require "navixy.cli.prompt"
+local request = require "navixy.cli.request"
 local session_file = require "navixy.cli.session_file"
 local shell = require "navixy.cli.shell"
 
@@ -43,6 +46,10 @@ or subscribes to real-time events and prints each message as it comes.
 Parameters (as in HTTPie):
   name=value        the string "value"; label=007 sends the string "007"
   name:=json        parsed JSON: tracker_id:=7  trackers:=[1,2]  flag:=true  x:=null
+  @FILE             the params as one JSON object in FILE (@- standard input)
+When standard input is not a terminal and holds a JSON object, those are the
+params (navixy tracker/list < params.json); params from two places (words,
+@FILE, standard input) are refused, never merged.
 
 Real-time events (the WebSocket API): subscribe prints every message as one
 line of JSON until Ctrl-C; a lost connection is replaced by itself (a line on
@@ -73,9 +80,19 @@ Options (a value may also follow an "=", as in --timeout=5):
   --ca-file FILE    trust the CA certificates in FILE (PEM)
   --get             send the action as a GET, the params in the query string (for
                     the actions the API documents as GET, e.g. IoT Logic's)
+  --retries N       retries of a failed attempt that is safe to repeat (default
+                    2; 0: one attempt only); the error line says how many were made
+  --insecure        allow plain http:// to a host that is not this machine (the
+                    hash then crosses the network in clear text)
   --output FILE     a file answer (KML, PDF, CSV, ...) goes to FILE as it arrives,
                     and a line of JSON describing it to stdout; without --output
-                    a file answer's bytes go to stdout as they are
+                    (or with --output -) a file answer's bytes go to stdout
+  --verbose         on stderr: the request (method, URL, headers, body; the hash
+                    masked), each attempt's status and time, and the answer's
+                    Content-Type and Content-Disposition (the headers the client
+                    reads)
+  --dry-run         print the request as --verbose does and send nothing
+  --ignore-stdin    never read params from standard input
   --compact         print the JSON on one line
   --version         print the version
   --help            print this help
@@ -95,9 +112,7 @@ local function usage(fmt, ...)
   error({ exit = M.EXIT.usage, message = "navixy: " .. string.format(fmt, ...) }, 0)
 end
 
-local VALUED = { url = true, region = true, hash = true, login = true, session = true,
-  auth = true, timeout = true, ["ca-file"] = true, output = true }
-local FLAGS = { form = true, compact = true, help = true, version = true, panel = true, get = true }
+local VALUED, FLAGS = cli_options.VALUED, cli_options.FLAGS
 
 -- Actions that need no hash: the command sends them without credentials
 -- (below the base URL; with --panel, below <base>/panel).
@@ -150,12 +165,11 @@ function M.parse_args(argv)
           if value == nil then usage("option --%s needs a value", name) end
         end
         if o[name] ~= nil then usage("option --%s is given twice", name) end
-        if name == "timeout" and not tonumber(value) then
-          usage("option --timeout expects a number of seconds (e.g. --timeout 5), got '%s'", value)
-        end
+        local wrong = cli_options.check(name, value)
+        if wrong then usage("%s", wrong) end
         o[name] = value
       else
-        usage("unknown option --%s (see navixy --help)", name)
+        usage("%s", cli_options.unknown(name))
       end
     elseif not options_end and a == "-h" then
       o.help = true
@@ -166,8 +180,11 @@ function M.parse_args(argv)
         usage("no ACTION before the parameter '%s' (e.g. navixy tracker/list ...)", a:match("^[^=:]*"))
       end
       o.action = a
-    elseif o.action == "subscribe" and not a:find("=", 1, true) then
+    elseif (o.action == "subscribe" or o.action == "batch") and not a:find("=", 1, true) then
       o.words[#o.words + 1] = a
+    elseif a:sub(1, 1) == "@" then -- @params.json, @- (standard input)
+      if o.params_file then usage("give one params file (@FILE), not two") end
+      o.params_file = a:sub(2)
     else
       add_param(o.params, a)
       o.has_params = true
@@ -197,12 +214,13 @@ local function credentials(o, getenv)
   return hash, login
 end
 
-local function client_options(o, getenv, hash)
-  local timeout = o.timeout and tonumber(o.timeout) -- a number: see parse_args
+local function client_options(o, getenv, hash, on_request)
   return {
     url = o.url or (not o.region and env(getenv, "NAVIXY_URL")) or nil,
-    region = o.region, hash = hash, auth = o.auth, timeout = timeout, panel = o.panel,
-    encoding = o.form and "form" or nil, ca_file = o["ca-file"],
+    region = o.region, hash = hash, auth = o.auth, panel = o.panel,
+    timeout = tonumber(o.timeout), retries = tonumber(o.retries), -- numbers: see parse_args
+    encoding = o.form and "form" or nil, ca_file = o["ca-file"], insecure = o.insecure or nil,
+    on_request = on_request,
   }
 end
 
@@ -245,7 +263,8 @@ end
 -- them (a 2xx answer is then not decoded by the client), so that the command
 -- prints the numbers as the server spelled them; --output's file as the sink.
 function Run:call_opts()
-  return { decode = false, sink = self.o.output, method = self.o.get and "GET" or nil }
+  local output = self.o.output ~= "-" and self.o.output or nil -- "-": stdout, as without --output
+  return { decode = false, sink = output, method = self.o.get and "GET" or nil }
 end
 
 -- One call through the client (sessions, retries, errors): res, err and
@@ -255,6 +274,9 @@ function Run:call()
   local raw, err, info = self.client:call(action, self.params, self:call_opts())
   if not raw then return nil, err end
   if type(raw) == "table" then return raw end -- a file that went to --output
+  if self.o.verbose then
+    for _, line in ipairs(request.answer_lines(info)) do self:say(line) end
+  end
   -- a 2xx answer: what the client would have made of it, had it decoded it
   local res
   res, err = response.interpret(action, { status = info.status, body = raw, content_type = info.content_type },
@@ -279,7 +301,7 @@ end
 
 function Run:fail(err)
   if err.response ~= nil then self:print(err.response) end -- the API's answer
-  self:say(tostring(err))
+  self:say(tostring(err) .. cli_options.attempts(err))
   return EXIT_BY_KIND[err.kind] or M.EXIT.failure
 end
 
@@ -356,16 +378,33 @@ function Run:finish_login(res)
   end
 end
 
+-- --verbose and --dry-run: the request as it goes out, masked, on stderr.
+function Run:show_request(settings)
+  for _, line in ipairs(request.lines(settings, self.o.action, self.params, self.hash, self.o.get, self.user)) do
+    self:say(line)
+  end
+end
+
 function Run:execute()
   local o = self.o
   options.action(o.action)
-  local copts = client_options(o, self.getenv, self.hash)
+  local on_request = o.verbose and function(r) self:say(request.attempt_line(r)) end or nil
+  local copts = client_options(o, self.getenv, self.hash, on_request)
+  local settings = options.client(copts, navixy.VERSION)
+  -- a panel session is kept apart from a user session of the same URL
+  self.url = settings.url .. (o.panel and options.PANEL_PATH or "")
+  if o.action ~= "subscribe" and o.action ~= "batch" then
+    local params, why = input.params(o, shell.stdin_is_tty)
+    if why then usage("%s", why) end
+    self.params = params
+    if o.verbose or o["dry-run"] then self:show_request(settings) end
+    if o["dry-run"] then return M.EXIT.ok end
+  end
   local client = navixy.new(copts)
   self.client = client
   self.client_secrets = function() return self.secrets end
-  -- a panel session is kept apart from a user session of the same URL
-  self.url = options.client(copts, navixy.VERSION).url .. (o.panel and options.PANEL_PATH or "")
   if o.action == "subscribe" then return require("navixy.cli.subscribe").run(self) end
+  if o.action == "batch" then return require("navixy.cli.batch").run(self) end
   local res, err, raw
   if self.user then
     res, err, raw = self:call_with_login()
@@ -404,7 +443,7 @@ local function run(argv, getenv)
   if o.session and not login then usage("--session keeps a login's session: it needs --login or NAVIXY_LOGIN") end
   local self = setmetatable({
     o = o, getenv = getenv, hash = hash, user = login, session = session,
-    params = o.has_params and o.params or nil, secrets = { hash },
+    secrets = { hash },
   }, Run)
   local ok, status = pcall(self.execute, self)
   if self.client then
@@ -434,7 +473,7 @@ function M.main(argv, getenv)
     return M.EXIT.interrupted
   end
   if msg:find("^navixy:") then -- misuse the library refused (a bad URL, option or action)
-    io.stderr:write(msg, "\n")
+    io.stderr:write(cli_options.in_command_terms(msg), "\n")
     return M.EXIT.usage
   end
   io.stderr:write("navixy: internal error (please report it): ", (msg:gsub("\n.*", "")), "\n")
