@@ -162,9 +162,20 @@ describe("the navixy command's scripting options", function()
     end)
   end)
 
+  it("--help names every option of the command", function()
+    local r = cli_run.navixy { "--help" }
+    assert.equal(0, r.status)
+    for name in pairs(require("navixy.cli.options").VALUED) do
+      assert.truthy(r.stdout:find("--" .. name, 1, true), name)
+    end
+    for name in pairs(require("navixy.cli.options").FLAGS) do
+      assert.truthy(r.stdout:find("--" .. name, 1, true), name)
+    end
+  end)
+
   describe("did you mean", function()
     it("names the option meant by a near typo", function()
-      local typos = { verbos = "verbose", ["dry_run"] = "dry-run", retires = "retries", formatt = "format" }
+      local typos = { verbos = "verbose", ["dry_run"] = "dry-run", retires = "retries" }
       for typo, meant in pairs(typos) do
         local r = with_key { "--" .. typo, "tracker/list" }
         assert.equal(2, r.status)

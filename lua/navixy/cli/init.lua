@@ -32,6 +32,7 @@ local EXIT_BY_KIND = { api = 1, http = 3, timeout = 3, transport = 3, decode = 3
 M.HELP = [[
 Usage: navixy [options] ACTION [name=value | name:=json ...]
        navixy [options] subscribe TYPE [all | ID ...] [name=value | name:=json ...]
+       navixy [options] batch FILE|-
 
 Calls one action of the Navixy API v2 and prints the answer as indented JSON;
 or subscribes to real-time events and prints each message as it comes.
@@ -50,6 +51,25 @@ Parameters (as in HTTPie):
 When standard input is not a terminal and holds a JSON object, those are the
 params (navixy tracker/list < params.json); params from two places (words,
 @FILE, standard input) are refused, never merged.
+
+Many calls (navixy batch FILE, or - for standard input): one call per line,
+as {"action": "tracker/get_state", "params": {"tracker_id": 1}} or
+["tracker/get_state", {"tracker_id": 1}]; every line is checked before any is
+sent. Each result is one line of JSON on stdout, {"line": N, "action": ...,
+"result": ...} or {"line": N, "action": ..., "error": {"kind", "code", ...}},
+in input order (--unordered: as they complete); a progress bar on stderr when
+it is a terminal, then a summary line. Exit status: 0 every call succeeded,
+1 some had API errors, 3 some had no answer (or were in doubt), 130 Ctrl-C.
+  --concurrency N   calls at once (default 8); --rate-limit R: at most R calls
+                    in any one second (for any command)
+  --resume STATE    the state file (default: FILE.resume next to FILE; none for
+                    standard input without --resume): every finished line is
+                    recorded there, so that the same command after Ctrl-C goes
+                    on where it stopped. Calls that were in flight at Ctrl-C may
+                    or may not have been done: they are never sent again, and
+                    are reported as errors of kind "interrupted". The file is
+                    removed when a run ends with nothing in doubt. Output of
+                    the run that goes on: append it (>>) to the first one's.
 
 Real-time events (the WebSocket API): subscribe prints every message as one
 line of JSON until Ctrl-C; a lost connection is replaced by itself (a line on
@@ -220,7 +240,7 @@ local function client_options(o, getenv, hash, on_request)
     region = o.region, hash = hash, auth = o.auth, panel = o.panel,
     timeout = tonumber(o.timeout), retries = tonumber(o.retries), -- numbers: see parse_args
     encoding = o.form and "form" or nil, ca_file = o["ca-file"], insecure = o.insecure or nil,
-    on_request = on_request,
+    rate_limit = tonumber(o["rate-limit"]), on_request = on_request,
   }
 end
 
@@ -243,7 +263,10 @@ function Run.usage(_, fmt, ...) usage(fmt, ...) end
 -- client holds now (it may have logged in again during the call).
 function Run:mask(text)
   local current = self.client and not self.client_closed and self.client:get_hash()
-  if current then self.secrets[#self.secrets + 1] = current end
+  if current and current ~= self.masked_hash then -- once each: a batch or a subscription masks often
+    self.masked_hash = current
+    self.secrets[#self.secrets + 1] = current
+  end
   return errors.mask(text, self.secrets)
 end
 
@@ -432,6 +455,9 @@ local function run(argv, getenv)
   if o.action == "subscribe" then
     if o.panel then usage("subscribe is a command of the user API, not of the Admin Panel (--panel)") end
     if o.get or o.output then usage("--get and --output are for calls, not for subscribe") end
+  end
+  if o.action ~= "batch" and (o.unordered or o.resume or o.concurrency) then
+    usage("--unordered, --resume and --concurrency are options of navixy batch")
   end
   local hash, login = credentials(o, getenv)
   local public = o.panel and PANEL_PUBLIC or PUBLIC

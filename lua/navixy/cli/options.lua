@@ -8,8 +8,8 @@ local M = {}
 --- Options that take a value (--name VALUE or --name=VALUE).
 M.VALUED = {
   url = true, region = true, hash = true, login = true, session = true, auth = true,
-  timeout = true, ["ca-file"] = true, output = true, retries = true, format = true,
-  profile = true, ["rate-limit"] = true, concurrency = true, resume = true,
+  timeout = true, ["ca-file"] = true, output = true, retries = true,
+  ["rate-limit"] = true, concurrency = true, resume = true,
 }
 
 --- Options that take none.

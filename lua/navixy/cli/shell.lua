@@ -19,7 +19,19 @@ end
 
 --- True when standard input is a terminal (the child shell inherits it).
 function M.stdin_is_tty()
-  return M.first_line("[ -t 0 ] && echo yes") == "yes"
+  --- True when standard error is a terminal (fd 3 is a copy of ours: the
+-- child's own stderr goes to /dev/null).
+function M.stderr_is_tty()
+  return M.first_line("exec 3>&2; [ -t 3 ] && echo yes") == "yes"
+end
+
+return M.first_line("[ -t 0 ] && echo yes") == "yes"
+end
+
+--- True when standard error is a terminal (fd 3 is a copy of ours: the
+-- child's own stderr goes to /dev/null).
+function M.stderr_is_tty()
+  return M.first_line("exec 3>&2; [ -t 3 ] && echo yes") == "yes"
 end
 
 return M
