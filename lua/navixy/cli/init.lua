@@ -15,6 +15,7 @@ local options = require "navixy.options"
 local pretty = require "navixy.pretty"
 local response = require "navixy.response"
 local cli_options = require "navixy.cli.options"
+local format = require "navixy.cli.format"
 local input = require "navixy.cli.input"
 local prompt = require "navixy.cli.prompt"
 local request = require "navixy.cli.request"
@@ -114,6 +115,9 @@ Options (a value may also follow an "=", as in --timeout=5):
   --dry-run         print the request as --verbose does and send nothing
   --ignore-stdin    never read params from standard input
   --compact         print the JSON on one line
+  --format F        json (the default), or for a list answer (its "list" field,
+                    else its one array): jsonl (an item a line), table (aligned
+                    columns, objects as JSON) or csv (RFC 4180, a header row)
   --version         print the version
   --help            print this help
 
@@ -318,8 +322,18 @@ function Run:answer(res, raw)
     end
     res = { content_type = res.content_type, filename = res.filename, size = res.size, saved = self.o.output }
     raw = nil
+  elseif self.o.format and self.o.format ~= "json" then
+    local text, why = format.text(res, self.o.format)
+    if text then
+      io.stdout:write(text)
+      return M.EXIT.ok
+    end
+    self:print(res, raw) -- the call was made: its answer is not lost
+    self:say("navixy: " .. why)
+    return M.EXIT.usage
   end
   self:print(res, raw)
+  return M.EXIT.ok
 end
 
 function Run:fail(err)
@@ -437,8 +451,7 @@ function Run:execute()
   end
   if type(err) == "number" then return err end -- the login failed; already said
   if not res then return self:fail(err) end
-  self:answer(res, raw)
-  return M.EXIT.ok
+  return self:answer(res, raw)
 end
 
 local function run(argv, getenv)
@@ -458,6 +471,9 @@ local function run(argv, getenv)
   end
   if o.action ~= "batch" and (o.unordered or o.resume or o.concurrency) then
     usage("--unordered, --resume and --concurrency are options of navixy batch")
+  end
+  if (o.action == "batch" or o.action == "subscribe") and o.format then
+    usage("--format is for the answer of one call, not for %s (it prints JSON lines)", o.action)
   end
   local hash, login = credentials(o, getenv)
   local public = o.panel and PANEL_PUBLIC or PUBLIC

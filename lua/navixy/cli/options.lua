@@ -8,7 +8,7 @@ local M = {}
 --- Options that take a value (--name VALUE or --name=VALUE).
 M.VALUED = {
   url = true, region = true, hash = true, login = true, session = true, auth = true,
-  timeout = true, ["ca-file"] = true, output = true, retries = true,
+  timeout = true, ["ca-file"] = true, output = true, retries = true, format = true,
   ["rate-limit"] = true, concurrency = true, resume = true,
 }
 
