@@ -175,7 +175,8 @@ describe("the navixy command's scripting options", function()
 
   describe("did you mean", function()
     it("names the option meant by a near typo", function()
-      local typos = { verbos = "verbose", ["dry_run"] = "dry-run", retires = "retries" }
+      local typos = { verbos = "verbose", ["dry_run"] = "dry-run", retires = "retries", formatt = "format",
+        profil = "profile" }
       for typo, meant in pairs(typos) do
         local r = with_key { "--" .. typo, "tracker/list" }
         assert.equal(2, r.status)

@@ -17,6 +17,7 @@ local response = require "navixy.response"
 local cli_options = require "navixy.cli.options"
 local format = require "navixy.cli.format"
 local input = require "navixy.cli.input"
+local profiles = require "navixy.cli.profiles"
 local prompt = require "navixy.cli.prompt"
 local request = require "navixy.cli.request"
 local session_file = require "navixy.cli.session_file"
@@ -114,6 +115,17 @@ Options (a value may also follow an "=", as in --timeout=5):
                     reads)
   --dry-run         print the request as --verbose does and send nothing
   --ignore-stdin    never read params from standard input
+  --profile NAME    take the URL, the credentials and options from the section
+                    [NAME] of the config file ($NAVIXY_CONFIG, else
+                    ~/.config/navixy/config; env NAVIXY_PROFILE); then the
+                    NAVIXY_* variables are not read, and options given here win.
+                    Keys: url, region, auth, panel, login, session, timeout,
+                    retries, rate_limit, ca_file, insecure, and the hash or the
+                    password from hash_env / password_env (a variable),
+                    hash_file / password_file (its first line; the file must be
+                    private) or hash_command / password_command (the first
+                    line it prints); hash = / password = in the config file
+                    itself only when that file is private (chmod 600)
   --compact         print the JSON on one line
   --format F        json (the default), or for a list answer (its "list" field,
                     else its one array): jsonl (an item a line), table (aligned
@@ -475,6 +487,7 @@ local function run(argv, getenv)
   if (o.action == "batch" or o.action == "subscribe") and o.format then
     usage("--format is for the answer of one call, not for %s (it prints JSON lines)", o.action)
   end
+  getenv = profiles.apply(o, getenv, usage)
   local hash, login = credentials(o, getenv)
   local public = o.panel and PANEL_PUBLIC or PUBLIC
   if not hash and not login and not public[o.action:gsub("^/+", ""):gsub("/+$", "")] then

@@ -9,7 +9,7 @@ local M = {}
 M.VALUED = {
   url = true, region = true, hash = true, login = true, session = true, auth = true,
   timeout = true, ["ca-file"] = true, output = true, retries = true, format = true,
-  ["rate-limit"] = true, concurrency = true, resume = true,
+  profile = true, ["rate-limit"] = true, concurrency = true, resume = true,
 }
 
 --- Options that take none.
