@@ -88,6 +88,7 @@ build = {
     ["navixy.subscription_set"] = "lua/navixy/subscription_set.lua",
     ["navixy.transport"] = "lua/navixy/transport/init.lua",
     ["navixy.transport.curl"] = "lua/navixy/transport/curl.lua",
+    ["navixy.transport.dns"] = "lua/navixy/transport/dns.lua",
     ["navixy.transport.http1"] = "lua/navixy/transport/http1.lua",
     ["navixy.transport.ngx"] = "lua/navixy/transport/ngx.lua",
     ["navixy.transport.scheduler"] = "lua/navixy/transport/scheduler.lua",

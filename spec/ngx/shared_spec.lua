@@ -40,13 +40,7 @@ local RESTY = root .. "/build/deps/lua-nginx-redis/usr/share/lua/5.1"
 local USER = sh("id -u") == "0" and "user root;" or ""
 
 
-local function port_open(port)
-  local s = socket.tcp()
-  s:settimeout(0.2)
-  local connected = s:connect("127.0.0.1", port)
-  s:close()
-  return connected ~= nil
-end
+local port_open = require("sockets").port_open
 
 -- An nginx of spec/ngx/store.conf.in on `port` with `workers` workers, each
 -- with a client made from `config` (see store_harness.lua); stop() ends it.
