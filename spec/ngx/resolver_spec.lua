@@ -12,8 +12,8 @@
 -- resolver but the one the client finds in resolv.conf.
 -- Run alone: lua5.4 /usr/bin/busted spec/ngx/resolver_spec.lua
 local cjson = require "cjson"
-local socket = require "socket"
 local fake = require "fake"
+local example = require "nginx_example"
 local files = require "local_files"
 
 local q, read, sh = files.quote, files.read, files.output_trimmed
@@ -24,10 +24,6 @@ local NAME = "other.example"
 local DNS_AT = ("127.0.%d.%d"):format(math.floor((fake.port + 41) / 256) % 256, (fake.port + 41) % 256)
 local DIR = fake.root .. "/build/resolver-example"
 
-local function ok(r) return r == true or r == 0 end
-
-local port_open = require("sockets").port_open
-
 local function write(path, text)
   local f = assert(io.open(path, "wb"))
   f:write(text)
@@ -35,7 +31,7 @@ local function write(path, text)
 end
 
 describe("examples/nginx.conf on a server without systemd-resolved", function()
-  local dns_pid
+  local dns_pid, stop
 
   setup(function()
     assert.equal("0", sh("id -u"), "this spec needs root (unshare --mount)")
@@ -43,38 +39,23 @@ describe("examples/nginx.conf on a server without systemd-resolved", function()
     assert.falsy(read("/etc/hosts"):find(NAME, 1, true), "/etc/hosts knows " .. NAME .. ": this would prove nothing")
     dns_pid = sh(("spec/support/dns-server %s 53 %s=127.0.0.1 >%s/dns.log 2>&1 & echo $!")
       :format(DNS_AT, NAME, q(fake.rundir)))
-    -- the prefix as a user's: logs/ and the rock's tree in lua_modules/ (this checkout's files)
-    local tree = DIR .. "/lua_modules"
-    assert(ok(os.execute(("rm -rf %s && mkdir -p %s/logs %s/share/lua/5.1 %s/lib/lua/5.1")
-      :format(q(DIR), q(DIR), q(tree), q(tree)))))
-    assert(ok(os.execute(("ln -s %s/lua/navixy %s/share/lua/5.1/navixy")
-      :format(q(fake.root), q(tree)))))
-    assert(ok(os.execute(("ln -s %s/build/luajit/navixy %s/lib/lua/5.1/navixy")
-      :format(q(fake.root), q(tree)))))
-    -- the file as printed but its listen port (a fixed 8080 would collide with other runs)
-    local conf = read(fake.root .. "/examples/nginx.conf")
-    local from = "\n        listen 8080;\n"
-    assert.truthy(conf:find(from, 1, true))
-    write(DIR .. "/nginx.conf", (conf:gsub(from, ("\n        listen 127.0.0.1:%d;\n"):format(PORT), 1)))
+    local conf = read(example.prepare("nginx", DIR, PORT))
     assert.falsy(conf:find("\n%s*resolver%s"), "the example names a resolver")
     write(DIR .. "/resolv.conf", "nameserver " .. DNS_AT .. "\n")
     -- the namespace: its resolv.conf and CA bundle are the spec's; nginx daemonizes inside it
-    local start = ("unshare --mount sh -c %s"):format(q(table.concat({
-      "mount --bind " .. q(DIR .. "/resolv.conf") .. " /etc/resolv.conf",
-      "mount --bind " .. q(fake.ca_file) .. " /etc/ssl/certs/ca-certificates.crt",
-      ("exec env -u LD_PRELOAD NAVIXY_HASH=%s NAVIXY_URL=%s nginx -p %s/ -c %s/nginx.conf -g 'user root;'")
-        :format(fake.api_key, q(("https://%s:%d/v2"):format(NAME, fake.other_tls_port)), q(DIR), q(DIR)),
-    }, " && ")))
-    assert(ok(os.execute(start)), "nginx did not start: see " .. DIR .. "/logs/error.log")
-    for _ = 1, 50 do
-      if port_open(PORT) then break end
-      socket.sleep(0.1)
-    end
+    stop = example.start(DIR, PORT, {
+      NAVIXY_HASH = fake.api_key, NAVIXY_URL = ("https://%s:%d/v2"):format(NAME, fake.other_tls_port),
+    }, function(cmd)
+      return ("unshare --mount sh -c %s"):format(q(table.concat({
+        "mount --bind " .. q(DIR .. "/resolv.conf") .. " /etc/resolv.conf",
+        "mount --bind " .. q(fake.ca_file) .. " /etc/ssl/certs/ca-certificates.crt",
+        cmd,
+      }, " && ")))
+    end)
   end)
 
   teardown(function()
-    local pid = sh("cat " .. q(DIR .. "/logs/nginx.pid") .. " 2>/dev/null")
-    if pid ~= "" then os.execute("kill -TERM " .. pid) end
+    if stop then stop() end
     if dns_pid and dns_pid ~= "" then os.execute("kill " .. dns_pid) end
   end)
 
@@ -82,7 +63,7 @@ describe("examples/nginx.conf on a server without systemd-resolved", function()
 
   it("answers through the name only resolv.conf's nameserver knows", function()
     local status, body = fake.http("GET", ("http://127.0.0.1:%d/trackers"):format(PORT))
-    assert.equal(200, status, tostring(body) .. "\n" .. sh("tail -5 " .. q(DIR .. "/logs/error.log")))
+    assert.equal(200, status, tostring(body) .. "\n" .. example.errors(DIR))
     assert.equal(3, #cjson.decode(body))
     local req = fake.last_request()
     assert.equal("tracker/list", req.action)
