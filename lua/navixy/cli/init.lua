@@ -350,7 +350,7 @@ end
 
 function Run:fail(err)
   if err.response ~= nil then self:print(err.response) end -- the API's answer
-  self:say(tostring(err) .. cli_options.attempts(err))
+  self:say(tostring(err))
   return EXIT_BY_KIND[err.kind] or M.EXIT.failure
 end
 

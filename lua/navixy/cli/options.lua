@@ -67,12 +67,4 @@ function M.in_command_terms(msg)
   return (msg:gsub("set insecure = true", "add --insecure"))
 end
 
---- " (N attempts)" when a failed call was tried more than once, else "":
--- the error line says why it took as long as it did.
-function M.attempts(err)
-  local n = type(err) == "table" and err.attempts or 1
-  if n > 1 then return (" (%d attempts)"):format(n) end
-  return ""
-end
-
 return M
