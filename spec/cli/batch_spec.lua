@@ -107,6 +107,11 @@ describe("navixy batch", function()
     r = with_key { "--unordered", "tracker/list" }
     assert.equal(2, r.status)
     assert.truthy(r.stderr:find("options of navixy batch", 1, true))
+    for _, args in ipairs { { "--output", "x", "batch", "-" }, { "--dry-run", "batch", "-" } } do
+      r = with_key(args)
+      assert.equal(2, r.status)
+      assert.truthy(r.stderr:find("are for one call, not for batch", 1, true), r.stderr)
+    end
   end)
 
   it("refuses a state file of another input", function()

@@ -484,8 +484,8 @@ local function run(argv, getenv)
   if o.action ~= "batch" and (o.unordered or o.resume or o.concurrency) then
     usage("--unordered, --resume and --concurrency are options of navixy batch")
   end
-  if (o.action == "batch" or o.action == "subscribe") and o.format then
-    usage("--format is for the answer of one call, not for %s (it prints JSON lines)", o.action)
+  if (o.action == "batch" or o.action == "subscribe") and (o.format or o.output or o["dry-run"]) then
+    usage("--format, --output and --dry-run are for one call, not for %s (it prints JSON lines)", o.action)
   end
   getenv = profiles.apply(o, getenv, usage)
   local hash, login = credentials(o, getenv)
