@@ -50,7 +50,25 @@ describe("navixy batch", function()
     assert.truthy(r.stderr:find("^navixy: batch: 3 lines: 3 ok, 0 API errors, 0 failed without an answer "
       .. "in [%d.]+ s\n$"), r.stderr)
     assert.falsy(r.stderr:find("\r", 1, true)) -- no progress bar: stderr is not a terminal
-    os.remove(input .. ".resume")
+    assert.is_nil(io.open(input .. ".resume")) -- the default state, removed after a complete run
+  end)
+
+  it("--concurrency bounds the calls in flight", function()
+    local input = tmpfile(('["tracker/list"]\n'):rep(12))
+    fake.fault { action = "tracker/list", type = "delay", seconds = 0.2, times = 12 }
+    local r = with_key { "batch", "--concurrency", "3", input }
+    assert.equal(0, r.status, r.stderr)
+    local stats = fake.stats()
+    assert.equal(12, stats.by_action["tracker/list"])
+    assert.is_true(stats.max_in_flight > 1 and stats.max_in_flight <= 3, "in flight: " .. stats.max_in_flight)
+    fake.reset()
+    fake.fault { action = "tracker/list", type = "delay", seconds = 0.1, times = 4 }
+    r = with_key { "batch", "--concurrency", "1", tmpfile(('["tracker/list"]\n'):rep(4)) }
+    assert.equal(0, r.status)
+    assert.equal(1, fake.stats().max_in_flight)
+    r = with_key { "batch", "--concurrency", "0", input }
+    assert.equal(2, r.status)
+    assert.truthy(r.stderr:find("option --concurrency expects a whole number of calls at once from 1 to", 1, true))
   end)
 
   it("--unordered prints each result as it completes", function()
