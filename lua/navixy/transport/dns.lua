@@ -74,6 +74,7 @@ function M.parse(s, id)
     local rtype, ttl = read16(s, i), read16(s, i + 4) * 65536 + read16(s, i + 6)
     local rdlen = read16(s, i + 8)
     i = i + 10
+    if i + rdlen > #s + 1 then return nil, "a damaged answer" end
     if rtype == 1 and rdlen == 4 then
       return ("%d.%d.%d.%d"):format(s:byte(i, i + 3)), ttl
     end
