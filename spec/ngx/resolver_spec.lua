@@ -1,4 +1,4 @@
--- The README's OpenResty example (examples/nginx.conf) as printed, on nginx
+-- The nginx examples (examples/nginx.conf, examples/nginx-shared.conf) as printed, on nginx
 -- with no `resolver` line, where a DNS server named in /etc/resolv.conf is
 -- the only way to the API's host name: as on a stock Debian 12 server (no
 -- systemd-resolved, no 127.0.0.53).
@@ -30,8 +30,25 @@ local function write(path, text)
   f:close()
 end
 
-describe("examples/nginx.conf on a server without systemd-resolved", function()
-  local dns_pid, stop
+-- Starts examples/NAME.conf as printed in prefix `dir` on `port`, in a mount
+-- namespace whose resolv.conf and CA bundle are the spec's (nginx daemonizes
+-- inside it), its URL the API's name; returns stop().
+local function in_namespace(name, dir, port, env)
+  local conf = read(example.prepare(name, dir, port))
+  assert.falsy(conf:find("\n%s*resolver%s"), "examples/" .. name .. ".conf names a resolver")
+  write(dir .. "/resolv.conf", "nameserver " .. DNS_AT .. "\n")
+  env.NAVIXY_URL = ("https://%s:%d/v2"):format(NAME, fake.other_tls_port)
+  return example.start(dir, port, env, function(cmd)
+    return ("unshare --mount sh -c %s"):format(q(table.concat({
+      "mount --bind " .. q(dir .. "/resolv.conf") .. " /etc/resolv.conf",
+      "mount --bind " .. q(fake.ca_file) .. " /etc/ssl/certs/ca-certificates.crt",
+      cmd,
+    }, " && ")))
+  end)
+end
+
+describe("the nginx examples on a server without systemd-resolved", function()
+  local dns_pid, stops = nil, {}
 
   setup(function()
     assert.equal("0", sh("id -u"), "this spec needs root (unshare --mount)")
@@ -39,29 +56,19 @@ describe("examples/nginx.conf on a server without systemd-resolved", function()
     assert.falsy(read("/etc/hosts"):find(NAME, 1, true), "/etc/hosts knows " .. NAME .. ": this would prove nothing")
     dns_pid = sh(("spec/support/dns-server %s 53 %s=127.0.0.1 >%s/dns.log 2>&1 & echo $!")
       :format(DNS_AT, NAME, q(fake.rundir)))
-    local conf = read(example.prepare("nginx", DIR, PORT))
-    assert.falsy(conf:find("\n%s*resolver%s"), "the example names a resolver")
-    write(DIR .. "/resolv.conf", "nameserver " .. DNS_AT .. "\n")
-    -- the namespace: its resolv.conf and CA bundle are the spec's; nginx daemonizes inside it
-    stop = example.start(DIR, PORT, {
-      NAVIXY_HASH = fake.api_key, NAVIXY_URL = ("https://%s:%d/v2"):format(NAME, fake.other_tls_port),
-    }, function(cmd)
-      return ("unshare --mount sh -c %s"):format(q(table.concat({
-        "mount --bind " .. q(DIR .. "/resolv.conf") .. " /etc/resolv.conf",
-        "mount --bind " .. q(fake.ca_file) .. " /etc/ssl/certs/ca-certificates.crt",
-        cmd,
-      }, " && ")))
-    end)
+    stops[#stops + 1] = in_namespace("nginx", DIR, PORT, { NAVIXY_HASH = fake.api_key })
+    stops[#stops + 1] = in_namespace("nginx-shared", DIR .. "-shared", PORT + 2,
+      { NAVIXY_LOGIN = fake.users.demo.login, NAVIXY_PASSWORD = fake.users.demo.password })
   end)
 
   teardown(function()
-    if stop then stop() end
+    for _, stop in ipairs(stops) do stop() end
     if dns_pid and dns_pid ~= "" then os.execute("kill " .. dns_pid) end
   end)
 
   before_each(fake.reset)
 
-  it("answers through the name only resolv.conf's nameserver knows", function()
+  it("examples/nginx.conf answers through the name only resolv.conf's nameserver knows", function()
     local status, body = fake.http("GET", ("http://127.0.0.1:%d/trackers"):format(PORT))
     assert.equal(200, status, tostring(body) .. "\n" .. example.errors(DIR))
     assert.equal(3, #cjson.decode(body))
@@ -72,5 +79,15 @@ describe("examples/nginx.conf on a server without systemd-resolved", function()
     -- again: from the worker's cache or its pooled connection, as fast as the first
     status = fake.http("GET", ("http://127.0.0.1:%d/trackers"):format(PORT))
     assert.equal(200, status)
+  end)
+
+  it("examples/nginx-shared.conf too: four workers, one login", function()
+    local url = ("http://127.0.0.1:%d/state?id=1"):format(PORT + 2)
+    for _ = 1, 8 do
+      local status, body = fake.http("GET", url)
+      assert.equal(200, status, tostring(body) .. "\n" .. example.errors(DIR .. "-shared"))
+      assert.equal("parked", cjson.decode(body).movement_status)
+    end
+    assert.equal(1, fake.stats().logins)
   end)
 end)
