@@ -180,6 +180,11 @@ describe("navixy batch", function()
       for k = 1, n do assert.truthy(seen[k], "line " .. k .. " never reported") end
       assert.is_true(doubt <= 257) -- at most the calls in flight (concurrency 8, + 1)
       assert.equal(doubt > 0 and 3 or 1, r.status) -- every other call is an API error (unknown action)
+      -- the lines in doubt stay in the state file until the user has checked them
+      assert.equal(doubt > 0, io.open(state) ~= nil)
+      if doubt > 0 then
+        assert.truthy(r.stderr:find(doubt .. " in doubt from an interrupted run (kept in " .. state, 1, true), r.stderr)
+      end
       -- no call sent twice, every call not in doubt sent once
       local by_action, sent = fake.stats().by_action, 0
       for k = 1, n do

@@ -12,6 +12,7 @@
 -- error instead. A run that ends with nothing interrupted removes the file.
 local core = require "navixy.core"
 local json = require "navixy.json"
+local options = require "navixy.options"
 local pretty = require "navixy.pretty"
 local shell = require "navixy.cli.shell"
 
@@ -216,7 +217,7 @@ function M.run(r)
     for i = next_out, #todo do
       if held[i] then emit(todo[i], held[i][1], held[i][2]) end
     end
-    local taken = math.min(#todo, recorded + (concurrency or 8) + 1)
+    local taken = math.min(#todo, recorded + (concurrency or options.DEFAULT_CONCURRENCY) + 1)
     local doubt = 0
     for i = 1, taken do
       local line = todo[i].line
@@ -240,7 +241,8 @@ function M.run(r)
   if state then state:finish(counts.doubt > 0) end
   r:say(("navixy: batch: %d lines: %d ok, %d API errors, %d failed without an answer%s in %.1f s")
     :format(#todo + #skipped_doubt, counts.ok, counts.api, counts.failure,
-      counts.doubt > 0 and (", %d in doubt from an interrupted run"):format(counts.doubt) or "",
+      counts.doubt > 0 and (", %d in doubt from an interrupted run (kept in %s: check them, then remove it)")
+        :format(counts.doubt, state_path) or "",
       core.now() - started))
   if counts.failure > 0 or counts.doubt > 0 then return EXIT.failure end
   if counts.api > 0 then return EXIT.api end
