@@ -75,7 +75,7 @@ demo:
 	@.ci/deps demo
 	@$(MAKE) --no-print-directory -s all
 	@spec/support/fake-navixy start >/dev/null
-	@NAVIXY_URL=http://127.0.0.1:$${NAVIXY_FAKE_PORT:-18080}/v2 \
+	@NAVIXY_URL=http://127.0.0.1:$${NAVIXY_FAKE_PORT:-18080}/v2 NAVIXY_LOGIN=demo@example.com NAVIXY_PASSWORD=demo-pass \
 	  LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 examples/quickstart.lua; status=$$?; \
 	  spec/support/fake-navixy stop >/dev/null; exit $$status
