@@ -75,14 +75,15 @@ demo:
 	@.ci/deps demo
 	@$(MAKE) --no-print-directory -s all
 	@spec/support/fake-navixy start >/dev/null
-	@NAVIXY_URL=http://127.0.0.1:$${NAVIXY_FAKE_PORT:-18080}/v2 \
+	@NAVIXY_URL=http://127.0.0.1:$${NAVIXY_FAKE_PORT:-18080}/v2 NAVIXY_LOGIN=demo@example.com NAVIXY_PASSWORD=demo-pass \
 	  LUA_PATH="lua/?.lua;lua/?/init.lua;;" LUA_CPATH="$(BUILD)/lua5.4/?.so;;" \
 	  lua5.4 examples/quickstart.lua; status=$$?; \
 	  spec/support/fake-navixy stop >/dev/null; exit $$status
 
 # The contributor's loop: Lua 5.4, the specs of spec/unit, client, cli, fake
 # and docs, in lanes side by side (spec/support/run-tests).
-test: deps $(BUILD)/lua5.4/navixy/core.so
+# the fake server (nginx, LuaJIT) loads navixy.catalogue and so the LuaJIT core
+test: deps $(BUILD)/lua5.4/navixy/core.so $(BUILD)/luajit/navixy/core.so
 	@spec/support/run-tests test
 
 # Everything CI runs (.ci/run): the specs on every Lua, nginx, shared state,
@@ -170,7 +171,7 @@ asan: $(ASAN54) $(ASANJIT)
 check-memory: deps all asan
 	@spec/support/check-memory
 
-fake-start:
+fake-start: $(BUILD)/luajit/navixy/core.so
 	spec/support/fake-navixy start
 
 fake-stop:

@@ -1,15 +1,20 @@
 -- Quickstart: log in, list trackers, read one tracker's state, see an error.
 --
---   make demo     runs it against the bundled fake Navixy server (no account needed)
---
--- Against the real API, give it your own account (never put credentials in code):
+-- It needs a Navixy account, given in the environment (never put credentials in code):
 --   NAVIXY_URL=https://api.eu.navixy.com/v2 NAVIXY_LOGIN=you@example.com \
 --   NAVIXY_PASSWORD=... lua5.4 examples/quickstart.lua
+--
+-- Without one: in a clone of the navixy-lua repository, `make demo` runs it against
+-- the fake Navixy server of the tests (spec/support/fake-navixy), which the rock
+-- does not ship.
+local url, login, password = os.getenv("NAVIXY_URL"), os.getenv("NAVIXY_LOGIN"), os.getenv("NAVIXY_PASSWORD")
+if not (url and login and password) then
+  io.stderr:write("quickstart: set NAVIXY_URL, NAVIXY_LOGIN and NAVIXY_PASSWORD (a Navixy account), or run\n",
+    "`make demo` in a clone of navixy-lua: it starts the fake Navixy server of the tests (not in the rock)\n",
+    "and runs this file against it.\n")
+  os.exit(2)
+end
 local navixy = require "navixy"
-
-local url = os.getenv("NAVIXY_URL") or "http://127.0.0.1:18080/v2"
-local login = os.getenv("NAVIXY_LOGIN") or "demo@example.com"
-local password = os.getenv("NAVIXY_PASSWORD") or "demo-pass"
 
 -- 1. Log in: navixy.login returns the client and the user/auth answer.
 local client, err = navixy.login { url = url, login = login, password = password }

@@ -6,7 +6,8 @@
 -- such as "pdf,xlsx,xls"), multipart, no_auth, read_only, doc (the page in
 -- the docs repository), url, params = { { name, type, items, required,
 -- enum, min, max, min_length, max_length, min_items, max_items,
--- item_min_length, item_max_length, file, in_path, doc_type }, ... } }.
+-- item_min_length, item_max_length, unique_items, file, in_path, doc_type },
+-- ... } }.
 --
 -- `family` arguments: nil for what a user client's base URL reaches (the
 -- user API, panel/..., iot/logic/...), else "user", "panel", "iot_logic",

@@ -23,6 +23,14 @@ local function describe_status(err)
   return ""
 end
 
+-- A call tried more than once says so: a timeout of 2 s that took 6.8 s was
+-- three attempts, and the line should not leave the reader to guess.
+local function describe_attempts(err)
+  local n = tonumber(err.attempts) or 1
+  if n > 1 then return " (" .. n .. " attempts)" end
+  return ""
+end
+
 function Error:__tostring()
   local what
   if self.kind == "api" then
@@ -33,7 +41,7 @@ function Error:__tostring()
     what = self.kind .. " error"
   end
   return "navixy: " .. tostring(self.action) .. ": " .. what .. describe_status(self)
-    .. ": " .. tostring(self.description)
+    .. ": " .. tostring(self.description) .. describe_attempts(self)
 end
 
 -- "failed: " .. err and err .. "!" give text, as with LuaSocket's and

@@ -102,6 +102,7 @@ local function bounds(p)
   range("length", p.min_length, p.max_length)
   range("items", p.min_items, p.max_items)
   range("each item's length", p.item_min_length, p.item_max_length)
+  if p.unique_items then out[#out + 1] = "no duplicates" end
   if p.enum then
     local shown = {}
     for i, v in ipairs(p.enum) do shown[i] = ("%q"):format(tostring(v)) end

@@ -176,13 +176,21 @@ local function distance(a, b)
   return prev[#b]
 end
 
-local function unknown(kind, key, known)
+--- The name in `known` (a set: name = anything) closest to `key`, if it is
+-- at most 2 edits away: for "did you mean" hints (the command's options too).
+function M.closest(key, known)
   local best, best_d
   for name in pairs(known) do
     local d = distance(tostring(key), name)
     if not best_d or d < best_d or (d == best_d and name < best) then best, best_d = name, d end
   end
-  local hint = best_d and best_d <= 2 and (" (did you mean '" .. best .. "'?)") or ""
+  if best_d and best_d <= 2 then return best end
+  return nil
+end
+
+local function unknown(kind, key, known)
+  local best = M.closest(key, known)
+  local hint = best and (" (did you mean '" .. best .. "'?)") or ""
   fail("unknown %s '%s'%s", kind, tostring(key), hint)
 end
 

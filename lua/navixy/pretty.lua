@@ -57,6 +57,10 @@ local function key_before(a, b)
   return a < b
 end
 
+--- Whether key a comes before key b in the printed JSON (tracker IDs by
+-- number): for anything else that lists an object's keys (table columns).
+M.key_before = key_before
+
 -- Object members in key order; equal keys keep their order.
 local function sorted_order(keys)
   local order = {}

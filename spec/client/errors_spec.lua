@@ -42,6 +42,16 @@ describe("API errors", function()
       .. "User or API key not found or session ended", tostring(err))
   end)
 
+  it("tostring counts the attempts of a call tried more than once", function()
+    fake.fault { action = "tracker/list", type = "status", status = 502, body = "<html>", times = 3 }
+    local _, err = client { retries = 2 }.tracker.list()
+    assert.equal(3, err.attempts)
+    assert.equal("navixy: tracker/list: http error (HTTP 502): HTTP 502 Bad Gateway (3 attempts)", tostring(err))
+    fake.fault { action = "tracker/list", type = "status", status = 502, body = "<html>", times = 1 }
+    _, err = client { retries = 0 }.tracker.list()
+    assert.equal("navixy: tracker/list: http error (HTTP 502): HTTP 502 Bad Gateway", tostring(err))
+  end)
+
   it("keeps extra fields of the answer (errors[] of code 7)", function()
     local _, err = client().tracker.get_state {}
     assert.equal(7, err.code)

@@ -222,6 +222,26 @@ describe("a store that fails", function()
     assert.matches("failing %(.*%): on its own meanwhile", tostring(c))
   end)
 
+  it("redis-lua not on this Lua's path: says where it looked and where a copy is", function()
+    -- a Lua whose path holds no redis-lua (as Lua 5.4 with Debian's lua-redis,
+    -- which installs it for 5.1-5.3 only)
+    local out = require("local_files").lua_output(([[
+      package.path = "lua/?.lua;lua/?/init.lua;/nonexistent/?.lua"
+      local navixy = require "navixy"
+      local c = navixy.new { url = %q, hash = %q, rate_limit = 5, store = navixy.store.redis { port = 1 } }
+      assert(c:call("tracker/list"))
+      print(tostring(c))
+    ]]):format(fake.url, fake.api_key))
+    assert.truthy(out:find('redis-lua (require "redis") is not on the path of ', 1, true), out)
+    assert.truthy(out:find("which looked in lua/?.lua;lua/?/init.lua;/nonexistent/?.lua", 1, true), out)
+    local copy = io.open("/usr/share/lua/5.1/redis.lua") -- Debian's lua-redis, installed for the tests
+    if copy then
+      copy:close()
+      assert.truthy(out:find("it is installed as /usr/share/lua/5.%d/redis.lua %(for another Lua%): add that folder "
+        .. "to this Lua's path, e.g. LUA_PATH='/usr/share/lua/5.%d/%?.lua;;'"), out)
+    end
+  end)
+
   it("silent: nothing waits on it longer than its timeout", function()
     local port, close = sockets.blackhole()
     port = tonumber(port)

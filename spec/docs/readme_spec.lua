@@ -100,7 +100,8 @@ local function check(steps, output)
 end
 
 -- Lua's interactive mode, as lua.c does it: a line is tried as an
--- expression first (its values printed), then as a statement.
+-- expression first (its values printed), then as a statement; "= exp" is
+-- "return exp", as the prompts of Lua 5.1 and LuaJIT read it.
 local REPL = [=[
 package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
 package.cpath = "build/]=] .. LUA .. [=[/?.so;" .. package.cpath
@@ -108,6 +109,7 @@ local n = 0
 for line in io.lines(arg[1]) do
   n = n + 1
   print("@@" .. n)
+  line = line:gsub("^=", "")
   local chunk = (loadstring or load)("return " .. line, "=stdin") or assert((loadstring or load)(line, "=stdin"))
   local function show(ok, ...)
     if not ok then print((...)) elseif select("#", ...) > 0 then print(...) end
@@ -208,6 +210,46 @@ describe("the documents' transcripts", function()
       end)
     end
   end
+
+  -- The README's block for the prompts that print no bare expression, typed
+  -- into the real ones (their standard input a file: no terminal, same reading).
+  it("README.md: the block for LuaJIT's and Lua 5.1's prompts prints what it shows in luajit -i and lua5.1 -i",
+    function()
+      local block
+      for _, b in ipairs(transcripts[1].repl) do
+        for _, line in ipairs(b) do
+          if line:find("^> = ") then block = block or b end
+        end
+      end
+      assert.truthy(block, "README.md shows no block with '> = expression'")
+      local typed = steps_of(block, "> ")
+      local inputs, expected = {}, {}
+      for k, step in ipairs(typed) do
+        inputs[k] = step.input
+        for _, line in ipairs(step.expected) do expected[#expected + 1] = line end
+      end
+      local input = script_file(table.concat(inputs, "\n") .. "\n")
+      for _, lua in ipairs { "luajit", "lua5.1" } do
+        local out = run("env -i PATH=" .. q(os.getenv("PATH")) .. " LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH="
+          .. q("build/" .. lua .. "/?.so;;") .. " " .. lua .. " -i < " .. q(input) .. " 2>&1")
+        local actual = {}
+        for _, line in ipairs(lines_of(out)) do
+          -- the prompts, printed before each line read, and terminal controls
+          line = line:gsub("[\1-\8\11-\31\127]", ""):gsub("^[> ]*>%s?", "")
+          -- lua5.1's readline echoes each line read (scrolled: "<" and its end)
+          local echo = false
+          for _, i in ipairs(inputs) do
+            echo = echo or line == i or (line:sub(1, 1) == "<" and i:sub(-(#line - 1)) == line:sub(2))
+          end
+          if line ~= "" and not echo and not line:find("^LuaJIT ") and not line:find("^JIT: ")
+            and not line:find("^Lua 5%.1") then
+            actual[#actual + 1] = line
+          end
+        end
+        assert(matches(expected, actual), ("%s -i:\nexpected:\n%s\ngot:\n%s"):format(lua,
+          table.concat(expected, "\n"), table.concat(actual, "\n")))
+      end
+    end)
 
   it("replays the README's first call from the shell and from the REPL, and no fewer blocks than before", function()
     assert.is_true(#transcripts[1].shell >= 1 and #transcripts[1].repl >= 1, "the README shows no transcript")

@@ -220,6 +220,6 @@ describe("tostring at the prompt", function()
     local client = navixy.new { url = fake.url, hash = fake.api_key }
     local _, err = client.tracker.get_state { tracker_id = 99 }
     client:close()
-    assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in the database", tostring(err))
+    assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in database", tostring(err))
   end)
 end)

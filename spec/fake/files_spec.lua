@@ -130,8 +130,9 @@ describe("fake Navixy server: file answers", function()
   end)
 
   it("generates a report, answers 229 until it is ready, then downloads it as PDF, XLSX and XLS", function()
+    local every_day = { from = "00:00", to = "23:59", weekdays = { 1, 2, 3, 4, 5, 6, 7 } }
     local status, body = post("report/tracker/generate", { title = "Trips", trackers = { 1, 2 },
-      from = "2024-05-01 00:00:00", to = "2024-05-02 00:00:00", plugin = { plugin_id = 4 } })
+      from = "2024-05-01 00:00:00", to = "2024-05-02 00:00:00", time_filter = every_day, plugin = { plugin_id = 4 } })
     assert.equal(200, status)
     local id = cjson.decode(body).id
     assert.is_number(id)
@@ -168,7 +169,7 @@ describe("fake Navixy server: file answers", function()
     status, body = post("report/tracker/download", { report_id = 999, format = "pdf" })
     assert.equal(404, status); assert.equal(204, cjson.decode(body).status.code)
     status, body = post("report/tracker/generate", { trackers = { 1 }, from = "2024-05-01 00:00:00",
-      to = "2024-05-02 00:00:00", plugin = { plugin_id = 5 } })
+      to = "2024-05-02 00:00:00", time_filter = every_day, plugin = { plugin_id = 5 } })
     assert.equal(400, status); assert.equal(222, cjson.decode(body).status.code)
   end)
 
@@ -200,7 +201,7 @@ describe("fake Navixy server: file answers", function()
   it("serves the data warehouse's raw data as CSV under /dwh/v1, without a file name", function()
     local h = { ["content-type"] = "application/json", authorization = "NVX " .. key, accept = "text/csv" }
     local status, body, headers = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/read", cjson.encode{
-      tracker_id = "1", from = "2024-10-10T00:00:00.000Z", to = "2024-10-10T00:00:30Z",
+      tracker_id = 1, from = "2024-10-10T00:00:00.000Z", to = "2024-10-10T00:00:30Z",
       columns = { "lat", "speed", "inputs.ble_lls_level_1", "discrete_inputs.*" } }, h)
     assert.equal(200, status)
     assert.equal("text/csv", headers["content-type"])
@@ -220,11 +221,24 @@ describe("fake Navixy server: file answers", function()
     assert.equal("application/octet-stream", headers["content-type"])
     assert.equal("PAR1", body:sub(1, 4)); assert.equal("PAR1", body:sub(-4))
 
-    status, body = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/read", cjson.encode{
+    status, body, headers = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/read", cjson.encode{
       tracker_id = 1, from = "2024-10-10T00:00:00Z", to = "2024-10-10T00:00:30Z" }, h)
-    assert.equal(400, status); assert.equal("columns", cjson.decode(body).errors[1].parameter)
-    status, body = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/get_inputs", cjson.encode{ tracker_id = 99 }, h)
-    assert.equal(400, status); assert.equal(201, cjson.decode(body).status.code)
+    -- errors as RFC 7807 problems (data-warehouse-api/README.md, "Errors")
+    local problem = "application/problem+json"
+    assert.equal(400, status); assert.equal(problem, headers["content-type"])
+    assert.same({ type = "errors/default/bad-request", title = "Bad Request", status = 400,
+                  detail = "columns: required, missing" }, cjson.decode(body))
+    status, body, headers = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/get_inputs",
+      cjson.encode{ tracker_id = 99 }, h)
+    assert.equal(400, status); assert.equal(problem, headers["content-type"])
+    assert.same({ type = "errors/default/bad-request", title = "Bad Request", status = 400,
+                  detail = "201: Not found in database" }, cjson.decode(body))
+    h.authorization = "NVX 0123456789abcdef0123456789abcdef"
+    status, body, headers = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/get_inputs",
+      cjson.encode{ tracker_id = 1 }, h)
+    assert.equal(401, status); assert.equal(problem, headers["content-type"])
+    assert.same({ type = "errors/default/unauthorized", title = "Unauthorized", status = 401,
+                  detail = "4: User or API key not found or session ended" }, cjson.decode(body))
   end)
 end)
 

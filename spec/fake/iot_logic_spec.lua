@@ -56,7 +56,7 @@ describe("fake Navixy server: IoT Logic", function()
 
   it("answers a missing flow with 201 and HTTP 404, an ended session with 4 and HTTP 401", function()
     local status, res = fake.get("iot/logic/flow/read", { flow_id = 99 }, key)
-    assert.equal(404, status); assert.equal(201, res.status.code)
+    assert.equal(404, status); assert.same({ code = 201, description = "Not found" }, res.status)
     status, res = fake.get("iot/logic/flow/read", {}, key)
     assert.equal(400, status); assert.equal(7, res.status.code)
 
@@ -72,18 +72,20 @@ describe("fake Navixy server: IoT Logic", function()
     assert.equal(400, status); assert.equal(4, res.status.code)
   end)
 
-  it("takes POST too and records the method, unless strict_methods is on", function()
-    local status, res = fake.call("iot/logic/flow/read", { flow_id = 1 }, key)
-    assert.equal(200, status); assert.equal(1, res.value.id)
-    assert.equal("POST", fake.last_request().method)
-
-    fake.settings { strict_methods = true }
-    status, res = fake.call("iot/logic/flow/read", { flow_id = 1 }, key)
-    assert.equal(405, status); assert.equal(112, res.status.code)
+  it("refuses a POST to the operations the OpenAPI declares GET, with 112 and HTTP 405", function()
+    for _, action in ipairs{ "iot/logic/flow/list", "iot/logic/flow/read", "iot/logic/flow/template/list" } do
+      local status, res = fake.call(action, { flow_id = 1 }, key)
+      assert.equal(405, status); assert.equal(112, res.status.code)
+      assert.equal("POST", fake.last_request().method)
+    end
     assert.equal(200, (fake.get("iot/logic/flow/read", { flow_id = 1 }, key)))
     -- the hash in the query works for GET as everywhere
-    status = fake.http("GET", fake.url .. "/iot/logic/flow/list?hash=" .. key)
+    local status = fake.http("GET", fake.url .. "/iot/logic/flow/list?hash=" .. key)
     assert.equal(200, status)
     assert.equal("query", fake.last_request().hash_from)
+    -- the query's text is read as the documented integer
+    local res
+    status, res = fake.get("iot/logic/flow/read", { flow_id = "x" }, key)
+    assert.equal(400, status); assert.equal(7, res.status.code); assert.equal("flow_id", res.errors[1].parameter)
   end)
 end)

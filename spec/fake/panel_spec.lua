@@ -22,12 +22,15 @@ describe("fake Navixy server: Admin Panel", function()
     assert.matches("^%x+$", hash); assert.equal(32, #hash)
     assert.same({ "create" }, res.permissions.user_sessions)
     assert.same({ "get_dealer_info" }, res.permissions.base)
-    -- a number works as well as its text
-    local status = fake.call("panel/account/auth", { login = main.id, password = main.password })
+    -- Admin_Panel.json types login as a string: a JSON number is refused
+    local status, refused = fake.call("panel/account/auth", { login = main.id, password = main.password })
+    assert.equal(400, status); assert.equal(7, refused.status.code)
+    assert.same({ { parameter = "login", error = "expected string, got integer" } }, refused.errors)
+    status = fake.call("panel/account/auth", { login = tostring(main.id), password = main.password })
     assert.equal(200, status)
     local req = fake.last_request()
     assert.equal("panel/account/auth", req.action)
-    assert.equal(2, fake.stats().panel_logins)
+    assert.equal(3, fake.stats().panel_logins) -- every attempt counts, the refused one too
     assert.equal(0, fake.stats().logins)
 
     local status2, p = fake.call("panel/account/get_permissions", nil, hash)
@@ -203,6 +206,12 @@ describe("fake Navixy server: Admin Panel", function()
     status, res = fake.http("POST", fake.url .. "/panel/dealer/settings/image/upload?type=logo", body,
       { ["content-type"] = ct, authorization = "NVX " .. hash })
     assert.equal(400, status); assert.equal(234, cjson.decode(res).status.code)
+    -- no `type` at all: 234 too ("if `type` was not sent as a form part"), not 7
+    status, res = fake.upload("panel/dealer/settings/image/upload", { png }, hash)
+    assert.equal(400, status); assert.equal(234, res.status.code)
+    -- a `type` the OpenAPI's enum does not have: 7
+    status, res = fake.upload("panel/dealer/settings/image/upload", { { name = "type", data = "banner" }, png }, hash)
+    assert.equal(400, status); assert.equal(7, res.status.code); assert.equal("type", res.errors[1].parameter)
     status, res = fake.upload("panel/dealer/settings/image/upload", { { name = "type", data = "app_logo" }, png }, hash)
     assert.equal(402, status); assert.equal(236, res.status.code)
     status = fake.upload("panel/dealer/settings/image/upload", { { name = "type", data = "favicon" },

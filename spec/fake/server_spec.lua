@@ -70,8 +70,9 @@ describe("fake Navixy server", function()
     assert.equal(400, status); assert.equal(7, res.status.code); assert.equal("tracker_id", res.errors[1].parameter)
     status, res = post("/tracker/list", "{oops", { ["content-type"] = "application/json" })
     assert.equal(400, status); assert.equal(5, res.status.code)
+    -- an action the server does not have: 111 "Wrong handler" (errors.md), HTTP 400
     status, res = fake.call("no/such/action", {}, fake.api_key)
-    assert.equal(404, status); assert.equal(5, res.status.code)
+    assert.equal(400, status); assert.same({ code = 111, description = "Wrong handler" }, res.status)
   end)
 
   it("runs the two-factor flow", function()

@@ -32,6 +32,15 @@ local function send(ws, action, requests, hash)
   assert(ws:send_text(cjson.encode{ action = action, hash = hash or fake.api_key, requests = requests }))
 end
 
+-- How far a plain "YYYY-MM-DD hh:mm:ss" is ahead of UTC now, in seconds: both read by
+-- os.time as local wall times, so their difference does not depend on the machine's zone.
+local function ahead_of_utc(wall)
+  local y, mo, d, h, mi, s = wall:match("^(%d+)-(%d+)-(%d+) (%d+):(%d+):(%d+)$")
+  local now = os.date("!*t")
+  now.isdst = false
+  return os.time{ year = y, month = mo, day = d, hour = h, min = mi, sec = s, isdst = false } - os.time(now)
+end
+
 local function subscribe(ws, requests, hash) send(ws, "subscribe", requests, hash) end
 
 local function nothing_within(ws, secs)
@@ -134,6 +143,10 @@ describe("the fake WebSocket endpoint", function()
       assert.equal("event", ev.type)
       assert.equal("state_batch", ev.event)
       assert.matches("^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d$", ev.user_time)
+      -- in Europe/Berlin, the fixed users' zone (events.md: "current time in user's timezone"):
+      -- one or two hours ahead of UTC, give or take a busy machine
+      local ahead = ahead_of_utc(ev.user_time)
+      assert.is_true(math.abs(ahead - 3600) < 600 or math.abs(ahead - 7200) < 600, ev.user_time)
       assert.equal(2, #ev.data) -- the blocked tracker is left out
       local keys = {}
       for k in pairs(ev.data[1]) do keys[#keys + 1] = k end

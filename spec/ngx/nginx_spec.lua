@@ -159,7 +159,7 @@ describe("inside nginx", function()
     it("return API errors with kind, code and HTTP status", function()
       local _, c = call { action = "tracker/get_state", params = { tracker_id = 2000000 } }
       assert.same({ "api", 201, 400, false }, { c.err.kind, c.err.code, c.err.status, c.err.retryable })
-      assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in the database", c.err.text)
+      assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in database", c.err.text)
     end)
 
     it("return an HTML 502 as an http error, and a 200 that says JSON but is not as a decode error", function()

@@ -12,6 +12,7 @@ local fake = require "fake"
 local redis = require "redis_server"
 local sockets = require "sockets"
 local hostile_redis = require "hostile_redis"
+local example = require "nginx_example"
 
 local demo = fake.users.demo
 local RATE, CALLS = 50, 400
@@ -42,13 +43,7 @@ local RESTY = root .. "/build/deps/lua-nginx-redis/usr/share/lua/5.1"
 local USER = sh("id -u") == "0" and "user root;" or ""
 
 
-local function port_open(port)
-  local s = socket.tcp()
-  s:settimeout(0.2)
-  local connected = s:connect("127.0.0.1", port)
-  s:close()
-  return connected ~= nil
-end
+local port_open = require("sockets").port_open
 
 -- An nginx of spec/ngx/store.conf.in on `port` with `workers` workers, each
 -- with a client made from `config` (see store_harness.lua); stop() ends it.
@@ -401,50 +396,22 @@ describe("the shared-state guide's examples", function()
     fake.reset()
   end)
 
-  it("examples/nginx-shared.conf, as printed: four workers, one login", function()
+  it("examples/nginx-shared.conf, as printed: four workers, one login, [] kept", function()
     local text = read(root .. "/examples/nginx-shared.conf")
     assert.equal("docs/shared-state.md", shown_in("```nginx\n" .. text .. "```", root))
     local dir, port = root .. "/build/store-example", PORT + 2
-    -- only what names this machine is swapped: install paths, the CA, the URL, the port
-    for from, to in pairs {
-      ["/usr/local/share/lua/5.1/"] = root .. "/lua/", ["/usr/local/lib/lua/5.1/"] = root .. "/build/luajit/",
-      ["/etc/ssl/certs/ca-certificates.crt"] = fake.rundir .. "/ca.pem",
-      ["https://api.eu.navixy.com/v2"] = ("https://localhost:%d/v2"):format(fake.tls_port),
-      ["listen 8080;"] = ("listen 127.0.0.1:%d;"):format(port),
-    } do
-      local at = text:find(from, 1, true)
-      assert.truthy(at, "examples/nginx-shared.conf no longer holds " .. from)
-      repeat
-        text = text:sub(1, at - 1) .. to .. text:sub(at + #from)
-        at = text:find(from, at + #to, true)
-      until not at
-    end
-    text = text:gsub("\nhttp {\n", ("\nhttp {\n    access_log off; client_body_temp_path %s/tmp/body;\n"
-      .. "    proxy_temp_path %s/tmp/proxy; fastcgi_temp_path %s/tmp/fastcgi;\n"
-      .. "    uwsgi_temp_path %s/tmp/uwsgi; scgi_temp_path %s/tmp/scgi;\n"):format(dir, dir, dir, dir, dir), 1)
-    assert(ok(os.execute("mkdir -p " .. dir .. "/tmp")))
-    local f = assert(io.open(dir .. "/nginx.conf", "wb"))
-    f:write("load_module /usr/lib/nginx/modules/ndk_http_module.so;\n",
-      "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;\n", USER, "\n",
-      ("daemon on; pid %s/nginx.pid; error_log %s/error.log warn;\nevents { worker_connections 256; }\n")
-        :format(dir, dir), text)
-    f:close()
-    local start = "env -u LD_PRELOAD NAVIXY_LOGIN=%s NAVIXY_PASSWORD=%s nginx -p %s/ -c %s/nginx.conf -e %s/error.log"
-    assert(ok(os.execute(start:format(demo.login, demo.password, dir, dir, dir))),
-      "the example did not start: see " .. dir .. "/error.log")
-    finally(function()
-      os.execute("kill -TERM $(cat " .. dir .. "/nginx.pid) 2>/dev/null")
-      socket.sleep(0.3)
-    end)
-    for _ = 1, 50 do
-      if port_open(port) then break end
-      socket.sleep(0.1)
-    end
+    example.prepare("nginx-shared", dir, port)
+    -- only the documented environment: the account, and the fake's URL (plain HTTP on
+    -- loopback: the system CA bundle the file names does not vouch for the fake)
+    local stop = example.start(dir, port, { NAVIXY_LOGIN = demo.login, NAVIXY_PASSWORD = demo.password,
+      NAVIXY_URL = fake.url })
+    finally(stop)
     local p = io.popen(("curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max 60 "
       .. "'http://127.0.0.1:%d/state?id=1&[1-60]'"):format(port))
     local n = 0
     for line in p:lines() do
-      assert.equal("parked", cjson.decode(line).movement_status)
+      assert.equal("parked", cjson.decode(line).movement_status, line .. "\n" .. example.errors(dir))
+      assert.truthy(line:find('"inputs":[]', 1, true), line) -- not {}
       n = n + 1
     end
     p:close()

@@ -143,8 +143,7 @@ function fake.sent(action) return fake.stats().by_action[action] or 0 end
 function fake.expire_panel_sessions() return control("POST", "expire_panel") end
 
 -- Changes settings until the next reset; returns them all. Keys: time_zone (of every
--- fixed user; one of fake/dates.lua's ZONES), strict_methods (POST to a GET-only IoT
--- Logic action answers 405, code 112), history_bounds ("[)" or "[]"), resend_timeout
+-- fixed user; one of fake/dates.lua's ZONES), history_bounds ("[)" or "[]"), resend_timeout
 -- (seconds), store_period (ISO 8601 duration: older track/download is beyond storage),
 -- platform = { ["history.max_limit"] = 10, ["report.max_time_span"] = "P30D",
 -- ["file_storage.hard_max_file_size"] = bytes, ... } (dealer/get_ui_config's fields).

@@ -11,6 +11,15 @@ local M = {}
 --- Seconds on a clock independent of the client under test.
 M.now = socket.gettime
 
+--- Whether something accepts connections on 127.0.0.1:port now.
+function M.port_open(port)
+  local s = socket.tcp()
+  s:settimeout(0.2)
+  local connected = s:connect("127.0.0.1", port)
+  s:close()
+  return connected ~= nil
+end
+
 -- Under valgrind or the sanitizers (make check-memory) everything runs
 -- several times slower; NAVIXY_TEST_SLOWDOWN stretches upper time bounds
 -- (never lower ones: those are what the rules promise).

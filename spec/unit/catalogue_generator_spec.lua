@@ -39,6 +39,8 @@ by labels. More words.
 Constraints for labels:
 
 * Labels array size: minimum 1, maximum 1024.
+* No null items.
+* No duplicate items.
 * Item length: minimum 1, maximum 60.
 
 #### Examples
@@ -115,7 +117,7 @@ describe("the Markdown reader", function()
   it("reads the parameter table: JSON types, Optional marks, bounds in prose and constraint lists", function()
     assert.same({
       { name = "labels", type = "array", items = "string", required = false, min_items = 1, max_items = 1024,
-        item_min_length = 1, item_max_length = 60 },
+        item_min_length = 1, item_max_length = 60, unique_items = true },
       { name = "group_id", type = "integer", required = true },
       { name = "token", type = "string", required = true, min_length = 1, max_length = 40 },
       { name = "count", type = "integer", required = false, min = 1, max = 20 },

@@ -128,7 +128,7 @@ describe("the committed catalogue", function()
   it("has the documented params, types and bounds", function()
     local labels = catalogue.get("tracker/list").params[1]
     assert.same({ name = "labels", type = "array", items = "string", required = false, min_items = 1,
-      max_items = 1024, item_min_length = 1, item_max_length = 60 }, labels)
+      max_items = 1024, item_min_length = 1, item_max_length = 60, unique_items = true }, labels)
     local flow_read = catalogue.get("iot/logic/flow/read").params
     assert.same({ { name = "flow_id", type = "integer", required = true } }, flow_read)
     local export = catalogue.get("panel/user/export")
@@ -278,6 +278,7 @@ describe("param checks", function()
       "labels[3]: expected string, got integer" },
       problems("tracker/list", { labels = { "", ("é"):rep(61), 5 } }))
     assert.is_nil(problems("tracker/list", { labels = { ("é"):rep(60) } })) -- characters, not bytes
+    assert.same({ "labels[3]: a duplicate of labels[1]" }, problems("tracker/list", { labels = { "a", "b", "a" } }))
   end)
 
   it("reports at most 10 trackers for an iot_monitor subscription, and enums", function()
@@ -316,7 +317,8 @@ describe("help from the catalogue", function()
       assert.truthy(text:find(want, 1, true), want)
     end
     local list = help.text(navixy.VERSION, "tracker/list")
-    assert.truthy(list:find("labels array of string, optional, items 1..1024, each item's length 1..60", 1, true))
+    assert.truthy(list:find("labels array of string, optional, items 1..1024, each item's length 1..60, no duplicates",
+      1, true))
     local file = help.text(navixy.VERSION, "report/tracker/download")
     assert.truthy(file:find("answer: a file (pdf", 1, true))
     local get = help.text(navixy.VERSION, "iot/logic/flow/read")

@@ -38,7 +38,15 @@ M.actions = {
   ["panel/account/auth"] = { no_auth = true, reason = "security: [] in Admin_Panel.json: it starts a panel session" },
   ["panel/timezone/list"] = { no_auth = true, reason = "security: [] in Admin_Panel.json" },
   ["tracker/raw_data/read"] = { answer = "csv,parquet",
-    reason = "the page describes the CSV and Parquet file it answers with, under headings of its own" },
+    params = { { name = "from", required = false }, { name = "to", required = false },
+               { name = "interval", type = "string", required = false } },
+    reason = "the page describes the CSV and Parquet file it answers with, under headings of its own; "
+      .. "'Instead of using the from/to parameters, you can set the interval parameter' (ISO 8601), "
+      .. "so neither from/to nor interval is required by itself" },
+  ["report/tracker/generate"] = {
+    params = { { name = "geocoder", required = false }, { name = "employees", required = false } },
+    reason = "the table has no required column; employees is only 'if report is by employees', and the "
+      .. "page's own example sends neither geocoder nor employees" },
   ["trackers/{tracker_id}/resampling"] = { answer = "csv", read_only = true,
     summary = "Fuel data resampled at a fixed step, as CSV.",
     reason = "'The API response is presented in a convenient CSV format'; it computes from stored data, "

@@ -134,8 +134,8 @@ local function bullet_params(lines, from)
   return #params > 0 and params or nil
 end
 
--- "* Labels array size: minimum 1, maximum 1024." and "* Item length:
--- minimum 1, maximum 60." under "Constraints for labels:".
+-- "* Labels array size: minimum 1, maximum 1024.", "* No duplicate items."
+-- and "* Item length: minimum 1, maximum 60." under "Constraints for labels:".
 local function constraints(lines, params)
   local target
   for _, line in ipairs(lines) do
@@ -143,8 +143,10 @@ local function constraints(lines, params)
     if name then target = unescape(name) end
     local lo, hi = line:match("size: minimum (%d+), maximum (%d+)")
     local ilo, ihi = line:match("Item length: minimum (%d+), maximum (%d+)")
+    local unique = line:find("No duplicate items", 1, true)
     for _, p in ipairs(params) do
       if p.name == target then
+        if unique then p.unique_items = true end
         if lo then p.min_items, p.max_items = tonumber(lo), tonumber(hi) end
         if ilo then p.item_min_length, p.item_max_length = tonumber(ilo), tonumber(ihi) end
       end

@@ -50,7 +50,8 @@ local function param(doc, name, schema, required)
   schema = flatten(doc, schema) or {}
   local p = { name = name, type = json_type(doc, schema), required = required or nil,
     min = schema.minimum, max = schema.maximum, min_length = schema.minLength,
-    max_length = schema.maxLength, min_items = schema.minItems, max_items = schema.maxItems }
+    max_length = schema.maxLength, min_items = schema.minItems, max_items = schema.maxItems,
+    unique_items = schema.uniqueItems == true or nil }
   if type(schema.enum) == "table" then
     p.enum = {}
     for _, v in ipairs(schema.enum) do if type(v) ~= "userdata" then p.enum[#p.enum + 1] = v end end

@@ -7,7 +7,7 @@ local M = {}
 M.FAMILIES = { "user", "panel", "iot_logic", "dwh", "eco_fleet", "websocket" }
 local ENTRY = { "family", "summary", "method", "answer", "multipart", "no_auth", "read_only", "doc", "url" }
 local PARAM = { "name", "type", "items", "required", "enum", "min", "max", "min_length", "max_length",
-  "min_items", "max_items", "item_min_length", "item_max_length", "file", "in_path", "doc_type" }
+  "min_items", "max_items", "item_min_length", "item_max_length", "unique_items", "file", "in_path", "doc_type" }
 
 local function literal(v)
   if type(v) == "string" then return ("%q"):format(v):gsub("\\\n", "\\n") end

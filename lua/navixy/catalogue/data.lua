@@ -835,9 +835,9 @@ families.user = (function() return {
       { name = "from", type = "string", required = true },
       { name = "to", type = "string", required = true },
       { name = "title", type = "string", required = false },
-      { name = "geocoder", type = "string", required = true },
+      { name = "geocoder", type = "string", required = false },
       { name = "trackers", type = "array", items = "integer", required = true },
-      { name = "employees", type = "array", items = "integer", required = true },
+      { name = "employees", type = "array", items = "integer", required = false },
       { name = "time_filter", type = "object", required = true },
       { name = "plugin", type = "object", required = true },
       { name = "include_places_in_address", type = "boolean", required = false },
@@ -1938,7 +1938,7 @@ families.user = (function() return {
   ["tracker/list"] = {
     family = "user", summary = "Gets user's trackers with optional filtering by labels.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/tracking/tracker/README.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/tracking/tracker#list",
     params = {
-      { name = "labels", type = "array", items = "string", required = false, min_items = 1, max_items = 1024, item_min_length = 1, item_max_length = 60 },
+      { name = "labels", type = "array", items = "string", required = false, min_items = 1, max_items = 1024, item_min_length = 1, item_max_length = 60, unique_items = true },
     },
   },
   ["tracker/list_models"] = {
@@ -3474,11 +3474,12 @@ families.dwh = (function() return {
     family = "dwh", summary = "Retrieves parsed raw data—values received from tracking devices by the platform.", method = "POST", answer = "csv,parquet", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/data-warehouse-api/resources/tracker/raw-data.md", url = "https://www.navixy.com/docs/navixy-api/user-api/data-warehouse-api/resources/tracker/raw-data#read",
     params = {
       { name = "tracker_id", type = "integer", required = true },
-      { name = "from", type = "string", required = true },
-      { name = "to", type = "string", required = true },
+      { name = "from", type = "string", required = false },
+      { name = "to", type = "string", required = false },
       { name = "columns", type = "array", items = "string", required = true },
       { name = "server_time_filter", required = false, doc_type = "string/object" },
       { name = "format", type = "string", required = false },
+      { name = "interval", type = "string", required = false },
     },
   },
 } end)()

@@ -55,12 +55,20 @@ local function bound(problems, name, what, v, lo, hi)
 end
 
 local function check_items(problems, p, list)
+  local first = {} -- where each string or number was first seen, when the docs allow no duplicates
   for i, item in ipairs(list) do
     local where = ("%s[%d]"):format(p.name, i)
     if p.items and not fits(p.items, item) then
       problems[#problems + 1] = ("%s: expected %s, got %s"):format(where, p.items, json_type(item))
     elseif type(item) == "string" then
       bound(problems, where, "length", length(item), p.item_min_length, p.item_max_length)
+    end
+    if p.unique_items and (type(item) == "string" or type(item) == "number") then
+      if first[item] then
+        problems[#problems + 1] = ("%s: a duplicate of %s[%d]"):format(where, p.name, first[item])
+      else
+        first[item] = i
+      end
     end
   end
 end

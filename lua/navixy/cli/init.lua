@@ -20,7 +20,12 @@ local json = require "navixy.json"
 local options = require "navixy.options"
 local pretty = require "navixy.pretty"
 local response = require "navixy.response"
+local cli_options = require "navixy.cli.options"
+local format = require "navixy.cli.format"
+local input = require "navixy.cli.input"
+local profiles = require "navixy.cli.profiles"
 local prompt = require "navixy.cli.prompt"
+local request = require "navixy.cli.request"
 local session_file = require "navixy.cli.session_file"
 local shell = require "navixy.cli.shell"
 
@@ -41,6 +46,7 @@ local EXIT_BY_KIND = { api = 1, http = 3, timeout = 3, transport = 3, decode = 3
 M.HELP = [[
 Usage: navixy [options] ACTION [name=value | name:=json ...]
        navixy [options] subscribe TYPE [all | ID ...] [name=value | name:=json ...]
+       navixy [options] batch FILE|-
 
 Calls one action of the Navixy API v2 and prints the answer as indented JSON;
 or subscribes to real-time events and prints each message as it comes.
@@ -55,6 +61,29 @@ or subscribes to real-time events and prints each message as it comes.
 Parameters (as in HTTPie):
   name=value        the string "value"; label=007 sends the string "007"
   name:=json        parsed JSON: tracker_id:=7  trackers:=[1,2]  flag:=true  x:=null
+  @FILE             the params as one JSON object in FILE (@- standard input)
+When standard input is not a terminal and holds a JSON object, those are the
+params (navixy tracker/list < params.json); params from two places (words,
+@FILE, standard input) are refused, never merged.
+
+Many calls (navixy batch FILE, or - for standard input): one call per line,
+as {"action": "tracker/get_state", "params": {"tracker_id": 1}} or
+["tracker/get_state", {"tracker_id": 1}]; every line is checked before any is
+sent. Each result is one line of JSON on stdout, {"line": N, "action": ...,
+"result": ...} or {"line": N, "action": ..., "error": {"kind", "code", ...}},
+in input order (--unordered: as they complete); a progress bar on stderr when
+it is a terminal, then a summary line. Exit status: 0 every call succeeded,
+1 some had API errors, 3 some had no answer (or were in doubt), 130 Ctrl-C.
+  --concurrency N   calls at once (default 8); --rate-limit R: at most R calls
+                    in any one second (for any command)
+  --resume STATE    the state file (default: FILE.resume next to FILE; none for
+                    standard input without --resume): every finished line is
+                    recorded there, so that the same command after Ctrl-C goes
+                    on where it stopped. Calls that were in flight at Ctrl-C may
+                    or may not have been done: they are never sent again, and
+                    are reported as errors of kind "interrupted". The file is
+                    removed when a run ends with nothing in doubt. Output of
+                    the run that goes on: append it (>>) to the first one's.
 
 Real-time events (the WebSocket API): subscribe prints every message as one
 line of JSON until Ctrl-C; a lost connection is replaced by itself (a line on
@@ -87,10 +116,34 @@ Options (a value may also follow an "=", as in --timeout=5):
   --ca-file FILE    trust the CA certificates in FILE (PEM)
   --get             send the action as a GET, the params in the query string (for
                     the actions the API documents as GET, e.g. IoT Logic's)
+  --retries N       retries of a failed attempt that is safe to repeat (default
+                    2; 0: one attempt only); the error line says how many were made
+  --insecure        allow plain http:// to a host that is not this machine (the
+                    hash then crosses the network in clear text)
   --output FILE     a file answer (KML, PDF, CSV, ...) goes to FILE as it arrives,
                     and a line of JSON describing it to stdout; without --output
-                    a file answer's bytes go to stdout as they are
+                    (or with --output -) a file answer's bytes go to stdout
+  --verbose         on stderr: the request (method, URL, headers, body; the hash
+                    masked), each attempt's status and time, and the answer's
+                    Content-Type and Content-Disposition (the headers the client
+                    reads)
+  --dry-run         print the request as --verbose does and send nothing
+  --ignore-stdin    never read params from standard input
+  --profile NAME    take the URL, the credentials and options from the section
+                    [NAME] of the config file ($NAVIXY_CONFIG, else
+                    ~/.config/navixy/config; env NAVIXY_PROFILE); then the
+                    NAVIXY_* variables are not read, and options given here win.
+                    Keys: url, region, auth, panel, login, session, timeout,
+                    retries, rate_limit, ca_file, insecure, and the hash or the
+                    password from hash_env / password_env (a variable),
+                    hash_file / password_file (its first line; the file must be
+                    private) or hash_command / password_command (the first
+                    line it prints); hash = / password = in the config file
+                    itself only when that file is private (chmod 600)
   --compact         print the JSON on one line
+  --format F        json (the default), or for a list answer (its "list" field,
+                    else its one array): jsonl (an item a line), table (aligned
+                    columns, objects as JSON) or csv (RFC 4180, a header row)
   --version         print the version
   --help            print this help
 
@@ -110,9 +163,7 @@ local function usage(fmt, ...)
   error({ exit = M.EXIT.usage, message = "navixy: " .. string.format(fmt, ...) }, 0)
 end
 
-local VALUED = { url = true, region = true, hash = true, login = true, session = true,
-  auth = true, timeout = true, ["ca-file"] = true, output = true }
-local FLAGS = { form = true, compact = true, help = true, version = true, panel = true, get = true }
+local VALUED, FLAGS = cli_options.VALUED, cli_options.FLAGS
 
 -- Actions that need no hash: the command sends them without credentials
 -- (below the base URL; with --panel, below <base>/panel).
@@ -165,16 +216,15 @@ function M.parse_args(argv)
           if value == nil then usage("option --%s needs a value", name) end
         end
         if o[name] ~= nil then usage("option --%s is given twice", name) end
-        if name == "timeout" and not tonumber(value) then
-          usage("option --timeout expects a number of seconds (e.g. --timeout 5), got '%s'", value)
-        end
+        local wrong = cli_options.check(name, value)
+        if wrong then usage("%s", wrong) end
         o[name] = value
       elseif name == "password" then -- said, as the value is already where others see it
         usage("there is no --password: a password on the command line is visible to other users "
           .. "of this machine (ps). Set NAVIXY_PASSWORD (e.g. NAVIXY_PASSWORD=$(cat FILE)), or "
           .. "let navixy ask for it on the terminal")
       else
-        usage("unknown option --%s (see navixy --help)", name)
+        usage("%s", cli_options.unknown(name))
       end
     elseif not options_end and a == "-h" then
       o.help = true
@@ -185,8 +235,11 @@ function M.parse_args(argv)
         usage("no ACTION before the parameter '%s' (e.g. navixy tracker/list ...)", a:match("^[^=:]*"))
       end
       o.action = a
-    elseif o.action == "subscribe" and not a:find("=", 1, true) then
+    elseif (o.action == "subscribe" or o.action == "batch") and not a:find("=", 1, true) then
       o.words[#o.words + 1] = a
+    elseif a:sub(1, 1) == "@" then -- @params.json, @- (standard input)
+      if o.params_file then usage("give one params file (@FILE), not two") end
+      o.params_file = a:sub(2)
     else
       add_param(o.params, a)
       o.has_params = true
@@ -216,12 +269,13 @@ local function credentials(o, getenv)
   return hash, login
 end
 
-local function client_options(o, getenv, hash)
-  local timeout = o.timeout and tonumber(o.timeout) -- a number: see parse_args
+local function client_options(o, getenv, hash, on_request)
   return {
     url = o.url or (not o.region and env(getenv, "NAVIXY_URL")) or nil,
-    region = o.region, hash = hash, auth = o.auth, timeout = timeout, panel = o.panel,
-    encoding = o.form and "form" or nil, ca_file = o["ca-file"],
+    region = o.region, hash = hash, auth = o.auth, panel = o.panel,
+    timeout = tonumber(o.timeout), retries = tonumber(o.retries), -- numbers: see parse_args
+    encoding = o.form and "form" or nil, ca_file = o["ca-file"], insecure = o.insecure or nil,
+    rate_limit = tonumber(o["rate-limit"]), on_request = on_request,
   }
 end
 
@@ -244,7 +298,10 @@ function Run.usage(_, fmt, ...) usage(fmt, ...) end
 -- client holds now (it may have logged in again during the call).
 function Run:mask(text)
   local current = self.client and not self.client_closed and self.client:get_hash()
-  if current then self.secrets[#self.secrets + 1] = current end
+  if current and current ~= self.masked_hash then -- once each: a batch or a subscription masks often
+    self.masked_hash = current
+    self.secrets[#self.secrets + 1] = current
+  end
   return errors.mask(text, self.secrets)
 end
 
@@ -264,7 +321,8 @@ end
 -- them (a 2xx answer is then not decoded by the client), so that the command
 -- prints the numbers as the server spelled them; --output's file as the sink.
 function Run:call_opts()
-  return { decode = false, sink = self.o.output, method = self.o.get and "GET" or nil }
+  local output = self.o.output ~= "-" and self.o.output or nil -- "-": stdout, as without --output
+  return { decode = false, sink = output, method = self.o.get and "GET" or nil }
 end
 
 -- One call through the client (sessions, retries, errors): res, err and
@@ -274,6 +332,9 @@ function Run:call()
   local raw, err, info = self.client:call(action, self.params, self:call_opts())
   if not raw then return nil, err end
   if type(raw) == "table" then return raw end -- a file that went to --output
+  if self.o.verbose then
+    for _, line in ipairs(request.answer_lines(info)) do self:say(line) end
+  end
   -- a 2xx answer: what the client would have made of it, had it decoded it
   local res
   res, err = response.interpret(action, { status = info.status, body = raw, content_type = info.content_type },
@@ -292,8 +353,18 @@ function Run:answer(res, raw)
     end
     res = { content_type = res.content_type, filename = res.filename, size = res.size, saved = self.o.output }
     raw = nil
+  elseif self.o.format and self.o.format ~= "json" then
+    local text, why = format.text(res, self.o.format)
+    if text then
+      io.stdout:write(text)
+      return M.EXIT.ok
+    end
+    self:print(res, raw) -- the call was made: its answer is not lost
+    self:say("navixy: " .. why)
+    return M.EXIT.usage
   end
   self:print(res, raw)
+  return M.EXIT.ok
 end
 
 function Run:fail(err)
@@ -375,16 +446,33 @@ function Run:finish_login(res)
   end
 end
 
+-- --verbose and --dry-run: the request as it goes out, masked, on stderr.
+function Run:show_request(settings)
+  for _, line in ipairs(request.lines(settings, self.o.action, self.params, self.hash, self.o.get, self.user)) do
+    self:say(line)
+  end
+end
+
 function Run:execute()
   local o = self.o
   options.action(o.action)
-  local copts = client_options(o, self.getenv, self.hash)
+  local on_request = o.verbose and function(r) self:say(request.attempt_line(r)) end or nil
+  local copts = client_options(o, self.getenv, self.hash, on_request)
+  local settings = options.client(copts, navixy.VERSION)
+  -- a panel session is kept apart from a user session of the same URL
+  self.url = settings.url .. (o.panel and options.PANEL_PATH or "")
+  if o.action ~= "subscribe" and o.action ~= "batch" then
+    local params, why = input.params(o, shell.stdin_is_tty)
+    if why then usage("%s", why) end
+    self.params = params
+    if o.verbose or o["dry-run"] then self:show_request(settings) end
+    if o["dry-run"] then return M.EXIT.ok end
+  end
   local client = navixy.new(copts)
   self.client = client
   self.client_secrets = function() return self.secrets end
-  -- a panel session is kept apart from a user session of the same URL
-  self.url = options.client(copts, navixy.VERSION).url .. (o.panel and options.PANEL_PATH or "")
   if o.action == "subscribe" then return require("navixy.cli.subscribe").run(self) end
+  if o.action == "batch" then return require("navixy.cli.batch").run(self) end
   local res, err, raw
   if self.user then
     res, err, raw = self:call_with_login()
@@ -394,8 +482,7 @@ function Run:execute()
   end
   if type(err) == "number" then return err end -- the login failed; already said
   if not res then return self:fail(err) end
-  self:answer(res, raw)
-  return M.EXIT.ok
+  return self:answer(res, raw)
 end
 
 local function run(argv, getenv)
@@ -416,6 +503,13 @@ local function run(argv, getenv)
     if o.panel then usage("subscribe is a command of the user API, not of the Admin Panel (--panel)") end
     if o.get or o.output then usage("--get and --output are for calls, not for subscribe") end
   end
+  if o.action ~= "batch" and (o.unordered or o.resume or o.concurrency) then
+    usage("--unordered, --resume and --concurrency are options of navixy batch")
+  end
+  if (o.action == "batch" or o.action == "subscribe") and (o.format or o.output or o["dry-run"]) then
+    usage("--format, --output and --dry-run are for one call, not for %s (it prints JSON lines)", o.action)
+  end
+  getenv = profiles.apply(o, getenv, usage)
   local hash, login = credentials(o, getenv)
   local public = o.panel and PANEL_PUBLIC or PUBLIC
   if not hash and not login and not public[o.action:gsub("^/+", ""):gsub("/+$", "")] then
@@ -430,7 +524,7 @@ local function run(argv, getenv)
   end
   local self = setmetatable({
     o = o, getenv = getenv, hash = hash, user = login, session = session,
-    params = o.has_params and o.params or nil, secrets = { hash },
+    secrets = { hash },
   }, Run)
   local ok, status = pcall(self.execute, self)
   if self.client then
@@ -460,7 +554,7 @@ function M.main(argv, getenv)
     return M.EXIT.interrupted
   end
   if msg:find("^navixy:") then -- misuse the library refused (a bad URL, option or action)
-    say_line(msg)
+    say_line(cli_options.in_command_terms(msg))
     return M.EXIT.usage
   end
   say_line("navixy: internal error (please report it): " .. msg:gsub("\n.*", ""))

@@ -19,15 +19,6 @@ local q, first_line = shell.quote, shell.first_line
 
 local fail = errors.misuse
 
--- Mode (a number) and owner uid (a string) of path itself, not of a symlink's
--- target. GNU stat first, then BSD stat.
-local function mode_and_owner(path)
-  local line = first_line("stat -c '%a %u' -- " .. q(path) .. " || stat -f '%Lp %u' " .. q(path))
-  local mode, uid = (line or ""):match("^(%d+) (%d+)$")
-  if not mode then return nil end
-  return tonumber(mode, 8), uid
-end
-
 local function check_name(path)
   if path == "" or path:find("[\r\n%z]") then fail("the session file name must be a plain path") end
 end
@@ -41,19 +32,10 @@ function M.read(path)
     if code == 2 then return nil end -- ENOENT: nothing saved yet
     fail("cannot read the session file: %s", msg)
   end
-  local mode, uid = mode_and_owner(path)
-  if not mode then
+  local why = shell.not_private(path)
+  if why then
     f:close()
-    fail("cannot check the permissions of the session file %s", path)
-  end
-  if mode % 64 ~= 0 then -- any group or other bit
-    f:close()
-    fail("the session file %s can be read or written by others (mode %o): delete it, "
-      .. "or make it private with chmod 600", path, mode)
-  end
-  if uid ~= first_line("id -u") then
-    f:close()
-    fail("the session file %s belongs to another user", path)
+    fail("the session file %s %s: delete it, or make it private with chmod 600", path, why)
   end
   local saved = {}
   for line in f:lines() do

@@ -176,10 +176,35 @@ function Redis:cosocket(deadline)
   return conn
 end
 
+-- Where Debian's lua-redis puts redis-lua (for 5.1-5.3: the same pure-Lua
+-- file works on 5.4, which it does not install for).
+local DEBIAN_COPIES = { "/usr/share/lua/5.3/redis.lua", "/usr/share/lua/5.2/redis.lua", "/usr/share/lua/5.1/redis.lua" }
+
+-- Why require "redis" failed, and what to do: where this Lua looked, and a
+-- copy that another Lua's path holds, when there is one.
+local function redis_lua_missing(loader_error)
+  local version = rawget(_G, "jit") and "LuaJIT" or _VERSION
+  if not tostring(loader_error):find("module 'redis' not found", 1, true) then
+    -- found, but it failed to load: the loader's own words
+    return "redis-lua failed to load in " .. version .. ": " .. tostring(loader_error):gsub("%s+", " ")
+  end
+  local msg = "redis-lua (require \"redis\") is not on the path of " .. version .. ", which looked in "
+    .. package.path
+  for _, copy in ipairs(DEBIAN_COPIES) do
+    local f = io.open(copy, "r")
+    if f then
+      f:close()
+      return msg .. "; it is installed as " .. copy .. " (for another Lua): add that folder to this Lua's path, "
+        .. "e.g. LUA_PATH='" .. copy:gsub("redis%.lua$", "?.lua") .. ";;' (the same file works on every Lua)"
+    end
+  end
+  return msg .. "; install it (Debian: apt-get install lua-redis; LuaRocks: luarocks install redis-lua)"
+end
+
 function Redis:luasocket()
   if self.conn then return self.conn end
   local ok, lib = pcall(require, "redis")
-  if not ok then return nil, "redis-lua is not installed (Debian: lua-redis)" end
+  if not ok then return nil, redis_lua_missing(lib) end
   local conn
   ok, conn = pcall(lib.connect, { host = self.host, port = self.port, timeout = self.timeout })
   if not ok then return nil, conn end

@@ -9,6 +9,7 @@
 -- the curl path runs. Only the I/O is done here.
 local core = require "navixy.core"
 local errors = require "navixy.errors"
+local dns = require "navixy.transport.dns"
 local http1 = require "navixy.transport.http1"
 local runtime = require "navixy.runtime"
 local sink = require "navixy.sink"
@@ -136,12 +137,15 @@ function Ngx:open(u, deadline, fresh)
   if not ms then return nil, failure("timeout", "timeout before connecting", "connect") end
   sock:settimeout(ms)
   local ok, err = sock:connect(addr, u.port, { pool = pool })
+  if not ok and tostring(err):find("no resolver", 1, true) then
+    -- nginx has no `resolver`: the nameservers of /etc/resolv.conf (see navixy.transport.dns)
+    local ip, why = dns.resolve(addr, left_ms(deadline) or 1)
+    if not ip then return nil, failure(why:find("timeout", 1, true) and "timeout" or "transport", why, "connect") end
+    sock:settimeout(left_ms(deadline) or 1)
+    ok, err = sock:connect(ip, u.port, { pool = pool })
+  end
   if not ok then
-    local msg = "connect to " .. u.host .. ":" .. u.port .. " failed: " .. tostring(err)
-    if tostring(err):find("no resolver", 1, true) then
-      msg = msg .. " (nginx resolves host names only with a `resolver` directive)"
-    end
-    return nil, failure(err, msg, "connect")
+    return nil, failure(err, "connect to " .. u.host .. ":" .. u.port .. " failed: " .. tostring(err), "connect")
   end
   if u.scheme == "https" and sock:getreusedtimes() == 0 then
     ms = left_ms(deadline)

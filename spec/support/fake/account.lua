@@ -75,16 +75,12 @@ end }
 
 ---------------------------------------------------------------- API keys
 
--- Creating and deleting keys needs a login session: with an API key it is error 4
--- (commons/api-keys.md).
-local function need_session(ctx)
-  if ctx.auth.kind ~= "session" then raise(4) end
-end
-
+-- Listing, creating and deleting keys is "available only to the master user and only with
+-- a standard session obtained using a login/password": with an API key it is error 4
+-- (commons/api-keys.md). `master` marks them: navixy.lua refuses other hashes.
 local function key_json(k) return { hash = k.hash, title = k.title, create_date = k.create_date } end
 
-H["api/key/create"] = { fn = function(p, ctx)
-  need_session(ctx)
+H["api/key/create"] = { master = true, fn = function(p, ctx)
   local title = str(p.title) or invalid("title", "Required parameter")
   if #store.keys_of(ctx.auth.uid) >= MAX_KEYS then raise(268) end
   local rec = { hash = store.new_hash(), title = title, create_date = dates.write(ngx.time(), ctx.tz, ctx.iso),
@@ -93,7 +89,7 @@ H["api/key/create"] = { fn = function(p, ctx)
   return { value = key_json(rec) }
 end }
 
-H["api/key/list"] = { fn = function(_, ctx)
+H["api/key/list"] = { master = true, fn = function(_, ctx)
   local list = {}
   if ctx.auth.uid == 1 then -- the fixed key is listed first for its owner
     list[1] = { hash = data.API_KEY, title = "fixed test key", create_date = "2024-01-01 00:00:00" }
@@ -102,8 +98,7 @@ H["api/key/list"] = { fn = function(_, ctx)
   return { list = store.array(list) }
 end }
 
-H["api/key/delete"] = { fn = function(p, ctx)
-  need_session(ctx)
+H["api/key/delete"] = { master = true, fn = function(p, ctx)
   local key = str(p.key) or invalid("key", "Required parameter")
   -- the fixed key stays valid whatever the tests do; deleting it is refused
   if key == data.API_KEY then raise(13) end

@@ -67,7 +67,6 @@ end
 local function positive_int(v) return type(v) == "number" and v == math.floor(v) and v > 0 end
 local CHECK = {
   time_zone = function(v) return not dates.ZONES[v] and "time_zone must be one of fake/dates.lua's ZONES" end,
-  strict_methods = function(v) return type(v) ~= "boolean" and "strict_methods must be true or false" end,
   history_bounds = function(v) return v ~= "[)" and v ~= "[]" and 'history_bounds must be "[)" or "[]"' end,
   resend_timeout = function(v) return not (type(v) == "number" and v >= 0) and "resend_timeout must be seconds" end,
   store_period = function(v)
@@ -85,7 +84,7 @@ local CHECK = {
   end,
 }
 
--- GET: the settings now. POST: changes some ({time_zone, strict_methods, history_bounds,
+-- GET: the settings now. POST: changes some ({time_zone, history_bounds,
 -- resend_timeout, store_period, platform = {["history.max_limit"] = 10, ...}}).
 C.settings = function()
   if ngx.req.get_method() == "POST" then

@@ -3,13 +3,15 @@
 -- backend-api/websocket/): events.md for the events, subscription.md for responses and
 -- errors. Data is fixed per tracker, like the HTTP fake's (fake/navixy.lua).
 local cjson = require "cjson.safe"
+local dates = require "fake.dates"
 local store = require "fake.store"
 local api = require "fake.navixy"
 
 local null = cjson.null
 local M = {}
 
-local function user_time() return os.date("!%Y-%m-%d %H:%M:%S", ngx.time()) end
+-- events.md: "user_time – current time in user's timezone" (the fixed users' zone).
+local function user_time() return dates.write(ngx.time(), store.settings().time_zone) end
 
 -- events.md, "State event": `data` is a source state as tracker/get_state answers it
 -- (format "full"), with the fields the sample adds, or a "Compact source state".

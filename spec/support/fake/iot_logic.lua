@@ -3,8 +3,7 @@
 -- https://api.*.navixy.com/v2, paths /iot/logic/flow/...), parameters in the query string.
 -- Errors follow api-docs/iot-logic-api/technical-details/README.md ("Common error
 -- codes"): code 4 with HTTP 401, code 201 with HTTP 404 (navixy.lua applies them).
--- `get_only` marks the actions the OpenAPI declares as GET: they accept POST too (the
--- docs do not say what a POST gets) unless the strict_methods setting is on.
+-- The methods are the OpenAPI's, from the catalogue (navixy.lua refuses any other).
 local cjson = require "cjson.safe"
 local errors = require "fake.errors"
 local params = require "fake.params"
@@ -41,7 +40,7 @@ end
 
 local H = {}
 
-H["iot/logic/flow/list"] = { get_only = true, fn = function()
+H["iot/logic/flow/list"] = { fn = function()
   local list = {}
   for i, f in ipairs(FLOWS) do
     list[i] = { id = f.id, title = f.title, description = f.description, enabled = f.enabled,
@@ -50,43 +49,42 @@ H["iot/logic/flow/list"] = { get_only = true, fn = function()
   return { list = list }
 end }
 
-H["iot/logic/flow/read"] = { get_only = true, fn = function(p)
+H["iot/logic/flow/read"] = { fn = function(p)
   local f = flow_of(p)
   return { value = { id = f.id, title = f.title, description = f.description, enabled = f.enabled,
                      nodes = f.nodes, edges = f.edges } }
 end }
 
 -- FlowExport: the structure without id and enabled.
-H["iot/logic/flow/export"] = { get_only = true, fn = function(p)
+H["iot/logic/flow/export"] = { fn = function(p)
   local f = flow_of(p)
   return { value = { title = f.title, description = f.description, nodes = f.nodes, edges = f.edges } }
 end }
 
-H["iot/logic/flow/schema/read"] = { get_only = true, fn = function()
+H["iot/logic/flow/schema/read"] = { fn = function()
   return { value = { ["$schema"] = "https://json-schema.org/draft/2020-12/schema", type = "object",
                      required = { "title" },
                      properties = { title = { type = "string" }, nodes = { type = "array" },
                                     edges = { type = "array" } } } }
 end }
 
-H["iot/logic/flow/template/list"] = { get_only = true, fn = function() return { list = TEMPLATES } end }
+H["iot/logic/flow/template/list"] = { fn = function() return { list = TEMPLATES } end }
 
-H["iot/logic/flow/template/read"] = { get_only = true, fn = function(p)
+H["iot/logic/flow/template/read"] = { fn = function(p)
   local id = params.need_int(p, "flow_id")
   local t = TEMPLATES[id] or raise(201)
   return { value = { id = t.id, title = t.title, description = t.description,
                      nodes = { SOURCE_NODE, OUTPUT_NODE }, edges = { { from = 1, to = 2 } } } }
 end }
 
-H["iot/logic/flow/sources/list"] = { get_only = true, fn = function(p)
+H["iot/logic/flow/sources/list"] = { fn = function(p)
   return { value = store.array(flow_of(p).sources) }
 end }
 
-H["iot/logic/flow/sources/mapping/list"] = { get_only = true, fn = function(p)
+-- offset >= 0 and limit 1..100000: the OpenAPI's bounds, checked before (fake/params.lua)
+H["iot/logic/flow/sources/mapping/list"] = { fn = function(p)
   local offset = p.offset == nil and 0 or params.int(p.offset)
   local limit = p.limit == nil and 10000 or params.int(p.limit)
-  if not offset or offset < 0 then errors.invalid("offset", "Must be 0 or more") end
-  if not limit or limit < 1 or limit > 100000 then errors.invalid("limit", "Must be from 1 to 100000") end
   local all = {}
   for _, f in ipairs(FLOWS) do
     for _, src in ipairs(f.sources) do

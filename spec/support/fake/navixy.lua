@@ -4,6 +4,7 @@
 -- panel); each handler cites the doc page (in Navixy/navixy-public-docs) it follows.
 -- Entry points (nginx.conf.in): api(base) in content_by_lua, done() in log_by_lua.
 local answers = require "fake.answers"
+local catalogue = require "navixy.catalogue"
 local data = require "fake.data"
 local errors = require "fake.errors"
 local faults = require "fake.faults"
@@ -18,12 +19,25 @@ M.STATUS, M.DESCR, M.apierr, M.send_json = errors.STATUS, errors.DESCR, errors.a
 
 -- Handler specs: fn(params, ctx) returns the success body (without `success`) or an
 -- answer of fake.answers, or raises an API error. public: no hash needed; interim: only
--- a two-factor interim hash works (and it works nowhere else); permissions: the Admin
--- Panel permissions needed ({category, operation} pairs); get_only: declared GET.
+-- a two-factor interim hash works (and it works nowhere else); master: only a session
+-- of the user's own login works, not an API key; permissions: the Admin Panel
+-- permissions needed ({category, operation} pairs).
+-- Each handler's `entry` is the action's entry in the catalogue generated from the docs
+-- (lua/navixy/catalogue/data.lua): its params are checked against it and its method is
+-- the one taken, so the fake keeps no second copy of the documented rules.
 local H = {}
+
+-- The catalogue entry of a handler's key (the data warehouse's keys start "dwh/v1/").
+local function documented(key)
+  local dwh = key:match("^dwh/v1/(.+)$")
+  if dwh then return catalogue.get(dwh, "dwh") end
+  return catalogue.get(key)
+end
+
 for _, name in ipairs{ "account", "tracking", "history", "files", "uploads", "iot_logic", "panel" } do
   for action, h in pairs(require("fake." .. name).handlers) do
     assert(not H[action], "two handlers for " .. action)
+    h.entry = documented(action)
     H[action] = h
   end
 end
@@ -43,11 +57,14 @@ local function part_record(part)
 end
 
 -- The request's parameters: the body's (JSON, form or multipart), then the query's for
--- names the body does not have. Returns nil for a malformed body (code 5), and for a
--- multipart body also its parts, its plain fields and its files (by part name).
+-- names the body does not have. Returns nil for a malformed body (code 5); else also the
+-- names whose values came as text (form, query, multipart fields: typed by the docs when
+-- checked), and for a multipart body its parts, its plain fields and its files (by part
+-- name).
 local function parse_params(body, content_type)
   local ct = (content_type or ""):lower()
   local p, parts, fields, files
+  local json_body = false
   if ct:find("^%s*multipart/form%-data") then
     local boundary = multipart.boundary(content_type)
     parts = boundary and multipart.parse(body or "", boundary)
@@ -69,14 +86,19 @@ local function parse_params(body, content_type)
       p = require("cjson.safe").decode(body)
       -- an object is wanted: cjson gives an empty table for both {} and [], so "[" is refused here
       if type(p) ~= "table" or trimmed:sub(1, 1) ~= "{" then return nil end
+      json_body = true
     else
       p = params.decode_values(ngx.decode_args(body, 0))
     end
   end
-  for k, v in pairs(params.decode_values(ngx.req.get_uri_args(0))) do
-    if p[k] == nil then p[k] = v end
+  local textual = {}
+  if not json_body then
+    for k in pairs(p) do textual[k] = true end
   end
-  return p, parts, fields, files
+  for k, v in pairs(params.decode_values(ngx.req.get_uri_args(0))) do
+    if p[k] == nil then p[k], textual[k] = v, true end
+  end
+  return p, textual, parts, fields, files
 end
 
 -- Where the hash came from: header, then query, then body.
@@ -131,7 +153,9 @@ local function family(base, action)
 end
 
 -- IoT Logic answers these codes with other statuses (iot-logic-api/technical-details/README.md).
+-- Its table words 201 "Not found" (the user API's: "Not found in database").
 local IOT_STATUS = { [3] = 401, [4] = 401, [201] = 404 }
+local IOT_DESCR = { [201] = "Not found" }
 
 local function has_permissions(auth, needed)
   local granted = data.PANELS[auth.panel].permissions
@@ -143,12 +167,14 @@ local function has_permissions(auth, needed)
   return true
 end
 
+-- Code 111 "Wrong handler" (errors.md) for an action the fake does not serve: the docs'
+-- table has no other code for a path that names no action.
 local function handle(key, p, ctx)
   local h = H[key]
-  if not h then errors.raise(5, nil, 404) end -- unknown action: 404 with code 5
+  if not h then errors.raise(111) end
   if p == nil then errors.raise(5) end
-  -- Errors 112 "Wrong method" is in errors.md; 405 is our choice for the strict mode.
-  if h.get_only and ctx.method ~= "GET" and ctx.settings.strict_methods then errors.raise(112, nil, 405) end
+  -- Error 112 "Wrong method" is in errors.md; 405 is what HTTP calls a method refused.
+  if h.entry and h.entry.method == "GET" and ctx.method ~= "GET" then errors.raise(112, nil, 405) end
   if not h.public then
     if not ctx.hash then errors.raise(ctx.family == "iot" and 4 or 3) end
     local auth = ctx.auth
@@ -159,8 +185,11 @@ local function handle(key, p, ctx)
     elseif not auth or auth.kind == "panel" or (auth.kind == "interim") ~= (h.interim == true) then
       -- an interim 2FA hash only works for the code/* calls, and only it works there
       errors.raise(4)
+    elseif h.master and auth.kind ~= "session" then
+      errors.raise(4)
     end
   end
+  if h.entry then params.check(h.entry, p, ctx.textual, ctx.files) end
   local res = h.fn(p, ctx)
   if answers.is_answer(res) then return res end
   res.success = true
@@ -168,6 +197,26 @@ local function handle(key, p, ctx)
 end
 
 ---------------------------------------------------------------- the request
+
+-- Sends API error `err` (errors.apierr) in the shape of API family `fam`: the Raw IoT
+-- Data API's errors are RFC 7807 problems (data-warehouse-api/README.md, "Errors"), with
+-- "errors/default/unauthorized" for no hash or a wrong one; IoT Logic's statuses differ.
+local function refuse(fam, err)
+  local code, status = err.body.status.code, err.http
+  if fam == "dwh" then
+    if code == 3 or code == 4 then status = 401 end
+    local detail = code .. ": " .. err.body.status.description
+    for i, e in ipairs(err.body.errors or {}) do
+      detail = (i == 1 and "" or detail .. "; ") .. e.parameter .. ": " .. e.error
+    end
+    return answers.problem(status, detail)
+  end
+  if fam == "iot" and status == 400 then
+    status = IOT_STATUS[code] or status
+    err.body.status.description = IOT_DESCR[code] or err.body.status.description
+  end
+  return answers.json(status, err.body)
+end
 
 local function read_body()
   ngx.req.read_body()
@@ -187,7 +236,7 @@ function M.api(base)
   local body = read_body()
   local headers, query = ngx.req.get_headers(0), ngx.req.get_uri_args(0)
   local content_type = ngx.var.content_type
-  local p, parts, fields, files = parse_params(body, content_type)
+  local p, textual, parts, fields, files = parse_params(body, content_type)
   local hash, hash_from = find_hash(headers, query, p)
   local recorded_parts
   if parts then
@@ -213,7 +262,7 @@ function M.api(base)
   if settings.rate_limit or settings.rate_log then
     if ratelimit.refuse(account_of(action, p, auth), tonumber(settings.rate_limit), settings.rate_window) then
       store.count("rate_limited")
-      return answers.json(429, errors.apierr(15).body)
+      return refuse(fam, errors.apierr(15))
     end
   end
 
@@ -221,24 +270,21 @@ function M.api(base)
   if fault and faults.apply(fault) == "done" then return end
 
   if method ~= "POST" and method ~= "GET" then
-    return answers.json(405, errors.apierr(5).body)
+    return refuse(fam, errors.apierr(5, nil, 405))
   end
   local iso = p and (params.bool(p.iso_datetime) or tostring(headers["nvx-iso-datetime"]):lower() == "true")
   local ctx = { hash = hash, auth = auth, method = method, family = fam, settings = settings,
-                tz = settings.time_zone, iso = iso, query = query, fields = fields, files = files }
+                tz = settings.time_zone, iso = iso, query = query, fields = fields, files = files,
+                textual = textual }
   local key = (base == "/v2/" and "" or base:sub(2)) .. action
   local ok, res = pcall(handle, key, p, ctx)
   if ok then
     if answers.is_answer(res) then return res.send() end
     return answers.json(200, res)
   end
-  if errors.is_apierr(res) then
-    local status = res.http
-    if fam == "iot" and status == 400 then status = IOT_STATUS[res.body.status.code] or status end
-    return answers.json(status, res.body)
-  end
+  if errors.is_apierr(res) then return refuse(fam, res) end
   ngx.log(ngx.ERR, "fake navixy: ", action, ": ", tostring(res))
-  return answers.json(500, errors.apierr(6).body)
+  return refuse(fam, errors.apierr(6))
 end
 
 function M.done()

@@ -47,9 +47,8 @@ H["panel/account/logout"] = { fn = function(_, ctx)
   return {}
 end }
 
--- resources/timezone.md: no authentication; `locale` is required.
-H["panel/timezone/list"] = { public = true, fn = function(p)
-  if not str(p.locale) then invalid("locale", "Required parameter") end
+-- resources/timezone.md: no authentication; `locale` is required (checked before).
+H["panel/timezone/list"] = { public = true, fn = function()
   local names = {}
   for name in pairs(dates.ZONES) do if name ~= "UTC" then names[#names + 1] = name end end
   table.sort(names)
@@ -109,11 +108,10 @@ local function dealer_user(p, ctx)
   return u
 end
 
+-- offset and limit are documented integers >= 0, checked before (fake/params.lua).
 local function page(list, p)
   local offset = p.offset == nil and 0 or int(p.offset)
-  if not offset or offset < 0 then invalid("offset", "Must be 0 or more") end
   local limit = p.limit == nil and #list or int(p.limit)
-  if not limit or limit < 0 then invalid("limit", "Must be 0 or more") end
   local out = {}
   for i = offset + 1, math.min(#list, offset + limit) do out[#out + 1] = list[i] end
   return store.array(out)
@@ -146,10 +144,9 @@ H["panel/user/session/create"] = { permissions = { { "users", "read" }, { "user_
 local EXPORT_COLUMNS = { "id", "login", "first_name", "middle_name", "last_name", "phone" }
 
 H["panel/user/export"] = { permissions = { { "users", "read" } }, fn = function(p, ctx)
+  -- format (csv or xlsx) and columns (an array, not empty): the OpenAPI's, checked before
   local format = p.format == nil and "xlsx" or p.format
-  if format ~= "csv" and format ~= "xlsx" then invalid("format", "Should be one of [csv, xlsx]") end
   local columns = p.columns == nil and EXPORT_COLUMNS or p.columns
-  if type(columns) ~= "table" or #columns == 0 then invalid("columns", "Must not be empty") end
   local rows = { columns }
   for _, u in ipairs(users_of(ctx, str(p.filter))) do
     local j, row = user_json(u), {}
@@ -191,14 +188,11 @@ end }
 -- resources/dealer/settings/image.md: `type` must be a form part (in the query it is
 -- 234), the image in the part "file" (233 without it, 234 for another type); app_logo
 -- needs the branding_mobile feature this dealer lacks (236).
-local SLOTS = { logo = true, favicon = true, login_wallpaper = true, desktop_wallpaper = true,
-                monitoring_logo = true, document_logo = true, app_logo = true }
-
+-- The slot names are the OpenAPI's enum, checked before (fake/params.lua).
 H["panel/dealer/settings/image/upload"] = { permissions = { { "service_settings", "update" } },
   fn = function(p, ctx)
     if ctx.query.type ~= nil or not ctx.fields or ctx.fields.type == nil then raise(234) end
     local slot = ctx.fields.type
-    if not SLOTS[slot] then invalid("type", "Should be one of the branding image types") end
     if slot == "app_logo" then raise(236) end
     local f = uploads.need_file(ctx)
     local mime = (f.content_type or ""):match("^%s*([^;%s]+)") or ""

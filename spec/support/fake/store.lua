@@ -228,7 +228,6 @@ end
 -- (api-docs/platform-api/user-api/backend-api/resources/commons/dealer.md).
 M.DEFAULTS = {
   time_zone = data.TIME_ZONE,   -- of every fixed user: plain dates are read and written in it
-  strict_methods = false,       -- true: POST to a GET-only IoT Logic action answers 405
   history_bounds = "[)",        -- history/tracker/list window: "[)" from <= t < to, "[]" both ends
   resend_timeout = 300,         -- seconds between two user/auth/code/resend (264 within)
   rate_limit = false,           -- N: at most N requests in any one-second window per account

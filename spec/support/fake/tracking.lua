@@ -58,16 +58,16 @@ H["tracker/list"] = { fn = function(p)
   return { list = store.array(list) }
 end }
 
+-- tracker_id (a required integer) and trackers (a required array of integers) are checked
+-- before, by the catalogue's rules (fake/params.lua).
 H["tracker/get_state"] = { fn = function(p)
-  if p.tracker_id == nil then invalid("tracker_id", "Required parameter") end
-  local id = int(p.tracker_id) or invalid("tracker_id", "Must be an integer")
+  local id = int(p.tracker_id)
   if not data.tracker_exists(id) then raise(201) end
   if data.tracker_blocked(id) then raise(208) end
   return { user_time = "2024-05-01 14:00:00", state = state_json(id) }
 end }
 
 H["tracker/get_states"] = { fn = function(p)
-  if p.trackers == nil then invalid("trackers", "Required parameter") end
   local ids = params.id_list(p, "trackers")
   if #ids > MAX_STATES then invalid("trackers", "Too many trackers (max " .. MAX_STATES .. ")") end
   local states, blocked, not_exist = {}, {}, {}
