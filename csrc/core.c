@@ -231,13 +231,13 @@ static int m_sleep(lua_State *L) {
  * module state's engine, or with settings.loop in an engine of its own
  * that an event loop drives (engine.h; client:fd()) */
 static int m_new(lua_State *L) {
-  nvx_engine *engine;
   int loop;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "loop");
   loop = lua_toboolean(L, -1);
   lua_pop(L, 1);
   if (!loop) {
+    nvx_engine *engine;
     lua_rawgeti(L, SHARED, ENGINE);
     engine = *(nvx_engine **)lua_touserdata(L, -1);
     lua_pop(L, 1);

@@ -41,6 +41,7 @@ void nvx_engine_loop_close(nvx_engine *e) {
 
 /* curl's word on socket s: watch it for what, or no more. socketp is
  * non-NULL once s is in the epoll set (curl_multi_assign). */
+/* cppcheck-suppress constParameter ; curl_socket_callback's type */
 static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
   nvx_engine *e = userp;
   struct epoll_event ev;
@@ -52,7 +53,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     return 0;
   }
   memset(&ev, 0, sizeof ev);
-  ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
   ev.data.fd = s;
   if (socketp) {
     if (epoll_ctl(e->epfd, EPOLL_CTL_MOD, s, &ev) == 0) return 0;

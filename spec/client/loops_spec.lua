@@ -14,7 +14,8 @@ local function scenario(loop, name)
   local p = assert(io.popen(("%s spec/support/loop-scenario %s %s 2>&1"):format(flavour, quote(loop), quote(name))))
   local text = p:read("*a")
   p:close()
-  local ok, out = pcall(cjson.decode, text:match("[^\n]*$") ~= "" and text:match("[^\n]*$") or text:match("([^\n]*)\n$"))
+  local last = text:match("([^\n]*)\n?$") -- the scenario's JSON line ends what it prints
+  local ok, out = pcall(cjson.decode, last)
   assert(ok and type(out) == "table", text)
   return out, text
 end
