@@ -232,10 +232,13 @@ static int m_sleep(lua_State *L) {
  * that an event loop drives (engine.h; client:fd()) */
 static int m_new(lua_State *L) {
   int loop;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_getfield(L, 1, "loop");
-  loop = lua_toboolean(L, -1);
-  lua_pop(L, 1);
+  if (lua_istable(L, 1)) { /* else client.c raises, as for any bad settings */
+    lua_getfield(L, 1, "loop");
+    loop = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  } else {
+    loop = 0;
+  }
   if (!loop) {
     nvx_engine *engine;
     lua_rawgeti(L, SHARED, ENGINE);
