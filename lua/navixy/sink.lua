@@ -11,6 +11,7 @@
 -- through it). A link to nothing is replaced by the file.
 local core = require "navixy.core"
 local store = require "navixy.store"
+local misuse = require("navixy.errors").misuse
 
 local io_type = io.type
 
@@ -20,10 +21,9 @@ local M = {}
 function M.check(spec)
   local t = type(spec)
   if t == "string" then
-    if spec == "" then error("navixy: call option 'sink' must not be an empty path", 0) end
+    if spec == "" then misuse("call option 'sink' must not be an empty path") end
   elseif t ~= "function" and io_type(spec) ~= "file" then
-    error("navixy: call option 'sink' must be a path, an open file or a function, got "
-      .. (io_type(spec) or t), 0)
+    misuse("call option 'sink' must be a path, an open file or a function, got %s", io_type(spec) or t)
   end
 end
 

@@ -14,6 +14,7 @@
 -- subscription. The hash travels in the subscribe message only; it is masked
 -- out of every error, status and tostring.
 local errors = require "navixy.errors"
+local misuse = errors.misuse
 local json = require "navixy.json"
 local options = require "navixy.options"
 local policy = require "navixy.retry"
@@ -22,7 +23,7 @@ local rules = require "navixy.store.rules"
 local session = require "navixy.session"
 local subscription_set = require "navixy.subscription_set"
 
-local error, type, setmetatable, tostring = error, type, setmetatable, tostring
+local type, setmetatable, tostring = type, setmetatable, tostring
 local huge, max, min = math.huge, math.max, math.min
 
 local M = {}
@@ -280,17 +281,17 @@ end
 
 local function check_open(self, method)
   if getmetatable(self) ~= Sub then
-    error("navixy: expected a subscription (use sub:" .. method .. "(...), not sub." .. method .. "(...))", 0)
+    misuse("expected a subscription (use sub:%s(...), not sub.%s(...))", method, method)
   end
-  if self.closed then error("navixy: subscription is closed", 0) end
-  if self.st.closed then error("navixy: the client of this subscription is closed", 0) end
+  if self.closed then misuse("subscription is closed") end
+  if self.st.closed then misuse("the client of this subscription is closed") end
 end
 
 --- sub:next([timeout]) -> message | nil, err
 function Sub:next(timeout)
   check_open(self, "next")
   if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
-    error("navixy: sub:next(timeout) expects seconds (a number of at least 0) or nil", 0)
+    misuse("sub:next(timeout) expects seconds (a number of at least 0) or nil")
   end
   local t = self.t
   local deadline = timeout and t:now() + timeout
@@ -396,7 +397,7 @@ function M.new(st, requests, opts)
   subscription_set.check(requests, "client:subscribe(requests, opts)")
   local o = options.subscribe(opts, st.options)
   if not st.hash and not st.source then
-    error("navixy: client:subscribe needs a hash or credentials (login and password)", 0)
+    misuse("client:subscribe needs a hash or credentials (login and password)")
   end
   local u = st.options.u
   local set = subscription_set.new()

@@ -3,6 +3,7 @@
 -- rules (strings as they are, other values as JSON text: 7, true, [1,2]).
 local core = require "navixy.core"
 local json = require "navixy.json"
+local misuse = require("navixy.errors").misuse
 
 local M = {}
 
@@ -22,11 +23,11 @@ end
 local function check_readable(path)
   local kind, why = core.file_type(path)
   if kind and kind ~= "file" then
-    error("navixy: navixy.file: " .. path .. " is a " .. kind .. ", not a regular file", 0)
+    misuse("%s", "navixy.file: " .. path .. " is a " .. kind .. ", not a regular file")
   end
   local h
   if kind then h, why = io.open(path, "rb") end
-  if not h then error("navixy: navixy.file: cannot read " .. path .. ": " .. tostring(why), 0) end
+  if not h then misuse("%s", "navixy.file: cannot read " .. path .. ": " .. tostring(why)) end
   h:close()
 end
 
@@ -37,21 +38,21 @@ end
 -- anything is sent.
 function M.file(source, opts)
   if type(source) ~= "string" then
-    error("navixy: navixy.file expects a path (or the content, with data = true), got " .. type(source), 0)
+    misuse("%s", "navixy.file expects a path (or the content, with data = true), got " .. type(source))
   end
   if opts ~= nil and type(opts) ~= "table" then
-    error("navixy: navixy.file options must be a table, got " .. type(opts), 0)
+    misuse("%s", "navixy.file options must be a table, got " .. type(opts))
   end
   opts = opts or {}
   for k, v in pairs(opts) do
     if k == "data" then
-      if type(v) ~= "boolean" then error("navixy: navixy.file option 'data' must be a boolean", 0) end
+      if type(v) ~= "boolean" then misuse("navixy.file option 'data' must be a boolean") end
     elseif k == "content_type" or k == "filename" then
       if type(v) ~= "string" or v == "" or v:find("[%c]") then
-        error("navixy: navixy.file option '" .. k .. "' must be a non-empty string without control characters", 0)
+        misuse("%s", "navixy.file option '" .. k .. "' must be a non-empty string without control characters")
       end
     else
-      error("navixy: unknown navixy.file option '" .. tostring(k) .. "'", 0)
+      misuse("%s", "unknown navixy.file option '" .. tostring(k) .. "'")
     end
   end
   local f = { content_type = opts.content_type or "application/octet-stream", filename = opts.filename }
@@ -81,9 +82,9 @@ function M.parts(params)
   if not any then return nil end
   local names = {}
   for k in pairs(params) do
-    if type(k) ~= "string" then error("navixy: form fields need string names", 0) end
+    if type(k) ~= "string" then misuse("form fields need string names") end
     -- a part's name is a C string in the multipart encoder: a NUL would cut it short
-    if k:find("\0", 1, true) then error("navixy: form field names cannot hold a NUL byte", 0) end
+    if k:find("\0", 1, true) then misuse("form field names cannot hold a NUL byte") end
     names[#names + 1] = k
   end
   table.sort(names)
@@ -105,7 +106,7 @@ end
 function M.bytes(part)
   if part.data or not part.path then return part.data end
   local h, why = io.open(part.path, "rb")
-  if not h then error("navixy: navixy.file: cannot read " .. tostring(why), 0) end
+  if not h then misuse("%s", "navixy.file: cannot read " .. tostring(why)) end
   local bytes = h:read("*a")
   h:close()
   return bytes

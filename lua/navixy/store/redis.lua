@@ -22,6 +22,7 @@ local options = require "navixy.options"
 local rules = require "navixy.store.rules"
 local store = require "navixy.store"
 local runtime = require "navixy.runtime"
+local misuse = require("navixy.errors").misuse
 
 local M = {}
 
@@ -36,7 +37,7 @@ local function rules_source()
   local file = debug.getinfo(rules.reserve, "S").source:match("^@(.+)$")
   local f = file and io.open(file, "rb")
   if not f then
-    error("navixy: navixy.store.redis needs the source file of navixy.store.rules (it runs inside Redis)", 0)
+    misuse("navixy.store.redis needs the source file of navixy.store.rules (it runs inside Redis)")
   end
   local text = f:read("*a")
   f:close()
