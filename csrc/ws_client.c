@@ -1,7 +1,9 @@
 /* core.ws_connect{ url =, headers = {...}, timeout =, connect_timeout =,
  *                  ssl_verify =, ca_file =, proxy =, max_message = }
  *   -> ws, or nil and err
- * ws:send_text(s), ws:send_binary(s), ws:ping([s])  -> true, or nil and err
+ * ws:send_text(s [, seconds]), ws:send_binary(s [, seconds]), ws:ping([s])
+ *                       -> true, or nil and err (within seconds, by default
+ *                          the timeout; a send cut short ends the ws)
  * ws:recv([seconds])    -> { type = "text"|"binary", data = s }, or nil and err
  *                          (kind "timeout" or "interrupted": the ws stays usable)
  * ws:close([code [, reason [, wait]]]) -> true (the close handshake, waiting
@@ -108,14 +110,25 @@ static int ws_connect(lua_State *L) {
 
 /* ---- methods ---- */
 
+/* Optional seconds at index i as milliseconds (-1 when none); raises when
+ * out of range. */
+static long opt_ms(lua_State *L, int i, const char *what) {
+  double secs;
+  if (lua_isnoneornil(L, i)) return -1;
+  secs = luaL_checknumber(L, i);
+  if (!(secs >= 0) || secs > 1e9) nvx_raise(L, "navixy: %s out of range", what);
+  return nvx_ms(secs);
+}
+
 static int send_opcode(lua_State *L, int opcode, int optional) {
   ws_ud *w = check_ws(L);
   nvx_ws_error err;
   size_t n = 0;
   const char *s = optional ? luaL_optlstring(L, 2, "", &n) : luaL_checklstring(L, 2, &n);
+  long timeout_ms = optional ? -1 : opt_ms(L, 3, "timeout");
   if (opcode == NVX_WS_PING && n > NVX_WS_CONTROL_MAX)
     return nvx_raise(L, "navixy: a ping carries at most 125 bytes");
-  if (nvx_ws_send(&w->c, opcode, s, n, &err) != 0) return push_error(L, &err);
+  if (nvx_ws_send(&w->c, opcode, s, n, timeout_ms, &err) != 0) return push_error(L, &err);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -128,12 +141,7 @@ static int w_recv(lua_State *L) {
   ws_ud *w = check_ws(L);
   nvx_ws_event ev;
   nvx_ws_error err;
-  long timeout_ms = -1;
-  if (!lua_isnoneornil(L, 2)) {
-    double secs = luaL_checknumber(L, 2);
-    if (!(secs >= 0) || secs > 1e9) return nvx_raise(L, "navixy: timeout out of range");
-    timeout_ms = nvx_ms(secs);
-  }
+  long timeout_ms = opt_ms(L, 2, "timeout");
   if (nvx_ws_recv(&w->c, timeout_ms, &ev, &err) != 1) return push_error(L, &err);
   lua_createtable(L, 0, 2);
   lua_pushstring(L, ev.type == NVX_WS_TEXT ? "text" : "binary");
@@ -157,13 +165,9 @@ static int w_close(lua_State *L) {
   int code;
   const char *reason;
   size_t n;
-  long wait_ms = -1;
+  long wait_ms;
   nvx_ws_check_close_args(L, 2, &code, &reason, &n);
-  if (!lua_isnoneornil(L, 4)) {
-    double secs = luaL_checknumber(L, 4);
-    if (!(secs >= 0) || secs > 1e9) return nvx_raise(L, "navixy: wait out of range");
-    wait_ms = nvx_ms(secs);
-  }
+  wait_ms = opt_ms(L, 4, "wait");
   close_ws(w, code, reason, n, wait_ms);
   lua_pushboolean(L, 1);
   return 1;

@@ -30,12 +30,12 @@
 #include "util/escape.h"
 #include "metatable.h"
 #include "raise.h"
+#include "scratch.h"
 #include "util/random.h"
 #include "ws/frame.h"
 #include "ws/handshake.h"
 
 #define NVX_WS_PARSER_MT "navixy.core.ws_parser"
-#define NVX_WS_SCRATCH_MT "navixy.core.ws_scratch"
 
 /* ---- shared checks ---- */
 
@@ -83,18 +83,6 @@ static int check_kind(lua_State *L, int i) {
   return OPCODES[luaL_checkoption(L, i, NULL, KINDS)];
 }
 
-/* The scratch buffer: a userdata upvalue, so a raise leaks nothing. */
-static nvx_buf *scratch(lua_State *L) {
-  nvx_buf *b = lua_touserdata(L, lua_upvalueindex(1));
-  nvx_buf_reset(b);
-  return b;
-}
-
-static int scratch_gc(lua_State *L) {
-  nvx_buf_free(luaL_checkudata(L, 1, NVX_WS_SCRATCH_MT));
-  return 0;
-}
-
 static int push_buf(lua_State *L, const nvx_buf *b) {
   lua_pushlstring(L, b->data ? b->data : "", b->len);
   return 1;
@@ -123,12 +111,14 @@ static int l_handshake(lua_State *L) {
   char key[NVX_WS_KEY_LEN + 1];
   nvx_buf *b;
   if (target[0] != '/') nvx_raise(L, "navixy: the target must start with '/'");
+  lua_settop(L, 3); /* host, target, lines: what is pushed comes after them */
   nvx_ws_header_lines(L, 3, &lines, &len);
-  b = scratch(L);
+  b = nvx_scratch_push(L); /* this call's own (scratch.h): a finalizer may frame too */
   if (nvx_random(rnd, sizeof rnd) != 0) return nvx_raise(L, "navixy: no random bytes");
   nvx_ws_key(rnd, key);
   if (nvx_ws_request(b, host, target, lines, len, key) != 0) out_of_memory(L);
   push_buf(L, b);
+  nvx_buf_free(b);
   lua_pushstring(L, key);
   return 2;
 }
@@ -197,9 +187,13 @@ static void frame_args(lua_State *L, int i, nvx_ws *ws, nvx_buf *out) {
 }
 
 static int l_frame(lua_State *L) {
-  nvx_buf *b = scratch(L);
+  nvx_buf *b;
+  lua_settop(L, 3); /* kind, payload, code: the box comes after them */
+  b = nvx_scratch_push(L); /* this call's own (scratch.h) */
   frame_args(L, 1, NULL, b);
-  return push_buf(L, b);
+  push_buf(L, b);
+  nvx_buf_free(b);
+  return 1;
 }
 
 /* ---- the parser ---- */
@@ -266,12 +260,17 @@ static int p_feed(lua_State *L) {
   return 2;
 }
 
+/* Frames into a buffer of this call's own, not the parser's out: a
+ * finalizer that frames on this parser while p:feed collects its replies
+ * there would otherwise lose them. */
 static int p_frame(lua_State *L) {
   nvx_ws *ws = check_parser(L);
-  nvx_buf_reset(&ws->out);
-  frame_args(L, 2, ws, &ws->out);
-  push_buf(L, &ws->out);
-  nvx_buf_reset(&ws->out);
+  nvx_buf *b;
+  lua_settop(L, 4); /* p, kind, payload, code: the box comes after them */
+  b = nvx_scratch_push(L);
+  frame_args(L, 2, ws, b);
+  push_buf(L, b);
+  nvx_buf_free(b);
   return 1;
 }
 
@@ -292,24 +291,15 @@ static int p_tostring(lua_State *L) {
 
 static const luaL_Reg PARSER_METHODS[] = {{"feed", p_feed}, {"frame", p_frame}, {NULL, NULL}};
 
-static const luaL_Reg WITH_SCRATCH[] = {
-    {"ws_handshake", l_handshake}, {"ws_frame", l_frame}, {NULL, NULL}};
-
-static const luaL_Reg PLAIN[] = {{"ws_accept_ok", l_accept_ok},
-                                 {"ws_check_answer", l_check_answer},
-                                 {"ws_parser", l_parser},
-                                 {NULL, NULL}};
+static const luaL_Reg FUNCTIONS[] = {{"ws_handshake", l_handshake},
+                                     {"ws_frame", l_frame},
+                                     {"ws_accept_ok", l_accept_ok},
+                                     {"ws_check_answer", l_check_answer},
+                                     {"ws_parser", l_parser},
+                                     {NULL, NULL}};
 
 void nvx_ws_register(lua_State *L) {
-  nvx_buf *b;
   static const luaL_Reg PARSER_META[] = {{"__gc", p_gc}, {"__tostring", p_tostring}, {NULL, NULL}};
   nvx_metatable(L, NVX_WS_PARSER_MT, PARSER_METHODS, PARSER_META);
-  compat_setfuncs(L, PLAIN, 0);
-  b = compat_newuserdata(L, sizeof *b);
-  memset(b, 0, sizeof *b);
-  luaL_newmetatable(L, NVX_WS_SCRATCH_MT);
-  lua_pushcfunction(L, scratch_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_setmetatable(L, -2);
-  compat_setfuncs(L, WITH_SCRATCH, 1);
+  compat_setfuncs(L, FUNCTIONS, 0);
 }

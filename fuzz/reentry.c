@@ -7,7 +7,11 @@
  * objects with finalizers made before every call, core.json, core.form,
  * core.escape and core.decode run again. Invariants: every call gives the
  * reference (the same text, or the same error); every finalizer, which
- * encodes and decodes the same values itself, gets the reference too. */
+ * encodes and decodes the same values itself, gets the reference too.
+ * The WebSocket framer likewise (issue 19 item 13: it once shared one
+ * buffer): core.ws_frame of the input carries the input, and one parser,
+ * which the finalizers frame on too, answers each ping fed to it with its
+ * pong (frames are masked with a new key each time: compared unmasked). */
 #include <stdint.h>
 #include "lua_core.h"
 
@@ -63,6 +67,75 @@ static void arm(lua_State *L, int n) {
   }
 }
 
+/* The payload of the one client frame (masked, FIN set, opcode `opcode`)
+ * at index i, unmasked, pushed; a frame of any other shape fails. */
+static void push_unmasked(lua_State *L, int i, int opcode) {
+  size_t n, len, head = 2, k;
+  const unsigned char *f = (const unsigned char *)lua_tolstring(L, i, &n);
+  luaL_Buffer b;
+  CHECK(f && n >= 6 && f[0] == (0x80 | opcode) && (f[1] & 0x80));
+  len = f[1] & 0x7f;
+  if (len == 126) {
+    CHECK(n >= 8);
+    len = (size_t)f[2] << 8 | f[3];
+    head = 4;
+  } else if (len == 127) {
+    CHECK(n >= 14);
+    for (len = 0, k = 2; k < 10; k++) len = len << 8 | f[k];
+    head = 10;
+  }
+  CHECK(n == head + 4 + len); /* one frame: nothing glued to it */
+  luaL_buffinit(L, &b);
+  for (k = 0; k < len; k++) luaL_addchar(&b, (char)(f[head + 4 + k] ^ f[head + k % 4]));
+  luaL_pushresult(&b);
+}
+
+/* core.ws_frame("binary", text) carries text; p:frame on the shared
+ * parser carries text's first bytes; in the main loop (armed > 0) the
+ * parser fed a server's ping of them answers with their pong (a finalizer
+ * feeding the parser mid-feed would interleave two streams: not a use). */
+static void framing(lua_State *L, int armed) {
+  size_t n;
+  const char *text;
+  int top = lua_gettop(L);
+  arm(L, armed);
+  push_core(L, "ws_frame");
+  lua_pushliteral(L, "binary");
+  lua_getfield(L, LUA_REGISTRYINDEX, REF("text"));
+  CHECK(lua_pcall(L, 2, 1, 0) == LUA_OK);
+  push_unmasked(L, -1, 0x2);
+  lua_getfield(L, LUA_REGISTRYINDEX, REF("text"));
+  CHECK(lua_rawequal(L, -1, -2));
+  text = lua_tolstring(L, -1, &n);
+  if (n > 125) n = 125; /* a control frame's most */
+  if (armed) {
+    arm(L, armed);
+    lua_getfield(L, LUA_REGISTRYINDEX, REF("parser"));
+    lua_getfield(L, -1, "feed");
+    lua_insert(L, -2);
+    lua_pushfstring(L, "%c%c", 0x89, (int)n); /* a server's ping: unmasked */
+    lua_pushlstring(L, text, n);
+    lua_concat(L, 2);
+    CHECK(lua_pcall(L, 2, 2, 0) == LUA_OK);
+    CHECK(lua_istable(L, -2) && luaL_len(L, -2) == 1);
+    push_unmasked(L, -1, 0xA);
+    lua_pushlstring(L, text, n);
+    CHECK(lua_rawequal(L, -1, -2));
+  }
+  arm(L, armed);
+  /* and a frame of its own on that parser, as the finalizers do */
+  lua_getfield(L, LUA_REGISTRYINDEX, REF("parser"));
+  lua_getfield(L, -1, "frame");
+  lua_insert(L, -2);
+  lua_pushliteral(L, "ping");
+  lua_pushlstring(L, text, n);
+  CHECK(lua_pcall(L, 3, 1, 0) == LUA_OK);
+  push_unmasked(L, -1, 0x9);
+  lua_pushlstring(L, text, n);
+  CHECK(lua_rawequal(L, -1, -2));
+  lua_settop(L, top);
+}
+
 /* The work both the main loop and the finalizers do, each result compared
  * with the reference computed with the collector stopped. The main loop
  * arms finalizers before each call (they run at the first collection, so
@@ -88,6 +161,7 @@ static void work_and_check(lua_State *L, int armed) {
   lua_getfield(L, LUA_REGISTRYINDEX, REF("json_text_again"));
   CHECK(lua_rawequal(L, -1, -2));
   lua_settop(L, top);
+  framing(L, armed);
 }
 
 static int finalizer(lua_State *L) {
@@ -109,6 +183,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
     lua_gc(L, LUA_GCGEN, 1, 100);
+    push_core(L, "ws_parser");
+    CHECK(lua_pcall(L, 0, 1, 0) == LUA_OK);
+    lua_setfield(L, LUA_REGISTRYINDEX, REF("parser"));
     ready = 1;
   }
   /* No finalizer runs while the references are made (a finalizer left from

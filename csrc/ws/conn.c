@@ -378,7 +378,8 @@ static int ended(nvx_ws_conn *c, const nvx_ws_error *err) {
   return -1;
 }
 
-int nvx_ws_send(nvx_ws_conn *c, int opcode, const char *data, size_t n, nvx_ws_error *err) {
+int nvx_ws_send(nvx_ws_conn *c, int opcode, const char *data, size_t n, long timeout_ms,
+                nvx_ws_error *err) {
   if (c->state == NVX_CONN_ENDED) {
     *err = c->last;
     return -1;
@@ -389,7 +390,7 @@ int nvx_ws_send(nvx_ws_conn *c, int opcode, const char *data, size_t n, nvx_ws_e
     return -1;
   }
   /* a frame cut short leaves the stream unusable */
-  if (flush(c, now_ms() + c->timeout_ms, err) != 0) return ended(c, err);
+  if (flush(c, now_ms() + (timeout_ms < 0 ? c->timeout_ms : timeout_ms), err) != 0) return ended(c, err);
   return 0;
 }
 
@@ -410,8 +411,11 @@ static void final_error(const nvx_ws_event *ev, nvx_ws_error *err) {
   }
 }
 
-/* nvx_ws_recv's work, between nvx_interrupt_begin and _end. */
+/* nvx_ws_recv's work, between nvx_interrupt_begin and _end. Everything in
+ * it is bounded by the caller's deadline (issue 19 items 1 and 4): the
+ * wait, however many pings or pongs keep coming, and the answers to them. */
 static int next_message(nvx_ws_conn *c, long long deadline, nvx_ws_event *ev, nvx_ws_error *err) {
+  int reads = 0;
   for (;;) {
     int rc;
     while (c->in_pos < c->in.len) {
@@ -426,22 +430,33 @@ static int next_message(nvx_ws_conn *c, long long deadline, nvx_ws_event *ev, nv
         /* our close, best effort: the server may be gone already, and the
          * caller learns why the stream ended either way */
         nvx_ws_error ignored;
-        long wait = c->timeout_ms < CLOSE_SEND_MS ? c->timeout_ms : CLOSE_SEND_MS;
-        flush(c, now_ms() + wait, &ignored);
+        long long by = now_ms() + (c->timeout_ms < CLOSE_SEND_MS ? c->timeout_ms : CLOSE_SEND_MS);
+        flush(c, by < deadline ? by : deadline, &ignored);
         final_error(ev, err);
         return ended(c, err);
       }
-      /* pongs: due now, whatever the caller's timeout */
-      if (flush(c, now_ms() + c->timeout_ms, err) != 0) return ended(c, err);
+      /* pongs: due now, within the caller's time; one cut short leaves the
+       * stream unusable, so a server that takes none in time has lost it */
+      if (flush(c, deadline, err) != 0) {
+        if (strcmp(err->kind, "timeout") == 0)
+          set_error(err, "transport", "send", "the server took no answer to its pings in time");
+        return ended(c, err);
+      }
       if (rc == 0) break;
       if (ev->type == NVX_WS_TEXT || ev->type == NVX_WS_BINARY) return 1;
     }
     c->in_pos = 0;
     nvx_buf_reset(&c->in);
+    /* the first read is made even at a deadline passed (timeout 0: what is
+     * here already); after it, bytes that keep coming do not extend it */
+    if (reads++ > 0 && now_ms() >= deadline) {
+      set_error(err, "timeout", "recv", "no message in time");
+      return -1; /* a partial frame stays with the parser for the next call */
+    }
     rc = recv_more(c, deadline, err);
     if (rc == 0) {
       set_error(err, "timeout", "recv", "no message in time");
-      return -1; /* a partial frame stays with the parser for the next call */
+      return -1; /* here too */
     }
     if (rc == INTERRUPTED) return -1; /* so does it here */
     if (rc < 0) return ended(c, err);
@@ -479,7 +494,8 @@ void nvx_ws_close(nvx_ws_conn *c, int code, const char *reason, size_t n, long w
         }
         c->in_pos = 0;
         nvx_buf_reset(&c->in);
-        if (recv_more(c, deadline, &err) <= 0) break;
+        /* a server that keeps sending (pings, a flood) must not hold it past wait_ms */
+        if (now_ms() >= deadline || recv_more(c, deadline, &err) <= 0) break;
       }
     }
   }

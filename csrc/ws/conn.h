@@ -58,12 +58,17 @@ int nvx_ws_url_ok(const char *url);
  * freed. Ctrl-C ends it ("interrupted"). */
 int nvx_ws_open(nvx_ws_conn *c, const nvx_ws_options *o, nvx_ws_error *err);
 
-/* Sends one text or binary message, or a ping. 0, or -1 with *err. */
-int nvx_ws_send(nvx_ws_conn *c, int opcode, const char *data, size_t n, nvx_ws_error *err);
+/* Sends one text or binary message, or a ping, within timeout_ms (< 0: the
+ * connection's timeout). 0, or -1 with *err (the connection has ENDED: a
+ * frame cut short leaves the stream unusable). */
+int nvx_ws_send(nvx_ws_conn *c, int opcode, const char *data, size_t n, long timeout_ms,
+                nvx_ws_error *err);
 
 /* The next message within timeout_ms (0: only what is already here; < 0:
  * the connection's timeout), answering pings and a close on the way. 1 with
- * *ev (TEXT or BINARY; data valid until the next call), or -1 with *err:
+ * *ev (TEXT or BINARY; data valid until the next call), or -1 with *err.
+ * The timeout bounds the whole call: the answers to pings too, and however
+ * many control frames keep arriving. Errors:
  * "timeout" (nothing complete in time; the connection stays usable),
  * "interrupted" (Ctrl-C during the wait, interrupt.h; usable too), or a
  * final "closed", "protocol" or "transport" (the connection has ENDED). */

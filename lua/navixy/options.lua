@@ -151,14 +151,9 @@ local function attempts_opt(name, v)
   end
 end
 
-local function margin_opt(name, v)
-  positive_number(name, v)
-  if v < 1 then fail("option '%s' must be at least 1 (times the announced heartbeat), got %s", name, tostring(v)) end
-end
-
 local SUBSCRIBE = {
-  decode = boolean_opt, heartbeat_margin = margin_opt, max_message = size_opt, on_status = function_opt,
-  reconnect = boolean_opt, retries = attempts_opt, timeout = seconds, connect_timeout = seconds,
+  decode = boolean_opt, max_message = size_opt, on_status = function_opt, reconnect = boolean_opt,
+  retries = attempts_opt, silence = seconds, timeout = seconds, connect_timeout = seconds,
 }
 
 -- The closest known name, for "did you mean" hints on typos.
@@ -363,7 +358,13 @@ local function valid_action(action)
   return true
 end
 
-M.HEARTBEAT_MARGIN = 1.5 -- a connection silent for this many heartbeats is taken as lost
+-- Seconds without a frame from the server after which a subscription's
+-- connection is taken as lost. Atmosphere's server heartbeat is a setting
+-- of its own, 60 s by default (HeartbeatInterceptor), separate from the
+-- interval the greeting announces (the client's); 1.5 times it allows one
+-- late heartbeat, the margin used against the announced interval until now.
+-- (atmosphere.js itself waits its request timeout, 300 s.)
+M.SILENCE = 90
 
 --- Validates client:subscribe options (nil allowed); returns a new table
 -- with every default filled in, the client's (`o`: its checked options,
@@ -372,7 +373,7 @@ function M.subscribe(opts, o)
   local s = checked_copy(opts, "subscribe options must be a table, got %s", "subscribe option", SUBSCRIBE)
   if s.decode == nil then s.decode = true end
   if s.reconnect == nil then s.reconnect = true end
-  s.heartbeat_margin = s.heartbeat_margin or M.HEARTBEAT_MARGIN
+  s.silence = s.silence or M.SILENCE
   s.max_message = math.floor(s.max_message or o.max_size)
   s.retries = s.retries or math.huge
   s.timeout = s.timeout or o.timeout

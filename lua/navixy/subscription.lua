@@ -5,10 +5,16 @@
 -- A subscription connects when it is first read (sub:next), in the context
 -- that reads it: inside nginx, on cosockets of the request or timer doing
 -- so. Its first frame, "<uuid>|<heartbeat ms>|X|", and the heartbeats "X"
--- are the protocol's: never handed on; each heartbeat is answered, and a
--- connection silent for heartbeat_margin heartbeats is taken as lost. A lost
+-- are the protocol's: never handed on. As atmosphere.js does, the client
+-- sends "X" every announced interval (the number is how often the CLIENT
+-- beats, Atmosphere's clientHeartbeatFrequencyInSeconds); the server's own
+-- heartbeat is a separate, longer setting, so a connection is taken as lost
+-- only after opts.silence seconds without a frame (docs/realtime-heartbeats.md).
+-- Everything sub:next does, reads and writes, ends by its deadline. A lost
 -- connection is replaced after the retry backoff (navixy.policy), and the
--- new one is given the current set (navixy.subscription_set). A logout event
+-- new one is given the current set (navixy.subscription_set); a connection
+-- counts as working only once it has lasted HEALTHY_AFTER seconds, and at
+-- most CONNECTS_PER_MINUTE connections are opened in any minute. A logout event
 -- or an error 3 or 4 makes a client with credentials log in again, once
 -- (navixy.session), and subscribe again; without credentials it ends the
 -- subscription. The hash travels in the subscribe message only; it is masked
@@ -34,6 +40,14 @@ M.QUERY = "X-Atmosphere-tracking-id=0&X-Atmosphere-Framework=2.3.6-javascript"
   .. "&X-Atmosphere-Transport=websocket&Content-Type=application/json&X-atmo-protocol=true"
 local ACTION = "event/subscription"
 local IDLE_WAIT = 3600 -- seconds one read waits when nothing else bounds it
+-- A server that greets, answers and drops must not reset the backoff each
+-- time (issue 19 item 6: 43 connections in 20 s, forever): a lost
+-- connection counts as a failure in a row unless it lasted this long, more
+-- than the longest backoff (navixy.policy's MAX_DELAY, 8 s) several times over.
+M.HEALTHY_AFTER = 30
+-- and whatever the backoff says, at most this many connections a minute
+-- (a full backoff cycle, 0.5 s up to 8 s, opens about 8).
+M.CONNECTS_PER_MINUTE = 10
 
 local Sub = {}
 Sub.__index = Sub
@@ -110,37 +124,55 @@ local function finish(self, err)
   return nil, err
 end
 
+-- Seconds until another connection keeps within CONNECTS_PER_MINUTE (0: now).
+local function cap_wait(self, now)
+  local opened = self.opened
+  if #opened < M.CONNECTS_PER_MINUTE then return 0 end
+  return max(0, opened[#opened - M.CONNECTS_PER_MINUTE + 1] + 60 - now)
+end
+
 --- A connection attempt failed or the connection was lost with `err`:
 -- another comes after the backoff, or the subscription ends.
 local function lost(self, err)
+  local now = self.t:now()
+  if self.conn and now - self.opened[#self.opened] >= M.HEALTHY_AFTER then self.failures = 0 end
   drop_connection(self, 0)
   if not self.opts.reconnect or not policy.reconnectable(err) then return finish(self, err) end
   self.failures = self.failures + 1
   if self.failures > self.opts.retries then return finish(self, err) end
-  local delay = policy.backoff(self.failures)
-  self.retry_at = self.t:now() + delay
+  local delay = max(policy.backoff(self.failures), cap_wait(self, now))
+  self.retry_at = now + delay
   notify(self, { status = "reconnecting", kind = err.kind, phase = err.phase, code = err.code,
     http_status = err.status, description = err.description, retry_in = delay, failures = self.failures })
   return nil
 end
 
--- One message of ours: action, the hash, requests.
-local function send(self, action, requests)
+-- Seconds a write made now may take: until `deadline` (at least a
+-- moment: a write is tried, not skipped), else the client's timeout.
+local function write_time(self, deadline)
+  if not deadline then return self.opts.timeout end
+  return max(0.001, deadline - self.t:now())
+end
+
+-- One message of ours: action, the hash, requests; sent by `deadline` (nil:
+-- within the timeout).
+local function send(self, action, requests, deadline)
   local hash = self.st.hash
   self.hash_used = hash
-  local ok, e = self.conn:send(json.encode { action = action, hash = hash, requests = requests })
+  local ok, e = self.conn:send(json.encode { action = action, hash = hash, requests = requests },
+    write_time(self, deadline))
   if not ok then return nil, from_ws(self, e) end
   return true
 end
 
 -- The current set, sent with the hash in use; true, or nil and the error.
-local function send_set(self)
+local function send_set(self, deadline)
   local sub, unsub = self.set:requests()
   if sub then
-    local ok, err = send(self, "subscribe", sub)
+    local ok, err = send(self, "subscribe", sub, deadline)
     if not ok then return nil, err end
   end
-  if unsub then return send(self, "unsubscribe", unsub) end
+  if unsub then return send(self, "unsubscribe", unsub, deadline) end
   return true
 end
 
@@ -159,9 +191,12 @@ local function connect(self)
     return finish(self, new_error(self, { kind = "api", attempts = 0,
       description = "two-factor authentication required: call client:verify_code(code) first" }))
   end
+  local opened = self.opened
+  opened[#opened + 1] = t:now()
+  if #opened > M.CONNECTS_PER_MINUTE then table.remove(opened, 1) end
   local conn, e = t:websocket(self.settings)
   if not conn then return lost(self, from_ws(self, e)) end
-  self.conn, self.greeted, self.heartbeat = conn, false, nil
+  self.conn, self.greeted, self.heartbeat, self.next_beat, self.atmosphere = conn, false, nil, nil, false
   self.last_frame = t:now()
   self.connections = self.connections + 1
   return nil
@@ -170,26 +205,27 @@ end
 -- The first frame: "<uuid>|<heartbeat ms>|<padding>|" and maybe a message.
 -- Sends the current set. Returns what follows the greeting ("" when
 -- nothing), or nil and a final error.
-local function greeting(self, text)
+local function greeting(self, text, deadline)
   self.greeted = true
   local _, ms, padding, rest = text:match("^([%w-]*)|(%d+)|([^|]*)|(.*)$")
   if ms then
     local secs = tonumber(ms) / 1000
-    self.heartbeat = secs > 0 and secs or nil
+    self.atmosphere = true
+    self.heartbeat = secs > 0 and secs or nil -- how often we send ours (0: never)
+    self.next_beat = self.heartbeat and self.t:now() + secs
     self.padding = padding ~= "" and padding or "X"
   else
-    rest = text -- not the Atmosphere protocol: no heartbeats to watch
+    rest = text -- not the Atmosphere protocol: no heartbeats, no silence to watch
   end
-  local ok, err = send_set(self)
+  local ok, err = send_set(self, deadline)
   if not ok then return lost(self, err) end
-  if not self.set:requests() then self.failures = 0 end -- nothing to subscribe to: it works
   notify(self, { status = "connected", connection = self.connections })
   return rest
 end
 
 -- The session ended (msg: a logout event or an error 3 or 4): log in again
 -- once and subscribe again, or end with it.
-local function session_ended(self, msg)
+local function session_ended(self, msg, deadline)
   local st, t = self.st, self.t
   if not st.source or self.relogged then return finish(self, session_error(self, msg)) end
   self.relogged = true
@@ -200,7 +236,7 @@ local function session_ended(self, msg)
     if not res then return finish(self, err) end
   end
   notify(self, { status = "login" })
-  local ok, err = send_set(self)
+  local ok, err = send_set(self, deadline)
   if not ok then return lost(self, err) end
   return nil
 end
@@ -219,18 +255,14 @@ local function ends_session(msg)
 end
 
 -- A text frame: handled here (nil), or the message to hand on.
-local function on_text(self, text)
+local function on_text(self, text, deadline)
   if not self.greeted then
-    local rest, err = greeting(self, text)
+    local rest, err = greeting(self, text, deadline)
     if not rest then return nil, err end
     if rest == "" then return nil end
     text = rest
   end
-  if text == self.padding then -- a heartbeat: answered
-    local ok, e = self.conn:send(self.padding)
-    if not ok then return lost(self, from_ws(self, e)) end
-    return nil
-  end
+  if text == self.padding then return nil end -- the server's heartbeat: it is there
   local msg
   if self.opts.decode or suspect(text) then
     msg = json.decode_object(text)
@@ -238,10 +270,9 @@ local function on_text(self, text)
       return lost(self, new_error(self, { kind = "transport", phase = "recv",
         description = "a message that is not a JSON object: " .. text:sub(1, 80) }))
     end
-    if ends_session(msg) then return session_ended(self, msg) end
+    if ends_session(msg) then return session_ended(self, msg, deadline) end
     if msg.type == "response" then self.relogged = false end
   end
-  self.failures = 0 -- the server answers: this connection works
   if self.opts.decode then return msg end
   return text
 end
@@ -251,29 +282,41 @@ local function timeout_error(self)
     description = "no message within the time given to sub:next" })
 end
 
--- One read on the open connection, until `deadline` (nil: none). Returns a
--- message; or nil and an error for the caller; or nil (read on).
+-- Our heartbeat, when due: true, or nil and the error.
+local function beat(self, now, deadline)
+  if not self.next_beat or now < self.next_beat then return true end
+  self.next_beat = now + self.heartbeat
+  local ok, e = self.conn:send(self.padding, write_time(self, deadline))
+  if not ok then return nil, from_ws(self, e) end
+  return true
+end
+
+-- One read on the open connection, until `deadline` (nil: none), our
+-- heartbeat sent on the way. Returns a message; or nil and an error for the
+-- caller; or nil (read on: the caller looks at the deadline).
 local function receive(self, deadline)
   local t = self.t
   local now = t:now()
-  -- silence allowed: heartbeat_margin heartbeats, or the timeout for the greeting
-  local watch = self.heartbeat and self.last_frame + self.heartbeat * self.opts.heartbeat_margin
-    or not self.greeted and self.last_frame + self.opts.timeout or nil
-  local bound = min(deadline or huge, watch or huge)
+  local ok, err = beat(self, now, deadline)
+  if not ok then return lost(self, err) end
+  -- silence allowed: opts.silence once greeted by Atmosphere, the timeout for the greeting
+  local watch = not self.greeted and self.last_frame + self.opts.timeout
+    or self.atmosphere and self.last_frame + self.opts.silence or nil
+  local bound = min(deadline or huge, watch or huge, self.next_beat or huge)
   local text, e = self.conn:recv(bound == huge and IDLE_WAIT or max(0, bound - now))
   if text then
     self.last_frame = t:now()
-    return on_text(self, text)
+    return on_text(self, text, deadline)
   end
-  if e.kind ~= "timeout" then return lost(self, from_ws(self, e)) end
+  -- a timeout in a read leaves the connection usable; any other failure does not
+  if e.kind ~= "timeout" or e.phase ~= "recv" then return lost(self, from_ws(self, e)) end
   now = t:now()
   if watch and now >= watch then
     return lost(self, new_error(self, { kind = "timeout", phase = self.greeted and "heartbeat" or "recv",
-      description = self.greeted and ("no heartbeat for %.1f s (announced: every %.1f s)")
-        :format(now - self.last_frame, self.heartbeat)
+      description = self.greeted and ("no frame from the server for %.1f s (silence allowed: %.1f s)")
+        :format(now - self.last_frame, self.opts.silence)
         or "no greeting from the server in time" }))
   end
-  if deadline and now >= deadline then return nil, timeout_error(self) end
   return nil
 end
 
@@ -302,6 +345,9 @@ function Sub:next(timeout)
     if self.conn then
       local msg, err = receive(self, deadline)
       if msg ~= nil or err then return msg, err end
+      -- whatever keeps arriving (heartbeats, pings, the greeting): the
+      -- deadline bounds next (issue 19 items 1 and 2)
+      if deadline and t:now() >= deadline then return nil, timeout_error(self) end
     else
       local wait = self.retry_at and self.retry_at - t:now() or 0
       if deadline and t:now() + wait > deadline then
@@ -403,7 +449,7 @@ function M.new(st, requests, opts)
   local set = subscription_set.new()
   set:subscribe(requests)
   local self = setmetatable({
-    st = st, t = st.transport, opts = o, set = set, failures = 0, connections = 0,
+    st = st, t = st.transport, opts = o, set = set, failures = 0, connections = 0, opened = {},
     relogged = false, closed = false, padding = "X",
     where = u.host .. ":" .. u.port .. u.path .. M.PATH,
     settings = {

@@ -122,15 +122,28 @@ describe("client:subscribe", function()
                   next_msg(sub))
     end)
 
-    it("never hands on the greeting or heartbeats, and answers each heartbeat", function()
-      fake.ws_config{ heartbeat_ms = 30 }
+    it("never hands on the greeting or the server's heartbeats", function()
+      fake.ws_config{ server_heartbeat_ms = 30 }
       local sub = subscribe()
       past_response(sub)
       local msg, err = sub:next(0.3)
       assert.is_nil(msg)
       assert.equal("timeout", err.kind)
-      assert.is_true(fake.ws_stats().heartbeats_in >= 5)
-      assert.is_true(last_connection().heartbeats >= 5)
+      assert.is_true(last_connection().heartbeats >= 3)
+      assert.equal(0, fake.ws_stats().heartbeats_in) -- not answered: ours have their own interval
+      assert.equal(1, fake.ws_stats().handshakes)
+    end)
+
+    -- issue 21 item 7: the greeting's number is how often the client sends "X" (Atmosphere)
+    it("sends the heartbeat X every announced interval, whatever the server sends", function()
+      fake.ws_config{ heartbeat_ms = 100 } -- the server's own: 60 s
+      local sub = subscribe()
+      past_response(sub)
+      local secs = sockets.timed(sub.next, sub, 0.65)
+      local n = last_connection().heartbeats_in
+      -- one each 100 ms: never more than the time allows, and not none for a busy machine
+      assert.is_true(n >= 2 and n <= secs / 0.1 + 1, n .. " in " .. secs .. " s")
+      assert.equal(0, last_connection().heartbeats)
       assert.equal(1, fake.ws_stats().handshakes)
     end)
 
@@ -262,9 +275,9 @@ describe("client:subscribe", function()
         { type = "state_batch", target = { type = "selected", tracker_ids = { 2 } } } } }, msgs[5])
     end)
 
-    it("takes a missed heartbeat as a lost connection", function()
-      fake.ws_config{ heartbeat_ms = 100 }
-      local sub, statuses = subscribe()
+    it("takes silence longer than `silence` as a lost connection", function()
+      fake.ws_config{ server_heartbeat_ms = 100 }
+      local sub, statuses = subscribe(nil, { silence = 0.3 })
       past_response(sub)
       fake.ws_fault{ type = "stop_heartbeats" }
       local t0 = sockets.now()
@@ -273,21 +286,24 @@ describe("client:subscribe", function()
       assert.equal("reconnecting", statuses[2].status)
       assert.equal("timeout", statuses[2].kind)
       assert.equal("heartbeat", statuses[2].phase)
-      assert.matches("no heartbeat for", statuses[2].description)
-      assert.is_true(secs >= 0.1 and secs < sockets.bound(0.15 + 0.1 + 0.5 + 0.5), secs)
+      assert.matches("no frame from the server for", statuses[2].description)
+      assert.is_true(secs >= 0.2 and secs < sockets.bound(0.3 + 0.1 + 0.5 + 0.5), secs)
       assert.is_true(eventually(function() return open_connections() == 1 end))
       assert.equal(2, fake.ws_stats().handshakes)
     end)
 
-    it("waits heartbeat_margin heartbeats before it gives a connection up", function()
-      fake.ws_config{ heartbeat_ms = 100 }
-      local sub, statuses = subscribe(nil, { heartbeat_margin = 4 })
+    -- issue 21 item 7: the client gave up after 1.5 announced intervals without an "X",
+    -- though Atmosphere's server sends its own far less often (60 s by default)
+    it("keeps a quiet connection while frames come within `silence`, whatever was announced", function()
+      fake.ws_config{ heartbeat_ms = 50, server_heartbeat_ms = 250 }
+      local sub, statuses = subscribe(nil, { silence = 1 })
       past_response(sub)
-      fake.ws_fault{ type = "stop_heartbeats" }
-      assert.is_nil(sub:next(0.3)) -- 3 heartbeats missed: still the same connection
+      local msg, err = sub:next(0.8) -- 16 announced intervals without a frame of the server's
+      assert.is_nil(msg)
+      assert.equal("timeout", err.kind)
       assert.equal(1, #statuses)
-      assert.equal("response", next_msg(sub, sockets.bound(2)).type)
-      assert.equal("reconnecting", statuses[2].status)
+      assert.equal(1, fake.ws_stats().handshakes)
+      assert.is_true(last_connection().heartbeats_in >= 2)
     end)
 
     it("connects again when the server closes, and says with which code", function()
@@ -530,13 +546,79 @@ describe("client:subscribe", function()
     end)
   end)
 
+  -- issue 19 items 1, 2, 4 and 6: servers that keep next busy, or drop it at once
+  -- (spec/support/hostile's WebSocket modes)
+  describe("against hostile servers", function()
+    local hostile = require "hostile"
+    local subscription = require "navixy.subscription"
+
+    for _, frame in ipairs { "ping", "pong", "heartbeat" } do
+      it("returns from next(1) in time while the server floods " .. frame .. "s", function()
+        local sub = subscribe(nil, nil, { url = hostile.url("ws_flood", { frame = frame }), timeout = 5 })
+        for _ = 1, 2 do
+          local secs, msg, err = sockets.timed(sub.next, sub, 1)
+          assert.is_nil(msg)
+          assert.equal("timeout", err and err.kind)
+          assert.is_true(secs >= 0.9 and secs < sockets.bound(3), "took " .. secs .. " s")
+        end
+      end)
+    end
+
+    -- the server floods pings and reads nothing: the answers pile up until a write blocks
+    -- (hb: the interval it announces, so that the client also sends "X" every 0.1 s)
+    for _, hb in ipairs { 30000, 100 } do
+      it("answers pings and sends its heartbeats within next's time, not the client's timeout (" .. hb .. ")",
+        function()
+          local sub = subscribe(nil, { reconnect = false }, { url = hostile.url("ws_deaf", { hb = hb }), timeout = 8 })
+          local err
+          for _ = 1, 15 do -- until the writes block: a busy server may take a while to fill them
+            local secs, msg, e = sockets.timed(sub.next, sub, 1)
+            assert.is_nil(msg)
+            assert.is_true(secs < sockets.bound(3), "took " .. secs .. " s")
+            err = e
+            if err.kind ~= "timeout" then break end
+          end
+          assert.equal("transport", err.kind) -- the writes could not go: the connection is lost
+          assert.equal("send", err.phase)
+        end)
+    end
+
+    -- Reads from `sub` for `secs` seconds; returns the reconnecting statuses' failures and
+    -- how many connections it made.
+    local function storm(sub, statuses, secs)
+      local deadline = sockets.now() + secs
+      while sockets.now() < deadline do sub:next(math.max(0, deadline - sockets.now())) end
+      return require("reconnects")(statuses)
+    end
+
+    it("counts a connection that drops at once as a failure in a row, though it answered", function()
+      local sub, statuses = subscribe(nil, nil, { url = hostile.url("ws_greet_drop") })
+      local failures = storm(sub, statuses, 3)
+      assert.is_true(#failures >= 2, #failures .. " reconnects")
+      for i, n in ipairs(failures) do assert.equal(i, n) end -- the backoff grows: never reset
+    end)
+
+    it("opens at most CONNECTS_PER_MINUTE connections a minute, whatever the backoff", function()
+      local random = math.random
+      rawset(math, "random", function() return 0 end) -- a backoff of 0 every time
+      local sub, statuses = subscribe(nil, nil, { url = hostile.url("ws_greet_drop") })
+      local ok, failures, connected = pcall(storm, sub, statuses, 2)
+      rawset(math, "random", random)
+      assert(ok, failures)
+      assert.equal(subscription.CONNECTS_PER_MINUTE, connected)
+      assert.is_true(statuses[#statuses].retry_in > 50, statuses[#statuses].retry_in)
+      assert.equal(subscription.CONNECTS_PER_MINUTE, #failures)
+    end)
+  end)
+
   describe("misuse", function()
     it("raises on bad requests and options, and for clients that cannot subscribe", function()
       local c = client()
       assert.has_error(function() c:subscribe() end)
-      assert.has_error(function() c:subscribe(STATE_BATCH, { heartbeat_margn = 2 }) end,
-        "navixy: unknown subscribe option 'heartbeat_margn' (did you mean 'heartbeat_margin'?)")
-      assert.has_error(function() c:subscribe(STATE_BATCH, { heartbeat_margin = 0.5 }) end)
+      assert.has_error(function() c:subscribe(STATE_BATCH, { silense = 2 }) end,
+        "navixy: unknown subscribe option 'silense' (did you mean 'silence'?)")
+      assert.has_error(function() c:subscribe(STATE_BATCH, { silence = 0 }) end)
+      assert.has_error(function() c:subscribe(STATE_BATCH, { silence = "long" }) end)
       assert.has_error(function() c:subscribe(STATE_BATCH, { retries = -1 }) end)
       assert.has_error(function() c:subscribe(STATE_BATCH, { on_status = "print" }) end)
       assert.has_error(function() c:subscribe(STATE_BATCH, "fast") end)

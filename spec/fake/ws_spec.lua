@@ -62,23 +62,42 @@ describe("the fake WebSocket endpoint", function()
   after_each(function() collectgarbage() end)
 
   describe("connecting (README.md)", function()
-    it("starts with the Atmosphere handshake frame, then heartbeats 'X'", function()
-      fake.ws_config{ heartbeat_ms = 50 }
+    it("starts with the Atmosphere handshake frame, then heartbeats 'X' of its own interval", function()
+      -- Atmosphere: the greeting announces the client's interval; the server's is its own
+      fake.ws_config{ heartbeat_ms = 50, server_heartbeat_ms = 400 }
       local ws, first = ready()
       local uuid, ms = first:match("^(%x+%-%x+%-%x+%-%x+%-%x+)|(%d+)|X|$")
       assert.truthy(uuid, first)
       assert.equal("50", ms)
       assert.equal(uuid, fake.ws_stats().connections[1].id)
-      for _ = 1, 3 do assert.equal("X", assert(ws:recv(1)).data) end
+      assert.is_true(nothing_within(ws, 0.25)) -- not at the announced 50 ms
+      for _ = 1, 2 do assert.equal("X", assert(ws:recv(1)).data) end
       ws:close()
       fake.reset()
       ws, first = ready()
       assert.matches("|30000|X|$", first) -- the docs' value, unless configured
+      assert.is_true(nothing_within(ws, 0.5)) -- and the server's own: Atmosphere's 60 s
+      ws:close()
+    end)
+
+    it('heartbeats at the announced interval with server_heartbeat_ms = "announced" (its old way)', function()
+      fake.ws_config{ heartbeat_ms = 50, server_heartbeat_ms = "announced" }
+      local ws = ready()
+      for _ = 1, 3 do assert.equal("X", assert(ws:recv(1)).data) end
+      ws:close()
+    end)
+
+    it("counts the client's heartbeats, on each connection", function()
+      local ws = ready()
+      for _ = 1, 3 do assert(ws:send_text("X")) end
+      assert.is_true(eventually(function() return fake.ws_stats().connections[1].heartbeats_in == 3 end))
+      assert.equal(3, fake.ws_stats().heartbeats_in)
+      assert.equal(0, fake.ws_stats().messages)
       ws:close()
     end)
 
     it("stops heartbeats on the stop_heartbeats fault", function()
-      fake.ws_config{ heartbeat_ms = 30 }
+      fake.ws_config{ heartbeat_ms = 30, server_heartbeat_ms = 30 }
       local ws = ready()
       assert.equal("X", assert(ws:recv(1)).data)
       assert.equal(1, fake.ws_fault{ type = "stop_heartbeats" })
@@ -380,5 +399,7 @@ describe("the fake WebSocket endpoint", function()
     assert.has_error(function() fake.ws_emit{} end)
     assert.has_error(function() fake.ws_emit{ event = "state", trackers = "1" } end)
     assert.has_error(function() fake.ws_config{ heartbeat_ms = -1 } end)
+    assert.has_error(function() fake.ws_config{ server_heartbeat_ms = 0 } end)
+    assert.has_error(function() fake.ws_config{ server_heartbeat_ms = "sometimes" } end)
   end)
 end)

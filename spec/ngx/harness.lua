@@ -256,15 +256,18 @@ function M.abandon_login()
   return ngx.exit(ngx.HTTP_OK)
 end
 
---- POST /subscribe {opts, requests, sub_opts, collect, timeout}: a subscription
--- made and read in this request (content phase: cosockets) until `collect`
--- messages (default 1) came or a read ended without one (its error is in the
--- reply); then closed. Replies with the messages, the on_status notices,
--- tostring(sub) while it was open, and how long it took.
+--- POST /subscribe {opts, requests, sub_opts, collect, timeout, reads, for_secs,
+-- zero_backoff}: a subscription made and read in this request (content phase:
+-- cosockets) until `collect` messages (default 1) came or a read ended without
+-- one (its error is in the reply); then closed. With `reads` or `for_secs`,
+-- timeouts do not stop it: it reads at most `reads` times, for `for_secs`
+-- seconds. zero_backoff: the retry backoff's random draw is 0 meanwhile (every
+-- backoff 0 s). Replies with the messages, the on_status notices, tostring(sub)
+-- while it was open, how long it took, and how long each read took (`times`).
 function M.subscribe()
   local req = json_body()
   local c = new_client(req.opts)
-  local statuses, messages = {}, {}
+  local statuses, messages, times = {}, {}, {}
   local sub_opts = req.sub_opts or {}
   sub_opts.on_status = function(info) statuses[#statuses + 1] = info end
   local ok, sub = pcall(c.subscribe, c, req.requests, sub_opts)
@@ -272,19 +275,28 @@ function M.subscribe()
     c:close()
     return reply { raised = tostring(sub) }
   end
+  local random = math.random
+  if req.zero_backoff then rawset(math, "random", function() return 0 end) end
   local t0, err = now(), nil
-  while #messages < (req.collect or 1) do
+  local patient = req.reads or req.for_secs
+  while #messages < (req.collect or 1) and #times < (req.reads or math.huge)
+    and now() - t0 < (req.for_secs or math.huge) do
+    local t1 = now()
     local msg, e = sub:next(req.timeout or 5)
-    if not msg then
+    times[#times + 1] = now() - t1
+    if msg then
+      messages[#messages + 1] = msg
+    else
       err = e
-      break
+      if not patient or e.kind ~= "timeout" then break end
     end
-    messages[#messages + 1] = msg
   end
+  rawset(math, "random", random)
   local text = tostring(sub)
   sub:close()
   c:close()
-  reply { messages = messages, err = render_err(err), statuses = statuses, text = text, elapsed = now() - t0 }
+  reply { messages = messages, err = render_err(err), statuses = statuses, text = text, elapsed = now() - t0,
+          times = times }
 end
 
 --- POST /batch {opts, calls, concurrency}: client:batch, its items rendered.

@@ -787,9 +787,10 @@ describe("inside nginx", function()
       assert.equal(KEY, cjson.decode(fake.ws_messages()[1].text).hash)
     end)
 
-    it("connects again on cosockets after a drop and after missed heartbeats", function()
-      fake.ws_config{ heartbeat_ms = 100 }
-      local finish = post_async("/subscribe", { opts = opts(), requests = STATE_2, collect = 6 })
+    it("connects again on cosockets after a drop and after a silence over `silence`", function()
+      fake.ws_config{ server_heartbeat_ms = 100 }
+      local finish = post_async("/subscribe", { opts = opts(), requests = STATE_2, collect = 6,
+                                                sub_opts = { silence = 0.4 } })
       assert.is_true(eventually(function() return ws_conn("state") ~= nil end))
       fake.ws_fault{ type = "drop", conn = ws_conn("state").id }
       assert.is_true(eventually(function() return fake.ws_stats().handshakes == 2 and ws_conn("state") end))
@@ -801,6 +802,63 @@ describe("inside nginx", function()
       assert.same({ "connected", "reconnecting:recv", "connected", "reconnecting:heartbeat", "connected" }, seen)
       assert.equal(3, fake.ws_stats().handshakes)
       assert.is_true(eventually(function() return fake.ws_stats().open == 0 end))
+    end)
+
+    -- issue 21 item 7: the client's "X" at the announced interval, the server's own apart
+    it("sends the heartbeat X on cosockets every announced interval", function()
+      fake.ws_config{ heartbeat_ms = 100 }
+      local r = post("/subscribe", { opts = opts(), requests = STATE_2, collect = 100, for_secs = 0.9, timeout = 0.3 })
+      assert.is_nil(r.raised, r.raised)
+      assert.equal("timeout", r.err.kind, r.err.text)
+      local conn = fake.ws_stats().connections[1]
+      assert.is_true(conn.heartbeats_in >= 3 and conn.heartbeats_in <= r.elapsed / 0.1 + 1,
+        conn.heartbeats_in .. " in " .. r.elapsed .. " s")
+      assert.equal(1, #r.statuses) -- connected once: 1.5 announced intervals of quiet are not a loss
+    end)
+
+    -- issue 19 items 1, 2 and 4: next(1) ends by its time on cosockets too
+    for _, frame in ipairs { "ping", "pong", "heartbeat" } do
+      it("returns from next(1) in time while the server floods " .. frame .. "s", function()
+        local r = post("/subscribe", { opts = opts { url = hostile.url("ws_flood", { frame = frame }), timeout = 5 },
+                                       requests = STATE_2, timeout = 1, reads = 2 })
+        assert.is_nil(r.raised, r.raised)
+        assert.equal("timeout", r.err.kind, r.err.text)
+        assert.equal(2, #r.times)
+        for _, secs in ipairs(r.times) do assert.is_true(secs >= 0.9 and secs < 3, "took " .. secs .. " s") end
+      end)
+    end
+
+    for _, hb in ipairs { 30000, 100 } do
+      it("answers pings and sends its heartbeats within next's time on cosockets (" .. hb .. ")", function()
+        local r = post("/subscribe", { opts = opts { url = hostile.url("ws_deaf", { hb = hb }), timeout = 8 },
+                                       requests = STATE_2, timeout = 1, reads = 15, sub_opts = { reconnect = false } })
+        assert.is_nil(r.raised, r.raised)
+        for _, secs in ipairs(r.times) do assert.is_true(secs < 3, "took " .. secs .. " s") end
+        assert.equal("transport", r.err.kind, r.err.text) -- the writes could not go
+        assert.equal("send", r.err.phase)
+      end)
+    end
+
+    -- issue 19 item 6
+    local function reconnects(r) return require("reconnects")(r.statuses) end
+
+    it("counts a connection that drops at once as a failure in a row on cosockets", function()
+      local r = post("/subscribe", { opts = opts { url = hostile.url("ws_greet_drop") }, requests = STATE_2,
+                                     collect = 1000, for_secs = 3, timeout = 1 })
+      assert.is_nil(r.raised, r.raised)
+      local failures = reconnects(r)
+      assert.is_true(#failures >= 2, #failures .. " reconnects")
+      for i, n in ipairs(failures) do assert.equal(i, n) end
+    end)
+
+    it("opens at most CONNECTS_PER_MINUTE connections a minute on cosockets", function()
+      local r = post("/subscribe", { opts = opts { url = hostile.url("ws_greet_drop") }, requests = STATE_2,
+                                     collect = 1000, for_secs = 2, timeout = 0.5, zero_backoff = true })
+      assert.is_nil(r.raised, r.raised)
+      local failures, connected = reconnects(r)
+      assert.equal(require("navixy.subscription").CONNECTS_PER_MINUTE, connected)
+      assert.equal(connected, #failures)
+      assert.is_true(r.statuses[#r.statuses].retry_in > 50)
     end)
 
     for _, case in ipairs {

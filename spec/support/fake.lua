@@ -252,7 +252,8 @@ end
 ---------------------------------------------------------------- the WebSocket API
 -- <base>/event/subscription (spec/support/fake/subscription.lua), as Navixy's docs describe
 -- it. A connection needs the Atmosphere query (fake.ws_url has it); the first frame is
--- "<uuid>|<heartbeat ms>|X|", then "X" every heartbeat; subscribe/unsubscribe messages get
+-- "<uuid>|<heartbeat ms>|X|" (how often the client should send "X", as in Atmosphere), then
+-- the server's own "X" every 60 s (Atmosphere's default); subscribe/unsubscribe messages get
 -- "response" or "error" (3: malformed hash, 4: unknown or ended; an ended session also
 -- sends a "logout" event); subscribing sends the current states at once.
 fake.ws_query = "X-Atmosphere-tracking-id=0&X-Atmosphere-Framework=2.3.6-javascript"
@@ -261,6 +262,7 @@ fake.ws_path = "/v2/event/subscription"
 fake.ws_url = fake.base .. fake.ws_path .. "?" .. fake.ws_query
 fake.ws_tls_url = ("https://127.0.0.1:%d"):format(fake.tls_port) .. fake.ws_path .. "?" .. fake.ws_query
 fake.ws_heartbeat_ms = 30000    -- what the first frame announces unless ws_config changes it
+fake.ws_server_heartbeat_ms = 60000 -- how often the server sends "X" unless ws_config changes it
 fake.ws_disallowed_tracker = 4  -- answered "disallowed" (trackers 1, 2: "normal"; 3: "blocked")
 
 -- Sends an event to the subscribers it concerns; returns how many connections it was queued
@@ -282,12 +284,15 @@ function fake.ws_emit(spec) return control("POST", "ws_emit", spec).delivered en
 function fake.ws_fault(spec) return control("POST", "ws_fault", spec).applied end
 
 -- Settings for connections opened from now on (reset() restores the defaults):
--- { heartbeat_ms = n }
+-- { heartbeat_ms = n (announced: the client's interval), server_heartbeat_ms = n (the
+--   server's "X"), or "announced" (the server's "X" at the announced interval: the fake's
+--   behaviour before it followed Atmosphere) }
 function fake.ws_config(spec) return control("POST", "ws_config", spec) end
 
 -- { open (connections open now), handshakes, subscribes, unsubscribes, messages (text
 --   frames other than heartbeats), heartbeats_in, pongs_in, closes_in, connections = {
---   { id, open, uid, subs, heartbeats (sent), client_close = { code, reason }, failure } } }
+--   { id, open, uid, subs, heartbeats (sent), heartbeats_in (the client's "X" received),
+--   client_close = { code, reason }, failure } } }
 function fake.ws_stats() return control("GET", "ws_stats") end
 
 -- What clients sent (heartbeats aside), oldest first: { conn, text, time }.

@@ -24,29 +24,30 @@ local small_form = core.form(small)
 local small_text = '{"from_finalizer":"\\u00e9t\\u00e9 \\"x\\"","a":[1,2,{"b":"c\\/d"}]}'
 local small_decoded_json = core.json(core.decode(small_text))
 
--- Finalizers that encode and decode and check what they get; arm(n)
--- makes n more objects to collect, so that finalizers keep running
--- (mostly in the middle of a call: that is where the allocations are).
-local function finalizers()
+-- Finalizers that run check (which adds what it got wrong to a list) and
+-- count; arm(n) makes n more objects to collect, so that finalizers keep
+-- running (mostly in the middle of a call: that is where the allocations are).
+local function finalizers(check)
   local state = { runs = 0, wrong = {}, on = true }
-  local function check()
+  local function run()
     if not state.on then return end
     state.runs = state.runs + 1
-    local ok, err = pcall(function()
-      if core.json(small) ~= small_json then state.wrong[#state.wrong + 1] = "json" end
-      if core.form(small) ~= small_form then state.wrong[#state.wrong + 1] = "form" end
-      if core.escape("a b/é") ~= "a%20b%2F%C3%A9" then state.wrong[#state.wrong + 1] = "escape" end
-      if core.json(core.decode(small_text)) ~= small_decoded_json then
-        state.wrong[#state.wrong + 1] = "decode"
-      end
-    end)
+    local ok, err = pcall(check, state.wrong)
     if not ok then state.wrong[#state.wrong + 1] = tostring(err) end
   end
   function state.arm(n)
-    for _ = 1, n do with_finalizer(check) end
+    for _ = 1, n do with_finalizer(run) end
   end
   function state.stop() state.on = false end
   return state
+end
+
+-- What the encoding finalizers check.
+local function encode_check(wrong)
+  if core.json(small) ~= small_json then wrong[#wrong + 1] = "json" end
+  if core.form(small) ~= small_form then wrong[#wrong + 1] = "form" end
+  if core.escape("a b/é") ~= "a%20b%2F%C3%A9" then wrong[#wrong + 1] = "escape" end
+  if core.json(core.decode(small_text)) ~= small_decoded_json then wrong[#wrong + 1] = "decode" end
 end
 
 -- Large nested values: objects over 16 keys (their keys sorted in a
@@ -73,9 +74,9 @@ end
 -- 5.1-5.3 (incremental only, or 5.2's experimental generational mode) a new
 -- cycle as soon as one ends.
 local generational = _VERSION == "Lua 5.4"
-local function run_under_gc(work)
+local function run_under_gc(work, check)
   collectgarbage("collect")
-  local fin = finalizers()
+  local fin = finalizers(check or encode_check)
   if not generational then
     collectgarbage("setpause", 100)
     collectgarbage("setstepmul", 200)
@@ -95,6 +96,23 @@ local function run_under_gc(work)
   return fin
 end
 
+-- Calls f(n) `times` times with finalizers running check (`armed` objects
+-- to collect made before each call, default 4); counts wrong answers (f
+-- raising is one).
+local function check_under_gc(times, f, check, armed)
+  local wrong = 0
+  local fin = run_under_gc(function(fin)
+    for n = 1, times do
+      fin.arm(armed or 4)
+      local ok, same = pcall(f, n)
+      if not (ok and same) then wrong = wrong + 1 end
+    end
+  end, check)
+  assert.equal(0, wrong, "wrong answers of " .. times)
+  assert.same({}, fin.wrong)
+  assert.is_true(fin.runs > times, "finalizers ran " .. fin.runs .. " times")
+end
+
 describe("encoders and the decoder used by finalizers mid-call", function()
   local values, json_ref, form_ref, decoded_ref = {}, {}, {}, {}
   setup(function()
@@ -107,20 +125,6 @@ describe("encoders and the decoder used by finalizers mid-call", function()
     end
     collectgarbage("restart")
   end)
-
-  -- Calls f(n) `times` times with finalizers running; counts wrong answers.
-  local function check_under_gc(times, f)
-    local wrong = 0
-    local fin = run_under_gc(function(fin)
-      for n = 1, times do
-        fin.arm(4)
-        if not f(n) then wrong = wrong + 1 end
-      end
-    end)
-    assert.equal(0, wrong, "wrong answers")
-    assert.same({}, fin.wrong)
-    assert.is_true(fin.runs > times, "finalizers ran " .. fin.runs .. " times")
-  end
 
   it("core.json gives the same text thousands of times", function()
     check_under_gc(1000, function(n) return core.json(values[n % 4 + 1]) == json_ref[n % 4 + 1] end)
@@ -155,6 +159,48 @@ describe("encoders and the decoder used by finalizers mid-call", function()
       if pcall(core.json, bad) or pcall(core.form, bad) then return false end
       return core.json(values[n % 4 + 1]) == json_ref[n % 4 + 1]
     end)
+  end)
+end)
+
+-- issue 19 item 13: core.ws_frame once framed into one buffer shared by
+-- every call, so a finalizer that framed in the middle of a frame (here
+-- while a number payload becomes a string: an allocation) had its frame
+-- glued in front of the caller's; and p:frame reset the parser's buffer of
+-- replies that p:feed was filling. Frames are masked with a new key each
+-- time: compared by what they carry, unmasked.
+describe("the WebSocket framer used by finalizers mid-call", function()
+  local frames = require "ws_frames"
+  local shared = core.ws_parser() -- framed on by the finalizers and fed by the tests
+
+  local function framing_check(wrong)
+    if frames.read_one(core.ws_frame("text", "from the finalizer")).payload ~= "from the finalizer" then
+      wrong[#wrong + 1] = "ws_frame"
+    end
+    if frames.read_one(shared:frame("ping", "finalizer")).payload ~= "finalizer" then
+      wrong[#wrong + 1] = "p:frame"
+    end
+  end
+
+  -- These calls make little garbage: each also makes 64 KB of its own, and 8 objects to
+  -- collect, or in a process that ran many specs (a large heap: the collector waits for
+  -- 1% of it) the finalizers ran seldom or never.
+  local filler = ("garbage "):rep(8192)
+
+  it("core.ws_frame gives each caller its own frame", function()
+    check_under_gc(5000, function(n)
+      local _ = filler .. n
+      local f = frames.read_one(core.ws_frame("text", n + 0.5))
+      return f.opcode == 1 and f.masked and f.payload == tostring(n + 0.5)
+    end, framing_check, 8)
+  end)
+
+  it("p:feed keeps its replies while a finalizer frames on the same parser", function()
+    -- small pings: a finalizer then often runs inside p:feed's allocations
+    check_under_gc(5000, function(n)
+      local _ = filler .. n
+      local events, reply = shared:feed(frames.frame("ping", "p" .. n))
+      return #events == 1 and frames.read_one(reply).payload == "p" .. n
+    end, framing_check, 8)
   end)
 end)
 

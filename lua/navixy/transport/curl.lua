@@ -74,7 +74,7 @@ function Curl.websocket(_, s)
   return setmetatable({ ws = ws }, Ws)
 end
 
-function Ws:send(text) return self.ws:send_text(text) end
+function Ws:send(text, seconds) return self.ws:send_text(text, seconds) end
 
 function Ws:recv(seconds)
   local msg, err = self.ws:recv(seconds)

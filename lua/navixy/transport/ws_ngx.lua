@@ -3,8 +3,9 @@
 -- the C core's, the same code the curl transport runs (core.ws_handshake,
 -- core.ws_check_answer, core.ws_parser). The connection object answers as
 -- the curl one does (see navixy.transport.curl's websocket):
---   conn:send(text)     -> true | nil, err
---   conn:recv(seconds)  -> text | nil, err   (kind "timeout": still usable)
+--   conn:send(text [, seconds]) -> true | nil, err   (by default within the timeout)
+--   conn:recv(seconds)  -> text | nil, err   (kind "timeout", phase "recv": still
+--                          usable; the answers to pings are bounded by `seconds` too)
 --   conn:close([wait])  the close handshake, waiting at most `wait` seconds
 -- err = { kind = "timeout"|"transport"|"http"|"protocol"|"closed", phase =,
 --         description =, code =, reason =, status =, body = }
@@ -31,6 +32,10 @@ local function failure(kind, phase, description)
 end
 
 local left_ms = http1.left_ms
+
+-- Milliseconds a write may take until `deadline`: at least 1 (0 would be
+-- nginx's default send timeout, not none).
+local function write_ms(deadline) return left_ms(deadline) or 1 end
 
 -- A refused upgrade: the status and the start of the answer's body.
 local function refused(r, status, headers)
@@ -88,22 +93,23 @@ function M.open(transport, s)
   -- frames may have come with the head
   local rest = r.buf:sub(r.pos)
   if rest ~= "" then
-    local fed = conn:feed(rest)
+    local fed = conn:feed(rest, deadline)
     if fed then return nil, fed end
   end
   return conn
 end
 
 -- Parses bytes; queues the events; sends what the protocol answers (pongs,
--- the echo of a close). Returns nil, or an error when that answer failed.
-function Conn:feed(bytes)
+-- the echo of a close) by `deadline`. Returns nil, or an error when that
+-- answer failed (a frame cut short: the connection has ended).
+function Conn:feed(bytes, deadline)
   local events, reply = self.parser:feed(bytes)
   if self.next_event > #self.events then self.events, self.next_event = events, 1
   else
     for _, ev in ipairs(events) do self.events[#self.events + 1] = ev end
   end
   if reply ~= "" then
-    self.sock:settimeout(self.timeout * 1000)
+    self.sock:settimeout(write_ms(deadline))
     local ok, err = self.sock:send(reply)
     if not ok then return self:ended(failure("transport", "send", "sending failed: " .. tostring(err))) end
   end
@@ -155,14 +161,14 @@ function Conn:recv(seconds)
       e.code = 1006 -- RFC 6455 7.1.5: closed without a close frame
       return nil, self:ended(e)
     end
-    local failed = self:feed(data)
+    local failed = self:feed(data, deadline)
     if failed then return nil, failed end
   end
 end
 
-function Conn:send(text)
+function Conn:send(text, seconds)
   if self.final then return nil, self.final end
-  self.sock:settimeout(self.timeout * 1000)
+  self.sock:settimeout(write_ms(core.now() + (seconds or self.timeout)))
   local ok, err = self.sock:send(self.parser:frame("text", text))
   if not ok then
     return nil, self:ended(failure(err == "timeout" and "timeout" or "transport", "send",

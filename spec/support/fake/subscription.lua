@@ -29,8 +29,14 @@ local dict = store.dict
 local M = {}
 
 -- README.md: the first frame, "b623a15d-9623-4fd8-a9d3-697036635c29|30000|X|", announces a
--- heartbeat of 30000 ms. fake.ws_config{ heartbeat_ms = } changes it for new connections.
+-- heartbeat of 30000 ms. In Atmosphere (JavaScriptProtocol, HeartbeatInterceptor) that number
+-- is how often the CLIENT should send "X" (clientHeartbeatFrequencyInSeconds); the server's
+-- own "X" comes every heartbeatFrequencyInSeconds, 60 s by default, whatever it announces
+-- (docs/realtime-heartbeats.md). fake.ws_config{ heartbeat_ms =, server_heartbeat_ms = }
+-- changes them for new connections; server_heartbeat_ms = "announced" is the fake's old
+-- behaviour, its own "X" at the announced interval.
 M.HEARTBEAT_MS = 30000
+M.SERVER_HEARTBEAT_MS = 60000
 -- subscription.md: "disallowed - subscription for this tracker not allowed by the current
 -- session". No tracker of the HTTP fake is like that; this id is.
 M.DISALLOWED_TRACKER = 4
@@ -65,7 +71,8 @@ end
 local function record(conn)
   return {
     id = conn.id, seq = conn.seq, epoch = conn.epoch, open = conn.open, uid = conn.uid, subs = conn.subs,
-    heartbeats = conn.heartbeats, client_close = conn.client_close, failure = conn.failure,
+    heartbeats = conn.heartbeats, heartbeats_in = conn.heartbeats_in, client_close = conn.client_close,
+    failure = conn.failure,
   }
 end
 
@@ -305,6 +312,8 @@ end
 local function handle_message(conn, text)
   if text == "X" then -- an Atmosphere heartbeat
     incr("heartbeats_in")
+    conn.heartbeats_in = conn.heartbeats_in + 1
+    save(conn)
     return {}
   end
   incr("messages")
@@ -427,7 +436,7 @@ local function reader(conn)
 end
 
 local function writer(conn)
-  local hb_every = conn.heartbeat_ms / 1000
+  local hb_every = conn.server_heartbeat_ms / 1000
   local next_hb, next_check = ngx.now() + hb_every, 0
   while not conn.done do
     conn.wake:wait(POLL)
@@ -496,9 +505,13 @@ function M.serve()
 
   local conn = {
     id = uuid(), seq = dict:incr("ws:seq", 1, 0), epoch = epoch(), open = true, subs = {},
-    heartbeats = 0, heartbeat = true, heartbeat_ms = config().heartbeat_ms or M.HEARTBEAT_MS,
+    heartbeats = 0, heartbeats_in = 0, heartbeat = true,
     wb = wb, sock = wb.sock, outbox = {}, wake = semaphore.new(),
   }
+  local cfg = config()
+  conn.heartbeat_ms = cfg.heartbeat_ms or M.HEARTBEAT_MS
+  conn.server_heartbeat_ms = cfg.server_heartbeat_ms == "announced" and conn.heartbeat_ms
+    or cfg.server_heartbeat_ms or M.SERVER_HEARTBEAT_MS
   ngx.ctx.ws_conn = conn
   dict:incr("ws:open:" .. conn.epoch, 1, 0)
   incr("handshakes")
@@ -579,11 +592,15 @@ function M.fault(spec)
   return { ok = true, applied = n }
 end
 
--- POST /_fake/ws_config { heartbeat_ms = } (for connections opened from now on)
+-- POST /_fake/ws_config { heartbeat_ms =, server_heartbeat_ms = n | "announced" } (for
+-- connections opened from now on)
 function M.set_config(spec)
-  local ms = spec.heartbeat_ms
+  local ms, server_ms = spec.heartbeat_ms, spec.server_heartbeat_ms
   if ms ~= nil and (type(ms) ~= "number" or ms < 1) then return nil, "heartbeat_ms must be a positive number" end
-  dict:set("ws:cfg", store.encode{ heartbeat_ms = ms })
+  if server_ms ~= nil and server_ms ~= "announced" and (type(server_ms) ~= "number" or server_ms < 1) then
+    return nil, 'server_heartbeat_ms must be a positive number or "announced"'
+  end
+  dict:set("ws:cfg", store.encode{ heartbeat_ms = ms, server_heartbeat_ms = server_ms })
   return { ok = true }
 end
 
