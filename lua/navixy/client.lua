@@ -88,6 +88,13 @@ function Client:get_history(params, opts)
   return require("navixy.fleet").get_history(self, params, opts, st.fleet)
 end
 
+--- Workflows over client:call (one module each, named for the job):
+-- client:pages (navixy.pages), client:get_report (navixy.report).
+function Client:pages(action, params, opts)
+  state_of(self)
+  return require("navixy.pages").iterate(self, action, params, opts)
+end
+
 --- client:subscribe(requests, opts) -> a subscription to real-time events
 -- (see navixy.subscription); it connects when first read.
 function Client:subscribe(requests, opts)
