@@ -95,6 +95,11 @@ function Client:pages(action, params, opts)
   return require("navixy.pages").iterate(self, action, params, opts)
 end
 
+function Client:get_report(params, opts)
+  local st = user_api(state_of(self), "get_report")
+  return require("navixy.report").get(self, { clock = st.transport, timeout = st.timeout }, params, opts)
+end
+
 --- client:subscribe(requests, opts) -> a subscription to real-time events
 -- (see navixy.subscription); it connects when first read.
 function Client:subscribe(requests, opts)
