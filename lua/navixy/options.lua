@@ -133,6 +133,8 @@ local CLIENT = {
   user_agent = nonempty_string, iso_datetime = boolean_opt, insecure = boolean_opt,
   transport = one_of("curl", "ngx"), headers = headers_opt, max_size = size_opt,
   on_request = function_opt, store = store_opt,
+  -- sent with user/auth (commons/user/index.md "auth": dealer_id; app_key as API.md names it)
+  dealer_id = whole_in(1, 2 ^ 53, "a dealer ID (a whole number)"), app_key = nonempty_string,
 }
 
 local CALL = {
@@ -240,6 +242,9 @@ function M.client(opts, version)
   o.u = u
   if (o.login == nil) ~= (o.password == nil) then
     fail("options 'login' and 'password' go together")
+  end
+  if (o.dealer_id or o.app_key) and (not o.login or o.panel) then
+    fail("options 'dealer_id' and 'app_key' go with a user login (login and password)")
   end
   if type(o.login) == "number" then
     if not o.panel then fail("option 'login' must be a string (a number is a panel ID: set panel = true)") end

@@ -147,7 +147,8 @@ function M.password(action)
     action = action,
     account = function(st) return (st.panel and "panel:" or "user:") .. st.login end,
     fetch = function(st, t)
-      local job = call.job(st, action, { login = st.login, password = st.password })
+      local job = call.job(st, action, { login = st.login, password = st.password,
+        dealer_id = st.options.dealer_id, app_key = st.options.app_key })
       job.anonymous = true
       local res, err = call.plain(st, job, t)
       return res, err, job
