@@ -100,6 +100,23 @@ function Client:get_report(params, opts)
   return require("navixy.report").get(self, { clock = st.transport, timeout = st.timeout }, params, opts)
 end
 
+--- Session chores (see navixy.keys).
+function Client:renew_session()
+  user_api(state_of(self), "renew_session")
+  return require("navixy.keys").renew(self)
+end
+
+function Client:rotate_key(opts)
+  local st = user_api(state_of(self), "rotate_key")
+  return require("navixy.keys").rotate(self, opts, function(login, password)
+    local o = { login = login, password = password }
+    for k, v in pairs(st.opts) do
+      if k ~= "hash" and k ~= "login" and k ~= "password" and k ~= "store" then o[k] = v end
+    end
+    return M.new(o, st.version)
+  end, st.login, st.password)
+end
+
 --- client:subscribe(requests, opts) -> a subscription to real-time events
 -- (see navixy.subscription); it connects when first read.
 function Client:subscribe(requests, opts)
@@ -269,10 +286,9 @@ function M.new(opts, version)
     subscriptions = setmetatable({}, { __mode = "k" }), -- open ones, closed with the client
     fleet = { iso_datetime = o.iso_datetime == true }, -- what navixy.fleet learns and keeps
   }
-  if o.panel then -- for the clients made from this one (user_session)
-    st.version, st.opts = version, {}
-    for k, v in pairs(opts) do st.opts[k] = v end
-  end
+  -- for the clients made from this one (user_session, rotate_key)
+  st.version, st.opts = version, {}
+  for k, v in pairs(opts or {}) do st.opts[k] = v end
   if o.login then st.source = session.password(st.login_action) end
   st.secrets = function() return secrets(st) end -- for errors.new: listed only on failure
   st.transport = transports.open(o, handle)
