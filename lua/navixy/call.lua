@@ -110,7 +110,7 @@ local function attempt(st, job, t)
                  filename = response.filename(result.disposition) }
     return result.body
   end
-  local res, err = response.interpret(job.action, result, st.secrets)
+  local res, err = response.interpret(job.action, result, st.secrets, st.url)
   if err then err.retry_after = result.retry_after end
   return res, err, result.retry_after
 end
