@@ -147,16 +147,30 @@ function M.call()
   reply { calls = calls, events = events(), elapsed = now() - t0, pid = ngx.worker.pid(), counted = counted }
 end
 
+-- One step of /methods: client:name(arg, ...), or for "pages" (an iterator)
+-- the loop over client:pages(arg, ...), giving the items it handed over.
+local function step_of(c, step)
+  if step[1] == "pages" then
+    return pcall(function()
+      local items = {}
+      for item in c:pages((table.unpack or unpack)(step, 2)) do items[#items + 1] = item end
+      return items
+    end)
+  end
+  return pcall(c[step[1]], c, (table.unpack or unpack)(step, 2))
+end
+
 --- POST /methods {opts, steps = { { "name", arg, ... }, ... }}: one client
 -- runs client:name(arg, ...) for each step in turn (get_history, resend_code,
--- verify_code, ...); each step's res and err rendered, or what it raised.
+-- verify_code, pages, get_report, ...); each step's res and err rendered, or
+-- what it raised.
 function M.methods()
   local req = json_body()
   local ok, c = pcall(new_client, req.opts)
   if not ok then return reply { raised = tostring(c) } end
   local steps = {}
   for i, step in ipairs(req.steps) do
-    local done, res, err = pcall(c[step[1]], c, (table.unpack or unpack)(step, 2))
+    local done, res, err = step_of(c, step)
     steps[i] = done and { res = res, err = render_err(err) } or { raised = tostring(res) }
   end
   local text = tostring(c)

@@ -369,6 +369,36 @@ describe("inside nginx", function()
       assert.matches("^%x+$", r.steps[5].res)
     end)
 
+    it("runs the workflows: pages (ahead, a batch), get_report, renew_session, rotate_key", function()
+      local demo = fake.users.demo
+      local maker = post("/methods", { opts = { url = fake.url, login = demo.login, password = demo.password,
+        transport = "ngx" }, steps = { { "call", "api/key/create", { title = "old" } }, { "renew_session" } } })
+      local old = maker.steps[1].res.value.hash
+      assert.is_true(maker.steps[2].res)
+      local report = { title = "Trips", trackers = { 1, 2 }, from = "2024-05-01 00:00:00",
+                       to = "2024-05-02 00:00:00", plugin = { plugin_id = 4 } }
+      local r = post("/methods", { opts = { url = fake.url, hash = old, transport = "ngx" }, steps = {
+        { "pages", "employee/list", {}, { limit = 5, ahead = 2 } },
+        { "get_report", report },
+        { "get_report", report, { format = "pdf" } },
+        { "rotate_key", { title = "new", login = demo.login, password = demo.password } },
+        { "get_hash" },
+        { "call", "report/tracker/generate", { trackers = { 1 }, from = "x", to = "2024-05-02 00:00:00",
+          plugin = { plugin_id = 4 } } },
+      } })
+      assert.is_nil(r.raised)
+      assert.equal(23, #r.steps[1].res)
+      assert.equal(23, r.steps[1].res[23].id)
+      assert.equal("Trips", r.steps[2].res.title)
+      assert.equal("application/pdf", r.steps[3].res.content_type)
+      assert.equal(2, #fake.requests_of("report/tracker/delete"))
+      assert.equal(r.steps[4].res, r.steps[5].res)
+      assert.not_equal(old, r.steps[5].res)
+      assert.equal(old, fake.requests_of("api/key/delete")[1].params.key)
+      assert.matches("(from: Wrong date format)", r.steps[6].err.text, 1, true)
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+
     it("takes the Middle East region", function()
       local r = post("/methods", { opts = { region = "me", hash = fake.api_key, transport = "ngx" }, steps = {} })
       assert.is_nil(r.raised)
