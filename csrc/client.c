@@ -195,7 +195,7 @@ static const char *opt_field(lua_State *L, int i, const char *name, size_t *len)
 /* A request as the Lua layer hands it over (see lua/navixy/transport/init.lua):
  * a table with action, body, method ("GET" or POST when nil), timeout_ms
  * (nil: the client's), fresh, anonymous, stream (a sink is waiting), parts
- * (multipart). Everything it points to stays referenced by that table. */
+ * (multipart), url (absolute, instead of base and action; never with the hash). Everything it points to stays referenced by that table. */
 static void read_request(lua_State *L, int i, nvx_request *r) {
   size_t k, n;
   const char *method;
@@ -211,6 +211,18 @@ static void read_request(lua_State *L, int i, nvx_request *r) {
     unsigned char ch = (unsigned char)r->action[k];
     if (ch <= ' ' || ch == 0x7f || ch == '?' || ch == '#')
       raise(L, "navixy: %s", "action holds a space, control character, '?' or '#'");
+  }
+  /* an absolute http(s) URL for this one request (a presigned upload): checked
+   * as an action is, so that nothing can end the request line */
+  r->url = opt_field(L, i, "url", &n);
+  if (r->url) {
+    if (strncmp(r->url, "http://", 7) != 0 && strncmp(r->url, "https://", 8) != 0)
+      raise(L, "navixy: %s", "request url must be an http:// or https:// URL");
+    for (k = 0; k < n; k++) {
+      unsigned char ch = (unsigned char)r->url[k];
+      if (ch <= ' ' || ch == 0x7f || ch == '#')
+        raise(L, "navixy: %s", "request url holds a space, control character or '#'");
+    }
   }
   method = opt_field(L, i, "method", &n);
   if (method && strcmp(method, "GET") == 0)
@@ -500,13 +512,12 @@ static int c_prepare(lua_State *L) {
   /* everything that can raise comes before any C memory is taken */
   read_request(L, 2, &r);
   is_get = r.method == NVX_GET;
-  hash = r.anonymous ? NULL : c->s.hash;
+  hash = r.anonymous || r.url ? NULL : c->s.hash;
   in_query = nvx_hash_in_query(c->s.auth, is_get);
   lua_getfield(L, 2, "parts");
   if (!is_get && !lua_isnil(L, -1))
     parts = read_byte_parts(L, 2, hash && c->s.auth == NVX_AUTH_BODY ? hash : NULL, &count);
-  rc = nvx_build_url(&url, c->s.base, r.action, r.alen, is_get ? r.body : NULL, is_get ? r.blen : 0,
-                     in_query ? hash : NULL);
+  rc = nvx_request_url(&url, c->s.base, &r, in_query ? hash : NULL);
   if (rc == NVX_OK && parts) {
     static unsigned long calls = 0;
     char boundary[NVX_BOUNDARY_LEN + 1];

@@ -162,19 +162,29 @@ static int add_hash_part(curl_mime *mime, const char *hash) {
              : NVX_ENOMEM;
 }
 
+int nvx_request_url(nvx_buf *out, const char *base, const nvx_request *r, const char *hash) {
+  int is_get = r->method == NVX_GET;
+  if (!r->url)
+    return nvx_build_url(out, base, r->action, r->alen, is_get ? r->body : NULL, is_get ? r->blen : 0, hash);
+  nvx_buf_reset(out);
+  if (nvx_buf_adds(out, r->url)) return NVX_ENOMEM;
+  if (is_get && r->blen > 0 &&
+      (nvx_buf_addc(out, strchr(r->url, '?') ? '&' : '?') || nvx_buf_add(out, r->body, r->blen)))
+    return NVX_ENOMEM;
+  return NVX_OK;
+}
+
 int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_request *r) {
   int rc, is_get = r->method == NVX_GET;
   long total = r->timeout_ms > 0 ? r->timeout_ms : s->timeout_ms;
-  const char *hash = r->anonymous ? NULL : s->hash;
+  const char *hash = r->anonymous || r->url ? NULL : s->hash; /* another URL never gets the hash */
   int in_query = nvx_hash_in_query(s->auth, is_get);
   struct curl_slist *headers;
   drop_mime(t);
   t->mime = r->mime;
   headers = headers_for(t, s, hash != NULL, !is_get && !t->mime);
   if (!headers) return NVX_ENOMEM;
-  if (nvx_build_url(&t->url, s->base, r->action, r->alen, is_get ? r->body : NULL,
-                    is_get ? r->blen : 0, in_query ? hash : NULL) != NVX_OK)
-    return NVX_ENOMEM;
+  if (nvx_request_url(&t->url, s->base, r, in_query ? hash : NULL) != NVX_OK) return NVX_ENOMEM;
   if (is_get) {
     curl_easy_setopt(t->easy, CURLOPT_HTTPGET, 1L);
   } else if (t->mime) {

@@ -19,6 +19,7 @@ typedef enum { NVX_POST, NVX_GET } nvx_method;
 typedef struct nvx_request {
   const char *action, *body; /* body: the encoded params (a query string for GET) */
   size_t alen, blen;
+  const char *url;     /* NULL, or an absolute URL sent to instead of <base>/<action>, never with the hash */
   nvx_method method;
   long timeout_ms;     /* 0: the client's */
   int fresh;           /* on a new connection, never a kept-alive one */
@@ -54,6 +55,9 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s);
 /* Readies the next request: URL, body (hash placed unless anonymous) or the
  * multipart body, method, headers, timeout, connection reuse. 0,
  * NVX_ENOMEM or NVX_EBODY. Takes r->mime in every case. */
+/* The URL of request r into out: r->url as it is (a GET's query appended), or
+ * <base>/<action>[?query][&hash=] (auth.h, nvx_build_url). */
+int nvx_request_url(nvx_buf *out, const char *base, const nvx_request *r, const char *hash);
 int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_request *r);
 
 /* Pushes the outcome of a finished transfer as one table (the result of
