@@ -100,6 +100,13 @@ function Client:get_report(params, opts)
   return require("navixy.report").get(self, { clock = st.transport, timeout = st.timeout }, params, opts)
 end
 
+--- client:presigned_upload(action, params, file): create, then upload to
+-- the URL the answer names (see navixy.presigned).
+function Client:presigned_upload(action, params, file)
+  local st = user_api(state_of(self), "presigned_upload")
+  return require("navixy.presigned").upload(self, st, action, params, file)
+end
+
 --- Session chores (see navixy.keys).
 function Client:renew_session()
   user_api(state_of(self), "renew_session")

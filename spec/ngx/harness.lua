@@ -148,8 +148,15 @@ function M.call()
 end
 
 -- One step of /methods: client:name(arg, ...), or for "pages" (an iterator)
--- the loop over client:pages(arg, ...), giving the items it handed over.
+-- the loop over client:pages(arg, ...), giving the items it handed over. An
+-- argument { file = { data =, filename =, content_type = } } is a navixy.file.
 local function step_of(c, step)
+  for i, arg in ipairs(step) do
+    if type(arg) == "table" and type(arg.file) == "table" then
+      step[i] = navixy.file(arg.file.data, { data = true, filename = arg.file.filename,
+        content_type = arg.file.content_type })
+    end
+  end
   if step[1] == "pages" then
     return pcall(function()
       local items = {}

@@ -399,6 +399,28 @@ describe("inside nginx", function()
       for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
     end)
 
+    it("uploads a presigned file to the other host, the file last, without the hash", function()
+      local r = post("/methods", { opts = { url = fake.url, hash = KEY, transport = "ngx" }, steps = {
+        { "presigned_upload", "task/form/file/create", { task_id = 1, field_id = "f", size = 100 },
+          { file = { data = "hello", filename = "a.txt", content_type = "text/plain" } } },
+        { "presigned_upload", "checkin/image/create", { size = 100 },
+          { file = { data = "hello", filename = "b.txt" } } },
+      } })
+      assert.is_nil(r.raised)
+      assert.is_nil(r.steps[1].err)
+      assert.is_number(r.steps[1].res.value.file_id)
+      assert.is_nil(r.steps[2].err)
+      local up = {}
+      for _, req in ipairs(fake.requests()) do
+        if req.action == "presigned upload" then up[#up + 1] = req end
+      end
+      assert.equal(2, #up)
+      assert.equal("file", up[1].parts[#up[1].parts].name)
+      assert.equal("a.txt", up[1].parts[#up[1].parts].filename)
+      assert.is_nil(up[1].headers.authorization)
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+
     it("takes the Middle East region", function()
       local r = post("/methods", { opts = { region = "me", hash = fake.api_key, transport = "ngx" }, steps = {} })
       assert.is_nil(r.raised)

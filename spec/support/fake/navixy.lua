@@ -21,7 +21,8 @@ M.STATUS, M.DESCR, M.apierr, M.send_json = errors.STATUS, errors.DESCR, errors.a
 -- a two-factor interim hash works (and it works nowhere else); permissions: the Admin
 -- Panel permissions needed ({category, operation} pairs); get_only: declared GET.
 local H = {}
-for _, name in ipairs{ "account", "tracking", "history", "files", "uploads", "iot_logic", "panel", "lists" } do
+for _, name in ipairs{ "account", "tracking", "history", "files", "uploads", "iot_logic", "panel", "lists",
+                      "presigned" } do
   for action, h in pairs(require("fake." .. name).handlers) do
     assert(not H[action], "two handlers for " .. action)
     H[action] = h
