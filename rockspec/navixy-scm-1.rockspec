@@ -69,6 +69,7 @@ build = {
     ["navixy.fleet"] = "lua/navixy/fleet.lua",
     ["navixy.keys"] = "lua/navixy/keys.lua",
     ["navixy.pages"] = "lua/navixy/pages.lua",
+    ["navixy.presigned"] = "lua/navixy/presigned.lua",
     ["navixy.report"] = "lua/navixy/report.lua",
     ["navixy.help"] = "lua/navixy/help.lua",
     ["navixy.json"] = "lua/navixy/json.lua",
