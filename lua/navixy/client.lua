@@ -88,11 +88,43 @@ function Client:get_history(params, opts)
   return require("navixy.fleet").get_history(self, params, opts, st.fleet)
 end
 
+-- What navixy.graphql needs of a client: its URL's origin, its options for
+-- a sibling client of the endpoint (no credentials, no store: the hash is
+-- handed over), whether it can log in again.
+local function graphql_ctx(st)
+  return {
+    origin = st.options.u.origin,
+    can_login = st.source ~= nil,
+    new = function(o) return M.new(o, st.version) end,
+    options = function()
+      local o = {}
+      for k, v in pairs(st.opts) do
+        if k ~= "hash" and k ~= "login" and k ~= "password" and k ~= "store" and k ~= "dealer_id"
+          and k ~= "app_key" and k ~= "url" and k ~= "region" then
+          o[k] = v
+        end
+      end
+      if o.headers then
+        local h = {}
+        for k, v in pairs(o.headers) do h[k] = v end
+        o.headers = h
+      end
+      return o
+    end,
+  }
+end
+
 --- Workflows over client:call (one module each, named for the job):
--- client:pages (navixy.pages), client:get_report (navixy.report).
+-- client:pages (navixy.pages; GraphQL connections with opts.cursor),
+-- client:get_report (navixy.report), client:graphql (navixy.graphql).
 function Client:pages(action, params, opts)
-  state_of(self)
-  return require("navixy.pages").iterate(self, action, params, opts)
+  local st = state_of(self)
+  return require("navixy.pages").iterate(self, action, params, opts, function() return graphql_ctx(st) end)
+end
+
+function Client:graphql(query, variables, opts)
+  local st = user_api(state_of(self), "graphql")
+  return require("navixy.graphql").run(self, graphql_ctx(st), query, variables, opts)
 end
 
 function Client:get_report(params, opts)

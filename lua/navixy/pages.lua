@@ -21,32 +21,41 @@ M.LIMIT = 100 -- items per page unless opts.limit says otherwise
 
 local fail = errors.misuse
 
-local OWN = { limit = "number", list = "string", ahead = "number" }
+local OWN = { limit = "number", list = "string", ahead = "number", cursor = "string", url = "string",
+              auth = "string" }
 local CALL = { timeout = true, retries = true, method = true, idempotent = true }
 
--- Checks opts (raises on misuse) and splits them: the iterator's own, the call options.
-function M.options(opts)
+--- Checks the options of helper `name` (raises on misuse, naming it) and
+-- splits them: the helper's own (`own` maps their names to their type), and
+-- the call options (`call` names those passed on), checked as call options.
+function M.split(name, opts, own_types, call)
   if opts == nil then return {}, nil end
-  if type(opts) ~= "table" then fail("client:pages options must be a table, got %s", type(opts)) end
+  if type(opts) ~= "table" then fail("%s options must be a table, got %s", name, type(opts)) end
   local own, call_opts = {}, nil
   for k, v in pairs(opts) do
-    if OWN[k] then
-      if type(v) ~= OWN[k] then fail("client:pages option '%s' must be a %s, got %s", k, OWN[k], type(v)) end
+    if own_types[k] then
+      if type(v) ~= own_types[k] then fail("%s option '%s' must be a %s, got %s", name, k, own_types[k], type(v)) end
       own[k] = v
-    elseif CALL[k] then
+    elseif call[k] then
       call_opts = call_opts or {}
       call_opts[k] = v
     else
-      fail("unknown client:pages option '%s'", tostring(k))
+      fail("unknown %s option '%s'", name, tostring(k))
     end
   end
+  if call_opts then options.call(call_opts) end
+  return own, call_opts
+end
+
+-- Checks opts (raises on misuse) and splits them: the iterator's own, the call options.
+function M.options(opts)
+  local own, call_opts = M.split("client:pages", opts, OWN, CALL)
   for _, k in ipairs{ "limit", "ahead" } do
     local v = own[k]
     if v and (v ~= floor(v) or v < (k == "limit" and 1 or 0) or v > 1e6) then
       fail("client:pages option '%s' must be a whole number %s", k, k == "limit" and ">= 1" or ">= 0")
     end
   end
-  if call_opts then options.call(call_opts) end
   return own, call_opts
 end
 
@@ -58,16 +67,26 @@ local function page_params(params, offset, limit)
   return p
 end
 
---- The iterator over `action`'s list (see the top of this file).
-function M.iterate(client, action, params, opts)
-  options.action(action)
+--- The iterator over `action`'s list (see the top of this file). With
+-- opts.cursor, `action` is a GraphQL query and `params` its variables: the
+-- nodes of the Relay connection at that path (navixy.graphql.iterate, with
+-- the context `graphql_ctx()` gives).
+function M.iterate(client, action, params, opts, graphql_ctx)
   if params ~= nil and type(params) ~= "table" then fail("params must be a table, got %s", type(params)) end
+  local own, call_opts = M.options(opts)
+  if own.cursor then
+    if own.list or own.ahead then
+      fail("client:pages options 'list' and 'ahead' are for offset/limit lists, not a cursor")
+    end
+    if type(action) ~= "string" then fail("client:pages with a cursor expects a GraphQL query string") end
+    return require("navixy.graphql").iterate(client, graphql_ctx(), action, params, own, call_opts)
+  end
+  if own.url or own.auth then fail("client:pages options 'url' and 'auth' go with 'cursor' (GraphQL)") end
+  options.action(action)
   if params and (params.offset ~= nil or params.limit ~= nil) then
     fail("client:pages sets offset and limit itself: give the page size as opts.limit")
   end
-  local own, call_opts = M.options(opts)
   local limit, field, ahead = own.limit or M.LIMIT, own.list or "list", own.ahead or 0
-  local items, pos, index = {}, 0, 0 -- the page being read
   local ready = {}                   -- pages fetched ahead, in order
   local next_offset, count, done = 0, nil, false
 
@@ -104,14 +123,26 @@ function M.iterate(client, action, params, opts)
     return table.remove(ready, 1)
   end
 
+  return M.items(function()
+    if done then return nil end
+    local list = more()
+    -- an empty page, or a short one where no count says more, is the end
+    if not list or #list == 0 then done = true; return nil end
+    if not count and #list < limit then done = true end
+    return list
+  end)
+end
+
+--- The iterator over the items of the pages next_page() gives, one array
+-- at a time, until it gives nil or an empty one (and again nil after
+-- that): item, its index over all pages.
+function M.items(next_page)
+  local items, pos, index = {}, 0, 0
   return function()
     pos = pos + 1
     while items[pos] == nil do
-      if done then return nil end
-      local list = more()
-      -- an empty page, or a short one where no count says more, is the end
-      if not list or #list == 0 then done = true; return nil end
-      if not count and #list < limit then done = true end
+      local list = next_page()
+      if not list or #list == 0 then return nil end
       items, pos = list, 1
     end
     index = index + 1

@@ -6,13 +6,7 @@ local setup = require "setup"
 
 local CONTENT = ("0123456789"):rep(100)
 
-local function uploads()
-  local list = {}
-  for _, req in ipairs(fake.requests()) do
-    if req.action == "presigned upload" then list[#list + 1] = req end
-  end
-  return list
-end
+local function uploads() return fake.requests_of("presigned upload") end
 
 local function names(parts)
   local list = {}

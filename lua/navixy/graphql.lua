@@ -1,0 +1,178 @@
+--- client:graphql(query, variables, opts): the Navixy Repository API
+-- (api-docs/navixy-repository-api/, a preview: "structure, field names, and
+-- behaviors are subject to change"). GraphQL over HTTP: one endpoint, every
+-- request a POST of {"query", "variables"}; the answer {"data", "errors"}.
+--
+-- Where the docs are silent, options with the defaults they imply:
+--   opts.url   the endpoint; default <origin of the client's URL>/v4/graphql
+--              (the documented sandbox is https://api.navixy.dev/v4/graphql/sandbox)
+--   opts.auth  how the client's hash goes: "nvx" (default: Authorization: NVX
+--              <hash>, as every Navixy API the docs show it) or "bearer"
+--              (Authorization: Bearer <hash>); the authentication page is empty
+--
+-- Errors (error-handling.md): "All business logic errors ... return HTTP 200"
+-- with errors[]; an answer with errors[] at any status is an error of kind
+-- "api": description the first message, code its extensions.code, every one
+-- in err.response.errors (and the partial data in err.response.data).
+--
+-- Relay cursor paging (pagination.md) goes through client:pages with
+-- opts.cursor: see M.iterate.
+local errors = require "navixy.errors"
+local json = require "navixy.json"
+
+local type = type
+
+local M = {}
+
+M.PATH = "/v4/graphql"
+
+local fail = errors.misuse
+
+local OWN = { url = "string", auth = "string" }
+local CALL = { timeout = true, retries = true }
+
+-- The sibling clients, one per client, endpoint and hash in use: remade when
+-- the hash changes (a re-login), so the session is the client's own.
+local siblings = setmetatable({}, { __mode = "k" })
+
+local function check(query, variables, opts)
+  if type(query) ~= "string" or query == "" then fail("client:graphql(query, variables) expects a query string") end
+  if variables ~= nil and type(variables) ~= "table" then
+    fail("client:graphql variables must be a table, got %s", type(variables))
+  end
+  local own, call_opts = require("navixy.pages").split("client:graphql", opts, OWN, CALL)
+  if own.auth and own.auth ~= "nvx" and own.auth ~= "bearer" then
+    fail("client:graphql option 'auth' must be \"nvx\" or \"bearer\", got %q", own.auth)
+  end
+  return own, call_opts
+end
+
+-- The endpoint's client: its base URL is the endpoint without its last
+-- segment, which is the action ("graphql").
+local function sibling(client, ctx, own)
+  local endpoint = own.url or (ctx.origin .. M.PATH)
+  local base, action = endpoint:match("^(.-)/([^/]+)/*$")
+  if not base or base:find("^%a+:/?$") then
+    fail("client:graphql option 'url' must name the endpoint, got %q", endpoint)
+  end
+  local hash = client:get_hash()
+  if not hash and ctx.can_login then
+    local ok, err = client:login()
+    if not ok then return nil, nil, err end
+    hash = client:get_hash()
+  end
+  local auth = own.auth or "nvx"
+  local key = endpoint .. " " .. auth
+  local by_client = siblings[client] or {}
+  siblings[client] = by_client
+  local s = by_client[key]
+  if s and s.hash ~= hash then s.client:close(); s = nil end
+  if not s then
+    local o = ctx.options()
+    o.url = base
+    if hash and auth == "bearer" then
+      o.headers = o.headers or {}
+      o.headers.Authorization = "Bearer " .. hash
+    else
+      o.hash, o.auth = hash, "header"
+    end
+    s = { client = ctx.new(o), hash = hash }
+    by_client[key] = s
+  end
+  return s.client, action
+end
+
+-- An answer's errors[] as an API error (nil when it has none).
+local function graphql_error(answer, status, action)
+  local list = type(answer) == "table" and answer.errors
+  if type(list) ~= "table" or type(list[1]) ~= "table" then return nil end
+  local first = list[1]
+  local ext = type(first.extensions) == "table" and first.extensions or {}
+  return errors.new({ kind = "api", code = ext.code, status = status, action = action, response = answer,
+    description = type(first.message) == "string" and first.message or "the answer holds errors" })
+end
+
+--- data, or nil and err. `ctx`: origin (of the client's URL), options()
+-- (a copy of the client's navixy.new options, without credentials), new
+-- (navixy.new), can_login (the client has credentials).
+function M.run(client, ctx, query, variables, opts)
+  local own, call_opts = check(query, variables, opts)
+  local attempt = 0
+  while true do
+    attempt = attempt + 1
+    local c, action, lerr = sibling(client, ctx, own)
+    if not c then return nil, lerr end
+    local o = { decode = false }
+    for k, v in pairs(call_opts or {}) do o[k] = v end
+    local body, err, info = c:call(action, { query = query, variables = variables }, o)
+    if body then
+      local answer = json.decode_object(body)
+      if not answer then
+        return nil, errors.new({ kind = "decode", action = action, status = info and info.status, body = body,
+          description = "the answer is not a JSON object" })
+      end
+      local gerr = graphql_error(answer, info and info.status, action)
+      if gerr then return nil, gerr end
+      return answer.data
+    end
+    local gerr = graphql_error(err.response, err.status, action)
+    -- an ended session (401) logs in again once, as every call does
+    if err.status == 401 and ctx.can_login and attempt == 1 then
+      local ok, lerr2 = client:login()
+      if not ok then return nil, lerr2 end
+    else
+      return nil, gerr or err
+    end
+  end
+end
+
+-- The value at a dotted path ("organization.devices") of t, or nil.
+local function at(t, path)
+  for key in path:gmatch("[^.]+") do
+    if type(t) ~= "table" then return nil end
+    t = t[key]
+  end
+  return t
+end
+
+--- The iterator of client:pages(query, variables, { cursor = "path" }): the
+-- nodes of the Relay connection at `path` in data, page by page: each page
+-- is the query with variables.after = the previous pageInfo.endCursor (and
+-- variables.first = opts.limit when given), until pageInfo.hasNextPage is
+-- false. The query declares $after (and $first). Items are edges[].node, or
+-- nodes[] when the query asks for those. A failed page raises its error.
+function M.iterate(client, ctx, query, variables, own, call_opts)
+  local after, more = nil, true
+  local gql_opts = { url = own.url, auth = own.auth }
+  for k, v in pairs(call_opts or {}) do gql_opts[k] = v end
+  local function fetch()
+    local vars = {}
+    for k, v in pairs(variables or {}) do vars[k] = v end
+    vars.after, vars.first = after, own.limit or vars.first
+    local data, err = M.run(client, ctx, query, vars, gql_opts)
+    if not data then error(err, 0) end
+    local conn = at(data, own.cursor)
+    if type(conn) ~= "table" then
+      error(errors.new({ kind = "decode", action = "graphql", response = data,
+        description = "the answer has no connection at '" .. own.cursor .. "' (opts.cursor)" }), 0)
+    end
+    local list = {}
+    if type(conn.edges) == "table" then
+      for i, edge in ipairs(conn.edges) do list[i] = type(edge) == "table" and edge.node or edge end
+    elseif type(conn.nodes) == "table" then
+      list = conn.nodes
+    end
+    local info = type(conn.pageInfo) == "table" and conn.pageInfo or {}
+    more = info.hasNextPage == true and type(info.endCursor) == "string" and info.endCursor ~= after
+    after = info.endCursor
+    return list
+  end
+  return require("navixy.pages").items(function()
+    if not more then return nil end
+    local list = fetch()
+    if #list == 0 then more = false end
+    return list
+  end)
+end
+
+return M
