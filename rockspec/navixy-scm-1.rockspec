@@ -67,6 +67,7 @@ build = {
     ["navixy.dates"] = "lua/navixy/dates.lua",
     ["navixy.errors"] = "lua/navixy/errors.lua",
     ["navixy.fleet"] = "lua/navixy/fleet.lua",
+    ["navixy.graphql"] = "lua/navixy/graphql.lua",
     ["navixy.keys"] = "lua/navixy/keys.lua",
     ["navixy.pages"] = "lua/navixy/pages.lua",
     ["navixy.presigned"] = "lua/navixy/presigned.lua",

@@ -399,6 +399,24 @@ describe("inside nginx", function()
       for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
     end)
 
+    it("asks GraphQL, its errors[] at 200 an error, and pages a Relay connection", function()
+      local q = "query($first: Int, $after: String) { devices(organizationId: \"o\", first: $first, after: $after) "
+        .. "{ edges { node { id } } pageInfo { hasNextPage endCursor } } }"
+      local one = "query($id: ID!) { device(id: $id) { id title } }"
+      local r = post("/methods", { opts = { url = fake.url, hash = KEY, transport = "ngx" }, steps = {
+        { "graphql", one, { id = "019a6a3f-0000-7000-8000-000000000003" } },
+        { "graphql", one, { id = "nope" } },
+        { "pages", q, {}, { cursor = "devices", limit = 20 } },
+      } })
+      assert.is_nil(r.raised)
+      assert.equal("Device 3", r.steps[1].res.device.title)
+      assert.equal("NOT_FOUND", r.steps[2].err.code)
+      assert.equal(200, r.steps[2].err.status)
+      assert.equal(45, #r.steps[3].res)
+      assert.equal(5, #fake.requests_of("graphql")) -- 1 + 1 + 3 pages
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+
     it("uploads a presigned file to the other host, the file last, without the hash", function()
       local r = post("/methods", { opts = { url = fake.url, hash = KEY, transport = "ngx" }, steps = {
         { "presigned_upload", "task/form/file/create", { task_id = 1, field_id = "f", size = 100 },
