@@ -195,7 +195,9 @@ static const char *opt_field(lua_State *L, int i, const char *name, size_t *len)
 /* A request as the Lua layer hands it over (see lua/navixy/transport/init.lua):
  * a table with action, body, method ("GET" or POST when nil), timeout_ms
  * (nil: the client's), fresh, anonymous, stream (a sink is waiting), parts
- * (multipart), url (absolute, instead of base and action; never with the hash). Everything it points to stays referenced by that table. */
+ * (multipart), url (absolute, instead of base and action; never with the
+ * hash), headers (lines replacing the defaults of their names), query.
+ * Everything it points to stays referenced by that table. */
 static void read_request(lua_State *L, int i, nvx_request *r) {
   size_t k, n;
   const char *method;
@@ -223,6 +225,18 @@ static void read_request(lua_State *L, int i, nvx_request *r) {
       if (ch <= ' ' || ch == 0x7f || ch == '#')
         raise(L, "navixy: %s", "request url holds a space, control character or '#'");
     }
+  }
+  /* the call's own header lines and query (checked by navixy.options): no
+   * CR or NUL in either, no space or '#' in the query */
+  r->headers = opt_field(L, i, "headers", &r->hlen);
+  for (k = 0; r->headers && k < r->hlen; k++)
+    if (r->headers[k] == '\r' || r->headers[k] == '\0')
+      raise(L, "navixy: %s", "request headers hold CR or NUL");
+  r->query = opt_field(L, i, "query", &r->qlen);
+  for (k = 0; r->query && k < r->qlen; k++) {
+    unsigned char ch = (unsigned char)r->query[k];
+    if (ch <= ' ' || ch == 0x7f || ch == '#')
+      raise(L, "navixy: %s", "request query holds a space, control character or '#'");
   }
   method = opt_field(L, i, "method", &n);
   if (method && strcmp(method, "GET") == 0)
@@ -530,6 +544,12 @@ static int c_prepare(lua_State *L) {
     type = nvx_settings_content_type(&c->s);
   }
   if (rc == NVX_OK) rc = nvx_settings_lines(&c->s, hash != NULL, type, &lines);
+  if (rc == NVX_OK && r.headers) {
+    nvx_buf merged = {NULL, 0, 0};
+    rc = nvx_lines_override(&merged, &lines, r.headers, r.hlen);
+    nvx_buf_wipe(&lines);
+    lines = merged;
+  }
   if (rc == NVX_OK) {
     lua_pushlstring(L, url.data ? url.data : "", url.len);
     lua_pushlstring(L, body.data ? body.data : "", body.len);

@@ -20,6 +20,10 @@ typedef struct nvx_request {
   const char *action, *body; /* body: the encoded params (a query string for GET) */
   size_t alen, blen;
   const char *url;     /* NULL, or an absolute URL sent to instead of <base>/<action>, never with the hash */
+  const char *headers; /* NULL, or the call's header lines ("Name: value\n"): they replace the
+                        * defaults of their names */
+  const char *query;   /* NULL, or a query string (form-encoded) added to the URL whatever the method */
+  size_t hlen, qlen;
   nvx_method method;
   long timeout_ms;     /* 0: the client's */
   int fresh;           /* on a new connection, never a kept-alive one */
@@ -36,6 +40,7 @@ typedef struct nvx_transfer {
   unsigned generation;             /* settings generation the lists were built from */
   nvx_buf url, body;
   curl_mime *mime;                 /* the multipart body in use, or NULL */
+  struct curl_slist *call_list;    /* the header list of a request with headers of its own, or NULL */
   nvx_reply reply;                 /* what the callbacks received */
   int want_stream;                 /* nvx_request.stream */
   int decided;                     /* the answer's first body byte came: streaming is known */

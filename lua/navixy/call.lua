@@ -64,6 +64,8 @@ function M.prepared(st, action, call_opts, body, parts)
     retries = call_opts.retries or st.retries,
     idempotent = call_opts.idempotent,
     raw = call_opts.decode == false,
+    headers = options.header_text(call_opts.headers),
+    query = call_opts.query and json.form(call_opts.query) or nil,
     attempts = 0,
     retried = 0,
   }

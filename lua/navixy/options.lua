@@ -137,9 +137,16 @@ local CLIENT = {
   dealer_id = whole_in(1, 2 ^ 53, "a dealer ID (a whole number)"), app_key = nonempty_string,
 }
 
+local function query_opt(name, v)
+  if type(v) ~= "table" then fail("call option '%s' must be a table of name = value", name) end
+end
+
 local CALL = {
   timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = boolean_opt,
   method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
+  -- headers replace the client's of the same name (Accept: text/csv); query
+  -- is a query string for any method (form rules)
+  headers = headers_opt, query = query_opt,
 }
 
 -- A subscription's failed connection attempts in a row: any whole number,
@@ -292,6 +299,16 @@ function M.redis_store(opts)
     db = opts.db and math.floor(opts.db),
     prefix = opts.prefix or "navixy:", timeout = opts.timeout or 1, connect = opts.connect,
   }
+end
+
+--- A call's header lines, "Name: value\n" each, sorted by name (nil: none).
+function M.header_text(headers)
+  if not headers or next(headers) == nil then return nil end
+  local names = {}
+  for name in pairs(headers) do names[#names + 1] = name end
+  table.sort(names)
+  for i, name in ipairs(names) do names[i] = name .. ": " .. headers[name] .. "\n" end
+  return table.concat(names)
 end
 
 --- Validates call_opts (nil allowed).
