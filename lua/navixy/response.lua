@@ -139,6 +139,12 @@ function M.interpret(action, result, secrets, base)
     return obj
   end
   if obj and obj.success == false then return nil, api_error(action, status, obj, secrets, base) end
+  -- RFC 7807 problem details ({type, title, status, detail}: the Raw IoT Data
+  -- and Eco Fleet APIs' errors) are the API's errors too
+  if obj and type(obj.type) == "string" and (obj.detail ~= nil or obj.title ~= nil) then
+    return nil, errors.new({ kind = "api", code = obj.type, status = status, action = action, response = obj,
+      description = type(obj.detail) == "string" and obj.detail or tostring(obj.title) }, secrets)
+  end
   local description = http_description(status)
   if status == 404 and unversioned(base) then description = description .. " (" .. NO_V2 .. ")" end
   return nil, errors.new({
