@@ -180,6 +180,29 @@ function M.delegated(owner, action, params, what)
   }
 end
 
+--- A source that shares the session of another client, `owner`: the sibling
+-- APIs on the same host (/dwh/v1, /eco_fleet) take the user's hash. The
+-- hash is the owner's; when the one that ended here is the owner's own, the
+-- owner logs in again first (once for both: its own store decides).
+function M.shared(owner)
+  return {
+    action = owner.login_action,
+    account = function()
+      local of_owner = account_of(owner)
+      return of_owner and "shared " .. of_owner
+    end,
+    fetch = function(st)
+      if owner.closed then error("navixy: the client this one shares its session with is closed", 0) end
+      local t = owner.transport
+      if not owner.hash or owner.hash == st.hash then
+        local ok, err = M.login(owner, t, t:now() + owner.timeout, owner.hash or rules.NONE)
+        if not ok then return nil, err, {} end
+      end
+      return { hash = owner.hash }, nil, {}
+    end,
+  }
+end
+
 -- Gets a hash from the client's source and makes it the client's.
 local function do_login(st, t)
   local source = st.source
@@ -314,7 +337,8 @@ function M.run(st, job, t)
     local res, err = call.plain(st, job, t)
     if res then return res end
     local ended = job.sent_with -- the hash of the failed request
-    if not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4)
+    -- ended: codes 3 and 4, or a 401 (the sibling APIs' RFC 7807 "unauthorized")
+    if not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4 and err.status ~= 401)
       or ended == nil or renewals >= M.MAX_RENEWALS then
       return nil, err
     end
