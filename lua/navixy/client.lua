@@ -156,6 +156,42 @@ function Client:rotate_key(opts)
   end, st.login, st.password)
 end
 
+-- A client of a sibling API on the same host (`path` after the origin),
+-- made once: the client's options (the hash goes as the header those APIs
+-- document), sharing its session: with credentials through
+-- session.shared (a re-login there is this client's re-login), else its hash.
+local function sibling_api(st, path)
+  st.siblings = st.siblings or {}
+  local c = st.siblings[path]
+  if c then return c end
+  local o = {}
+  for k, v in pairs(st.opts) do
+    if k ~= "hash" and k ~= "login" and k ~= "password" and k ~= "url" and k ~= "region" and k ~= "dealer_id"
+      and k ~= "app_key" then
+      o[k] = v
+    end
+  end
+  o.url, o.auth, o.hash = st.options.u.origin .. path, "header", not st.source and st.hash or nil
+  c = M.new(o, st.version)
+  if st.source then
+    local cst = states[c]
+    cst.source = session.shared(st)
+    session.identify(cst)
+  end
+  st.siblings[path] = c
+  return c
+end
+
+--- client:dwh(), client:eco_fleet(): clients of the Raw IoT Data API
+-- (/dwh/v1) and the Eco Fleet API (/eco_fleet) sharing this client's session.
+function Client:dwh()
+  return sibling_api(user_api(state_of(self), "dwh"), "/dwh/v1")
+end
+
+function Client:eco_fleet()
+  return sibling_api(user_api(state_of(self), "eco_fleet"), "/eco_fleet")
+end
+
 --- client:subscribe(requests, opts) -> a subscription to real-time events
 -- (see navixy.subscription); it connects when first read.
 function Client:subscribe(requests, opts)
@@ -274,6 +310,7 @@ function Client:close()
   local st = states[self]
   if not st or st.closed then return end
   for sub in pairs(st.subscriptions) do sub:close() end
+  for _, sibling in pairs(st.siblings or {}) do sibling:close() end
   st.closed = true
   st.transport:close()
   st.handle:close()

@@ -222,9 +222,15 @@ describe("fake Navixy server: file answers", function()
 
     status, body = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/read", cjson.encode{
       tracker_id = 1, from = "2024-10-10T00:00:00Z", to = "2024-10-10T00:00:30Z" }, h)
-    assert.equal(400, status); assert.equal("columns", cjson.decode(body).errors[1].parameter)
+    -- errors are RFC 7807 problems (data-warehouse-api/README.md, "Errors")
+    assert.equal(400, status)
+    assert.same({ type = "errors/default/bad-request", title = "Bad Request", status = 400,
+                  detail = "columns: Required parameter" }, cjson.decode(body))
     status, body = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/get_inputs", cjson.encode{ tracker_id = 99 }, h)
-    assert.equal(400, status); assert.equal(201, cjson.decode(body).status.code)
+    assert.equal(400, status); assert.equal("Not found in the database", cjson.decode(body).detail)
+    h.authorization = nil
+    status, body = fake.http("POST", fake.dwh_url .. "/tracker/raw_data/get_inputs", cjson.encode{ tracker_id = 1 }, h)
+    assert.equal(401, status); assert.equal("errors/default/unauthorized", cjson.decode(body).type)
   end)
 end)
 

@@ -18,6 +18,33 @@ function M.json(status, body)
   end
 end
 
+-- The problem types of the Raw IoT Data and Eco Fleet APIs (eco-fleet-api/README.md,
+-- "Common error types": errors/default/bad-request, errors/default/unauthorized).
+local PROBLEMS = { [400] = { "bad-request", "Bad Request" }, [401] = { "unauthorized", "Unauthorized" },
+  [403] = { "forbidden", "Forbidden" }, [404] = { "not-found", "Not Found" },
+  [406] = { "not-acceptable", "Not Acceptable" }, [429] = { "too-many-requests", "Too Many Requests" },
+  [500] = { "internal-server-error", "Internal Server Error" } }
+
+-- Sends an RFC 7807 problem, as those APIs answer every error ("Errors are distinguished by
+-- HTTP status code (>= 400) and follow RFC 7807"): an API error of the fake's own (code,
+-- description, errors[]) becomes {type, title, status, detail}, an ended session a 401.
+function M.problem(status, apierr_body)
+  local code = apierr_body.status and apierr_body.status.code
+  if code == 3 or code == 4 then status = 401 end
+  local p = PROBLEMS[status] or PROBLEMS[400]
+  local detail = apierr_body.status and apierr_body.status.description or p[2]
+  if type(apierr_body.errors) == "table" then
+    local list = {}
+    for _, e in ipairs(apierr_body.errors) do list[#list + 1] = tostring(e.parameter) .. ": " .. tostring(e.error) end
+    detail = table.concat(list, "; ")
+  end
+  local text = store.encode{ type = "errors/default/" .. p[1], title = p[2], status = status, detail = detail }
+  ngx.status = status
+  ngx.header.content_type = "application/problem+json"
+  ngx.header.content_length = #text
+  ngx.print(text)
+end
+
 -- Content-Disposition for a download named `filename` (nil: no header). A name beyond
 -- ASCII also gets the RFC 5987 form, filename*=UTF-8''..., after an ASCII fallback
 -- (RFC 6266, section 4.3).

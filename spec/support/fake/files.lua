@@ -294,7 +294,11 @@ H["dwh/v1/tracker/raw_data/read"] = { fn = function(p, ctx)
     rows[#rows + 1] = row
     t = t + 10
   end
-  if p.format == "parquet" then
+  -- the format by Accept ("text/csv", or "application/octet-stream" for Parquet) or by
+  -- `format`; two Accept headers (a client that cannot replace its own) are refused
+  local accept = ngx.req.get_headers(0)["accept"]
+  if type(accept) == "table" then raise(5, { description = "Accept: one media type, got " .. #accept }, 406) end
+  if p.format == "parquet" or accept == "application/octet-stream" then
     return answers.file(documents.TYPES.parquet, documents.parquet(documents.csv(rows)))
   end
   return answers.file(documents.TYPES.csv, documents.csv(rows))

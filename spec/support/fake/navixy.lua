@@ -22,7 +22,7 @@ M.STATUS, M.DESCR, M.apierr, M.send_json = errors.STATUS, errors.DESCR, errors.a
 -- Panel permissions needed ({category, operation} pairs); get_only: declared GET.
 local H = {}
 for _, name in ipairs{ "account", "tracking", "history", "files", "uploads", "iot_logic", "panel", "lists",
-                      "presigned" } do
+                      "presigned", "eco_fleet" } do
   for action, h in pairs(require("fake." .. name).handlers) do
     assert(not H[action], "two handlers for " .. action)
     H[action] = h
@@ -123,9 +123,9 @@ local function account_of(action, p, auth)
 end
 
 -- Which API a request is for: "user", "panel" (<base>/panel/...), "iot" (<base>/iot/logic/...)
--- or "dwh" (the data warehouse, /dwh/v1/...).
+-- or "sibling" (the Raw IoT Data API /dwh/v1/..., the Eco Fleet API /eco_fleet/...).
 local function family(base, action)
-  if base ~= "/v2/" then return "dwh" end
+  if base ~= "/v2/" then return "sibling" end
   if action:sub(1, 6) == "panel/" then return "panel" end
   if action:sub(1, 10) == "iot/logic/" then return "iot" end
   return "user"
@@ -228,12 +228,16 @@ function M.api(base)
   local ctx = { hash = hash, auth = auth, method = method, family = fam, settings = settings,
                 tz = settings.time_zone, iso = iso, query = query, fields = fields, files = files }
   local key = (base == "/v2/" and "" or base:sub(2)) .. action
+  if fam == "sibling" and p then -- REST paths: trackers/123/resampling is trackers/{id}/resampling
+    key = key:gsub("/trackers/(%d+)/", function(id) p.tracker_id = tonumber(id); return "/trackers/{id}/" end)
+  end
   local ok, res = pcall(handle, key, p, ctx)
   if ok then
     if answers.is_answer(res) then return res.send() end
     return answers.json(200, res)
   end
   if errors.is_apierr(res) then
+    if fam == "sibling" then return answers.problem(res.http, res.body) end
     local status = res.http
     if fam == "iot" and status == 400 then status = IOT_STATUS[res.body.status.code] or status end
     return answers.json(status, res.body)
