@@ -185,6 +185,23 @@ function M.methods()
   reply { steps = steps, events = events(), text = text }
 end
 
+--- POST /siblings {opts, read}: client:dwh() reads `read` as CSV, asks for a tracker
+-- that is not there (an RFC 7807 problem), and client:eco_fleet() resamples (a POST
+-- with a query and Accept: text/csv).
+function M.siblings()
+  local req = json_body()
+  local ok, c = pcall(new_client, req.opts)
+  if not ok then return reply { raised = tostring(c) } end
+  local csv_accept = { headers = { Accept = "text/csv" } }
+  local csv, err1 = c:dwh():call("tracker/raw_data/read", req.read, csv_accept)
+  local _, problem = c:dwh():call("tracker/raw_data/get_inputs", { tracker_id = 99 })
+  local eco, err2 = c:eco_fleet():call("trackers/1/resampling", { step_size = 10 },
+    { query = { interval = "PT1H/2020-12-31T00:00Z" }, headers = { Accept = "text/csv" } })
+  c:close()
+  reply { csv = csv and { content_type = csv.content_type } or render_err(err1), problem = render_err(problem),
+          eco = eco and { content_type = eco.content_type } or render_err(err2), events = events() }
+end
+
 --- POST /dict-full {opts}: a client whose store is the tiny lua_shared_dict
 -- navixy_tiny, filled with other keys until it takes no more: two calls, its
 -- text; then the dict emptied and, after the fallback's pause, one more call.

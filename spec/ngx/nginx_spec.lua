@@ -417,6 +417,22 @@ describe("inside nginx", function()
       for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
     end)
 
+    it("calls the sibling APIs with a call's Accept and query, sharing the session", function()
+      local demo = fake.users.demo
+      local read = { tracker_id = 1, from = "2024-10-10T00:00:00Z", to = "2024-10-10T00:00:30Z", columns = { "lat" } }
+      local r = post("/siblings", { opts = { url = fake.url, login = demo.login, password = demo.password,
+        transport = "ngx" }, read = read })
+      assert.is_nil(r.raised)
+      assert.equal("text/csv", r.csv.content_type)
+      assert.equal("text/csv", r.eco.content_type)
+      assert.equal("errors/default/bad-request", r.problem.code)
+      assert.equal(1, fake.stats().logins)
+      local eco = fake.requests_of("trackers/1/resampling")[1]
+      assert.equal("/eco_fleet/trackers/1/resampling?interval=PT1H%2F2020-12-31T00%3A00Z", eco.uri)
+      assert.equal("text/csv", eco.headers.accept)
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+
     it("uploads a presigned file to the other host, the file last, without the hash", function()
       local r = post("/methods", { opts = { url = fake.url, hash = KEY, transport = "ngx" }, steps = {
         { "presigned_upload", "task/form/file/create", { task_id = 1, field_id = "f", size = 100 },
