@@ -36,6 +36,15 @@ describe("client:pages", function()
     assert.equal(3, #requests_of("zone/list"))
   end)
 
+  it("ends a list without count at its first short page", function()
+    local items = collect(client:pages("vehicle/list", nil, { limit = 5 }))
+    assert.equal(17, #items)
+    assert.equal(4, #requests_of("vehicle/list")) -- 5, 5, 5, 2
+    items = collect(client:pages("user/audit/log/list", nil, { limit = 31, ahead = 3 }))
+    assert.equal(31, #items)
+    assert.equal(2, #requests_of("user/audit/log/list")) -- a full page, then an empty one: no count, no batch
+  end)
+
   it("fetches pages ahead with a batch when asked", function()
     local items = collect(client:pages("employee/list", {}, { limit = 5, ahead = 2 }))
     assert.equal(23, #items)
