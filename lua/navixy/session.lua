@@ -325,6 +325,12 @@ M.MAX_RENEWALS = 3
 -- for again: there is no loop (it still takes a newer session someone else
 -- logged in for, which a long wait for the rate limit may need). The repeat
 -- does not use up `retries`.
+-- Whether a failure says the session ended: API codes 3 and 4, or an HTTP
+-- 401 (how the sibling APIs say it: an RFC 7807 or GraphQL "unauthorized").
+local function ended_session(err)
+  return err.status == 401 or (err.kind == "api" and (err.code == 3 or err.code == 4))
+end
+
 function M.run(st, job, t)
   local renewed, renewals = nil, 0
   while true do
@@ -337,8 +343,7 @@ function M.run(st, job, t)
     local res, err = call.plain(st, job, t)
     if res then return res end
     local ended = job.sent_with -- the hash of the failed request
-    -- ended: codes 3 and 4, or a 401 (the sibling APIs' RFC 7807 "unauthorized")
-    if not st.source or err.kind ~= "api" or (err.code ~= 3 and err.code ~= 4 and err.status ~= 401)
+    if not st.source or not ended_session(err)
       or ended == nil or renewals >= M.MAX_RENEWALS then
       return nil, err
     end
