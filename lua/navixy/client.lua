@@ -88,30 +88,44 @@ function Client:get_history(params, opts)
   return require("navixy.fleet").get_history(self, params, opts, st.fleet)
 end
 
--- What navixy.graphql needs of a client: its URL's origin, its options for
--- a sibling client of the endpoint (no credentials, no store: the hash is
--- handed over), whether it can log in again.
+-- A client of a sibling API (`base`: its base URL), made once per base:
+-- the client's options (the hash goes as the Authorization header those
+-- APIs document), sharing its session: with credentials through
+-- session.shared (a re-login there is this client's re-login), else its hash
+-- (the one in use now: a key rotated since is passed on).
+local function sibling_api(st, base)
+  st.siblings = st.siblings or {}
+  local c = st.siblings[base]
+  if c then
+    if not st.source and states[c].hash ~= st.hash then
+      session.set_hash(states[c], st.hash)
+      session.identify(states[c]) -- an API key is the account
+    end
+    return c
+  end
+  local o = {}
+  for k, v in pairs(st.opts) do
+    if k ~= "hash" and k ~= "login" and k ~= "password" and k ~= "url" and k ~= "region" and k ~= "dealer_id"
+      and k ~= "app_key" then
+      o[k] = v
+    end
+  end
+  o.url, o.auth, o.hash = base, "header", not st.source and st.hash or nil
+  c = M.new(o, st.version)
+  if st.source then
+    local cst = states[c]
+    cst.source = session.shared(st)
+    session.identify(cst)
+  end
+  st.siblings[base] = c
+  return c
+end
+
+-- What navixy.graphql needs of a client: its URL's origin, and the client
+-- of an endpoint's base URL sharing its session.
 local function graphql_ctx(st)
-  return {
-    origin = st.options.u.origin,
-    can_login = st.source ~= nil,
-    new = function(o) return M.new(o, st.version) end,
-    options = function()
-      local o = {}
-      for k, v in pairs(st.opts) do
-        if k ~= "hash" and k ~= "login" and k ~= "password" and k ~= "store" and k ~= "dealer_id"
-          and k ~= "app_key" and k ~= "url" and k ~= "region" then
-          o[k] = v
-        end
-      end
-      if o.headers then
-        local h = {}
-        for k, v in pairs(o.headers) do h[k] = v end
-        o.headers = h
-      end
-      return o
-    end,
-  }
+  return { origin = st.options.u.origin, can_login = st.source ~= nil,
+           sibling = function(base) return sibling_api(st, base) end }
 end
 
 --- Workflows over client:call (one module each, named for the job):
@@ -156,40 +170,16 @@ function Client:rotate_key(opts)
   end, st.login, st.password)
 end
 
--- A client of a sibling API on the same host (`path` after the origin),
--- made once: the client's options (the hash goes as the header those APIs
--- document), sharing its session: with credentials through
--- session.shared (a re-login there is this client's re-login), else its hash.
-local function sibling_api(st, path)
-  st.siblings = st.siblings or {}
-  local c = st.siblings[path]
-  if c then return c end
-  local o = {}
-  for k, v in pairs(st.opts) do
-    if k ~= "hash" and k ~= "login" and k ~= "password" and k ~= "url" and k ~= "region" and k ~= "dealer_id"
-      and k ~= "app_key" then
-      o[k] = v
-    end
-  end
-  o.url, o.auth, o.hash = st.options.u.origin .. path, "header", not st.source and st.hash or nil
-  c = M.new(o, st.version)
-  if st.source then
-    local cst = states[c]
-    cst.source = session.shared(st)
-    session.identify(cst)
-  end
-  st.siblings[path] = c
-  return c
-end
-
 --- client:dwh(), client:eco_fleet(): clients of the Raw IoT Data API
 -- (/dwh/v1) and the Eco Fleet API (/eco_fleet) sharing this client's session.
 function Client:dwh()
-  return sibling_api(user_api(state_of(self), "dwh"), "/dwh/v1")
+  local st = user_api(state_of(self), "dwh")
+  return sibling_api(st, st.options.u.origin .. "/dwh/v1")
 end
 
 function Client:eco_fleet()
-  return sibling_api(user_api(state_of(self), "eco_fleet"), "/eco_fleet")
+  local st = user_api(state_of(self), "eco_fleet")
+  return sibling_api(st, st.options.u.origin .. "/eco_fleet")
 end
 
 --- client:subscribe(requests, opts) -> a subscription to real-time events

@@ -3,6 +3,10 @@
 -- behaviors are subject to change"). GraphQL over HTTP: one endpoint, every
 -- request a POST of {"query", "variables"}; the answer {"data", "errors"}.
 --
+-- The endpoint has a client of its own sharing this client's session
+-- (client:dwh() does the same): a first login, and one re-login when the
+-- endpoint answers 401, are this client's.
+--
 -- Where the docs are silent, options with the defaults they imply:
 --   opts.url   the endpoint; default <origin of the client's URL>/v4/graphql
 --              (the documented sandbox is https://api.navixy.dev/v4/graphql/sandbox)
@@ -31,10 +35,6 @@ local fail = errors.misuse
 local OWN = { url = "string", auth = "string" }
 local CALL = { timeout = true, retries = true }
 
--- The sibling clients, one per client, endpoint and hash in use: remade when
--- the hash changes (a re-login), so the session is the client's own.
-local siblings = setmetatable({}, { __mode = "k" })
-
 local function check(query, variables, opts)
   if type(query) ~= "string" or query == "" then fail("client:graphql(query, variables) expects a query string") end
   if variables ~= nil and type(variables) ~= "table" then
@@ -47,39 +47,16 @@ local function check(query, variables, opts)
   return own, call_opts
 end
 
--- The endpoint's client: its base URL is the endpoint without its last
+-- The endpoint's client (sharing the session: its login, its re-login on
+-- a 401) and the action: the endpoint's base URL is all but its last
 -- segment, which is the action ("graphql").
-local function sibling(client, ctx, own)
+local function endpoint_of(ctx, own)
   local endpoint = own.url or (ctx.origin .. M.PATH)
   local base, action = endpoint:match("^(.-)/([^/]+)/*$")
   if not base or base:find("^%a+:/?$") then
     fail("client:graphql option 'url' must name the endpoint, got %q", endpoint)
   end
-  local hash = client:get_hash()
-  if not hash and ctx.can_login then
-    local ok, err = client:login()
-    if not ok then return nil, nil, err end
-    hash = client:get_hash()
-  end
-  local auth = own.auth or "nvx"
-  local key = endpoint .. " " .. auth
-  local by_client = siblings[client] or {}
-  siblings[client] = by_client
-  local s = by_client[key]
-  if s and s.hash ~= hash then s.client:close(); s = nil end
-  if not s then
-    local o = ctx.options()
-    o.url = base
-    if hash and auth == "bearer" then
-      o.headers = o.headers or {}
-      o.headers.Authorization = "Bearer " .. hash
-    else
-      o.hash, o.auth = hash, "header"
-    end
-    s = { client = ctx.new(o), hash = hash }
-    by_client[key] = s
-  end
-  return s.client, action
+  return ctx.sibling(base), action
 end
 
 -- An answer's errors[] as an API error (nil when it has none).
@@ -92,38 +69,33 @@ local function graphql_error(answer, status, action)
     description = type(first.message) == "string" and first.message or "the answer holds errors" })
 end
 
---- data, or nil and err. `ctx`: origin (of the client's URL), options()
--- (a copy of the client's navixy.new options, without credentials), new
--- (navixy.new), can_login (the client has credentials).
+--- data, or nil and err. `ctx`: origin (of the client's URL), sibling(base)
+-- (the client of a base URL sharing this client's session), can_login.
 function M.run(client, ctx, query, variables, opts)
   local own, call_opts = check(query, variables, opts)
-  local attempt = 0
-  while true do
-    attempt = attempt + 1
-    local c, action, lerr = sibling(client, ctx, own)
-    if not c then return nil, lerr end
-    local o = { decode = false }
-    for k, v in pairs(call_opts or {}) do o[k] = v end
-    local body, err, info = c:call(action, { query = query, variables = variables }, o)
-    if body then
-      local answer = json.decode_object(body)
-      if not answer then
-        return nil, errors.new({ kind = "decode", action = action, status = info and info.status, body = body,
-          description = "the answer is not a JSON object" })
-      end
-      local gerr = graphql_error(answer, info and info.status, action)
-      if gerr then return nil, gerr end
-      return answer.data
+  local c, action = endpoint_of(ctx, own)
+  local o = { decode = false }
+  for k, v in pairs(call_opts or {}) do o[k] = v end
+  if own.auth == "bearer" then
+    -- the scheme in a call header: the hash must be known before the call (a
+    -- session that ends meanwhile is renewed for the next call)
+    if not c:get_hash() and not client:get_hash() and ctx.can_login then
+      local ok, err = client:login()
+      if not ok then return nil, err end
     end
-    local gerr = graphql_error(err.response, err.status, action)
-    -- an ended session (401) logs in again once, as every call does
-    if err.status == 401 and ctx.can_login and attempt == 1 then
-      local ok, lerr2 = client:login()
-      if not ok then return nil, lerr2 end
-    else
-      return nil, gerr or err
-    end
+    local hash = c:get_hash() or client:get_hash()
+    if hash then o.headers = { Authorization = "Bearer " .. hash } end
   end
+  local body, err, info = c:call(action, { query = query, variables = variables }, o)
+  if not body then return nil, graphql_error(err.response, err.status, action) or err end
+  local answer = json.decode_object(body)
+  if not answer then
+    return nil, errors.new({ kind = "decode", action = action, status = info and info.status, body = body,
+      description = "the answer is not a JSON object" })
+  end
+  local gerr = graphql_error(answer, info and info.status, action)
+  if gerr then return nil, gerr end
+  return answer.data
 end
 
 -- The value at a dotted path ("organization.devices") of t, or nil.
