@@ -88,6 +88,19 @@ describe("client:dwh() and client:eco_fleet()", function()
     client:close()
   end)
 
+  it("follow the client's API key when it changes", function()
+    local demo = fake.users.demo
+    local maker = navixy.new{ url = fake.url, login = demo.login, password = demo.password }
+    local other = assert(maker:call("api/key/create", { title = "other" })).value.hash
+    maker:close()
+    local client = setup.client()
+    assert.equal(fake.api_key, client:dwh():get_hash())
+    client:set_hash(other)
+    assert(client:dwh():call("tracker/raw_data/get_inputs", { tracker_id = 1 }))
+    assert.equal("NVX " .. other, fake.last_request().headers.authorization)
+    client:close()
+  end)
+
   it("share the user's session: one login, and one re-login when it ends", function()
     local demo = fake.users.demo
     local client = navixy.new{ url = fake.url, login = demo.login, password = demo.password }
