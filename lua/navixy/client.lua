@@ -35,13 +35,14 @@ local function state_of(client)
 end
 
 -- What errors must mask: the hash in use, the one before it (answers to
--- requests still in flight with it), and the password (never shown even in
--- part).
+-- requests still in flight with it), and the password and app key (never
+-- shown even in part).
 local function secrets(st)
   local list = {}
   if st.hash then list[#list + 1] = st.hash end
   if st.old_hash then list[#list + 1] = st.old_hash end
   if st.password then list[#list + 1] = errors.hidden(st.password) end
+  if st.options.app_key then list[#list + 1] = errors.hidden(st.options.app_key) end -- sent with the login
   return list
 end
 

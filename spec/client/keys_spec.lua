@@ -19,6 +19,18 @@ describe("login extras", function()
     client:close()
   end)
 
+  it("never shows the app key in an error, even when the server echoes it", function()
+    fake.fault{ action = "user/auth", type = "error", code = 102, status = 400,
+      description = "Wrong login or password for app my-secret-app-key" }
+    local client = navixy.new{ url = fake.url, login = demo.login, password = demo.password,
+                               app_key = "my-secret-app-key" }
+    local _, err = client:call("user/get_info")
+    assert.equal(102, err.code)
+    assert.not_matches("my-secret-app-key", tostring(err), 1, true)
+    assert.matches("for app ****", tostring(err), 1, true)
+    client:close()
+  end)
+
   it("fails the login with another dealer's ID (error 102)", function()
     local client = navixy.new{ url = fake.url, login = demo.login, password = demo.password, dealer_id = 1 }
     local res, err = client:call("user/get_info")
