@@ -59,14 +59,16 @@ local function endpoint_of(ctx, own)
   return ctx.sibling(base), action
 end
 
--- An answer's errors[] as an API error (nil when it has none).
-local function graphql_error(answer, status, action)
+-- An answer's errors[] as an API error (nil when it has none); `hash` is
+-- masked out of it, should the server echo it.
+local function graphql_error(answer, status, action, hash)
   local list = type(answer) == "table" and answer.errors
   if type(list) ~= "table" or type(list[1]) ~= "table" then return nil end
   local first = list[1]
   local ext = type(first.extensions) == "table" and first.extensions or {}
   return errors.new({ kind = "api", code = ext.code, status = status, action = action, response = answer,
-    description = type(first.message) == "string" and first.message or "the answer holds errors" })
+    description = type(first.message) == "string" and first.message or "the answer holds errors" },
+    { hash })
 end
 
 --- data, or nil and err. `ctx`: origin (of the client's URL), sibling(base)
@@ -87,14 +89,16 @@ function M.run(client, ctx, query, variables, opts)
     if hash then o.headers = { Authorization = "Bearer " .. hash } end
   end
   local body, err, info = c:call(action, { query = query, variables = variables }, o)
-  if not body then return nil, graphql_error(err.response, err.status, action) or err end
+  local hash = c:get_hash()
+  if not body then return nil, graphql_error(err.response, err.status, action, hash) or err end
   local answer = json.decode_object(body)
-  if not answer then
-    return nil, errors.new({ kind = "decode", action = action, status = info and info.status, body = body,
-      description = "the answer is not a JSON object" })
-  end
-  local gerr = graphql_error(answer, info and info.status, action)
+  local gerr = answer and graphql_error(answer, info and info.status, action, hash)
   if gerr then return nil, gerr end
+  if not answer or answer.data == nil then
+    return nil, errors.new({ kind = "decode", action = action, status = info and info.status, body = body,
+      description = answer and "the answer has neither data nor errors" or "the answer is not a JSON object" },
+      { hash })
+  end
   return answer.data
 end
 
