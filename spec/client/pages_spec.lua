@@ -55,6 +55,22 @@ describe("client:pages", function()
     assert.same({ 0, 5, 10, 15, 20 }, offsets) -- each page once
   end)
 
+  it("pages an Admin Panel list and IoT Logic's mapping list (GET)", function()
+    local main = fake.panels.main
+    local panel = navixy.new{ url = fake.url, panel = true, login = main.login, password = main.password }
+    local logins = {}
+    for user in panel:pages("user/list", nil, { limit = 1 }) do logins[#logins + 1] = user.login end
+    assert.same({ "demo@example.com", "2fa@example.com" }, logins)
+    assert.equal(2, #requests_of("panel/user/list")) -- count 2: no third request
+    panel:close()
+    local n = 0
+    for _ in client:pages("iot/logic/flow/sources/mapping/list", nil, { limit = 2, method = "GET" }) do n = n + 1 end
+    local reqs = requests_of("iot/logic/flow/sources/mapping/list")
+    assert.is_true(n >= 1)
+    assert.equal(math.ceil(n / 2), #reqs)
+    assert.equal("GET", reqs[1].method)
+  end)
+
   it("reads another list field with opts.list", function()
     local res = assert(client:call("place/list", {}))
     assert.equal(9, res.count)
