@@ -135,11 +135,20 @@ local CLIENT = {
   user_agent = nonempty_string, iso_datetime = boolean_opt, insecure = boolean_opt,
   transport = one_of("curl", "ngx"), headers = headers_opt, max_size = size_opt,
   on_request = function_opt, store = store_opt,
+  -- sent with user/auth (commons/user/index.md "auth": dealer_id; app_key as API.md names it)
+  dealer_id = whole_in(1, 2 ^ 53, "a dealer ID (a whole number)"), app_key = nonempty_string,
 }
+
+local function query_opt(name, v)
+  if type(v) ~= "table" then fail("call option '%s' must be a table of name = value", name) end
+end
 
 local CALL = {
   timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = boolean_opt,
   method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
+  -- headers replace the client's of the same name (Accept: text/csv); query
+  -- is a query string for any method (form rules)
+  headers = headers_opt, query = query_opt,
 }
 
 -- A subscription's failed connection attempts in a row: any whole number,
@@ -251,6 +260,9 @@ function M.client(opts, version)
   if (o.login == nil) ~= (o.password == nil) then
     fail("options 'login' and 'password' go together")
   end
+  if (o.dealer_id or o.app_key) and (not o.login or o.panel) then
+    fail("options 'dealer_id' and 'app_key' go with a user login (login and password)")
+  end
   if type(o.login) == "number" then
     if not o.panel then fail("option 'login' must be a string (a number is a panel ID: set panel = true)") end
     o.login = string.format("%d", o.login) -- sent as the docs show it: "20410"
@@ -295,6 +307,16 @@ function M.redis_store(opts)
     db = opts.db and math.floor(opts.db),
     prefix = opts.prefix or "navixy:", timeout = opts.timeout or 1, connect = opts.connect,
   }
+end
+
+--- A call's header lines, "Name: value\n" each, sorted by name (nil: none).
+function M.header_text(headers)
+  if not headers or next(headers) == nil then return nil end
+  local names = {}
+  for name in pairs(headers) do names[#names + 1] = name end
+  table.sort(names)
+  for i, name in ipairs(names) do names[i] = name .. ": " .. headers[name] .. "\n" end
+  return table.concat(names)
 end
 
 -- Params must encode as a JSON object: a table whose keys are all strings
