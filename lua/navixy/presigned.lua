@@ -66,8 +66,10 @@ function M.upload(client, st, action, params, file)
   names[#names + 1], values[file_name] = file_name, file
   -- named in errors and the on_request hook by the URL without its query
   local job = call.prepared(st, v.url:match("^[^?]*"), UPLOAD_OPTS, "", upload.ordered(names, values))
-  job.url, job.anonymous = v.url, true
-  local _, uerr = call.plain(st, job, st.transport)
+  -- sessionless and anonymous: the storage is not Navixy; no hash goes
+  -- there, and its refusals are not a session that ended
+  job.url, job.anonymous, job.sessionless = v.url, true, true
+  local _, uerr = call.run(st, job, st.transport)
   if uerr then return nil, uerr end
   return res
 end
