@@ -329,13 +329,18 @@ local function check_params(params)
   end
 end
 
+--- Validates call options (nil allowed).
+function M.call_options(call_opts)
+  if call_opts == nil then return end
+  if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end
+  check_table("call option", call_opts, CALL)
+end
+
 --- Validates a call: its action, params and call_opts (both nil allowed).
 function M.call(action, params, call_opts)
   M.action(action)
   check_params(params)
-  if call_opts == nil then return end
-  if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end
-  check_table("call option", call_opts, CALL)
+  M.call_options(call_opts)
 end
 
 --- Validates batch options (nil allowed); returns the concurrency.

@@ -43,7 +43,7 @@ function M.split(name, opts, own_types, call)
       fail("unknown %s option '%s'", name, tostring(k))
     end
   end
-  if call_opts then options.call(call_opts) end
+  options.call_options(call_opts)
   return own, call_opts
 end
 
