@@ -5,8 +5,10 @@ local setup = require "setup"
 
 local requests_of = fake.requests_of
 
+-- time_filter: the page requires it (every day, all day here)
+local EVERY_DAY = { from = "00:00", to = "23:59", weekdays = { 1, 2, 3, 4, 5, 6, 7 } }
 local PARAMS = { title = "Trips", trackers = { 1, 2 }, from = "2024-05-01 00:00:00", to = "2024-05-02 00:00:00",
-                 plugin = { plugin_id = 4 } }
+                 time_filter = EVERY_DAY, plugin = { plugin_id = 4 } }
 
 local function actions()
   local list = {}
@@ -95,7 +97,7 @@ describe("client:get_report", function()
 
   it("returns a documented failure as it came, deleting nothing when there is no id", function()
     local report, err = client:get_report({ trackers = { 1 }, from = "2024-05-01 00:00:00",
-      to = "2024-05-02 00:00:00", plugin = { plugin_id = 999 } })
+      to = "2024-05-02 00:00:00", time_filter = EVERY_DAY, plugin = { plugin_id = 999 } })
     assert.is_nil(report)
     assert.equal(222, err.code)
     assert.same({ "report/tracker/generate" }, actions())

@@ -399,8 +399,9 @@ describe("inside nginx", function()
         transport = "ngx" }, steps = { { "call", "api/key/create", { title = "old" } }, { "renew_session" } } })
       local old = maker.steps[1].res.value.hash
       assert.is_true(maker.steps[2].res)
+      local every_day = { from = "00:00", to = "23:59", weekdays = { 1, 2, 3, 4, 5, 6, 7 } }
       local report = { title = "Trips", trackers = { 1, 2 }, from = "2024-05-01 00:00:00",
-                       to = "2024-05-02 00:00:00", plugin = { plugin_id = 4 } }
+                       to = "2024-05-02 00:00:00", time_filter = every_day, plugin = { plugin_id = 4 } }
       local r = post("/methods", { opts = { url = fake.url, hash = old, transport = "ngx" }, steps = {
         { "pages", "employee/list", {}, { limit = 5, ahead = 2 } },
         { "get_report", report },
@@ -408,7 +409,7 @@ describe("inside nginx", function()
         { "rotate_key", { title = "new", login = demo.login, password = demo.password } },
         { "get_hash" },
         { "call", "report/tracker/generate", { trackers = { 1 }, from = "x", to = "2024-05-02 00:00:00",
-          plugin = { plugin_id = 4 } } },
+          time_filter = every_day, plugin = { plugin_id = 4 } } },
       } })
       assert.is_nil(r.raised)
       assert.equal(23, #r.steps[1].res)
