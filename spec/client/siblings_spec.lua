@@ -65,10 +65,10 @@ describe("client:dwh() and client:eco_fleet()", function()
     local _, err = client:dwh():call("tracker/raw_data/get_inputs", { tracker_id = 99 })
     assert.equal("api", err.kind)
     assert.equal("errors/default/bad-request", err.code)
-    assert.equal("Not found in the database", err.description)
+    assert.equal("201: Not found in database", err.description) -- the problem's detail: "code: description"
     assert.equal(400, err.status)
     assert.equal("navixy: tracker/raw_data/get_inputs: api error errors/default/bad-request (HTTP 400): "
-      .. "Not found in the database", tostring(err))
+      .. "201: Not found in database", tostring(err))
     _, err = client:eco_fleet():call("trackers/1/resampling", PROPS, { query = { interval = "P1D/2020-12-31T00:00Z" } })
     assert.equal("errors/default/not-acceptable", err.code)
     assert.matches("Accept must be text/csv, got application/json", tostring(err), 1, true)
