@@ -144,9 +144,12 @@ int nvx_client_new(lua_State *L, nvx_engine *engine) {
 /* A request as the Lua layer hands it over (see lua/navixy/transport/init.lua):
  * a table with action, body, method ("GET" or POST when nil), timeout
  * (seconds; nil: the client's), fresh, anonymous, sink (one is waiting: the
- * body may stream), parts (multipart). Everything it points to stays referenced by that table. */
+ * body may stream), parts (multipart), url (absolute, instead of base and
+ * action; never with the hash), headers (lines replacing the defaults of
+ * their names), query. Everything it points to stays referenced by that
+ * table. */
 static void read_request(lua_State *L, int i, nvx_request *r) {
-  size_t k;
+  size_t k, n;
   const char *method;
   if (lua_type(L, i) != LUA_TTABLE) nvx_raise(L, "navixy: the core expects a request table");
   memset(r, 0, sizeof *r);
@@ -160,6 +163,30 @@ static void read_request(lua_State *L, int i, nvx_request *r) {
     unsigned char ch = (unsigned char)r->action[k];
     if (ch <= ' ' || ch == 0x7f || ch == '?' || ch == '#')
       nvx_raise(L, "navixy: action holds a space, control character, '?' or '#'");
+  }
+  /* an absolute http(s) URL for this one request (a presigned upload): checked
+   * as an action is, so that nothing can end the request line */
+  r->url = nvx_opt_string(L, i, "url", 0, &n);
+  if (r->url) {
+    if (strncmp(r->url, "http://", 7) != 0 && strncmp(r->url, "https://", 8) != 0)
+      nvx_raise(L, "navixy: request url must be an http:// or https:// URL");
+    for (k = 0; k < n; k++) {
+      unsigned char ch = (unsigned char)r->url[k];
+      if (ch <= ' ' || ch == 0x7f || ch == '#')
+        nvx_raise(L, "navixy: request url holds a space, control character or '#'");
+    }
+  }
+  /* the call's own header lines and query (checked by navixy.options): no
+   * CR or NUL in either, no space or '#' in the query */
+  r->headers = nvx_opt_string(L, i, "headers", 0, &r->hlen);
+  for (k = 0; r->headers && k < r->hlen; k++)
+    if (r->headers[k] == '\r' || r->headers[k] == '\0')
+      nvx_raise(L, "navixy: request headers hold CR or NUL");
+  r->query = nvx_opt_string(L, i, "query", 0, &r->qlen);
+  for (k = 0; r->query && k < r->qlen; k++) {
+    unsigned char ch = (unsigned char)r->query[k];
+    if (ch <= ' ' || ch == 0x7f || ch == '#')
+      nvx_raise(L, "navixy: request query holds a space, control character or '#'");
   }
   method = nvx_opt_string(L, i, "method", 0, NULL);
   if (method && strcmp(method, "GET") == 0)
@@ -451,13 +478,12 @@ static int c_prepare(lua_State *L) {
   /* everything that can raise comes before any C memory is taken */
   read_request(L, 2, &r);
   is_get = r.method == NVX_GET;
-  hash = r.anonymous ? NULL : c->s.hash;
+  hash = r.anonymous || r.url ? NULL : c->s.hash;
   in_query = nvx_hash_in_query(c->s.auth, is_get);
   lua_getfield(L, 2, "parts");
   if (!is_get && !lua_isnil(L, -1))
     parts = read_byte_parts(L, 2, hash && c->s.auth == NVX_AUTH_BODY ? hash : NULL, &count);
-  rc = nvx_build_url(&url, c->s.base, r.action, r.alen, is_get ? r.body : NULL, is_get ? r.blen : 0,
-                     in_query ? hash : NULL);
+  rc = nvx_request_url(&url, c->s.base, &r, in_query ? hash : NULL);
   if (rc == NVX_OK && parts) {
     static unsigned long calls = 0;
     char boundary[NVX_BOUNDARY_LEN + 1];
@@ -470,6 +496,12 @@ static int c_prepare(lua_State *L) {
     type = nvx_settings_content_type(&c->s);
   }
   if (rc == NVX_OK) rc = nvx_settings_lines(&c->s, hash != NULL, type, &lines);
+  if (rc == NVX_OK && r.headers) {
+    nvx_buf merged = {NULL, 0, 0};
+    rc = nvx_lines_override(&merged, &lines, r.headers, r.hlen);
+    nvx_buf_wipe(&lines);
+    lines = merged;
+  }
   if (rc == NVX_OK) {
     lua_pushlstring(L, url.data ? url.data : "", url.len);
     lua_pushlstring(L, body.data ? body.data : "", body.len);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void nvx_secret_free(char *secret) {
   if (!secret) return;
@@ -26,6 +27,34 @@ int nvx_settings_lines(const nvx_settings *s, int with_hash, const char *content
       (nvx_buf_adds(out, "Authorization: NVX ") || nvx_buf_adds(out, s->hash) ||
        nvx_buf_addc(out, '\n')))
     return NVX_ENOMEM;
+  return NVX_OK;
+}
+
+/* Whether the header line at p (up to its ':') names a header that one of
+ * the '\n'-separated lines in call[0..clen) names too (case-insensitively). */
+static int named_in(const char *p, size_t n, const char *call, size_t clen) {
+  const char *colon = memchr(p, ':', n), *q = call, *end = call + clen;
+  size_t name = colon ? (size_t)(colon - p) : n;
+  while (q < end) {
+    const char *nl = memchr(q, '\n', (size_t)(end - q));
+    size_t len = nl ? (size_t)(nl - q) : (size_t)(end - q);
+    const char *c = memchr(q, ':', len);
+    if (c && (size_t)(c - q) == name && strncasecmp(q, p, name) == 0) return 1;
+    q = nl ? nl + 1 : end;
+  }
+  return 0;
+}
+
+int nvx_lines_override(nvx_buf *out, const nvx_buf *lines, const char *call, size_t clen) {
+  const char *p = lines->data, *end = p ? p + lines->len : NULL;
+  nvx_buf_reset(out);
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    if (!named_in(p, n, call, clen) && (nvx_buf_add(out, p, n) || nvx_buf_addc(out, '\n'))) return NVX_ENOMEM;
+    p = nl ? nl + 1 : end;
+  }
+  if (clen > 0 && nvx_buf_add(out, call, clen)) return NVX_ENOMEM;
   return NVX_OK;
 }
 

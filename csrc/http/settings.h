@@ -34,6 +34,10 @@ const char *nvx_settings_content_type(const nvx_settings *s);
  * the hash goes in the header and with_hash is set. 0 or NVX_ENOMEM. The
  * caller wipes out (it may hold the hash). */
 int nvx_settings_lines(const nvx_settings *s, int with_hash, const char *content_type, nvx_buf *out);
+/* lines ("Name: value\n" each) into out without those a line of call[0..clen)
+ * names (case-insensitively), then the call's lines: a call's header replaces
+ * the default of its name. */
+int nvx_lines_override(nvx_buf *out, const nvx_buf *lines, const char *call, size_t clen);
 
 /* Replaces the hash (NULL: none); 0 or NVX_ENOMEM (the old hash stays). */
 int nvx_settings_set_hash(nvx_settings *s, const char *hash, size_t n);

@@ -145,6 +145,22 @@ static struct curl_slist *headers_for(nvx_transfer *t, const nvx_settings *s, in
   return *slot;
 }
 
+/* The header list of a request with header lines of its own: the defaults
+ * without those it names, then its own (settings.h, nvx_lines_override).
+ * Kept in the transfer until its next request. NULL when memory ran out. */
+static struct curl_slist *call_headers(nvx_transfer *t, const nvx_settings *s, int with_hash,
+                                       int with_type, const nvx_request *r) {
+  nvx_buf lines = {NULL, 0, 0}, merged = {NULL, 0, 0};
+  curl_slist_free_all(t->call_list);
+  t->call_list = NULL;
+  if (nvx_settings_lines(s, with_hash, with_type ? nvx_settings_content_type(s) : NULL, &lines) == NVX_OK &&
+      nvx_lines_override(&merged, &lines, r->headers, r->hlen) == NVX_OK)
+    t->call_list = header_list(&merged);
+  nvx_buf_wipe(&lines);
+  nvx_buf_wipe(&merged);
+  return t->call_list;
+}
+
 static void drop_mime(nvx_transfer *t) {
   if (!t->mime) return;
   curl_easy_setopt(t->easy, CURLOPT_MIMEPOST, NULL);
@@ -161,19 +177,38 @@ static int add_hash_part(curl_mime *mime, const char *hash) {
              : NVX_ENOMEM;
 }
 
+int nvx_request_url(nvx_buf *out, const char *base, const nvx_request *r, const char *hash) {
+  int is_get = r->method == NVX_GET, rc = NVX_OK;
+  nvx_buf query = {NULL, 0, 0}; /* a GET's params, then the call's query */
+  if (is_get && r->blen > 0 && nvx_buf_add(&query, r->body, r->blen)) rc = NVX_ENOMEM;
+  if (!rc && r->qlen > 0 &&
+      ((query.len > 0 && nvx_buf_addc(&query, '&')) || nvx_buf_add(&query, r->query, r->qlen)))
+    rc = NVX_ENOMEM;
+  if (!rc && !r->url) {
+    rc = nvx_build_url(out, base, r->action, r->alen, query.data, query.len, hash);
+  } else if (!rc) {
+    nvx_buf_reset(out);
+    if (nvx_buf_adds(out, r->url) ||
+        (query.len > 0 && (nvx_buf_addc(out, strchr(r->url, '?') ? '&' : '?') ||
+                           nvx_buf_add(out, query.data, query.len))))
+      rc = NVX_ENOMEM;
+  }
+  nvx_buf_free(&query);
+  return rc;
+}
+
 int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_request *r) {
   int rc, is_get = r->method == NVX_GET;
   long total = r->timeout_ms > 0 ? r->timeout_ms : s->timeout_ms;
-  const char *hash = r->anonymous ? NULL : s->hash;
+  const char *hash = r->anonymous || r->url ? NULL : s->hash; /* another URL never gets the hash */
   int in_query = nvx_hash_in_query(s->auth, is_get);
   struct curl_slist *headers;
   drop_mime(t);
   t->mime = r->mime;
   headers = headers_for(t, s, hash != NULL, !is_get && !t->mime);
+  if (headers && r->headers) headers = call_headers(t, s, hash != NULL, !is_get && !t->mime, r);
   if (!headers) return NVX_ENOMEM;
-  if (nvx_build_url(&t->url, s->base, r->action, r->alen, is_get ? r->body : NULL,
-                    is_get ? r->blen : 0, in_query ? hash : NULL) != NVX_OK)
-    return NVX_ENOMEM;
+  if (nvx_request_url(&t->url, s->base, r, in_query ? hash : NULL) != NVX_OK) return NVX_ENOMEM;
   if (is_get) {
     curl_easy_setopt(t->easy, CURLOPT_HTTPGET, 1L);
   } else if (t->mime) {
@@ -269,6 +304,7 @@ void nvx_transfer_free(nvx_transfer *t) {
   if (t->easy) curl_easy_cleanup(t->easy);
   for (i = 0; i < 2; i++)
     for (j = 0; j < 2; j++) curl_slist_free_all(t->lists[i][j]);
+  curl_slist_free_all(t->call_list);
   nvx_buf_free(&t->url);
   nvx_buf_wipe(&t->body); /* it may hold the hash */
   nvx_reply_free(&t->reply);

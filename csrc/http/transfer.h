@@ -18,6 +18,11 @@ typedef enum { NVX_POST, NVX_GET } nvx_method;
 typedef struct nvx_request {
   const char *action, *body; /* body: the encoded params (a query string for GET) */
   size_t alen, blen;
+  const char *url;     /* NULL, or an absolute URL sent to instead of <base>/<action>, never with the hash */
+  const char *headers; /* NULL, or the call's header lines ("Name: value\n"): they replace the
+                        * defaults of their names */
+  const char *query;   /* NULL, or a query string (form-encoded) added to the URL whatever the method */
+  size_t hlen, qlen;
   nvx_method method;
   long timeout_ms;     /* 0: the client's */
   int fresh;           /* on a new connection, never a kept-alive one */
@@ -34,6 +39,7 @@ typedef struct nvx_transfer {
   unsigned generation;             /* settings generation the lists were built from */
   nvx_buf url, body;
   curl_mime *mime;                 /* the multipart body in use, or NULL */
+  struct curl_slist *call_list;    /* the header list of a request with headers of its own, or NULL */
   nvx_reply reply;                 /* what the callbacks received */
   int want_stream;                 /* nvx_request.stream */
   int decided;                     /* the answer's first body byte came: streaming is known */
@@ -53,6 +59,9 @@ int nvx_transfer_init(nvx_transfer *t, const nvx_settings *s);
 /* Readies the next request: URL, body (hash placed unless anonymous) or the
  * multipart body, method, headers, timeout, connection reuse. 0,
  * NVX_ENOMEM or NVX_EBODY. Takes r->mime in every case. */
+/* The URL of request r into out: r->url as it is (a GET's query appended), or
+ * <base>/<action>[?query][&hash=] (auth.h, nvx_build_url). */
+int nvx_request_url(nvx_buf *out, const char *base, const nvx_request *r, const char *hash);
 int nvx_transfer_prepare(nvx_transfer *t, const nvx_settings *s, const nvx_request *r);
 
 /* Why a finished transfer got no answer (t->rc is not CURLE_OK): kind is

@@ -56,6 +56,8 @@ function M.prepared(st, action, call_opts, body, parts)
     retries = call_opts.retries or st.retries,
     idempotent = call_opts.idempotent,
     raw = call_opts.decode == false,
+    headers = options.header_text(call_opts.headers),
+    query = call_opts.query and json.form(call_opts.query) or nil,
     attempts = 0,
     retried = 0,
   }
@@ -110,7 +112,7 @@ local function attempt(st, job, t)
                  filename = response.filename(result.disposition) }
     return result.body
   end
-  local res, err = response.interpret(job.action, result, st.secrets)
+  local res, err = response.interpret(job.action, result, st.secrets, st.url)
   if err then err.retry_after = result.retry_after end
   return res, err, result.retry_after
 end
@@ -121,8 +123,10 @@ M.MAX_RENEWALS = 3
 
 -- Whether `err` says the session the job went out with ended (codes 3 and
 -- 4), for a client that can log in again.
+-- An API says so with codes 3 and 4, or an HTTP 401 (how the sibling APIs
+-- say it: an RFC 7807 or GraphQL "unauthorized").
 local function session_ended(st, job, err)
-  return st.source ~= nil and err.kind == "api" and (err.code == 3 or err.code == 4)
+  return st.source ~= nil and (err.status == 401 or (err.kind == "api" and (err.code == 3 or err.code == 4)))
     and job.sent_with ~= nil
 end
 

@@ -38,13 +38,14 @@ local function state_of(client)
 end
 
 -- What errors must mask: the hash in use, the one before it (answers to
--- requests still in flight with it), and the password (never shown even in
--- part).
+-- requests still in flight with it), and the password and app key (never
+-- shown even in part).
 local function secrets(st)
   local list = {}
   if st.hash then list[#list + 1] = st.hash end
   if st.old_hash then list[#list + 1] = st.old_hash end
   if st.password then list[#list + 1] = errors.hidden(st.password) end
+  if st.options.app_key then list[#list + 1] = errors.hidden(st.options.app_key) end -- sent with the login
   return list
 end
 
@@ -85,6 +86,100 @@ end
 function Client:get_history(params, opts)
   local st = user_api(state_of(self), "get_history")
   return require("navixy.fleet").get_history(self, params, opts, st.fleet)
+end
+
+-- A client of a sibling API (`base`: its base URL), made once per base:
+-- the client's options (the hash goes as the Authorization header those
+-- APIs document), sharing its session: with credentials through
+-- hash_source.shared (a re-login there is this client's re-login), else its hash
+-- (the one in use now: a key rotated since is passed on).
+local function sibling_api(st, base)
+  st.siblings = st.siblings or {}
+  local c = st.siblings[base]
+  if c then
+    if not st.source and states[c].hash ~= st.hash then
+      session.set_hash(states[c], st.hash)
+      session.identify(states[c]) -- an API key is the account
+    end
+    return c
+  end
+  local o = {}
+  for k, v in pairs(st.opts) do
+    if k ~= "hash" and k ~= "login" and k ~= "password" and k ~= "url" and k ~= "region" and k ~= "dealer_id"
+      and k ~= "app_key" then
+      o[k] = v
+    end
+  end
+  o.url, o.auth, o.hash = base, "header", not st.source and st.hash or nil
+  c = M.new(o, st.version)
+  if st.source then
+    local cst = states[c]
+    cst.source = hash_source.shared(st)
+    session.identify(cst)
+  end
+  st.siblings[base] = c
+  return c
+end
+
+-- What navixy.graphql needs of a client: its URL's origin, and the client
+-- of an endpoint's base URL sharing its session.
+local function graphql_ctx(st)
+  return { origin = st.options.u.origin, can_login = st.source ~= nil,
+           sibling = function(base) return sibling_api(st, base) end }
+end
+
+--- Workflows over client:call (one module each, named for the job):
+-- client:pages (navixy.pages; GraphQL connections with opts.cursor),
+-- client:get_report (navixy.report), client:graphql (navixy.graphql).
+function Client:pages(action, params, opts)
+  local st = state_of(self)
+  return require("navixy.pages").iterate(self, action, params, opts, function() return graphql_ctx(st) end)
+end
+
+function Client:graphql(query, variables, opts)
+  local st = user_api(state_of(self), "graphql")
+  return require("navixy.graphql").run(self, graphql_ctx(st), query, variables, opts)
+end
+
+function Client:get_report(params, opts)
+  local st = user_api(state_of(self), "get_report")
+  return require("navixy.report").get(self, { clock = st.transport, timeout = st.timeout }, params, opts)
+end
+
+--- client:presigned_upload(action, params, file): create, then upload to
+-- the URL the answer names (see navixy.presigned).
+function Client:presigned_upload(action, params, file)
+  local st = user_api(state_of(self), "presigned_upload")
+  return require("navixy.presigned").upload(self, st, action, params, file)
+end
+
+--- Session chores (see navixy.keys).
+function Client:renew_session()
+  user_api(state_of(self), "renew_session")
+  return require("navixy.keys").renew(self)
+end
+
+function Client:rotate_key(opts)
+  local st = user_api(state_of(self), "rotate_key")
+  return require("navixy.keys").rotate(self, opts, function(login, password)
+    local o = { login = login, password = password }
+    for k, v in pairs(st.opts) do
+      if k ~= "hash" and k ~= "login" and k ~= "password" and k ~= "store" then o[k] = v end
+    end
+    return M.new(o, st.version)
+  end, st.login, st.password)
+end
+
+--- client:dwh(), client:eco_fleet(): clients of the Raw IoT Data API
+-- (/dwh/v1) and the Eco Fleet API (/eco_fleet) sharing this client's session.
+function Client:dwh()
+  local st = user_api(state_of(self), "dwh")
+  return sibling_api(st, st.options.u.origin .. "/dwh/v1")
+end
+
+function Client:eco_fleet()
+  local st = user_api(state_of(self), "eco_fleet")
+  return sibling_api(st, st.options.u.origin .. "/eco_fleet")
 end
 
 --- client:subscribe(requests, opts) -> a subscription to real-time events
@@ -203,6 +298,7 @@ function Client:close()
   local st = states[self]
   if not st or st.closed then return end
   for sub in pairs(st.subscriptions) do sub:close() end
+  for _, sibling in pairs(st.siblings or {}) do sibling:close() end
   st.closed = true
   st.transport:close()
   st.handle:close()
@@ -254,10 +350,9 @@ function M.new(opts, version)
     subscriptions = setmetatable({}, { __mode = "k" }), -- open ones, closed with the client
     fleet = { iso_datetime = o.iso_datetime == true }, -- what navixy.fleet learns and keeps
   }
-  if o.panel then -- for the clients made from this one (user_session)
-    st.version, st.opts = version, {}
-    for k, v in pairs(opts) do st.opts[k] = v end
-  end
+  -- for the clients made from this one (user_session, rotate_key)
+  st.version, st.opts = version, {}
+  for k, v in pairs(opts or {}) do st.opts[k] = v end
   if o.login then st.source = hash_source.password(st.login_action) end
   st.secrets = function() return secrets(st) end -- for errors.new: listed only on failure
   st.transport = transports.open(o, handle)

@@ -31,6 +31,22 @@ local function describe_attempts(err)
   return ""
 end
 
+-- The invalid params an API error 7 lists in response.errors
+-- ([{parameter, error}], errors.md): " (from: Wrong date format; ...)", on
+-- one line; "" when there are none.
+local function invalid_params(err)
+  local list = type(err.response) == "table" and err.response.errors
+  if type(list) ~= "table" then return "" end
+  local parts = {}
+  for _, e in ipairs(list) do
+    if type(e) == "table" and e.parameter ~= nil then
+      parts[#parts + 1] = (tostring(e.parameter) .. ": " .. tostring(e.error or "invalid")):gsub("%c", " ")
+    end
+  end
+  if not parts[1] then return "" end
+  return " (" .. table.concat(parts, "; ") .. ")"
+end
+
 function Error:__tostring()
   local what
   if self.kind == "api" then
@@ -41,7 +57,8 @@ function Error:__tostring()
     what = self.kind .. " error"
   end
   return "navixy: " .. tostring(self.action) .. ": " .. what .. describe_status(self)
-    .. ": " .. tostring(self.description) .. describe_attempts(self)
+    .. ": " .. tostring(self.description) .. (self.kind == "api" and invalid_params(self) or "")
+    .. describe_attempts(self)
 end
 
 -- "failed: " .. err and err .. "!" give text, as with LuaSocket's and

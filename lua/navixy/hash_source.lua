@@ -5,18 +5,21 @@
 local call = require "navixy.call"
 local errors = require "navixy.errors"
 local json = require "navixy.json"
+local rules = require "navixy.store.rules"
 local session = require "navixy.session"
 
 local M = {}
 
 --- `action` (user/auth, or account/auth below a panel client's base URL)
--- with the client's login and password, sent without a hash.
+-- with the client's login and password (and the login options dealer_id,
+-- app_key), sent without a hash.
 function M.password(action)
   return {
     action = action,
     account = function(st) return (st.panel and "panel:" or "user:") .. st.login end,
     fetch = function(st, t)
-      return call.sessionless(st, t, action, { login = st.login, password = st.password }, true)
+      return call.sessionless(st, t, action, { login = st.login, password = st.password,
+        dealer_id = st.options.dealer_id, app_key = st.options.app_key }, true)
     end,
   }
 end
@@ -39,6 +42,29 @@ function M.delegated(owner, action, params, what)
       local job = call.job(owner, action, params)
       local res, err = call.run(owner, job, owner.transport)
       return res, err, job
+    end,
+  }
+end
+
+--- The session of another client, `owner`: the sibling APIs on the same
+-- host (/dwh/v1, /eco_fleet) take the user's hash. The hash is the owner's;
+-- when the one that ended here is the owner's own, the owner logs in again
+-- first (once for both: its own store decides).
+function M.shared(owner)
+  return {
+    action = owner.login_action,
+    account = function()
+      local of_owner = session.account(owner)
+      return of_owner and "shared " .. of_owner
+    end,
+    fetch = function(st)
+      if owner.closed then errors.misuse("the client this one shares its session with is closed") end
+      local t = owner.transport
+      if not owner.hash or owner.hash == st.hash then
+        local ok, err = session.login(owner, t, t:now() + owner.timeout, owner.hash or rules.NONE)
+        if not ok then return nil, err, {} end
+      end
+      return { hash = owner.hash }, nil, {}
     end,
   }
 end

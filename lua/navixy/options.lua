@@ -136,11 +136,20 @@ local CLIENT = {
   transport = one_of("curl", "ngx"), headers = headers_opt, max_size = size_opt,
   on_request = function_opt, store = store_opt,
   loop = function(_, v) require("navixy.loop").adapter(v) end,
+  -- sent with user/auth (commons/user/index.md "auth": dealer_id; app_key as API.md names it)
+  dealer_id = whole_in(1, 2 ^ 53, "a dealer ID (a whole number)"), app_key = nonempty_string,
 }
+
+local function query_opt(name, v)
+  if type(v) ~= "table" then fail("call option '%s' must be a table of name = value", name) end
+end
 
 local CALL = {
   timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = boolean_opt,
   method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
+  -- headers replace the client's of the same name (Accept: text/csv); query
+  -- is a query string for any method (form rules)
+  headers = headers_opt, query = query_opt,
 }
 
 -- A subscription's failed connection attempts in a row: any whole number,
@@ -255,6 +264,9 @@ function M.client(opts, version)
   if (o.login == nil) ~= (o.password == nil) then
     fail("options 'login' and 'password' go together")
   end
+  if (o.dealer_id or o.app_key) and (not o.login or o.panel) then
+    fail("options 'dealer_id' and 'app_key' go with a user login (login and password)")
+  end
   if type(o.login) == "number" then
     if not o.panel then fail("option 'login' must be a string (a number is a panel ID: set panel = true)") end
     o.login = string.format("%d", o.login) -- sent as the docs show it: "20410"
@@ -306,6 +318,16 @@ function M.redis_store(opts)
   }
 end
 
+--- A call's header lines, "Name: value\n" each, sorted by name (nil: none).
+function M.header_text(headers)
+  if not headers or next(headers) == nil then return nil end
+  local names = {}
+  for name in pairs(headers) do names[#names + 1] = name end
+  table.sort(names)
+  for i, name in ipairs(names) do names[i] = name .. ": " .. headers[name] .. "\n" end
+  return table.concat(names)
+end
+
 -- Params must encode as a JSON object: a table whose keys are all strings
 -- (an empty one included). An array would send "[...]" as the body.
 local function check_params(params)
@@ -316,13 +338,18 @@ local function check_params(params)
   end
 end
 
+--- Validates call options (nil allowed).
+function M.call_options(call_opts)
+  if call_opts == nil then return end
+  if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end
+  check_table("call option", call_opts, CALL)
+end
+
 --- Validates a call: its action, params and call_opts (both nil allowed).
 function M.call(action, params, call_opts)
   M.action(action)
   check_params(params)
-  if call_opts == nil then return end
-  if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end
-  check_table("call option", call_opts, CALL)
+  M.call_options(call_opts)
 end
 
 --- Validates batch options (nil allowed); returns the concurrency.

@@ -24,14 +24,23 @@ local function http_description(status)
   return text
 end
 
-local function api_error(action, status, obj, secrets)
+-- Navixy's APIs live under a versioned path (/v2, /dwh/v1): a base URL
+-- without one reaches the web app or a server's front page instead.
+local function unversioned(base)
+  return type(base) == "string" and not base:find("/v%d+$")
+end
+
+local NO_V2 = "likely cause: the base URL has no /v2, as in https://api.eu.navixy.com/v2"
+
+local function api_error(action, status, obj, secrets, base)
   local st = type(obj.status) == "table" and obj.status or {}
   local code = tonumber(st.code)
+  local description = type(st.description) == "string" and st.description or "the API answered success: false"
+  if status == 404 and unversioned(base) then description = description .. " (" .. NO_V2 .. ")" end
   return errors.new({
     kind = "api",
     code = code,
-    description = type(st.description) == "string" and st.description
-      or "the API answered success: false",
+    description = description,
     status = status,
     action = action,
     response = obj,
@@ -125,6 +134,29 @@ function M.filename(disposition)
   return name
 end
 
+
+-- Whether a 2xx answer is an HTML page: by its type, or by its start (whatever
+-- type it claims). Navixy serves no HTML files, so such a page is someone
+-- else's answer.
+local function is_html(result)
+  local ct = (result.content_type or ""):lower()
+  if ct:find("^%s*text/html") or ct:find("^%s*application/xhtml") then return true end
+  if type(result.body) == "string" then
+    local head = result.body:sub(1, 256):lower()
+    return head:find("^%s*<!doctype html") ~= nil or head:find("^%s*<html") ~= nil
+  end
+  return false
+end
+
+local function html_error(action, result, secrets, base)
+  return errors.new({
+    kind = "decode",
+    description = "the answer is an HTML page, not the API's JSON ("
+      .. (unversioned(base) and NO_V2 or "likely cause: a proxy or a login portal in the way") .. ")",
+    status = result.status, action = action, body = result.body,
+  }, secrets)
+end
+
 -- A 2xx answer that is not JSON: a file.
 local function file_result(result)
   local body = result.body
@@ -138,28 +170,39 @@ end
 
 --- Returns the decoded answer (or a file), or nil and an error. `result` is
 -- the transport's (see navixy.transport). `secrets` are masked out of error
--- texts (the server might echo them).
-function M.interpret(action, result, secrets)
+-- texts (the server might echo them). `base` (the base URL, optional) names
+-- a missing /v2 as the likely cause of an HTML page or a bare 404.
+function M.interpret(action, result, secrets, base)
   local status, body = result.status, result.body
   if status >= 200 and status < 300 and (result.streamed or not core.is_json_type(result.content_type or "")) then
+    if is_html(result) then return nil, html_error(action, result, secrets, base) end
     return file_result(result)
   end
   local obj = json.decode_object(body)
   if status >= 200 and status < 300 then
     if not obj then
+      if is_html(result) then return nil, html_error(action, result, secrets, base) end
       return nil, errors.new({
         kind = "decode",
         description = "the answer is not a JSON object",
         status = status, action = action, body = body,
       }, secrets)
     end
-    if obj.success == false then return nil, api_error(action, status, obj, secrets) end
+    if obj.success == false then return nil, api_error(action, status, obj, secrets, base) end
     return obj
   end
-  if obj and obj.success == false then return nil, api_error(action, status, obj, secrets) end
+  if obj and obj.success == false then return nil, api_error(action, status, obj, secrets, base) end
+  -- RFC 7807 problem details ({type, title, status, detail}: the Raw IoT Data
+  -- and Eco Fleet APIs' errors) are the API's errors too
+  if obj and type(obj.type) == "string" and (obj.detail ~= nil or obj.title ~= nil) then
+    return nil, errors.new({ kind = "api", code = obj.type, status = status, action = action, response = obj,
+      description = type(obj.detail) == "string" and obj.detail or tostring(obj.title) }, secrets)
+  end
+  local description = http_description(status)
+  if status == 404 and unversioned(base) then description = description .. " (" .. NO_V2 .. ")" end
   return nil, errors.new({
     kind = "http",
-    description = http_description(status),
+    description = description,
     status = status, action = action,
     response = obj,
     body = not obj and body or nil,

@@ -88,9 +88,16 @@ function M.parts(params)
     names[#names + 1] = k
   end
   table.sort(names)
+  return M.ordered(names, params)
+end
+
+--- The parts for `names`, in that order, with their values in `values`: a
+-- navixy.file is a file part, anything else a form field by the form rules.
+-- (A presigned upload sends its fields in an order of its own, the file last.)
+function M.ordered(names, values)
   local parts = {}
   for i, name in ipairs(names) do
-    local v = params[name]
+    local v = values[name]
     if getmetatable(v) == File then
       if v.path then check_readable(v.path) end -- (it may have changed since navixy.file)
       parts[i] = { name = name, path = v.path, data = v.data, filename = v.filename,

@@ -9,15 +9,16 @@ local DEFAULT_PORT = { http = 80, https = 443 }
 -- (or nil), host (as written, IPv6 brackets kept), port (a number), path
 -- (from the first "/", "" when none), origin ("scheme://host[:port]" as
 -- written) }, or nil and why. A query or fragment is refused: actions are
--- appended to the path.
-function M.parse(url)
+-- appended to the path. With `target` (the URL of one request, such as a
+-- presigned upload's) a query is allowed, and is part of `path`.
+function M.parse(url, target)
   if type(url) ~= "string" then return nil, "not a string" end
   local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
   if not scheme then return nil, "not an http:// or https:// URL" end
   scheme = scheme:lower()
   if not DEFAULT_PORT[scheme] then return nil, "not an http:// or https:// URL" end
-  if rest:find("[?#]") then return nil, "a base URL cannot hold a query or a fragment" end
-  local authority, path = rest:match("^([^/]*)(.*)$")
+  if rest:find(target and "#" or "[?#]") then return nil, "a base URL cannot hold a query or a fragment" end
+  local authority, path = rest:match("^([^/?]*)(.*)$")
   local userinfo, hostport = authority:match("^(.*)@([^@]*)$")
   hostport = hostport or authority
   local host, port = hostport:match("^(%[[%x:.]+%])(.*)$")

@@ -7,6 +7,7 @@ local cjson = require "cjson"
 local ltn12 = require "ltn12"
 local http = require "socket.http"
 local socket = require "socket"
+local sockets = require "sockets"
 
 local key = fake.api_key
 
@@ -292,7 +293,9 @@ describe("fake Navixy server: the file fault", function()
     status, body, h = post("track/download", {})
     assert.equal(200, status); assert.is_nil(h["content-encoding"])
     assert.equal("500000", h["content-length"]); assert.equal(fake.file_bytes(0, 500000), body)
-    assert.equal(0, fake.stats().in_flight)
+    -- a request leaves in nginx's log phase, which may run just after its last byte reached
+    -- us (and our stats request another worker): it must leave, not at once
+    assert.is_true(sockets.eventually(function() return fake.stats().in_flight == 0 end))
   end)
 
   it("pauses mid-body when told to", function()

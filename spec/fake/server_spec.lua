@@ -180,13 +180,14 @@ describe("fake Navixy server", function()
       local out = p:read("*a"); p:close()
       return out
     end
-    assert.equal("30000 30001 30002\n", run("NAVIXY_FAKE_PORT=30000 spec/support/fake-navixy ports"))
-    assert.equal("30000 30001 30002\n", run("NAVIXY_FAKE_PORT=30000 " .. lua .. [[ -e '
+    assert.equal("30000 30001 30002 30003\n", run("NAVIXY_FAKE_PORT=30000 spec/support/fake-navixy ports"))
+    assert.equal("30000 30001 30002 30003\n", run("NAVIXY_FAKE_PORT=30000 " .. lua .. [[ -e '
       package.path = "spec/support/?.lua;" .. package.path
-      local f = require "fake"; print(f.port .. " " .. f.tls_port .. " " .. f.other_tls_port)']]))
-    assert.equal("30000 31000 31001\n",
+      local f = require "fake"
+      print(f.port .. " " .. f.tls_port .. " " .. f.other_tls_port .. " " .. f.upload_port)']]))
+    assert.equal("30000 31000 31001 30003\n",
       run("NAVIXY_FAKE_PORT=30000 NAVIXY_FAKE_TLS_PORT=31000 spec/support/fake-navixy ports"))
-    assert.equal("18080 18443 18444\n", run("env -u NAVIXY_FAKE_PORT spec/support/fake-navixy ports"))
+    assert.equal("18080 18443 18444 18083\n", run("env -u NAVIXY_FAKE_PORT spec/support/fake-navixy ports"))
   end)
 
   -- The pids of the fake's nginx workers (children of the master), from /proc.

@@ -147,21 +147,59 @@ function M.call()
   reply { calls = calls, events = events(), elapsed = now() - t0, pid = ngx.worker.pid(), counted = counted }
 end
 
+-- One step of /methods: client:name(arg, ...), or for "pages" (an iterator)
+-- the loop over client:pages(arg, ...), giving the items it handed over. An
+-- argument { file = { data =, filename =, content_type = } } is a navixy.file.
+local function step_of(c, step)
+  for i, arg in ipairs(step) do
+    if type(arg) == "table" and type(arg.file) == "table" then
+      step[i] = navixy.file(arg.file.data, { data = true, filename = arg.file.filename,
+        content_type = arg.file.content_type })
+    end
+  end
+  if step[1] == "pages" then
+    return pcall(function()
+      local items = {}
+      for item in c:pages((table.unpack or unpack)(step, 2)) do items[#items + 1] = item end
+      return items
+    end)
+  end
+  return pcall(c[step[1]], c, (table.unpack or unpack)(step, 2))
+end
+
 --- POST /methods {opts, steps = { { "name", arg, ... }, ... }}: one client
 -- runs client:name(arg, ...) for each step in turn (get_history, resend_code,
--- verify_code, ...); each step's res and err rendered, or what it raised.
+-- verify_code, pages, get_report, ...); each step's res and err rendered, or
+-- what it raised.
 function M.methods()
   local req = json_body()
   local ok, c = pcall(new_client, req.opts)
   if not ok then return reply { raised = tostring(c) } end
   local steps = {}
   for i, step in ipairs(req.steps) do
-    local done, res, err = pcall(c[step[1]], c, (table.unpack or unpack)(step, 2))
+    local done, res, err = step_of(c, step)
     steps[i] = done and { res = res, err = render_err(err) } or { raised = tostring(res) }
   end
   local text = tostring(c)
   c:close()
   reply { steps = steps, events = events(), text = text }
+end
+
+--- POST /siblings {opts, read}: client:dwh() reads `read` as CSV, asks for a tracker
+-- that is not there (an RFC 7807 problem), and client:eco_fleet() resamples (a POST
+-- with a query and Accept: text/csv).
+function M.siblings()
+  local req = json_body()
+  local ok, c = pcall(new_client, req.opts)
+  if not ok then return reply { raised = tostring(c) } end
+  local csv_accept = { headers = { Accept = "text/csv" } }
+  local csv, err1 = c:dwh():call("tracker/raw_data/read", req.read, csv_accept)
+  local _, problem = c:dwh():call("tracker/raw_data/get_inputs", { tracker_id = 99 })
+  local eco, err2 = c:eco_fleet():call("trackers/1/resampling", { step_size = 10 },
+    { query = { interval = "PT1H/2020-12-31T00:00Z" }, headers = { Accept = "text/csv" } })
+  c:close()
+  reply { csv = csv and { content_type = csv.content_type } or render_err(err1), problem = render_err(problem),
+          eco = eco and { content_type = eco.content_type } or render_err(err2), events = events() }
 end
 
 --- POST /dict-full {opts}: a client whose store is the tiny lua_shared_dict

@@ -393,6 +393,93 @@ describe("inside nginx", function()
       assert.matches("^%x+$", r.steps[5].res)
     end)
 
+    it("runs the workflows: pages (ahead, a batch), get_report, renew_session, rotate_key", function()
+      local demo = fake.users.demo
+      local maker = post("/methods", { opts = { url = fake.url, login = demo.login, password = demo.password,
+        transport = "ngx" }, steps = { { "call", "api/key/create", { title = "old" } }, { "renew_session" } } })
+      local old = maker.steps[1].res.value.hash
+      assert.is_true(maker.steps[2].res)
+      local every_day = { from = "00:00", to = "23:59", weekdays = { 1, 2, 3, 4, 5, 6, 7 } }
+      local report = { title = "Trips", trackers = { 1, 2 }, from = "2024-05-01 00:00:00",
+                       to = "2024-05-02 00:00:00", time_filter = every_day, plugin = { plugin_id = 4 } }
+      local r = post("/methods", { opts = { url = fake.url, hash = old, transport = "ngx" }, steps = {
+        { "pages", "employee/list", {}, { limit = 5, ahead = 2 } },
+        { "get_report", report },
+        { "get_report", report, { format = "pdf" } },
+        { "rotate_key", { title = "new", login = demo.login, password = demo.password } },
+        { "get_hash" },
+        { "call", "report/tracker/generate", { trackers = { 1 }, from = "x", to = "2024-05-02 00:00:00",
+          time_filter = every_day, plugin = { plugin_id = 4 } } },
+      } })
+      assert.is_nil(r.raised)
+      assert.equal(23, #r.steps[1].res)
+      assert.equal(23, r.steps[1].res[23].id)
+      assert.equal("Trips", r.steps[2].res.title)
+      assert.equal("application/pdf", r.steps[3].res.content_type)
+      assert.equal(2, #fake.requests_of("report/tracker/delete"))
+      assert.equal(r.steps[4].res, r.steps[5].res)
+      assert.not_equal(old, r.steps[5].res)
+      assert.equal(old, fake.requests_of("api/key/delete")[1].params.key)
+      assert.matches("(from: Wrong date format)", r.steps[6].err.text, 1, true)
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+
+    it("asks GraphQL, its errors[] at 200 an error, and pages a Relay connection", function()
+      local q = "query($first: Int, $after: String) { devices(organizationId: \"o\", first: $first, after: $after) "
+        .. "{ edges { node { id } } pageInfo { hasNextPage endCursor } } }"
+      local one = "query($id: ID!) { device(id: $id) { id title } }"
+      local r = post("/methods", { opts = { url = fake.url, hash = KEY, transport = "ngx" }, steps = {
+        { "graphql", one, { id = "019a6a3f-0000-7000-8000-000000000003" } },
+        { "graphql", one, { id = "nope" } },
+        { "pages", q, {}, { cursor = "devices", limit = 20 } },
+      } })
+      assert.is_nil(r.raised)
+      assert.equal("Device 3", r.steps[1].res.device.title)
+      assert.equal("NOT_FOUND", r.steps[2].err.code)
+      assert.equal(200, r.steps[2].err.status)
+      assert.equal(45, #r.steps[3].res)
+      assert.equal(5, #fake.requests_of("graphql")) -- 1 + 1 + 3 pages
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+
+    it("calls the sibling APIs with a call's Accept and query, sharing the session", function()
+      local demo = fake.users.demo
+      local read = { tracker_id = 1, from = "2024-10-10T00:00:00Z", to = "2024-10-10T00:00:30Z", columns = { "lat" } }
+      local r = post("/siblings", { opts = { url = fake.url, login = demo.login, password = demo.password,
+        transport = "ngx" }, read = read })
+      assert.is_nil(r.raised)
+      assert.equal("text/csv", r.csv.content_type)
+      assert.equal("text/csv", r.eco.content_type)
+      assert.equal("errors/default/bad-request", r.problem.code)
+      assert.equal(1, fake.stats().logins)
+      local eco = fake.requests_of("trackers/1/resampling")[1]
+      assert.equal("/eco_fleet/trackers/1/resampling?interval=PT1H%2F2020-12-31T00%3A00Z", eco.uri)
+      assert.equal("text/csv", eco.headers.accept)
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+
+    it("uploads a presigned file to the other host, the file last, without the hash", function()
+      local r = post("/methods", { opts = { url = fake.url, hash = KEY, transport = "ngx" }, steps = {
+        { "presigned_upload", "task/form/file/create", { task_id = 1, field_id = "f", size = 100 },
+          { file = { data = "hello", filename = "a.txt", content_type = "text/plain" } } },
+        { "presigned_upload", "checkin/image/create", { size = 100 },
+          { file = { data = "hello", filename = "b.txt" } } },
+      } })
+      assert.is_nil(r.raised)
+      assert.is_nil(r.steps[1].err)
+      assert.is_number(r.steps[1].res.value.file_id)
+      assert.is_nil(r.steps[2].err)
+      local up = {}
+      for _, req in ipairs(fake.requests()) do
+        if req.action == "presigned upload" then up[#up + 1] = req end
+      end
+      assert.equal(2, #up)
+      assert.equal("file", up[1].parts[#up[1].parts].name)
+      assert.equal("a.txt", up[1].parts[#up[1].parts].filename)
+      assert.is_nil(up[1].headers.authorization)
+      for _, e in ipairs(r.events) do assert.equal("ngx", e.transport) end
+    end)
+
     it("takes the Middle East region", function()
       local r = post("/methods", { opts = { region = "me", hash = fake.api_key, transport = "ngx" }, steps = {} })
       assert.is_nil(r.raised)

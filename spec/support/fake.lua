@@ -45,6 +45,8 @@ fake.tls_url = ("https://127.0.0.1:%d/v2"):format(fake.tls_port)
 -- the same API behind a certificate from the same CA, for the name other.example
 fake.other_tls_port = env_num("NAVIXY_FAKE_OTHER_TLS_PORT", fake.tls_port + 1)
 fake.other_name_url = ("https://127.0.0.1:%d/v2"):format(fake.other_tls_port)
+-- the presigned upload endpoint (fake/presigned.lua): "another host" the create actions name
+fake.upload_port = env_num("NAVIXY_FAKE_UPLOAD_PORT", fake.port + 3)
 
 -- The demo user's API key: always valid, survives expire() and reset(); api/key/delete
 -- refuses it (error 13). It is listed first by api/key/list.

@@ -51,13 +51,20 @@ M.actions = {
     summary = "Fuel data resampled at a fixed step, as CSV.",
     reason = "'The API response is presented in a convenient CSV format'; it computes from stored data, "
       .. "changes nothing" },
+  ["employee/list"] = {
+    params = { { name = "limit", required = false }, { name = "offset", required = false },
+               { name = "filter", required = false } },
+    reason = "the page's own examples send only the hash; limit and offset are 'Pagination' and filter may be "
+      .. "'null', none marked optional only because the table has no required column" },
   ["zone/delete"] = { params = { { name = "zone_id", required = false }, { name = "zone_ids", required = false } },
     reason = "one geofence by zone_id or several by zone_ids: the table lists both, neither marked optional" },
   ["base/nothing"] = { read_only = true, reason = "it does nothing (a round trip to check a hash): safe to repeat" },
   ["beacon/data/last_values"] = { read_only = true,
     reason = "it reads the last values the beacons sent; its name ends in no reading verb" },
   ["checkin/form/file/create"] = { answer = "json",
-    reason = "a presigned upload: its answer is the JSON of the file entry (as task/form/file/create)" },
+    params = { { name = "checkin_id", required = false }, { name = "form_id", required = false } },
+    reason = "a presigned upload: its answer is the JSON of the file entry (as task/form/file/create); "
+      .. "'Use only one parameter `checkin_id` or `form_id`', so neither is required by itself" },
   ["event/subscription/iot_monitor"] = {
     params = { { name = "target.tracker_ids", type = "array", items = "integer", max_items = 10 } },
     reason = "'Maximum 10 trackers', written in the target's description" },

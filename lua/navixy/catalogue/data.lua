@@ -172,8 +172,8 @@ families.user = (function() return {
   ["checkin/form/file/create"] = {
     family = "user", summary = "Creates a new file entry associated with form's field.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = false, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/checkin.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/checkin#formfilecreate",
     params = {
-      { name = "checkin_id", type = "integer", required = true },
-      { name = "form_id", type = "integer", required = true },
+      { name = "checkin_id", type = "integer", required = false },
+      { name = "form_id", type = "integer", required = false },
       { name = "field_id", type = "string", required = true },
       { name = "size", type = "integer", required = true },
       { name = "filename", type = "string", required = false },
@@ -388,10 +388,10 @@ families.user = (function() return {
   ["employee/list"] = {
     family = "user", summary = "Gets all employees and drivers belonging to user.", method = "POST", answer = "json", multipart = false, no_auth = false, read_only = true, doc = "api-docs/platform-api/user-api/backend-api/resources/field-service/employee/index.md", url = "https://www.navixy.com/docs/navixy-api/user-api/backend-api/resources/field-service/employee/index#list",
     params = {
-      { name = "limit", type = "integer", required = true },
-      { name = "offset", type = "integer", required = true },
+      { name = "limit", type = "integer", required = false },
+      { name = "offset", type = "integer", required = false },
       { name = "sort", type = "array", items = "string", required = false },
-      { name = "filter", type = "string", required = true },
+      { name = "filter", type = "string", required = false },
     },
   },
   ["employee/read"] = {

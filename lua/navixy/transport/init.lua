@@ -16,6 +16,11 @@
 --   fresh       true: never on a kept-alive connection (an action that is not
 --               safe to repeat: a transport must never send it twice)
 --   anonymous   true: without the hash (a login)
+--   headers     nil, or the call's header lines ("Name: value\n" each): each
+--               replaces the client's header of that name
+--   query       nil, or a query string added to the URL, whatever the method
+--   url         nil, or an absolute URL to send to instead of <base>/<action>
+--               (a presigned upload's; never with the hash, any auth mode)
 --   sink        nil, or where a 2xx answer that is not JSON streams to
 --               (navixy.sink: a path, a file handle or a function)
 --

@@ -215,10 +215,12 @@ end
 function Ngx:send(req)
   need_cosockets()
   local u, fresh = self.u, req.fresh
+  -- a request to a URL of its own (navixy.presigned) goes to that URL's host
+  if req.url then u = assert(url.parse(req.url, true)) end
   local full_url, req_body, header_lines = self.handle:prepare(with_bytes(req))
-  -- the C core built <base>/<action>[?hash=]: what follows the origin is the path
+  -- the C core built <base>/<action>[?hash=] (or req.url): what follows the origin is the path
   local path = full_url:sub(#u.origin + 1)
-  if path == "" then path = "/" end
+  if path:sub(1, 1) ~= "/" then path = "/" .. path end -- "" or a bare "?query"
   local now = core.now()
   local deadline = now + (req.timeout or self.timeout)
   local sock, failed = self:open(u, math.min(deadline, now + self.connect_timeout), fresh)

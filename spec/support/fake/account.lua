@@ -25,6 +25,8 @@ H["user/auth"] = { public = true, fn = function(p)
   end
   local u = data.user_by_login(login)
   if not u or u.password ~= password then raise(102) end
+  -- "If specified, API will check that user belongs to this dealer, and if not, error 102"
+  if p.dealer_id ~= nil and params.int(p.dealer_id) ~= u.dealer_id then raise(102) end
   if u.factor then
     return { type = "second_factor_required", factor_type = u.factor, hash = store.session_new(u.id, true) }
   end
@@ -71,6 +73,15 @@ H["user/get_info"] = { fn = function(_, ctx)
     user_info = { id = u.id, login = u.login, title = u.name, locale = "en", time_zone = ctx.tz },
     features = { "api", "tracking", "history", "geocoding" },
   }
+end }
+
+-- commons/user/session/index.md, "renew": "Works only with standard user session (not
+-- with API key)"; the page names no error for a key: 276 ("Action forbidden for this
+-- session type") as user/logout answers. Sessions here never expire, so it only answers.
+H["user/session/renew"] = { fn = function(_, ctx)
+  if ctx.auth.kind ~= "session" then raise(276) end
+  store.count("renewals")
+  return {}
 end }
 
 ---------------------------------------------------------------- API keys

@@ -31,11 +31,13 @@ function M.disposition(filename)
   return ('attachment; filename="%s"'):format((filename:gsub('["\\]', "\\%0")))
 end
 
--- An RFC 7807 problem, as the Raw IoT Data API answers its errors
--- (data-warehouse-api/README.md, "Errors"): {type, title, status, detail}.
+-- An RFC 7807 problem, as the Raw IoT Data and Eco Fleet APIs answer their errors
+-- (data-warehouse-api/README.md, "Errors"; eco-fleet-api/README.md, "Common error
+-- types": errors/default/bad-request, errors/default/unauthorized): {type, title,
+-- status, detail}.
 local TITLE = { [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden", [404] = "Not Found",
-                [405] = "Method Not Allowed", [413] = "Payload Too Large", [429] = "Too Many Requests",
-                [500] = "Internal Server Error" }
+                [405] = "Method Not Allowed", [406] = "Not Acceptable", [413] = "Payload Too Large",
+                [429] = "Too Many Requests", [500] = "Internal Server Error" }
 function M.problem(status, detail)
   local title = TITLE[status] or "Error"
   local body = store.encode{ type = "errors/default/" .. title:lower():gsub(" ", "-"), title = title,

@@ -72,6 +72,10 @@ local CHECK = {
   store_period = function(v)
     return v ~= false and not dates.parse_duration(v) and "store_period: an ISO 8601 duration or false"
   end,
+  report_seconds = function(v)
+    return v ~= false and not (type(v) == "number" and v > 0) and "report_seconds must be seconds > 0 or false"
+  end,
+  reports_at_once = function(v) return not positive_int(v) and "reports_at_once must be a positive integer" end,
   platform = function(v)
     if type(v) ~= "table" then return "platform must be an object" end
     for k, x in pairs(v) do
@@ -85,7 +89,7 @@ local CHECK = {
 }
 
 -- GET: the settings now. POST: changes some ({time_zone, history_bounds,
--- resend_timeout, store_period, platform = {["history.max_limit"] = 10, ...}}).
+-- resend_timeout, store_period, report_seconds, reports_at_once, platform = {["history.max_limit"] = 10, ...}}).
 C.settings = function()
   if ngx.req.get_method() == "POST" then
     local changes = json_body()

@@ -81,8 +81,11 @@ end }
 -- api-docs/platform-api/user-api/backend-api/resources/commons/report/report_tracker.md.
 -- Reports 1 and 2 exist and are ready for every user (2 has a title beyond ASCII, so
 -- its download names the file in the RFC 5987 form too). A generated report is 50%
--- ready at its first status call and ready from the second one on; downloading it
--- earlier answers 229.
+-- ready at its first status call and ready from the second one on; with the setting
+-- report_seconds = S it is ready S seconds after generate instead (status answers the
+-- share of S gone by). Retrieving or downloading it earlier answers 229. A user may
+-- have reports_at_once reports in generation at a time: generate answers 15 beyond
+-- ("the number of reports created by one user in parallel limited").
 local FIXED_REPORTS = {
   [1] = { id = 1, title = "Trip report", from = "2024-05-01 00:00:00", to = "2024-05-02 00:00:00",
           trackers = { 1 }, percent = 100 },
@@ -93,6 +96,13 @@ local FIXED_REPORTS = {
 local PLUGINS = {}
 for _, n in ipairs{ 4, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19, 20, 22, 23, 27, 42, 46, 47, 66, 70,
                     73, 77, 78, 80, 82, 84, 85, 89, 91, 95 } do PLUGINS[n] = true end
+
+-- How far report r is, in percent: by status calls, or by time with report_seconds.
+local function progress(r)
+  if not r.seconds then return r.percent end
+  ngx.update_time()
+  return math.min(100, math.floor((ngx.now() - r.created) / r.seconds * 100))
+end
 
 local function report_of(p, ctx)
   local id = params.need_int(p, "report_id")
@@ -107,27 +117,58 @@ H["report/tracker/generate"] = { fn = function(p, ctx)
   for _, id in ipairs(trackers) do if not data.tracker_exists(id) then raise(217) end end
   local plugin = type(p.plugin) == "table" and p.plugin or invalid("plugin", "Required parameter")
   if not PLUGINS[int(plugin.plugin_id) or -1] then raise(222) end
+  local running = {}
+  for _, rid in ipairs(store.get_json("reports_running:" .. ctx.auth.uid) or {}) do
+    local r = store.get_json("report:" .. rid)
+    if r and progress(r) < 100 then running[#running + 1] = rid end
+  end
+  if #running >= (tonumber(ctx.settings.reports_at_once) or 3) then raise(15) end
   local id = store.dict:incr("report_seq", 1, 100)
+  ngx.update_time()
   store.set_json("report:" .. id, { id = id, uid = ctx.auth.uid, title = str(p.title) or "Report",
     from = dates.write(from, ctx.tz, false), to = dates.write(to, ctx.tz, false), trackers = trackers,
-    percent = 0 })
+    plugin_id = int(plugin.plugin_id), percent = 0, created = ngx.now(),
+    seconds = tonumber(ctx.settings.report_seconds) })
+  running[#running + 1] = id
+  store.set_json("reports_running:" .. ctx.auth.uid, running)
   return { id = id }
 end }
 
 H["report/tracker/status"] = { fn = function(p, ctx)
   local r = report_of(p, ctx)
-  if r.percent < 100 then
+  if not r.seconds and r.percent < 100 then
     r.percent = r.percent + 50
     store.set_json("report:" .. r.id, r)
   end
-  return { percent_ready = r.percent }
+  return { percent_ready = progress(r) }
+end }
+
+-- "retrieve": the report as JSON, in the page's shape (one sheet per tracker).
+H["report/tracker/retrieve"] = { fn = function(p, ctx)
+  local r = report_of(p, ctx)
+  if progress(r) < 100 then raise(229) end
+  local sheets = {}
+  for i, id in ipairs(r.trackers) do
+    sheets[i] = { header = data.tracker_label(id), entity_ids = { id }, additional_field = "",
+      sections = { { type = "table", header = "Trips", data = { { rows = store.array({}) } } } } }
+  end
+  return { report = { id = r.id, title = r.title, created = r.from, from = r.from, to = r.to,
+    time_filter = { from = "00:00:00", to = "23:59:59", weekdays = { 1, 2, 3, 4, 5, 6, 7 } },
+    sheets = store.array(sheets) } }
+end }
+
+-- "delete": 204 for a report that is not there (or not the user's); the fixed ones stay.
+H["report/tracker/delete"] = { fn = function(p, ctx)
+  local r = report_of(p, ctx)
+  if r.uid then store.dict:delete("report:" .. r.id) end
+  return {}
 end }
 
 H["report/tracker/download"] = { fn = function(p, ctx)
   local r = report_of(p, ctx)
   local format = p.format
   if format ~= "pdf" and format ~= "xls" and format ~= "xlsx" then invalid("format", "Must be xls, xlsx or pdf") end
-  if r.percent < 100 then raise(229) end
+  if progress(r) < 100 then raise(229) end
   local rows = { { "Tracker", "From", "To" } }
   for _, id in ipairs(r.trackers) do rows[#rows + 1] = { data.tracker_label(id), r.from, r.to } end
   local body
@@ -253,7 +294,11 @@ H["dwh/v1/tracker/raw_data/read"] = { fn = function(p, ctx)
     rows[#rows + 1] = row
     t = t + 10
   end
-  if p.format == "parquet" then
+  -- the format by Accept ("text/csv", or "application/octet-stream" for Parquet) or by
+  -- `format`; two Accept headers (a client that cannot replace its own) are refused
+  local accept = ngx.req.get_headers(0)["accept"]
+  if type(accept) == "table" then raise(5, { description = "Accept: one media type, got " .. #accept }, 406) end
+  if p.format == "parquet" or accept == "application/octet-stream" then
     return answers.file(documents.TYPES.parquet, documents.parquet(documents.csv(rows)))
   end
   return answers.file(documents.TYPES.csv, documents.csv(rows))

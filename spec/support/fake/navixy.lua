@@ -34,7 +34,8 @@ local function documented(key)
   return catalogue.get(key)
 end
 
-for _, name in ipairs{ "account", "tracking", "history", "files", "uploads", "iot_logic", "panel" } do
+for _, name in ipairs{ "account", "tracking", "history", "files", "uploads", "iot_logic", "panel", "lists",
+                       "presigned", "eco_fleet" } do
   for action, h in pairs(require("fake." .. name).handlers) do
     assert(not H[action], "two handlers for " .. action)
     h.entry = documented(action)
@@ -144,9 +145,9 @@ local function account_of(action, p, auth)
 end
 
 -- Which API a request is for: "user", "panel" (<base>/panel/...), "iot" (<base>/iot/logic/...)
--- or "dwh" (the data warehouse, /dwh/v1/...).
+-- or "sibling" (the Raw IoT Data API /dwh/v1/..., the Eco Fleet API /eco_fleet/...).
 local function family(base, action)
-  if base ~= "/v2/" then return "dwh" end
+  if base ~= "/v2/" then return "sibling" end
   if action:sub(1, 6) == "panel/" then return "panel" end
   if action:sub(1, 10) == "iot/logic/" then return "iot" end
   return "user"
@@ -203,7 +204,7 @@ end
 -- "errors/default/unauthorized" for no hash or a wrong one; IoT Logic's statuses differ.
 local function refuse(fam, err)
   local code, status = err.body.status.code, err.http
-  if fam == "dwh" then
+  if fam == "sibling" then -- /dwh/v1, /eco_fleet: RFC 7807
     if code == 3 or code == 4 then status = 401 end
     local detail = code .. ": " .. err.body.status.description
     for i, e in ipairs(err.body.errors or {}) do
@@ -277,6 +278,9 @@ function M.api(base)
                 tz = settings.time_zone, iso = iso, query = query, fields = fields, files = files,
                 textual = textual }
   local key = (base == "/v2/" and "" or base:sub(2)) .. action
+  if fam == "sibling" and p then -- REST paths: trackers/123/resampling is trackers/{id}/resampling
+    key = key:gsub("/trackers/(%d+)/", function(id) p.tracker_id = tonumber(id); return "/trackers/{id}/" end)
+  end
   local ok, res = pcall(handle, key, p, ctx)
   if ok then
     if answers.is_answer(res) then return res.send() end

@@ -10,7 +10,7 @@
 --   c:logins, c:panel_logins, c:rate_limited, c:requests, act:<action>   counters
 --   epoch, in_flight:<e>, lvl:<e>:<n>   requests being handled now (see enter())
 --   settings         JSON, see M.DEFAULTS      what the controls changed
---   keys of their own: events (history.lua), report:<id>, report_seq (files.lua),
+--   keys of their own: events (history.lua), report:<id>, report_seq, reports_running:<uid> (files.lua),
 --   resend:<uid> (account.lua), rl_* (ratelimit.lua), pending:<conn>:<n> (stream.lua),
 --   zone_seq (uploads.lua)
 local cjson = require "cjson.safe"
@@ -234,6 +234,8 @@ M.DEFAULTS = {
   rate_log = false,             -- true: log arrivals per account even with the limit off
   rate_window = 1,              -- seconds of the rate limit's window (a spec may shorten it)
   store_period = false,         -- an ISO 8601 duration: track/download before now - it is beyond storage
+  report_seconds = false,       -- S: a generated report is ready S seconds after generate (else: 2nd status)
+  reports_at_once = 3,          -- reports a user may have in generation at a time (15 beyond)
   platform = {
     iso_datetime_support = true,
     ["history.max_limit"] = 1000,
