@@ -53,7 +53,7 @@ end
 local _, e = client.tracker.get_state { tracker_id = 99 }
 print("an error:    " .. tostring(e))
 print(("             kind=%s code=%s status=%s retryable=%s"):format(e.kind, e.code, e.status,
-  e.retryable))
+  tostring(e.retryable)))
 
 client:logout()
 client:close()

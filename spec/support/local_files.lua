@@ -10,6 +10,17 @@ function M.read(path)
   return s
 end
 
+local made = 0 -- names made by unique() in this process
+
+--- A path under build/test/ that no other process of the suite uses: this
+-- process's id and a count (math.random is not seeded on Lua 5.1-5.3, so two
+-- interpreters running side by side draw the same numbers).
+function M.unique(name)
+  os.execute("mkdir -p build/test")
+  made = made + 1
+  return ("build/test/%s.%s.%d"):format(name, M.read("/proc/self/stat"):match("^(%d+)"), made)
+end
+
 --- `s` quoted for a POSIX shell: one word, whatever it holds.
 function M.quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

@@ -65,8 +65,7 @@ local M = {}
 
 -- Starts the proxy; returns its port and a function that reads its log (the CONNECT line).
 function M.start()
-  local base = ("build/test/tunnel_proxy.%d"):format(math.random(1e9))
-  os.execute("mkdir -p build/test")
+  local base = require("local_files").unique("tunnel_proxy")
   os.remove(base .. ".port")
   local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
   os.execute(("%s spec/support/tunnel_proxy.lua %s.port %s.log >/dev/null 2>&1 &"):format(lua, base, base))

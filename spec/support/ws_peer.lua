@@ -45,14 +45,11 @@ if arg and arg[0] and arg[0]:match("ws_peer%.lua$") and arg[1] and arg[2] then
 end
 
 local M = {}
-local n = 0
 
 -- Starts a peer answering `answer` (and closing at once when `close` is "close");
 -- returns its port.
 function M.start(answer, close)
-  n = n + 1
-  local base = ("build/test/ws_peer.%d.%d"):format(n, math.random(1e9))
-  os.execute("mkdir -p build/test")
+  local base = require("local_files").unique("ws_peer")
   local f = assert(io.open(base .. ".answer", "wb"))
   f:write(answer)
   f:close()
