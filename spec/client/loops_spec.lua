@@ -91,6 +91,24 @@ for _, loop in ipairs { "copas", "cqueues", "luv" } do
       assert.is_true(out.ticks >= 5, text)
     end)
 
+    it("ends at Ctrl-C while a call waits in the loop, as the loop does", function()
+      fake.fault { action = "tracker/list", type = "stall", seconds = 10 }
+      local secs, shown = sockets.timed(function()
+        local p = assert(io.popen("spec/support/pty-run --timeout 30 --expect waiting --send '' "
+          .. "--expect @1 --send '\\x03' -- " .. flavour .. " spec/support/loop-scenario " .. quote(loop)
+          .. " ctrlc"))
+        local text = p:read("*a")
+        p:close()
+        return text
+      end)
+      -- the interpreter's own handler raises "interrupted!" in the loop, which ends the
+      -- program (or the signal kills it where none is set)
+      assert.truthy(shown:find("interrupted!", 1, true) or shown:find("^signal 2\n"), shown)
+      assert.is_nil(shown:find("^exit 0\n"), shown)
+      assert.is_nil(shown:find('"res"', 1, true), shown) -- the call never finished
+      assert.is_true(sockets.below(secs, 10), shown) -- not held until the stall ends
+    end)
+
     it("raises when called from outside the loop's coroutines", function()
       fake.fault { action = "tracker/list", type = "delay", seconds = 0.2 }
       local out, text = scenario(loop, "main")
