@@ -217,6 +217,32 @@ function M.check(action, params, family)
   return entry and require("navixy.catalogue.params").check(entry, params) or nil
 end
 
+-- What calls learn of their actions, by the name a client calls (with its
+-- base: "panel/" for a panel client): asked on every call, and a program
+-- uses few names (the cache starts over past MAX_KNOWN).
+local known, known_count = {}, 0
+local MAX_KNOWN = 1000
+
+--- What the catalogue says of `action` called by a client whose actions are
+-- relative to `base` ("" or "panel/"), kept per name: { entry = the entry
+-- or false, typo = the action (as that client names it) `action` is a
+-- near-typo of, or false }. Loads the catalogue on first use.
+function M.lookup(action, base)
+  local key = base .. action
+  local found = known[key]
+  if found then return found end
+  local path = base .. trimmed(action)
+  local entry = M.get(path)
+  local typo = not entry and M.is_typo(path)
+  if typo then -- named as the client names it; none when out of its reach
+    typo = under(typo, trimmed(base)) and typo:sub(#base + 1)
+  end
+  found = { entry = entry or false, typo = typo or false, path = path }
+  if known_count >= MAX_KNOWN then known, known_count = {}, 0 end
+  known[key], known_count = found, known_count + 1
+  return found
+end
+
 --- `params` with each empty table that the docs type as an array replaced
 -- by navixy.array() (in a copy; `params` itself is left as it is).
 function M.shape(action, params, family)

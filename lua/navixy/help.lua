@@ -67,6 +67,15 @@ Real-time events (the WebSocket API): one connection, kept up by itself.
   sub:subscribe{ { type = "state", trackers = {123} } }      -- and sub:unsubscribe{...}
   sub:close()                      -- from a shell: navixy subscribe state_batch all
 ]] },
+  { "methods", [[
+The client's own methods (client:name(...)); every other name is an action:
+  client:call(action, params, call_opts)  client:batch(calls, opts)  client:each(calls, opts)
+  client:get_states(ids, opts)            client:get_history(params, opts)
+  client:subscribe(requests, opts)        client:login(login, password)
+  client:verify_code(code)                client:resend_code()          client:logout()
+  client:get_hash()                       client:set_hash(hash)
+  client:user_session(user_id)            client:close()
+]] },
   { "panel", [[
 The Admin Panel (dealers): a panel client's actions are relative to panel/.
   local panel = navixy.new{ panel = true, login = 20410, password = "..." } -- panel ID
@@ -77,7 +86,8 @@ The Admin Panel (dealers): a panel client's actions are relative to panel/.
 ]] },
 }
 
-local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"events\", \"panel\", \"actions\",\n"
+local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"events\", \"methods\", \"panel\",\n"
+  .. "\"actions\", "
   .. "an action (\"tracker/get_state\"), a namespace (\"tracker\") or any word (\"download\").\n"
   .. "Every documented action: navixy.actions(prefix); from a shell: navixy actions [PREFIX].\n"
   .. "More: README.md and docs/API-reference.md; from a shell: navixy --help.\n"

@@ -4,10 +4,16 @@
 -- name is resolved once: a child namespace is kept in its parent (under its
 -- name, as lua-resty-redis keeps the methods it builds), so
 -- client.tracker.list costs two table lookups after the first use.
+-- What is under a namespace comes from the catalogue of documented actions
+-- (pairs, tostring), loaded only then.
+local errors = require "navixy.errors"
+
 local Namespace = {}
 
 -- Table keys, not strings, so that no action name can collide with them.
-local CLIENT, PATH, COUNT = {}, {}, {}
+-- BASE: where the client's actions are in the catalogue ("panel/" for a
+-- panel client, else "").
+local CLIENT, PATH, COUNT, BASE = {}, {}, {}, {}
 
 -- Children kept per namespace: a program uses few action names; one that
 -- makes up names endlessly still works, uncached past this many.
@@ -15,14 +21,14 @@ local MAX_CHILDREN = 256
 
 local M = {}
 
-function M.new(client, path)
-  return setmetatable({ [CLIENT] = client, [PATH] = path, [COUNT] = 0 }, Namespace)
+function M.new(client, path, base)
+  return setmetatable({ [CLIENT] = client, [PATH] = path, [COUNT] = 0, [BASE] = base }, Namespace)
 end
 
 --- The child of `parent` (a namespace, or a client's name cache) named
 -- `key`, made and kept on first use.
-function M.child(parent, client, path, key)
-  local ns = M.new(client, path)
+function M.child(parent, client, path, key, base)
+  local ns = M.new(client, path, base)
   local n = rawget(parent, COUNT) or 0
   if n < MAX_CHILDREN then
     rawset(parent, key, ns)
@@ -37,19 +43,59 @@ end
 
 Namespace.__index = function(ns, key)
   if type(key) ~= "string" then return nil end
-  return M.child(ns, rawget(ns, CLIENT), rawget(ns, PATH) .. "/" .. key, key)
+  return M.child(ns, rawget(ns, CLIENT), rawget(ns, PATH) .. "/" .. key, key, rawget(ns, BASE))
+end
+
+-- client:bacth(...) reaches here as the namespace "bacth" called with the
+-- client first: a method name mistyped, said as such with the nearest
+-- method (the functions among the client's names).
+local function not_a_method(client, name)
+  local distance = require("navixy.catalogue").distance
+  local best, best_d
+  for key, v in pairs(getmetatable(client).__index) do
+    if type(v) == "function" then
+      local d = distance(name, key)
+      if not best_d or d < best_d or (d == best_d and key < best) then best, best_d = key, d end
+    end
+  end
+  local hint = best_d and best_d <= 2 and (" (did you mean client:" .. best .. "?)") or ""
+  errors.misuse("client:%s is not a method of the client%s; actions are called as client.a.b{...}",
+    name, hint)
 end
 
 -- Both ns.a.b(params) and ns.a:b(params) work: with ':' the first argument
 -- is the parent namespace, and it is skipped.
 Namespace.__call = function(ns, first, ...)
+  local client = rawget(ns, CLIENT)
   if getmetatable(first) == Namespace then
-    return rawget(ns, CLIENT):call(rawget(ns, PATH), ...)
+    return client:call(rawget(ns, PATH), ...)
   end
-  return rawget(ns, CLIENT):call(rawget(ns, PATH), first, ...)
+  if first == client then not_a_method(client, rawget(ns, PATH)) end
+  return client:call(rawget(ns, PATH), first, ...)
 end
 
+-- The documented names under a namespace, sorted.
+local function children(ns)
+  return require("navixy.catalogue").children(rawget(ns, BASE) .. rawget(ns, PATH))
+end
+
+-- pairs(client.tracker): each documented name under it and its namespace
+-- (Lua 5.2+; on 5.1 and LuaJIT, navixy.actions("tracker") or tostring).
+Namespace.__pairs = function(ns)
+  local names, i = children(ns), 0
+  return function()
+    i = i + 1
+    local name = names[i]
+    if name then return name, ns[name] end
+  end, ns, nil
+end
+
+--- "navixy action tracker/list"; a path with documented names under it:
+-- "navixy namespace tracker: alarm_mode, ..., list, ..." (navixy.help gives
+-- an action's summary and params).
 Namespace.__tostring = function(ns)
+  local under = children(ns)
+  if #under > 0 then return "navixy namespace " .. rawget(ns, PATH) .. ": " .. table.concat(under, ", ") end
   return "navixy action " .. rawget(ns, PATH)
 end
 

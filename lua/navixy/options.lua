@@ -134,12 +134,12 @@ local CLIENT = {
   ssl_verify = boolean_opt, ca_file = nonempty_string, proxy = nonempty_string,
   user_agent = nonempty_string, iso_datetime = boolean_opt, insecure = boolean_opt,
   transport = one_of("curl", "ngx"), headers = headers_opt, max_size = size_opt,
-  on_request = function_opt, store = store_opt,
+  on_request = function_opt, store = store_opt, validate = boolean_opt,
 }
 
 local CALL = {
   timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = boolean_opt,
-  method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
+  method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end, validate = boolean_opt,
 }
 
 -- A subscription's failed connection attempts in a row: any whole number,

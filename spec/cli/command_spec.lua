@@ -354,9 +354,10 @@ describe("the navixy command", function()
       assert.equal(1, r.status)
       assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in the database\n", r.stderr)
       assert.equal(201, cjson.decode(r.stdout).status.code)
-      r = with_key { "tracker/get_state" } -- code 7 says which parameter
-      assert.equal(1, r.status)
-      assert.equal("tracker_id", cjson.decode(r.stdout).errors[1].parameter)
+      r = with_key { "tracker/get_state" } -- refused before sending: the docs require tracker_id
+      assert.equal(2, r.status)
+      assert.equal("", r.stdout)
+      assert.matches("tracker_id: required, missing", r.stderr, 1, true)
     end)
 
     it("2 for usage errors, with nothing on stdout", function()

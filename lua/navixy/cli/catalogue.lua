@@ -148,6 +148,28 @@ local function completion(ctx, shell)
   return say((script:gsub("@(%u+)@", fill)))
 end
 
+--- Raises a usage error for a near-typo of a documented action, before
+-- credentials are asked for: the library's own words (navixy.catalogue).
+function M.check_action(ctx, action, panel)
+  local typo = require("navixy.catalogue").lookup(action, panel and "panel/" or "").typo
+  if typo then ctx.usage("unknown action %q (did you mean %q?)", action, typo) end
+end
+
+--- " (did you mean --verbose?)" for an unknown option `name` near one of
+-- the command's, else "".
+function M.option_hint(name, ctx)
+  local distance = require("navixy.catalogue").distance
+  local best, best_d
+  for _, known in ipairs { ctx.flags, ctx.valued } do
+    for option in pairs(known) do
+      local d = distance(name, option)
+      if not best_d or d < best_d or (d == best_d and option < best) then best, best_d = option, d end
+    end
+  end
+  if best_d and best_d <= 2 and best_d < #name then return " (did you mean --" .. best .. "?)" end
+  return ""
+end
+
 local RUN = {
   help = function(ctx, argv) return help(ctx, argv[2]) end,
   actions = actions,

@@ -174,7 +174,8 @@ function M.parse_args(argv)
           .. "of this machine (ps). Set NAVIXY_PASSWORD (e.g. NAVIXY_PASSWORD=$(cat FILE)), or "
           .. "let navixy ask for it on the terminal")
       else
-        usage("unknown option --%s (see navixy --help)", name)
+        usage("unknown option --%s%s (see navixy --help)", name,
+          require("navixy.cli.catalogue").option_hint(name, { flags = FLAGS, valued = VALUED }))
       end
     elseif not options_end and a == "-h" then
       o.help = true
@@ -412,6 +413,9 @@ local function run(argv, getenv)
     return M.EXIT.ok
   end
   if not o.action then usage("no ACTION given (e.g. navixy tracker/list; see navixy --help)") end
+  if o.action ~= "subscribe" then
+    require("navixy.cli.catalogue").check_action({ usage = usage }, o.action, o.panel)
+  end
   if o.action == "subscribe" then
     if o.panel then usage("subscribe is a command of the user API, not of the Admin Panel (--panel)") end
     if o.get or o.output then usage("--get and --output are for calls, not for subscribe") end
