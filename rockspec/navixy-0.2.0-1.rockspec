@@ -63,6 +63,7 @@ build = {
     ["navixy.batch.scheduler"] = "lua/navixy/batch/scheduler.lua",
     ["navixy.call"] = "lua/navixy/call.lua",
     ["navixy.catalogue"] = "lua/navixy/catalogue.lua",
+    ["navixy.catalogue.calls"] = "lua/navixy/catalogue/calls.lua",
     ["navixy.catalogue.data"] = "lua/navixy/catalogue/data.lua",
     ["navixy.catalogue.params"] = "lua/navixy/catalogue/params.lua",
     ["navixy.cli"] = "lua/navixy/cli/init.lua",

@@ -20,38 +20,13 @@ local M = {}
 
 local NO_OPTS = {} -- call_opts when none are given (no table per call)
 
--- The catalogue of documented actions, required at the first call (not
--- with `require "navixy"`); its data loads then too.
-local catalogue
-
---- What the catalogue says of `action` for this client (navixy.catalogue
--- lookup: { entry, typo, path }), kept per action name.
-function M.known(st, action)
-  catalogue = catalogue or require "navixy.catalogue"
-  return catalogue.lookup(action, st.catalogue_base)
-end
-
--- The checks before sending, on unless the call or the client says
--- validate = false: a near-typo of a documented action, and params that do
--- not fit what the docs say exactly. Both misuse: the call cannot succeed.
-local function check(st, action, known, params, call_opts)
-  local validate = call_opts.validate
-  if validate == nil then validate = st.validate end
-  if not validate then return end
-  if known.typo then misuse("unknown action %q (did you mean %q?)", action, known.typo) end
-  local problems = known.entry and require("navixy.catalogue.params").check(known.entry, params)
-  if problems then
-    misuse("%s: params do not fit the docs: %s (validate = false sends them as they are)",
-      action, table.concat(problems, "; "))
-  end
-end
-
--- The method a call goes as: call_opts.method, else the documented one (IoT
--- Logic's GET operations), else POST (nil).
-local function method_of(known, call_opts)
-  if call_opts.method then return call_opts.method end
-  if known.entry and known.entry.method == "GET" then return "GET" end
-  return nil
+-- What a call takes from the catalogue of documented actions
+-- (navixy.catalogue.calls), loaded at the first call, not with
+-- `require "navixy"`.
+local from_docs
+local function docs()
+  from_docs = from_docs or require "navixy.catalogue.calls"
+  return from_docs
 end
 
 -- The body of a call with `params` going as `method`: body, parts (the
@@ -76,21 +51,11 @@ function M.encode(st, action, params, call_opts)
   if st.auth == "body" and params and params.hash ~= nil and st.hash then
     misuse("params.hash conflicts with the client's hash (auth = \"body\")")
   end
-  local known = M.known(st, action)
-  local shaped = known.entry and require("navixy.catalogue.params").shape(known.entry, params) or params
-  local body, parts = encoded(st, shaped, method_of(known, call_opts))
-  check(st, action, known, params, call_opts) -- after the encoding's own refusals
+  local d = docs()
+  local known = d.known(st, action)
+  local body, parts = encoded(st, d.shape(known, params), d.method(known, call_opts))
+  d.check(st, action, known, params, call_opts) -- after the encoding's own refusals
   return body, parts
-end
-
--- Whether an action's docs take the session's hash as a param: a no-auth
--- action that does (dealer/get_ui_config: the hash names whose dealer) goes
--- with the session as any other call, its login included.
-local function takes_hash(entry)
-  for _, p in ipairs(entry.params) do
-    if p.name == "hash" then return true end
-  end
-  return false
 end
 
 --- The job of a call M.encode has checked and encoded: what is known of
@@ -100,28 +65,22 @@ end
 -- as they are taken, so that many items hold little.
 function M.prepared(st, action, call_opts, body, parts)
   call_opts = call_opts or NO_OPTS
-  local known = M.known(st, action)
-  local entry = known.entry
+  local d = docs()
+  local known = d.known(st, action)
   local job = {
     action = action,
-    method = method_of(known, call_opts),
+    method = d.method(known, call_opts),
     body = body,
     parts = parts,
     sink = call_opts.sink,
     timeout = call_opts.timeout, -- seconds, as everywhere in Lua (nil: the client's)
     retries = call_opts.retries or st.retries,
     idempotent = call_opts.idempotent,
-    documented = entry and true or false,
     raw = call_opts.decode == false,
     attempts = 0,
     retried = 0,
   }
-  if entry then
-    job.read_only = entry.read_only -- else nil: retry.safe judges by the name
-    if entry.no_auth and not takes_hash(entry) then -- sent with no hash, and no login first
-      job.sessionless, job.anonymous = true, true
-    end
-  end
+  d.mark(job, known) -- documented, read_only, no-auth
   job.fresh = not retry.safe(job)
   return job
 end
@@ -147,21 +106,6 @@ local function notify(st, job, t, err, delay)
     elapsed = job.elapsed, kind = err and err.kind or nil, code = err and err.code or nil,
     retry_in = delay, transport = t:name(), store_error = st.shared and st.shared:take_report() or nil,
   }
-end
-
--- An action the catalogue does not know, refused as unknown by the server
--- (HTTP 404, or API error 5, "Wrong request format", as Navixy answers a
--- path it has no action for): the error names the nearest documented
--- actions, in err.nearest and in its description.
-local function undocumented(st, job, err)
-  if err.status ~= 404 and not (err.kind == "api" and err.code == 5) then return end
-  local nearest, base = catalogue.nearest(M.known(st, job.action).path), st.catalogue_base
-  for i, path in ipairs(nearest) do -- as this client names them
-    if base ~= "" and path:sub(1, #base) == base then nearest[i] = path:sub(#base + 1) end
-  end
-  err.nearest = nearest
-  err.description = tostring(err.description) .. " (" .. job.action .. " is not a documented action"
-    .. (#nearest > 0 and "; nearest: " .. table.concat(nearest, ", ") or "") .. ")"
 end
 
 -- One request: waits for the rate limit, sends, interprets.
@@ -191,7 +135,7 @@ local function attempt(st, job, t)
   local res, err = response.interpret(job.action, result, st.secrets)
   if err then
     err.retry_after = result.retry_after
-    if not job.documented then undocumented(st, job, err) end
+    if not job.documented then docs().undocumented(st, job, err) end
   end
   return res, err, result.retry_after
 end

@@ -148,6 +148,19 @@ local function distance(a, b)
 end
 M.distance = distance
 
+--- The one of `names` (an array of strings) nearest to `name`, for a "did
+-- you mean": within 2 edits, and fewer than `name` has letters; else nil.
+-- At the same distance, the first in sorted order.
+function M.closest(name, names)
+  local best, best_d
+  for _, candidate in ipairs(names) do
+    local d = distance(name, candidate)
+    if not best_d or d < best_d or (d == best_d and candidate < best) then best, best_d = candidate, d end
+  end
+  if best_d and best_d <= 2 and best_d < #name then return best end
+  return nil
+end
+
 -- How far a name may be from an action to be called near it: a slip of a
 -- finger or two in a long path, one in a short one; "foo/bar" is near
 -- nothing.

@@ -215,6 +215,19 @@ local function example_lines(topic)
   return lines
 end
 
+--- Raises for client:`name`(...) when the client has no such method (its
+-- methods: the functions among `names`, the client's method table): the
+-- method meant, when one is near.
+function M.not_a_method(names, name)
+  local methods = {}
+  for key, v in pairs(names) do
+    if type(v) == "function" then methods[#methods + 1] = key end
+  end
+  local best = require("navixy.catalogue").closest(name, methods)
+  require("navixy.errors").misuse("client:%s is not a method of the client%s; actions are called as "
+    .. "client.a.b{...} (navixy.help(\"methods\"))", name, best and " (did you mean client:" .. best .. "?)" or "")
+end
+
 --- The help text; `topic` (optional) a page name, an action ("tracker/list"),
 -- a namespace ("tracker"), or any word (the actions and examples with it).
 function M.text(version, topic)

@@ -6,8 +6,6 @@
 -- client.tracker.list costs two table lookups after the first use.
 -- What is under a namespace comes from the catalogue of documented actions
 -- (pairs, tostring), loaded only then.
-local errors = require "navixy.errors"
-
 local Namespace = {}
 
 -- Table keys, not strings, so that no action name can collide with them.
@@ -46,23 +44,6 @@ Namespace.__index = function(ns, key)
   return M.child(ns, rawget(ns, CLIENT), rawget(ns, PATH) .. "/" .. key, key, rawget(ns, BASE))
 end
 
--- client:bacth(...) reaches here as the namespace "bacth" called with the
--- client first: a method name mistyped, said as such with the nearest
--- method (the functions among the client's names).
-local function not_a_method(client, name)
-  local distance = require("navixy.catalogue").distance
-  local best, best_d
-  for key, v in pairs(getmetatable(client).__index) do
-    if type(v) == "function" then
-      local d = distance(name, key)
-      if not best_d or d < best_d or (d == best_d and key < best) then best, best_d = key, d end
-    end
-  end
-  local hint = best_d and best_d <= 2 and (" (did you mean client:" .. best .. "?)") or ""
-  errors.misuse("client:%s is not a method of the client%s; actions are called as client.a.b{...}",
-    name, hint)
-end
-
 -- Both ns.a.b(params) and ns.a:b(params) work: with ':' the first argument
 -- is the parent namespace, and it is skipped.
 Namespace.__call = function(ns, first, ...)
@@ -70,7 +51,9 @@ Namespace.__call = function(ns, first, ...)
   if getmetatable(first) == Namespace then
     return client:call(rawget(ns, PATH), ...)
   end
-  if first == client then not_a_method(client, rawget(ns, PATH)) end
+  if first == client then -- client:bacth(...): a method name mistyped, not an action
+    require("navixy.help").not_a_method(getmetatable(client).__index, rawget(ns, PATH))
+  end
   return client:call(rawget(ns, PATH), first, ...)
 end
 

@@ -168,6 +168,26 @@ describe("the navixy command", function()
       assert.equal(0, fake.stats().requests)
     end)
 
+    it("says which option or action a typo meant, before asking for credentials or sending", function()
+      local r = with_key { "--compcat", "tracker/list" }
+      assert.same({ 2, "navixy: unknown option --compcat (did you mean --compact?) (see navixy --help)\n" },
+        { r.status, r.stderr })
+      r = with_key { "tracker/list", "--pannel" }
+      assert.same({ 2, "navixy: unknown option --pannel (did you mean --panel?) (see navixy --help)\n" },
+        { r.status, r.stderr })
+      r = with_key { "--zzzzzz", "tracker/list" } -- nothing near: no guess
+      assert.equal("navixy: unknown option --zzzzzz (see navixy --help)\n", r.stderr)
+      r = navixy { "tracker/lsit" } -- no credentials needed to be told
+      assert.same({ 2, 'navixy: unknown action "tracker/lsit" (did you mean "tracker/list"?)\n' },
+        { r.status, r.stderr })
+      r = with_key { "--panel", "usr/list" }
+      assert.same({ 2, 'navixy: unknown action "usr/list" (did you mean "user/list"?)\n' }, { r.status, r.stderr })
+      assert.equal(0, fake.stats().requests)
+      r = with_key { "zzz/plugin_action" } -- not near anything: sent
+      assert.equal(1, r.status)
+      assert.matches("zzz/plugin_action is not a documented action", r.stderr, 1, true)
+    end)
+
     it("refuses a parameter given twice, one without '=' and one without a name", function()
       for _, args in ipairs {
         { "tracker/list", "a=1", "a:=2" },

@@ -216,7 +216,7 @@ describe("namespaces and methods", function()
   it("a mistyped method raises naming the method meant", function()
     local c = client()
     assert.equal("navixy: client:bacth is not a method of the client (did you mean client:batch?); "
-      .. "actions are called as client.a.b{...}", raised(function() return c:bacth {} end))
+      .. "actions are called as client.a.b{...} (navixy.help(\"methods\"))", raised(function() return c:bacth {} end))
     assert.matches("did you mean client:get_states%?", raised(function() return c:get_stats {} end))
     assert.matches("not a method of the client; actions", raised(function() return c:tracker() end), 1, true)
   end)

@@ -158,16 +158,12 @@ end
 --- " (did you mean --verbose?)" for an unknown option `name` near one of
 -- the command's, else "".
 function M.option_hint(name, ctx)
-  local distance = require("navixy.catalogue").distance
-  local best, best_d
+  local options = {}
   for _, known in ipairs { ctx.flags, ctx.valued } do
-    for option in pairs(known) do
-      local d = distance(name, option)
-      if not best_d or d < best_d or (d == best_d and option < best) then best, best_d = option, d end
-    end
+    for option in pairs(known) do options[#options + 1] = option end
   end
-  if best_d and best_d <= 2 and best_d < #name then return " (did you mean --" .. best .. "?)" end
-  return ""
+  local best = require("navixy.catalogue").closest(name, options)
+  return best and " (did you mean --" .. best .. "?)" or ""
 end
 
 local RUN = {
