@@ -544,6 +544,9 @@ describe("the navixy command", function()
       r = navixy({ "--panel", "timezone/list", "locale=en" }, { NAVIXY_URL = fake.url })
       assert.equal(0, r.status)
       assert.is_nil(fake.last_request().hash)
+      r = navixy({ "panel/timezone/list", "locale=en" }, { NAVIXY_URL = fake.url }) -- the catalogue's no-auth
+      assert.equal(0, r.status)
+      assert.is_nil(fake.last_request().hash)
       r = navixy({ "--panel", "user/list" }, { NAVIXY_URL = fake.url })
       assert.equal(2, r.status) -- no credentials
     end)

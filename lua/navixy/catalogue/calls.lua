@@ -56,6 +56,12 @@ local function takes_hash(entry)
   return false
 end
 
+--- Whether a documented action goes with no session at all: no hash, no
+-- login first (no-auth, and its docs take no hash).
+function M.no_session(entry)
+  return entry.no_auth and not takes_hash(entry)
+end
+
 --- Marks `job` with what the docs say of its action: documented,
 -- read_only (for navixy.retry; nil when not documented: judged by the
 -- name), and, for a no-auth action, sessionless and anonymous (sent with
@@ -65,7 +71,7 @@ function M.mark(job, known)
   job.documented = entry and true or false
   if not entry then return end
   job.read_only = entry.read_only
-  if entry.no_auth and not takes_hash(entry) then job.sessionless, job.anonymous = true, true end
+  if M.no_session(entry) then job.sessionless, job.anonymous = true, true end
 end
 
 --- An action the catalogue does not know, refused as unknown by the

@@ -114,11 +114,6 @@ local VALUED = { url = true, region = true, hash = true, login = true, session =
   auth = true, timeout = true, ["ca-file"] = true, output = true }
 local FLAGS = { form = true, compact = true, help = true, version = true, panel = true, get = true }
 
--- Actions that need no hash: the command sends them without credentials
--- (below the base URL; with --panel, below <base>/panel).
-local PUBLIC = { ["user/auth"] = true, ["panel/account/auth"] = true }
-local PANEL_PUBLIC = { ["account/auth"] = true, ["timezone/list"] = true }
-
 -- name=value or name:=json into params.
 local function add_param(params, arg)
   local name, typed, text = arg:match("^([^=]-)(:?)=(.*)$")
@@ -421,8 +416,7 @@ local function run(argv, getenv)
     if o.get or o.output then usage("--get and --output are for calls, not for subscribe") end
   end
   local hash, login = credentials(o, getenv)
-  local public = o.panel and PANEL_PUBLIC or PUBLIC
-  if not hash and not login and not public[o.action:gsub("^/+", ""):gsub("/+$", "")] then
+  if not hash and not login and not require("navixy.cli.catalogue").public(o.action, o.panel) then
     usage("no credentials: give an API key with --hash or NAVIXY_HASH, or a login with --login or "
       .. "NAVIXY_LOGIN (and NAVIXY_PASSWORD)")
   end
