@@ -241,7 +241,7 @@ local MAX_KNOWN = 1000
 -- or false, typo = the action (as that client names it) `action` is a
 -- near-typo of, or false }. Loads the catalogue on first use.
 function M.lookup(action, base)
-  local key = base .. action
+  local key = base .. "\0" .. action -- "panel/" "usr/list" is not "" "panel/usr/list": typos differ
   local found = known[key]
   if found then return found end
   local path = base .. trimmed(action)

@@ -251,6 +251,7 @@ describe("what a call looks up", function()
     assert.equal(user, catalogue.lookup("tracker/list", "")) -- the same table: looked up once
     assert.equal(catalogue.get("panel/user/list"), catalogue.lookup("user/list", "panel/").entry)
     assert.equal(catalogue.get("tracker/list"), catalogue.lookup("/tracker/list/", "").entry)
+    assert.equal("panel/user/list", catalogue.lookup("panel/usr/list", "").typo)
     local typo = catalogue.lookup("usr/list", "panel/")
     assert.same({ false, "user/list", "panel/usr/list" }, { typo.entry, typo.typo, typo.path })
     assert.equal("tracker/list", catalogue.lookup("tracker/lsit", "").typo)
