@@ -215,6 +215,26 @@ local function example_lines(topic)
   return lines
 end
 
+--- pairs() over the namespace `ns` (its catalogue path `path`): each
+-- documented name under it, sorted, and its child namespace.
+function M.namespace_pairs(ns, path)
+  local names, i = require("navixy.catalogue").children(path), 0
+  return function()
+    i = i + 1
+    local name = names[i]
+    if name then return name, ns[name] end
+  end, ns, nil
+end
+
+--- tostring of a namespace named `name` (its catalogue path `path`):
+-- "navixy namespace tracker: alarm_mode, ..., list, ..." when the docs have
+-- names under it, else "navixy action tracker/list".
+function M.namespace_line(name, path)
+  local under = require("navixy.catalogue").children(path)
+  if #under > 0 then return "navixy namespace " .. name .. ": " .. table.concat(under, ", ") end
+  return "navixy action " .. name
+end
+
 --- Raises for client:`name`(...) when the client has no such method (its
 -- methods: the functions among `names`, the client's method table): the
 -- method meant, when one is near.

@@ -57,29 +57,17 @@ Namespace.__call = function(ns, first, ...)
   return client:call(rawget(ns, PATH), first, ...)
 end
 
--- The documented names under a namespace, sorted.
-local function children(ns)
-  return require("navixy.catalogue").children(rawget(ns, BASE) .. rawget(ns, PATH))
-end
-
--- pairs(client.tracker): each documented name under it and its namespace
--- (Lua 5.2+; on 5.1 and LuaJIT, navixy.actions("tracker") or tostring).
+-- What is documented under a namespace, from navixy.help (loaded then):
+-- pairs(client.tracker) gives each name under it and its namespace (Lua
+-- 5.2+: on 5.1 and LuaJIT, navixy.actions("tracker") or tostring);
+-- tostring says "navixy namespace tracker: alarm_mode, ..., list, ..." or,
+-- with nothing under it, "navixy action tracker/list".
 Namespace.__pairs = function(ns)
-  local names, i = children(ns), 0
-  return function()
-    i = i + 1
-    local name = names[i]
-    if name then return name, ns[name] end
-  end, ns, nil
+  return require("navixy.help").namespace_pairs(ns, rawget(ns, BASE) .. rawget(ns, PATH))
 end
 
---- "navixy action tracker/list"; a path with documented names under it:
--- "navixy namespace tracker: alarm_mode, ..., list, ..." (navixy.help gives
--- an action's summary and params).
 Namespace.__tostring = function(ns)
-  local under = children(ns)
-  if #under > 0 then return "navixy namespace " .. rawget(ns, PATH) .. ": " .. table.concat(under, ", ") end
-  return "navixy action " .. rawget(ns, PATH)
+  return require("navixy.help").namespace_line(rawget(ns, PATH), rawget(ns, BASE) .. rawget(ns, PATH))
 end
 
 return M
