@@ -20,16 +20,19 @@ local M = {}
 
 local NO_OPTS = {} -- call_opts when none are given (no table per call)
 
---- The body of a call of `action` with `params` and `call_opts`, checked
--- (raises on misuse, with messages starting "navixy:") and encoded: body,
--- parts (the files of a multipart upload, or nil).
-function M.encode(st, action, params, call_opts)
-  options.call(action, params, call_opts)
-  call_opts = call_opts or NO_OPTS
-  if st.auth == "body" and params and params.hash ~= nil and st.hash then
-    misuse("params.hash conflicts with the client's hash (auth = \"body\")")
-  end
-  local method, parts = call_opts.method, params ~= nil and upload.parts(params) or nil
+-- What a call takes from the catalogue of documented actions
+-- (navixy.catalogue.calls), loaded at the first call, not with
+-- `require "navixy"`.
+local from_docs
+local function docs()
+  from_docs = from_docs or require "navixy.catalogue.calls"
+  return from_docs
+end
+
+-- The body of a call with `params` going as `method`: body, parts (the
+-- files of a multipart upload, or nil).
+local function encoded(st, params, method)
+  local parts = params ~= nil and upload.parts(params) or nil
   if parts then
     if method == "GET" then misuse("a GET request cannot carry files (navixy.file)") end
     return "", parts
@@ -39,6 +42,22 @@ function M.encode(st, action, params, call_opts)
   return json.encode(params or NO_OPTS)
 end
 
+--- The body of a call of `action` with `params` and `call_opts`, checked
+-- (raises on misuse, with messages starting "navixy:") and encoded: body,
+-- parts (the files of a multipart upload, or nil).
+function M.encode(st, action, params, call_opts)
+  options.call(action, params, call_opts)
+  call_opts = call_opts or NO_OPTS
+  if st.auth == "body" and params and params.hash ~= nil and st.hash then
+    misuse("params.hash conflicts with the client's hash (auth = \"body\")")
+  end
+  local d = docs()
+  local known = d.known(st, action)
+  local body, parts = encoded(st, d.shape(known, params), d.method(known, call_opts))
+  d.check(st, action, known, params, call_opts) -- after the encoding's own refusals
+  return body, parts
+end
+
 --- The job of a call M.encode has checked and encoded: what is known of
 -- the call as it goes, and the request the transport reads (see
 -- navixy.transport): action, method, body, parts, sink, timeout, fresh.
@@ -46,9 +65,11 @@ end
 -- as they are taken, so that many items hold little.
 function M.prepared(st, action, call_opts, body, parts)
   call_opts = call_opts or NO_OPTS
+  local d = docs()
+  local known = d.known(st, action)
   local job = {
     action = action,
-    method = call_opts.method,
+    method = d.method(known, call_opts),
     body = body,
     parts = parts,
     sink = call_opts.sink,
@@ -61,6 +82,7 @@ function M.prepared(st, action, call_opts, body, parts)
     attempts = 0,
     retried = 0,
   }
+  d.mark(job, known) -- documented, read_only, no-auth
   job.fresh = not retry.safe(job)
   return job
 end
@@ -113,7 +135,10 @@ local function attempt(st, job, t)
     return result.body
   end
   local res, err = response.interpret(job.action, result, st.secrets, st.url)
-  if err then err.retry_after = result.retry_after end
+  if err then
+    err.retry_after = result.retry_after
+    if not job.documented then docs().undocumented(st, job, err) end
+  end
   return res, err, result.retry_after
 end
 

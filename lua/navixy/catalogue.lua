@@ -125,29 +125,10 @@ function M.search(word, family)
   return out
 end
 
--- Damerau-Levenshtein distance (optimal string alignment: a swap of two
--- neighbours counts 1), bytes, rows kept three at a time.
-local function distance(a, b)
-  local la, lb = #a, #b
-  local before, previous, current = {}, {}, {}
-  for j = 0, lb do previous[j] = j end
-  for i = 1, la do
-    current[0] = i
-    local ca = a:byte(i)
-    for j = 1, lb do
-      local cb = b:byte(j)
-      local cost = ca == cb and 0 or 1
-      local d = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-      if i > 1 and j > 1 and ca == b:byte(j - 1) and a:byte(i - 1) == cb then
-        d = math.min(d, before[j - 2] + 1)
-      end
-      current[j] = d
-    end
-    before, previous, current = previous, current, before
-  end
-  return previous[lb]
-end
+local names = require "navixy.closest"
+local distance = names.distance
 M.distance = distance
+M.closest = names.closest
 
 -- How far a name may be from an action to be called near it: a slip of a
 -- finger or two in a long path, one in a short one; "foo/bar" is near
@@ -216,6 +197,32 @@ function M.check(action, params, family)
   end
   local entry = M.get(action, family)
   return entry and require("navixy.catalogue.params").check(entry, params) or nil
+end
+
+-- What calls learn of their actions, by the name a client calls (with its
+-- base: "panel/" for a panel client): asked on every call, and a program
+-- uses few names (the cache starts over past MAX_KNOWN).
+local known, known_count = {}, 0
+local MAX_KNOWN = 1000
+
+--- What the catalogue says of `action` called by a client whose actions are
+-- relative to `base` ("" or "panel/"), kept per name: { entry = the entry
+-- or false, typo = the action (as that client names it) `action` is a
+-- near-typo of, or false }. Loads the catalogue on first use.
+function M.lookup(action, base)
+  local key = base .. "\0" .. action -- "panel/" "usr/list" is not "" "panel/usr/list": typos differ
+  local found = known[key]
+  if found then return found end
+  local path = base .. trimmed(action)
+  local entry = M.get(path)
+  local typo = not entry and M.is_typo(path)
+  if typo then -- named as the client names it; none when out of its reach
+    typo = under(typo, trimmed(base)) and typo:sub(#base + 1)
+  end
+  found = { entry = entry or false, typo = typo or false, path = path }
+  if known_count >= MAX_KNOWN then known, known_count = {}, 0 end
+  known[key], known_count = found, known_count + 1
+  return found
 end
 
 --- `params` with each empty table that the docs type as an array replaced

@@ -319,11 +319,11 @@ local function close(self) self:close() end
 -- Each client has a metatable of its own, whose __index is a table holding
 -- the methods and, once used, the namespaces of that client: a method call
 -- is a plain table lookup, and client.tracker is made once.
-local function metatable_for(client)
+local function metatable_for(client, base)
   local names = setmetatable({}, {
     __index = function(names, key)
       if type(key) ~= "string" then return nil end
-      return namespace.child(names, client, key, key)
+      return namespace.child(names, client, key, key, base)
     end,
   })
   for name, method in pairs(Client) do names[name] = method end
@@ -342,8 +342,9 @@ function M.new(opts, version)
   local st = {
     handle = handle, url = o.url, auth = o.auth, encoding = o.encoding, hash = o.hash,
     timeout = o.timeout, retries = o.retries, login = o.login, password = o.password,
-    on_request = o.on_request, panel = o.panel,
+    on_request = o.on_request, panel = o.panel, validate = o.validate ~= false,
     login_action = o.panel and "account/auth" or "user/auth",
+    catalogue_base = o.panel and "panel/" or "", -- where its actions are in navixy.catalogue
     logout_action = o.panel and "account/logout" or "user/logout",
     second_factor = false, closed = false,
     options = o, -- for what opens connections of its own (subscriptions)
@@ -364,7 +365,7 @@ function M.new(opts, version)
   session.identify(st)
   if o.rate_limit then st.rate_count, st.rate_window = ratelimit.window(o.rate_limit) end
   states[client] = st
-  return setmetatable(client, metatable_for(client))
+  return setmetatable(client, metatable_for(client, st.catalogue_base))
 end
 
 function M.is_client(v)

@@ -67,6 +67,19 @@ Real-time events (the WebSocket API): one connection, kept up by itself.
   sub:subscribe{ { type = "state", trackers = {123} } }      -- and sub:unsubscribe{...}
   sub:close()                      -- from a shell: navixy subscribe state_batch all
 ]] },
+  { "methods", [[
+The client's own methods (client:name(...)); every other name is an action:
+  client:call(action, params, call_opts)  client:batch(calls, opts)  client:each(calls, opts)
+  client:get_states(ids, opts)            client:get_history(params, opts)
+  client:subscribe(requests, opts)        client:login(login, password)
+  client:verify_code(code)                client:resend_code()          client:logout()
+  client:get_hash()                       client:set_hash(hash)
+  client:user_session(user_id)            client:close()
+  client:get_report(params, opts)         client:pages(action, params, opts)
+  client:presigned_upload(action, params, file)  client:graphql(query, variables, opts)
+  client:dwh()                            client:eco_fleet()
+  client:renew_session()                  client:rotate_key(opts)
+]] },
   { "panel", [[
 The Admin Panel (dealers): a panel client's actions are relative to panel/.
   local panel = navixy.new{ panel = true, login = 20410, password = "..." } -- panel ID
@@ -77,7 +90,8 @@ The Admin Panel (dealers): a panel client's actions are relative to panel/.
 ]] },
 }
 
-local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"events\", \"panel\", \"actions\",\n"
+local FOOTER = "\nTopics: navixy.help(\"errors\"), \"batch\", \"sessions\", \"events\", \"methods\", \"panel\",\n"
+  .. "\"actions\", "
   .. "an action (\"tracker/get_state\"), a namespace (\"tracker\") or any word (\"download\").\n"
   .. "Every documented action: navixy.actions(prefix); from a shell: navixy actions [PREFIX].\n"
   .. "More: README.md and docs/API-reference.md; from a shell: navixy --help.\n"
@@ -204,6 +218,39 @@ local function example_lines(topic)
     end
   end
   return lines
+end
+
+--- pairs() over the namespace `ns` (its catalogue path `path`): each
+-- documented name under it, sorted, and its child namespace.
+function M.namespace_pairs(ns, path)
+  local names, i = require("navixy.catalogue").children(path), 0
+  return function()
+    i = i + 1
+    local name = names[i]
+    if name then return name, ns[name] end
+  end, ns, nil
+end
+
+--- tostring of a namespace named `name` (its catalogue path `path`):
+-- "navixy namespace tracker: alarm_mode, ..., list, ..." when the docs have
+-- names under it, else "navixy action tracker/list".
+function M.namespace_line(name, path)
+  local under = require("navixy.catalogue").children(path)
+  if #under > 0 then return "navixy namespace " .. name .. ": " .. table.concat(under, ", ") end
+  return "navixy action " .. name
+end
+
+--- Raises for client:`name`(...) when the client has no such method (its
+-- methods: the functions among `names`, the client's method table): the
+-- method meant, when one is near.
+function M.not_a_method(names, name)
+  local methods = {}
+  for key, v in pairs(names) do
+    if type(v) == "function" then methods[#methods + 1] = key end
+  end
+  local best = require("navixy.catalogue").closest(name, methods)
+  require("navixy.errors").misuse("client:%s is not a method of the client%s; actions are called as "
+    .. "client.a.b{...} (navixy.help(\"methods\"))", name, best and " (did you mean client:" .. best .. "?)" or "")
 end
 
 --- The help text; `topic` (optional) a page name, an action ("tracker/list"),

@@ -134,7 +134,7 @@ local CLIENT = {
   ssl_verify = boolean_opt, ca_file = nonempty_string, proxy = nonempty_string,
   user_agent = nonempty_string, iso_datetime = boolean_opt, insecure = boolean_opt,
   transport = one_of("curl", "ngx"), headers = headers_opt, max_size = size_opt,
-  on_request = function_opt, store = store_opt,
+  on_request = function_opt, store = store_opt, validate = boolean_opt,
   loop = function(_, v) require("navixy.loop").adapter(v) end,
   -- sent with user/auth (commons/user/index.md "auth": dealer_id; app_key as API.md names it)
   dealer_id = whole_in(1, 2 ^ 53, "a dealer ID (a whole number)"), app_key = nonempty_string,
@@ -149,7 +149,7 @@ local CALL = {
   method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
   -- headers replace the client's of the same name (Accept: text/csv); query
   -- is a query string for any method (form rules)
-  headers = headers_opt, query = query_opt,
+  headers = headers_opt, query = query_opt, validate = boolean_opt,
 }
 
 -- A subscription's failed connection attempts in a row: any whole number,
@@ -165,32 +165,9 @@ local SUBSCRIBE = {
   retries = attempts_opt, silence = seconds, timeout = seconds, connect_timeout = seconds,
 }
 
--- The closest known name, for "did you mean" hints on typos.
-local function distance(a, b)
-  local prev = {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-    end
-    prev = cur
-  end
-  return prev[#b]
-end
-
---- The name in `known` (a set: name = anything) closest to `key`, if it is
--- at most 2 edits away: for "did you mean" hints (the command's options too).
-function M.closest(key, known)
-  local best, best_d
-  for name in pairs(known) do
-    local d = distance(tostring(key), name)
-    if not best_d or d < best_d or (d == best_d and name < best) then best, best_d = name, d end
-  end
-  if best_d and best_d <= 2 then return best end
-  return nil
-end
+--- The name in `known` (a set: name = anything) closest to `key`, for "did
+-- you mean" hints (the command's options too): navixy.closest.
+M.closest = require("navixy.closest").closest
 
 local function unknown(kind, key, known)
   local best = M.closest(key, known)

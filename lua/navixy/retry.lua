@@ -32,10 +32,12 @@ function M.is_safe(action)
 end
 
 --- Whether a job may be sent twice: call_opts.idempotent when given, else
--- true for a GET (safe by HTTP's definition), else judged by the action's name.
+-- true for a GET (safe by HTTP's definition), else what the docs say
+-- (job.read_only, from the catalogue), else judged by the action's name.
 function M.safe(job)
   if job.idempotent ~= nil then return job.idempotent end
   if job.method == "GET" then return true end
+  if job.read_only ~= nil then return job.read_only end
   return M.is_safe(job.action)
 end
 

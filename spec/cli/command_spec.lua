@@ -124,6 +124,26 @@ describe("the navixy command", function()
       assert.equal(0, fake.stats().requests)
     end)
 
+    it("says which option or action a typo meant, before asking for credentials or sending", function()
+      local r = with_key { "--compcat", "tracker/list" }
+      assert.same({ 2, "navixy: unknown option --compcat (did you mean --compact?) (see navixy --help)\n" },
+        { r.status, r.stderr })
+      r = with_key { "tracker/list", "--pannel" }
+      assert.same({ 2, "navixy: unknown option --pannel (did you mean --panel?) (see navixy --help)\n" },
+        { r.status, r.stderr })
+      r = with_key { "--zzzzzz", "tracker/list" } -- nothing near: no guess
+      assert.equal("navixy: unknown option --zzzzzz (see navixy --help)\n", r.stderr)
+      r = navixy { "tracker/lsit" } -- no credentials needed to be told
+      assert.same({ 2, 'navixy: unknown action "tracker/lsit" (did you mean "tracker/list"?)\n' },
+        { r.status, r.stderr })
+      r = with_key { "--panel", "usr/list" }
+      assert.same({ 2, 'navixy: unknown action "usr/list" (did you mean "user/list"?)\n' }, { r.status, r.stderr })
+      assert.equal(0, fake.stats().requests)
+      r = with_key { "zzz/plugin_action" } -- not near anything: sent
+      assert.equal(1, r.status)
+      assert.matches("zzz/plugin_action is not a documented action", r.stderr, 1, true)
+    end)
+
     it("refuses a parameter given twice, one without '=' and one without a name", function()
       for _, args in ipairs {
         { "tracker/list", "a=1", "a:=2" },
@@ -310,9 +330,10 @@ describe("the navixy command", function()
       assert.equal(1, r.status)
       assert.equal("navixy: tracker/get_state: api error 201 (HTTP 400): Not found in database\n", r.stderr)
       assert.equal(201, cjson.decode(r.stdout).status.code)
-      r = with_key { "tracker/get_state" } -- code 7 says which parameter
-      assert.equal(1, r.status)
-      assert.equal("tracker_id", cjson.decode(r.stdout).errors[1].parameter)
+      r = with_key { "tracker/get_state" } -- refused before sending: the docs require tracker_id
+      assert.equal(2, r.status)
+      assert.equal("", r.stdout)
+      assert.matches("tracker_id: required, missing", r.stderr, 1, true)
     end)
 
     it("2 for usage errors, with nothing on stdout", function()
@@ -477,6 +498,9 @@ describe("the navixy command", function()
       assert.equal(20410, cjson.decode(r.stdout).id)
       assert.is_nil(r.stdout:find(auth.hash, 1, true))
       r = navixy({ "--panel", "timezone/list", "locale=en" }, { NAVIXY_URL = fake.url })
+      assert.equal(0, r.status)
+      assert.is_nil(fake.last_request().hash)
+      r = navixy({ "panel/timezone/list", "locale=en" }, { NAVIXY_URL = fake.url }) -- the catalogue's no-auth
       assert.equal(0, r.status)
       assert.is_nil(fake.last_request().hash)
       r = navixy({ "--panel", "user/list" }, { NAVIXY_URL = fake.url })

@@ -202,6 +202,22 @@ function M.siblings()
           eco = eco and { content_type = eco.content_type } or render_err(err2), events = events() }
 end
 
+--- POST /catalogue {opts, topic, namespace}: what a program finds out
+-- inside nginx: navixy.help's text on `topic`, tostring of the client's
+-- namespace `namespace` ("tracker") and the names pairs() gives of it.
+function M.catalogue()
+  local req = json_body()
+  local c = new_client(req.opts)
+  local ns, names = c[req.namespace], {}
+  for name in pairs(ns) do -- with __pairs (LuaJIT built for 5.2 compatibility), else raw keys
+    if type(name) == "string" then names[#names + 1] = name end
+  end
+  local text = tostring(ns)
+  c:close()
+  reply { help = require("navixy.help").topic(req.topic), namespace = text, names = names,
+          actions = navixy.actions(req.namespace) }
+end
+
 --- POST /dict-full {opts}: a client whose store is the tiny lua_shared_dict
 -- navixy_tiny, filled with other keys until it takes no more: two calls, its
 -- text; then the dict emptied and, after the fallback's pause, one more call.

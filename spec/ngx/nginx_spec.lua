@@ -794,6 +794,67 @@ describe("inside nginx", function()
     end)
   end)
 
+  describe("the catalogue of documented actions", function()
+    local catalogue = require "navixy.catalogue"
+    local NOW = { ["Retry-After"] = "0" }
+
+    local function raised(req)
+      local _, c = call(req)
+      assert.is_string(c.raised, "expected a raise")
+      return c.raised
+    end
+
+    it("refuses near-typos and params that do not fit the docs before sending; sends the rest", function()
+      assert.equal('navixy: unknown action "tracker/lsit" (did you mean "tracker/list"?)',
+        raised { action = "tracker/lsit" })
+      assert.matches("tracker_id: required, missing", raised { action = "tracker/get_state", params = {} }, 1, true)
+      assert.matches("labels: item count 0 is below the minimum 1",
+        raised { action = "tracker/list", params = { labels = {} } }, 1, true)
+      assert.equal(0, fake.stats().requests)
+      local _, c = call { action = "tracker/list", params = { labels = {} }, call_opts = { validate = false } }
+      assert.is_nil(c.raised)
+      assert.equal('{"labels":[]}', fake.last_request().body)
+      _, c = call { action = "tracker/get_stat_xy", params = { tracker_id = 1 } }
+      assert.equal(1, fake.sent("tracker/get_stat_xy"))
+      assert.matches("nearest: tracker/get_state, tracker/get_states", c.err.text, 1, true)
+    end)
+
+    it("sends GET operations as GET, retries a read-only action after a 502 and never a write", function()
+      local _, c = call { action = "iot/logic/flow/list" }
+      assert.is_nil(c.err)
+      assert.equal("GET", fake.last_request().method)
+      fake.fault { action = "report/tracker/status", type = "status", status = 502, times = 1, headers = NOW }
+      call { opts = opts { retries = 2 }, action = "report/tracker/status", params = { report_id = 1 } }
+      assert.equal(2, fake.sent("report/tracker/status"))
+      fake.fault { action = "tag/create", type = "status", status = 502, times = 1, headers = NOW }
+      _, c = call { opts = opts { retries = 2 }, action = "tag/create",
+                    params = { tag = { name = "x", color = "FF0000" } } }
+      assert.equal(502, c.err.status)
+      assert.equal(1, fake.sent("tag/create"))
+    end)
+
+    it("sends panel/timezone/list with no hash and no login", function()
+      local _, c = call { opts = { url = fake.url, login = fake.users.demo.login, password = fake.users.demo.password },
+                          action = "panel/timezone/list", params = { locale = "en" } }
+      assert.is_nil(c.err)
+      assert.is_nil(fake.last_request().hash)
+      assert.equal(0, fake.stats().logins)
+    end)
+
+    it("gives help for any action, lists a namespace, and names a mistyped method", function()
+      local r = post("/catalogue", { opts = opts(), topic = "report/tracker/status", namespace = "tracker" })
+      assert.matches("^\nreport/tracker/status: ", r.help)
+      assert.matches("Docs: https://", r.help, 1, true)
+      assert.matches("^navixy namespace tracker: .*get_state", r.namespace)
+      assert.same(catalogue.actions("tracker"), r.actions)
+      -- pairs gives the children where LuaJIT honours __pairs (5.2 compatibility), else nothing
+      assert.is_true(#r.names == 0 or #r.names == #catalogue.children("tracker"))
+      local m = post("/methods", { opts = opts(), steps = { { "bacth", {} } } })
+      assert.matches("client:bacth is not a method of the client (did you mean client:batch?)",
+        m.steps[1].raised, 1, true)
+    end)
+  end)
+
   describe("client:batch", function()
     it("runs the items in light threads, at most `concurrency` at a time, results in order", function()
       fake.fault { action = "tracker/list", type = "delay", seconds = 0.5, times = 5 }

@@ -97,7 +97,7 @@ function M.check(entry, params)
     local v = value_at(params or {}, p.name)
     if v == nil then
       if p.required then problems[#problems + 1] = p.name .. ": required, missing" end
-    elseif v ~= json.null and not (p.file and upload.is_file(v)) then
+    elseif v ~= json.null and not upload.is_file(v) then -- a file is a file, whatever the docs' type
       check_value(problems, p, v)
     end
   end

@@ -148,6 +148,27 @@ local function completion(ctx, shell)
   return say((script:gsub("@(%u+)@", fill)))
 end
 
+-- What the catalogue says of `action` as the command calls it (with
+-- --panel, relative to panel/).
+local function known(action, panel)
+  return require("navixy.catalogue").lookup(action, panel and "panel/" or "")
+end
+
+--- Raises a usage error for a near-typo of a documented action, before
+-- credentials are asked for: the library's own words (navixy.catalogue).
+function M.check_action(ctx, action, panel)
+  local typo = known(action, panel).typo
+  if typo then ctx.usage("unknown action %q (did you mean %q?)", action, typo) end
+end
+
+--- Whether `action` needs no credentials: the catalogue's no-auth actions
+-- that take no session hash (user/auth, panel/account/auth,
+-- panel/timezone/list, ...).
+function M.public(action, panel)
+  local entry = known(action, panel).entry
+  return entry and require("navixy.catalogue.calls").no_session(entry) or false
+end
+
 local RUN = {
   help = function(ctx, argv) return help(ctx, argv[2]) end,
   actions = actions,

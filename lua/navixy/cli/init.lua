@@ -165,11 +165,6 @@ end
 
 local VALUED, FLAGS = cli_options.VALUED, cli_options.FLAGS
 
--- Actions that need no hash: the command sends them without credentials
--- (below the base URL; with --panel, below <base>/panel).
-local PUBLIC = { ["user/auth"] = true, ["panel/account/auth"] = true }
-local PANEL_PUBLIC = { ["account/auth"] = true, ["timezone/list"] = true }
-
 -- name=value or name:=json into params.
 local function add_param(params, arg)
   local name, typed, text = arg:match("^([^=]-)(:?)=(.*)$")
@@ -499,6 +494,9 @@ local function run(argv, getenv)
     return M.EXIT.ok
   end
   if not o.action then usage("no ACTION given (e.g. navixy tracker/list; see navixy --help)") end
+  if o.action ~= "subscribe" then
+    require("navixy.cli.catalogue").check_action({ usage = usage }, o.action, o.panel)
+  end
   if o.action == "subscribe" then
     if o.panel then usage("subscribe is a command of the user API, not of the Admin Panel (--panel)") end
     if o.get or o.output then usage("--get and --output are for calls, not for subscribe") end
@@ -511,8 +509,7 @@ local function run(argv, getenv)
   end
   getenv = profiles.apply(o, getenv, usage)
   local hash, login = credentials(o, getenv)
-  local public = o.panel and PANEL_PUBLIC or PUBLIC
-  if not hash and not login and not public[o.action:gsub("^/+", ""):gsub("/+$", "")] then
+  if not hash and not login and not require("navixy.cli.catalogue").public(o.action, o.panel) then
     usage("no credentials: give an API key with --hash or NAVIXY_HASH, or a login with --login or "
       .. "NAVIXY_LOGIN (and NAVIXY_PASSWORD)")
   end
