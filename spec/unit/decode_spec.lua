@@ -113,6 +113,13 @@ describe("decoding answers", function()
     end
     local text = cjson.encode { success = true, list = list }
     assert.same(cjson.decode(text), core.decode(text))
+    -- past 256 KB an answer has a string cache of its own: the same values, and the
+    -- shared cache goes on giving the right strings after it
+    local big = cjson.encode { success = true, list = list, more = list }
+    assert.truthy(#big > 256 * 1024)
+    assert.same(cjson.decode(big), core.decode(big))
+    assert.same({ id = 1, label = "Truck 1", source = { id = 2 } },
+      core.decode('{"id":1,"label":"Truck 1","source":{"id":2}}'))
   end)
 end)
 
