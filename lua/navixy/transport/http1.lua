@@ -202,6 +202,26 @@ M.MAX_ENCODINGS = 5 -- as libcurl: a longer list of codings is refused
 local INFLATE_ERRORS = { corrupt = "corrupt compressed body",
   trailing = "data after the end of the compressed body" }
 
+-- Inflaters of answers read, for the next ones of this Lua state (an nginx
+-- worker): a new one (zlib's state and 32 KB window) for every answer cost
+-- more than inflating a small answer. At most MAX_SPARE, taken by one read at
+-- a time; a read that fails gives its inflaters to the collector instead.
+local spare, MAX_SPARE = {}, 8
+
+local function new_inflater(deflate)
+  local n = #spare
+  if n == 0 then return core.inflater(deflate) end
+  local inflater = spare[n]
+  spare[n] = nil
+  return inflater:reset(deflate)
+end
+
+local function keep_inflaters(inflaters)
+  for _, inflater in ipairs(inflaters) do
+    if #spare < MAX_SPARE then spare[#spare + 1] = inflater end
+  end
+end
+
 -- emit wrapped in a decoder of each coding of `list`, the value of header
 -- `name` (RFC 9110 8.4: in the order applied, so the last is undone first),
 -- and the inflaters; or nil, why. What comes out of each counts against
@@ -214,7 +234,7 @@ local function decoder(list, name, limit, emit)
         return nil, "unsupported " .. name .. " " .. coding
       end
       if #inflaters == M.MAX_ENCODINGS then return nil, "too many codings in " .. name end
-      local inflater, out, inner = core.inflater(coding == "deflate"), 0, emit
+      local inflater, out, inner = new_inflater(coding == "deflate"), 0, emit
       emit = function(piece)
         local inflated, why = inflater:feed(piece, limit - out)
         if not inflated then return nil, why end
@@ -288,6 +308,7 @@ function M.read_response(sock, deadline, max_size, sink)
     end
   end
   if not ok then return nil, INFLATE_ERRORS[err] or err, true end
+  keep_inflaters(inflaters)
   -- bytes after the answer on a kept-alive connection: nothing we asked for
   if r.pos <= #r.buf then reusable = false end
   return { status = status, headers = headers, body = concat(parts), reusable = reusable,
