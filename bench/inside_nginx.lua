@@ -2,7 +2,8 @@
 --- The locations of the client-side nginx of `make bench`
 -- (bench/client-nginx.conf.in): the same request to the bench server,
 -- POST /v2/tracker/list (about 5 KB back), made by our client and by
--- lua-resty-http; and one history call to the server's gzip location.
+-- lua-resty-http; the same without decoding, plain and gzip-compressed; and
+-- one history call to the server's gzip location.
 -- Each answers 200 with what it got, or 502 with why not, so that wrk's
 -- count of non-2xx answers catches a location that fails.
 local navixy = require "navixy"
@@ -60,6 +61,14 @@ function M.resty()
   local value = cjson.decode(res.body)
   if value.success ~= true then return fail("not a success") end
   ngx.say(#value.list)
+end
+
+-- The same pass-through, the answer gzip-compressed by the server (its
+-- gzip_static copy): the inflating is ours.
+function M.ours_gz_raw()
+  local body, err = gz_client:call("tracker/list", nil, RAW)
+  if not body then return fail(err) end
+  ngx.print(body)
 end
 
 function M.wire()

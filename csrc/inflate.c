@@ -83,6 +83,18 @@ static int feed(lua_State *L) {
   return 1;
 }
 
+/* :reset([deflate]) -> the inflater, ready for a new stream as
+ * core.inflater(deflate) makes one, zlib's state and window kept */
+static int reset(lua_State *L) {
+  inflater *f = luaL_checkudata(L, 1, INFLATER_MT);
+  if (!f->ready) return nvx_raise(L, "navixy: the inflater is closed");
+  if (inflateReset2(&f->z, 15 + 32) != Z_OK) return nvx_raise(L, "navixy: inflater reset failed");
+  f->finished = 0;
+  f->raw_ok = lua_toboolean(L, 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int finished(lua_State *L) {
   inflater *f = luaL_checkudata(L, 1, INFLATER_MT);
   lua_pushboolean(L, f->finished);
@@ -98,7 +110,7 @@ static int gc(lua_State *L) {
 }
 
 void nvx_inflate_register(lua_State *L) {
-  static const luaL_Reg methods[] = {{"feed", feed}, {"finished", finished}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"feed", feed}, {"finished", finished}, {"reset", reset}, {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__gc", gc}, {NULL, NULL}};
   nvx_metatable(L, INFLATER_MT, methods, meta);
 }

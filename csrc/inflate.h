@@ -14,6 +14,9 @@
  *                        "trailing" (bytes after the end of the stream:
  *                        garbage, or a second gzip member)
  *   :finished()       -> true once the compressed stream has ended
+ *   :reset([deflate]) -> the inflater, for a new stream as
+ *                        core.inflater(deflate) would be (zlib's state and
+ *                        window kept: no allocation)
  * and __gc. Registers the metatable; pushes nothing. */
 void nvx_inflate_register(lua_State *L);
 

@@ -19,6 +19,8 @@ typedef struct parser {
   int number_mt; /* stack index of the number metatable: exact mode; or 0 */
   nvx_strcache *cache;
   int cache_index; /* stack index of the cache's table */
+  unsigned key;    /* the cache slot of the string parse_string read last */
+  unsigned sizes[NVX_PLACES]; /* see "Sizes" below */
 } parser;
 
 static int fail(parser *ps, const char *why) {
@@ -26,15 +28,21 @@ static int fail(parser *ps, const char *why) {
   return 0;
 }
 
-static void skip_space(parser *ps) {
+static void skip_spaces(parser *ps) {
   const char *p = ps->p, *end = ps->end;
   while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
   ps->p = p;
 }
 
+/* Answers are mostly written without space: one test inline for that. */
+static inline void skip_space(parser *ps) {
+  if (ps->p < ps->end && (unsigned char)*ps->p > ' ') return;
+  skip_spaces(ps);
+}
+
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int parse_value(parser *ps);
+static int parse_value(parser *ps, unsigned place);
 
 /* ---- numbers ---- */
 
@@ -214,6 +222,7 @@ static int parse_escaped(parser *ps, const char *s, const char *p) {
   const char *end = ps->end, *q, *why;
   char local[UNESCAPE_ON_STACK], *out, *o;
   size_t bound;
+  ps->key = 0; /* keys with escapes share a place with "" */
   /* Unescaped, the string is no longer than it is written up to its
    * closing quote (the first one no backslash escapes). */
   for (q = p; q < end && *q != '"'; q++)
@@ -248,18 +257,39 @@ static int parse_escaped(parser *ps, const char *s, const char *p) {
   return fail(ps, "unterminated string");
 }
 
+/* Whether cached text a (NVX_CACHE_LEN bytes) starts with s[0..n): eight
+ * bytes at a time, inline (these strings are short: a call to memcmp costs
+ * more than the comparison). Reads nothing of s beyond n. */
+static int same_text(const char *a, const char *s, size_t n) {
+  for (; n >= 8; a += 8, s += 8, n -= 8) {
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, s, 8);
+    if (x != y) return 0;
+  }
+  for (; n > 0; n--)
+    if (*a++ != *s++) return 0;
+  return 1;
+}
+
 /* Pushes s[0..n), from the cache when it is there (see json_decode.h). */
 static void push_short(parser *ps, const char *s, size_t n) {
   lua_State *L = ps->L;
   nvx_strcache *c = ps->cache;
   unsigned slot;
-  if (!c || n == 0 || n > NVX_CACHE_LEN) {
+  if (n == 0) {
+    ps->key = 0;
     lua_pushlstring(L, s, n);
     return;
   }
   slot = ((unsigned)n * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[n - 1] * 13u +
           (unsigned char)s[n / 2]) % NVX_CACHE_SLOTS;
-  if (c->len[slot] == n && memcmp(c->text[slot], s, n) == 0) {
+  ps->key = slot;
+  if (!c || n > NVX_CACHE_LEN) {
+    lua_pushlstring(L, s, n);
+    return;
+  }
+  if (c->len[slot] == n && same_text(c->text[slot], s, n)) {
     lua_rawgeti(L, ps->cache_index, (int)slot + 1);
     return;
   }
@@ -317,18 +347,45 @@ static int enter(parser *ps) {
   return 1;
 }
 
-/* The first GATHER members of a container wait on the stack, so that its
- * table is made at their count in one allocation: filled one member at a
- * time, a table is rehashed at every power of two, most of the cost of
- * decoding. Only near the top (depth <= GATHER_DEPTH), so that deep
- * nesting cannot pile up more than GATHER * GATHER_DEPTH * 2 slots. */
+/* Sizes: answers are lists of objects alike, so a container is made at
+ * the member count of the one parsed last in the same place, in one
+ * allocation: filled one member at a time, a table is rehashed at every
+ * power of two, most of the cost of decoding. A place is a hash of its path
+ * (the keys and array levels above it) into ps->sizes, 0 where nothing
+ * was parsed yet; a collision or a list of unlike objects only costs a
+ * resize or spare slots, no more than the container before took. */
+#define PLACE(parent, key) (((parent) * 31u + (key) + 1u) & (NVX_PLACES - 1))
+#define ELEMENT (NVX_CACHE_SLOTS + 1) /* the "key" of an array's elements */
+#define MAX_SIZE (1u << 20)           /* sizes kept: beyond, a table grows */
+
+/* Where a place has no size yet, the first GATHER members of a container
+ * wait on the stack, so that its table is made at their count. Only near
+ * the top (depth <= GATHER_DEPTH), so that deep nesting cannot pile up more
+ * than GATHER * GATHER_DEPTH * 2 slots. */
 #define GATHER 32
 #define GATHER_DEPTH 64
 
-static int gathers(parser *ps) {
-  if (ps->depth > GATHER_DEPTH) return 0;
-  luaL_checkstack(ps->L, 2 * GATHER + 4, "navixy: JSON nested too deep");
-  return 1;
+/* Pushes the table of a container at `place`: 1 if its members are to be
+ * gathered on the stack first (nothing pushed then). */
+static int open_table(parser *ps, unsigned place, int pairs) {
+  unsigned size = ps->sizes[place];
+  if (size) {
+    lua_createtable(ps->L, pairs ? 0 : (int)size, pairs ? (int)size : 0);
+    return 0;
+  }
+  if (ps->depth <= GATHER_DEPTH) {
+    luaL_checkstack(ps->L, 2 * GATHER + 4, "navixy: JSON nested too deep");
+    return 1;
+  }
+  lua_newtable(ps->L);
+  return 0;
+}
+
+/* A container of n members at `place` is complete. */
+static void close_table(parser *ps, unsigned place, unsigned n) {
+  ps->sizes[place] = n <= MAX_SIZE ? n : 0;
+  ps->p++;
+  ps->depth--;
 }
 
 /* Makes the table for the n members gathered above `base` (values, or key
@@ -362,20 +419,19 @@ static int mark_array(parser *ps) {
   return 1;
 }
 
-static int parse_array(parser *ps) {
+static int parse_array(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
+  unsigned element = PLACE(place, ELEMENT);
   if (!enter(ps)) return 0;
-  gathering = gathers(ps);
-  if (!gathering) lua_newtable(L);
+  gathering = open_table(ps, place, 0);
   if (ps->p < ps->end && *ps->p == ']') {
     if (gathering) lua_newtable(L);
-    ps->p++;
-    ps->depth--;
+    close_table(ps, place, 0);
     return mark_array(ps);
   }
   for (;;) {
-    if (!parse_value(ps)) return 0;
+    if (!parse_value(ps, element)) return 0;
     n++;
     if (!gathering) {
       lua_rawseti(L, -2, n);
@@ -391,31 +447,60 @@ static int parse_array(parser *ps) {
     skip_space(ps);
   }
   if (gathering) make_table(L, base, n, 0, 0);
-  ps->p++;
-  ps->depth--;
+  close_table(ps, place, (unsigned)n);
   return mark_array(ps);
 }
 
-static int parse_object(parser *ps) {
+/* The keys of an object are nearly always those of the object before, in
+ * the same order: after the key in cache slot k, the one in slot next[k]
+ * is tried first, one
+ * comparison instead of finding the closing quote and hashing; the first
+ * key is tried from first[place]. The cached
+ * text has neither quote nor backslash, so equal bytes followed by a quote
+ * are that string. A guess, kept from one decode to the next, is only
+ * ever compared with. */
+static int parse_key(parser *ps, unsigned place, int n_before, unsigned *after) {
+  nvx_strcache *c = ps->cache;
+  const char *s = ps->p + 1;
+  unsigned char *guess = NULL;
+  if (c) {
+    unsigned slot;
+    size_t n;
+    guess = n_before ? &c->next[*after] : &c->first[place];
+    slot = *guess;
+    n = c->len[slot];
+    if (n && (size_t)(ps->end - s) > n && s[n] == '"' && same_text(c->text[slot], s, n)) {
+      lua_rawgeti(ps->L, ps->cache_index, (int)slot + 1);
+      ps->p = s + n + 1;
+      ps->key = *after = slot;
+      return 1;
+    }
+  }
+  if (!parse_string(ps)) return 0;
+  if (guess) *guess = (unsigned char)ps->key;
+  *after = ps->key;
+  return 1;
+}
+
+static int parse_object(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
+  unsigned after = 0;
   if (!enter(ps)) return 0;
-  gathering = gathers(ps);
-  if (!gathering) lua_newtable(L);
+  gathering = open_table(ps, place, 1);
   if (ps->p < ps->end && *ps->p == '}') {
     if (gathering) lua_newtable(L);
-    ps->p++;
-    ps->depth--;
+    close_table(ps, place, 0);
     return 1;
   }
   for (;;) {
     if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
-    if (!parse_string(ps)) return 0;
+    if (!parse_key(ps, place, n, &after)) return 0;
     skip_space(ps);
     if (ps->p >= ps->end || *ps->p != ':') return fail(ps, "expected ':'");
     ps->p++;
     skip_space(ps);
-    if (!parse_value(ps)) return 0;
+    if (!parse_value(ps, PLACE(place, ps->key))) return 0;
     n++;
     if (!gathering) {
       lua_rawset(L, -3); /* a repeated key: the last one wins */
@@ -431,8 +516,7 @@ static int parse_object(parser *ps) {
     skip_space(ps);
   }
   if (gathering) make_table(L, base, n, 1, 0);
-  ps->p++;
-  ps->depth--;
+  close_table(ps, place, (unsigned)n);
   return 1;
 }
 
@@ -443,12 +527,12 @@ static int literal(parser *ps, const char *word, size_t n) {
 }
 
 /* ps->p is at the first character of a value (no space before it). */
-static int parse_value(parser *ps) {
+static int parse_value(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   if (ps->p >= ps->end) return fail(ps, "expected a value");
   switch (*ps->p) {
-  case '{': return parse_object(ps);
-  case '[': return parse_array(ps);
+  case '{': return parse_object(ps, place);
+  case '[': return parse_array(ps, place);
   case '"': return parse_string(ps);
   case 't':
     if (!literal(ps, "true", 4)) return 0;
@@ -481,8 +565,10 @@ int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding
   ps.number_mt = d->number_mt;
   ps.cache = d->cache;
   ps.cache_index = d->cache_table;
+  ps.key = 0;
+  memset(ps.sizes, 0, sizeof ps.sizes);
   skip_space(&ps);
-  if (parse_value(&ps)) {
+  if (parse_value(&ps, 0)) {
     skip_space(&ps);
     if (ps.p == ps.end) return 1;
     ps.why = "text after the value";

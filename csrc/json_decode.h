@@ -32,9 +32,16 @@
 #define NVX_CACHE_SLOTS 256
 #define NVX_CACHE_LEN 32
 
+#define NVX_PLACES 512 /* places in an answer told apart: a power of two */
+
 typedef struct nvx_strcache {
   unsigned char len[NVX_CACHE_SLOTS]; /* 0: an empty slot */
   char text[NVX_CACHE_SLOTS][NVX_CACHE_LEN];
+  /* the keys of objects seen last: the slot of the key after the one in
+   * slot i, and of the first key of the object at place j (a hash of its
+   * path in the answer) */
+  unsigned char next[NVX_CACHE_SLOTS];
+  unsigned char first[NVX_PLACES];
 } nvx_strcache;
 
 /* What a decode uses besides the text: stack indices (0: none) of the

@@ -78,6 +78,25 @@ describe("decoding answers", function()
     end
   end)
 
+  it("reads lists whose items change size, keys and key order from one to the next", function()
+    -- tables are sized, and keys guessed, from the item before: every guess must be checked
+    local texts = {
+      '[{"id":1,"idx":2},{"idx":3,"id":4},{"i":5},{"id":6,"id":7},{},{"idx":8,"id":9,"x":10}]',
+      '[{"id":1},{"id2":2},{"i\\u0064":3},{"id":4,"a":{"b":1}},{"id":5,"a":{"b":2,"c":3}}]',
+      '[[1,2,3,4,5,6,7,8],[1],[],[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18],[[]],[[1,2]]]',
+      '[{"a":[1,2,3]},{"a":{"x":1}},{"a":[]},{"a":"s"},{"a":[1,2,3,4,5,6,7,8,9]}]',
+      '{"a":{"id":1,"label":"x"},"b":{"label":"y","id":2},"list":[{"a":1},{"b":2}],"c":[{"b":3}]}',
+    }
+    for _, text in ipairs(texts) do
+      for _ = 1, 2 do -- and again, where key guesses come from the decode before
+        local v = assert(core.decode(text))
+        assert.same(cjson.decode(text), v)
+      end
+    end
+    local v = assert(core.decode('[{"id":6,"id":7},{"id":8,"id":9}]'))
+    assert.same({ { id = 7 }, { id = 9 } }, v)
+  end)
+
   it("caps nesting at 1000", function()
     assert.truthy(core.decode(string.rep("[", 1000) .. string.rep("]", 1000)))
     local v, why = core.decode(string.rep("[", 1001) .. string.rep("]", 1001))
@@ -94,6 +113,13 @@ describe("decoding answers", function()
     end
     local text = cjson.encode { success = true, list = list }
     assert.same(cjson.decode(text), core.decode(text))
+    -- past 256 KB an answer has a string cache of its own: the same values, and the
+    -- shared cache goes on giving the right strings after it
+    local big = cjson.encode { success = true, list = list, more = list }
+    assert.truthy(#big > 256 * 1024)
+    assert.same(cjson.decode(big), core.decode(big))
+    assert.same({ id = 1, label = "Truck 1", source = { id = 2 } },
+      core.decode('{"id":1,"label":"Truck 1","source":{"id":2}}'))
   end)
 end)
 

@@ -56,9 +56,10 @@ function Reader:line(max)
     local nl = self.buf:find("\n", self.pos, true)
     if nl then
       if nl - self.pos > max then return nil, "limit" end
-      local line = self.buf:sub(self.pos, nl - 1)
+      local last = nl - 1
+      if last >= self.pos and self.buf:byte(last) == 13 then last = last - 1 end -- CR
+      local line = self.buf:sub(self.pos, last)
       self.pos = nl + 1
-      if line:byte(-1) == 13 then line = line:sub(1, -2) end -- CR
       return line
     end
     if #self.buf - self.pos + 1 > max then return nil, "limit" end
@@ -175,6 +176,20 @@ local function read_body(r, headers, max_size, emit)
   return ok, err, true
 end
 
+-- The body when it needs no more reading nor decoding, the usual answer:
+-- not coded, its length given, all of it read with the head; or nil.
+local function whole_body(r, headers, max_size)
+  if headers["content-encoding"] or headers["transfer-encoding"] or not headers["content-length"] then
+    return nil
+  end
+  local n = tonumber(headers["content-length"]:match("^%s*(%d+)%s*$"))
+  if not n or n > max_size or #r.buf - r.pos + 1 < n then return nil end
+  local pos = r.pos
+  r.pos = pos + n
+  if pos == 1 and n == #r.buf then return r.buf end
+  return r.buf:sub(pos, pos + n - 1)
+end
+
 --- The head of the next answer on reader `r`, whatever its status (a 101
 -- included, which read_response would skip as interim): its text, status
 -- line to empty line with CRLF line ends, its status and its headers (as
@@ -202,6 +217,26 @@ M.MAX_ENCODINGS = 5 -- as libcurl: a longer list of codings is refused
 local INFLATE_ERRORS = { corrupt = "corrupt compressed body",
   trailing = "data after the end of the compressed body" }
 
+-- Inflaters of answers read, for the next ones of this Lua state (an nginx
+-- worker): a new one (zlib's state and 32 KB window) for every answer cost
+-- more than inflating a small answer. At most MAX_SPARE, taken by one read at
+-- a time; a read that fails gives its inflaters to the collector instead.
+local spare, MAX_SPARE = {}, 8
+
+local function new_inflater(deflate)
+  local n = #spare
+  if n == 0 then return core.inflater(deflate) end
+  local inflater = spare[n]
+  spare[n] = nil
+  return inflater:reset(deflate)
+end
+
+local function keep_inflaters(inflaters)
+  for _, inflater in ipairs(inflaters) do
+    if #spare < MAX_SPARE then spare[#spare + 1] = inflater end
+  end
+end
+
 -- emit wrapped in a decoder of each coding of `list`, the value of header
 -- `name` (RFC 9110 8.4: in the order applied, so the last is undone first),
 -- and the inflaters; or nil, why. What comes out of each counts against
@@ -214,7 +249,7 @@ local function decoder(list, name, limit, emit)
         return nil, "unsupported " .. name .. " " .. coding
       end
       if #inflaters == M.MAX_ENCODINGS then return nil, "too many codings in " .. name end
-      local inflater, out, inner = core.inflater(coding == "deflate"), 0, emit
+      local inflater, out, inner = new_inflater(coding == "deflate"), 0, emit
       emit = function(piece)
         local inflated, why = inflater:feed(piece, limit - out)
         if not inflated then return nil, why end
@@ -257,6 +292,13 @@ function M.read_response(sock, deadline, max_size, sink)
   local streaming = sink and status >= 200 and status < 300
     and not core.is_json_type(headers["content-type"] or "")
   local limit = streaming and math.huge or max_size
+  if not streaming and status ~= 204 and status ~= 304 then
+    local body = whole_body(r, headers, max_size)
+    if body then
+      -- bytes after the answer on a kept-alive connection: nothing we asked for
+      return { status = status, headers = headers, body = body, reusable = reusable and r.pos > #r.buf }
+    end
+  end
   local emit
   if streaming then
     emit = function(piece)
@@ -288,6 +330,7 @@ function M.read_response(sock, deadline, max_size, sink)
     end
   end
   if not ok then return nil, INFLATE_ERRORS[err] or err, true end
+  keep_inflaters(inflaters)
   -- bytes after the answer on a kept-alive connection: nothing we asked for
   if r.pos <= #r.buf then reusable = false end
   return { status = status, headers = headers, body = concat(parts), reusable = reusable,
