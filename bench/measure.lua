@@ -11,8 +11,12 @@
 --   measure.lua decode_n FILE WHICH K   decode FILE K times, WHICH = ours|cjson (for callgrind): items
 --   measure.lua stream URL ACTION N C   N calls by client:batch with on_result at concurrency C: RSS KiB
 --                                       before the calls array, with it, peak (VmHWM), after
---   measure.lua big URL                 one call answered with 10 MB: RSS KiB before, after, after GC
---   measure.lua big_batch URL K         a batch of K such calls: RSS KiB before, peak, after, after close
+--   measure.lua big URL                 one call answered with 10 MB: RSS KiB before, after, idle (trim.h) and GC
+--   measure.lua big_batch URL K         a batch of K such calls: RSS KiB before, peak, after, after close, idle, GC
+--   measure.lua heap FILE K CUSHION     the answer in FILE decoded K times in a row (the heap policy's
+--                                       cushion set to CUSHION bytes; 0: trimmed at every cycle, as
+--                                       before issue 22): median CPU ms a decode, page faults a decode,
+--                                       RSS KiB before, after, after the idle time and a GC
 --   measure.lua fds URL N               N clients, one call each: open fds before, after
 --   measure.lua h2 URL CA N C COUNTS    N calls by client:batch over TLS at concurrency C; COUNTS is
 --                                       the server's /counts: connections, requests, HTTP/2 requests
@@ -184,6 +188,14 @@ local function settled_rss()
   return status_kib("VmRSS")
 end
 
+-- RSS once the heap policy counts the process idle (csrc/trim.h): its idle
+-- time waited, then collected.
+local function idle_rss()
+  local _, idle = core.heap_policy()
+  core.sleep(idle + 0.2)
+  return settled_rss()
+end
+
 -- The streaming form: every result handed to on_result and dropped.
 local function stream(url, action, n, c)
   local client = new_client(url)
@@ -212,7 +224,7 @@ local function big(url)
   local after = settled_rss()
   if #res.list == 0 then error("an empty answer", 0) end
   res = nil -- luacheck: ignore 311
-  return ("%d %d %d"):format(before, after, settled_rss())
+  return ("%d %d %d"):format(before, after, idle_rss())
 end
 
 local function big_batch(url, k)
@@ -224,7 +236,36 @@ local function big_batch(url, k)
   results = nil -- luacheck: ignore 311
   client:close()
   client = nil -- luacheck: ignore 311
-  return ("%d %d %d %d"):format(before, peak, held, settled_rss())
+  return ("%d %d %d %d"):format(before, peak, held, idle_rss())
+end
+
+-- Minor page faults of this process so far (/proc/self/stat, field 10).
+local function minor_faults()
+  local f = assert(io.open("/proc/self/stat"))
+  local text = f:read("*a")
+  f:close()
+  return tonumber(text:match("^%d+ %b() %S+" .. (" %S+"):rep(6) .. " (%d+)"))
+end
+
+local function heap(path, k, cushion)
+  core.heap_policy(cushion)
+  local ours = decoders(read_file(path)).ours
+  local before = settled_rss()
+  local times, faults = {}, minor_faults()
+  for i = 1, k do
+    -- the previous answer collected first, as the decode rows do: the time is the decode's
+    -- own, page faults included, not the collector's; CPU time, what a busy machine
+    -- disturbs least
+    collectgarbage()
+    collectgarbage()
+    local t0 = os.clock()
+    ours()
+    times[i] = (os.clock() - t0) * 1000
+  end
+  faults = (minor_faults() - faults) / k
+  table.sort(times)
+  local median = times[math.floor(k / 2) + 1]
+  return ("%.3f %.0f %d %d %d"):format(median, faults, before, status_kib("VmRSS"), idle_rss())
 end
 
 -- The descriptors this process holds (the pipe of ls counted each time).
@@ -280,13 +321,15 @@ local handlers = {
   stream = function(a) return stream(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
   big = function(a) return big(a[2]) end,
   big_batch = function(a) return big_batch(a[2], tonumber(a[3])) end,
+  heap = function(a) return heap(a[2], tonumber(a[3]), tonumber(a[4])) end,
   fds = function(a) return fds(a[2], tonumber(a[3])) end,
   h2 = function(a) return h2(a[2], a[3], tonumber(a[4]), tonumber(a[5]), a[6]) end,
 }
 
 local handler = handlers[arg[1]]
 if not handler then
-  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|stream|big|big_batch|fds|h2 ...\n")
+  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|stream|big|big_batch|heap|"
+    .. "fds|h2 ...\n")
   os.exit(2)
 end
 print(handler(arg))

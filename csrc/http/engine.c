@@ -5,13 +5,8 @@
 #include <time.h>
 
 #include "http/auth.h"
+#include "util/clock.h"
 #include "util/interrupt.h"
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 nvx_engine *nvx_engine_new(void) {
   nvx_engine *e = calloc(1, sizeof *e);
@@ -107,7 +102,7 @@ static nvx_transfer *event_in(nvx_transfer **set, int n, int *busy) {
 }
 
 nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double max_seconds) {
-  double deadline = now_seconds() + (max_seconds > 0 ? max_seconds : 0);
+  double deadline = nvx_now() + (max_seconds > 0 ? max_seconds : 0);
   int performed = 0;
   for (;;) {
     int busy, running;
@@ -121,7 +116,7 @@ nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double m
       performed = 1;
       continue;
     }
-    left = deadline - now_seconds();
+    left = deadline - nvx_now();
     if (left <= 0 || nvx_interrupted()) return NULL; /* Ctrl-C: Lua raises next */
     /* curl shortens the wait to its own next timeout (connect, retries) */
     curl_multi_poll(e->multi, NULL, 0, (int)ceil(left < 1 ? left * 1000 : 1000), NULL);
