@@ -11,6 +11,7 @@
 --   measure.lua decode_n FILE WHICH K   decode FILE K times, WHICH = ours|cjson (for callgrind): items
 --   measure.lua stream URL ACTION N C   N calls by client:batch with on_result at concurrency C: RSS KiB
 --                                       before the calls array, with it, peak (VmHWM), after
+--   measure.lua stream_iter URL ACTION N C  the same calls from an iterator: RSS KiB before, peak, after
 --   measure.lua big URL                 one call answered with 10 MB: RSS KiB before, after, idle (trim.h) and GC
 --   measure.lua big_batch URL K         a batch of K such calls: RSS KiB before, peak, after, after close, idle, GC
 --   measure.lua heap FILE K CUSHION     the answer in FILE decoded K times in a row (the heap policy's
@@ -215,6 +216,26 @@ local function stream(url, action, n, c)
   return ("%d %d %d %d"):format(before, with_calls, peak, settled_rss())
 end
 
+-- The same calls from an iterator (issue 22): no calls array at all, each
+-- call made and encoded as a worker takes it. RSS KiB before, peak, after.
+local function stream_iter(url, action, n, c)
+  local client = new_client(url)
+  check(client:call(action))
+  local before = settled_rss()
+  local made, got = 0, 0
+  local function next_call()
+    if made == n then return nil end
+    made = made + 1
+    return { action }
+  end
+  client:batch(next_call, { concurrency = c, on_result = function(_, res, err)
+    check(res, err)
+    got = got + 1
+  end })
+  if got ~= n then error(("%d results of %d"):format(got, n), 0) end
+  return ("%d %d %d"):format(before, status_kib("VmHWM"), settled_rss())
+end
+
 local BIG = "history/tracker/list" -- under /big/v2: about 10 MB
 
 local function big(url)
@@ -319,6 +340,7 @@ local handlers = {
   decode = function(a) return decode(a[2], tonumber(a[3])) end,
   decode_n = function(a) return decode_n(a[2], a[3], tonumber(a[4])) end,
   stream = function(a) return stream(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
+  stream_iter = function(a) return stream_iter(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
   big = function(a) return big(a[2]) end,
   big_batch = function(a) return big_batch(a[2], tonumber(a[3])) end,
   heap = function(a) return heap(a[2], tonumber(a[3]), tonumber(a[4])) end,
@@ -328,8 +350,8 @@ local handlers = {
 
 local handler = handlers[arg[1]]
 if not handler then
-  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|stream|big|big_batch|heap|"
-    .. "fds|h2 ...\n")
+  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|stream|stream_iter|big|"
+    .. "big_batch|heap|fds|h2 ...\n")
   os.exit(2)
 end
 print(handler(arg))

@@ -276,6 +276,8 @@ if only.memory then
       fds = measure(l[1], "fds", V2, 1000),
     }
   end
+  -- issue 22: a million tiny calls streamed from an iterator (none held up front)
+  memory.million = measure("lua5.4", "stream_iter", V2, TINY, 1000000, 8)
   -- issue 22: the heap policy (csrc/trim.h) against trimming at every cycle (cushion 0)
   memory.heap_before = measure("lua5.4", "heap", WWW .. "/big/v2/history/tracker/list", 12, 0)
   memory.heap = measure("lua5.4", "heap", WWW .. "/big/v2/history/tracker/list", 12, 256 * 1024 * 1024)
@@ -404,6 +406,11 @@ for _, l in ipairs(LUAS) do
     row("file descriptors per idle client (1,000 clients), " .. l[2],
       ("%.2f  (%d -> %d)"):format(per, f[1], f[2]), "<= 1", per <= 1)
   end
+end
+if memory.million then
+  local m = memory.million
+  row("streamed batch of 1,000,000 tiny calls from an iterator, c=8: peak RSS beyond start, Lua 5.4",
+    ("%s MB (start %s, peak %s)"):format(mib(m[2] - m[1]), mib(m[1]), mib(m[2])), "<= 64 MB", m[2] - m[1] <= 64 * 1024)
 end
 if memory.heap then
   local b, h = memory.heap_before, memory.heap
