@@ -9,6 +9,10 @@
 --   measure.lua decode FILE ROUNDS      the answer in FILE through our decode path and cjson.decode,
 --                                       alternately: ms ms per round
 --   measure.lua decode_n FILE WHICH K   decode FILE K times, WHICH = ours|cjson (for callgrind): items
+--   measure.lua ids FILE ROUNDS         every id of the history answer in FILE read after a full decode
+--                                       and from a lazy answer (decode = "lazy"), alternately: CPU ms
+--                                       ms (10 reads) per round
+--   measure.lua ids_n FILE WHICH K      the same K times, WHICH = full|lazy (for callgrind)
 --   measure.lua stream URL ACTION N C   N calls by client:batch with on_result at concurrency C: RSS KiB
 --                                       before the calls array, with it, peak (VmHWM), after
 --   measure.lua stream_iter URL ACTION N C  the same calls from an iterator: RSS KiB before, peak, after
@@ -143,28 +147,67 @@ local function decoders(body)
   }
 end
 
-local function decode(path, rounds)
-  local d = decoders(read_file(path))
+-- "a b a b ...": ms a run of first and of second per round (the mean of
+-- `reps` runs on `clock`, after a full collection), the order alternating
+-- from round to round.
+local function alternately(first, second, rounds, reps, clock)
   local function time(f)
     collectgarbage()
     collectgarbage()
-    local t0 = core.now()
-    f()
-    return (core.now() - t0) * 1000
+    local t0 = clock()
+    for _ = 1, reps do f() end
+    return (clock() - t0) * 1000 / reps
   end
   local out = {}
   for r = 1, rounds do
-    local ours, theirs
+    local a, b
     if r % 2 == 1 then
-      theirs = time(d.cjson)
-      ours = time(d.ours)
+      b = time(second)
+      a = time(first)
     else
-      ours = time(d.ours)
-      theirs = time(d.cjson)
+      a = time(first)
+      b = time(second)
     end
-    out[#out + 1] = ("%.3f %.3f"):format(ours, theirs)
+    out[#out + 1] = ("%.3f %.3f"):format(a, b)
   end
   return table.concat(out, " ")
+end
+
+local function decode(path, rounds)
+  local d = decoders(read_file(path))
+  return alternately(d.ours, d.cjson, rounds, 1, core.now)
+end
+
+-- Every id of the history answer in FILE read, after a full decode and from
+-- a lazy answer (decode = "lazy"), both through the path client:call runs.
+local function id_readers(body)
+  local response = require "navixy.response"
+  local result = { status = 200, body = body, content_type = "application/json" }
+  local function read_ids(v)
+    local list, sum = v.list, 0
+    for i = 1, #list do sum = sum + list[i].id end
+    return sum
+  end
+  local want = read_ids(response.interpret("history/tracker/list", result))
+  local function checked(sum)
+    if sum ~= want then error("read wrong", 0) end
+  end
+  return {
+    full = function() checked(read_ids(response.interpret("history/tracker/list", result))) end,
+    lazy = function() checked(read_ids(response.interpret("history/tracker/list", result, nil, true))) end,
+  }
+end
+
+-- ms of the full decode and of the lazy answer, alternately, per round.
+local function ids(path, rounds)
+  local r = id_readers(read_file(path))
+  return alternately(r.full, r.lazy, rounds, 10, os.clock) -- CPU time: what a busy machine disturbs least
+end
+
+local function ids_n(path, which, k)
+  local f = id_readers(read_file(path))[which] or error("full or lazy, not " .. tostring(which))
+  for _ = 1, k do f() end
+  return tostring(k)
 end
 
 local function decode_n(path, which, k)
@@ -339,6 +382,8 @@ local handlers = {
   luacurl = function(a) return ("%.1f"):format(luacurl(a[2], a[3], tonumber(a[4]))) end,
   decode = function(a) return decode(a[2], tonumber(a[3])) end,
   decode_n = function(a) return decode_n(a[2], a[3], tonumber(a[4])) end,
+  ids = function(a) return ids(a[2], tonumber(a[3])) end,
+  ids_n = function(a) return ids_n(a[2], a[3], tonumber(a[4])) end,
   stream = function(a) return stream(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
   stream_iter = function(a) return stream_iter(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
   big = function(a) return big(a[2]) end,
@@ -350,7 +395,7 @@ local handlers = {
 
 local handler = handlers[arg[1]]
 if not handler then
-  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|stream|stream_iter|big|"
+  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|ids|ids_n|stream|stream_iter|big|"
     .. "big_batch|heap|fds|h2 ...\n")
   os.exit(2)
 end

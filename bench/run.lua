@@ -245,14 +245,28 @@ local DECODE_FILE = WWW .. "/v2/history/tracker/list"
 local decoding = {}
 if only.decode then
   io.stderr:write("bench: decoding 1 MB\n")
-  for _, l in ipairs(LUAS) do
-    local list = measure(l[1], "decode", DECODE_FILE, math.max(rounds, 5))
-    local d = { ratios = {}, ours = {}, theirs = {} }
+  -- measure.lua's "a b a b ...": { a = {...}, b = {...}, ratios = { a / b, ... } }
+  local function alternated(what, lua)
+    local list = measure(lua, what, DECODE_FILE, math.max(rounds, 5))
+    local d = { a = {}, b = {}, ratios = {} }
     for i = 1, #list, 2 do
-      d.ours[#d.ours + 1], d.theirs[#d.theirs + 1] = list[i], list[i + 1]
+      d.a[#d.a + 1], d.b[#d.b + 1] = list[i], list[i + 1]
       d.ratios[#d.ratios + 1] = list[i] / list[i + 1]
     end
-    decoding[l[1]] = d
+    return d
+  end
+  for _, l in ipairs(LUAS) do
+    local d = alternated("decode", l[1])
+    decoding[l[1]] = { ratios = d.ratios, ours = d.a, theirs = d.b }
+    -- issue 22: every id of the 1 MB answer read from a lazy answer, against the full decode
+    d = alternated("ids", l[1])
+    decoding["lazy_" .. l[1]] = { speedups = d.ratios, full = d.a, lazy = d.b }
+  end
+  if only.callgrind and have("valgrind") then
+    for _, which in ipairs { "full", "lazy" } do
+      local function cmd(k) return { "lua5.4", MEASURE, "ids_n", DECODE_FILE, which, k } end
+      decoding["ids_" .. which] = per_call(cmd, 2, 6)
+    end
   end
   if only.callgrind and have("valgrind") then
     local size = #io.open(DECODE_FILE, "rb"):read("a")
@@ -383,6 +397,19 @@ if only.decode then
     local r = decoding.ours_ipb / decoding.cjson_ipb
     row("decode 1 MB, instructions per byte, Lua 5.4 (callgrind)",
       ("%.1f / %.1f = %.2f"):format(decoding.ours_ipb, decoding.cjson_ipb, r), "<= 0.35", r <= 0.35)
+  end
+  for _, l in ipairs(LUAS) do
+    local d = decoding["lazy_" .. l[1]]
+    local s = median(d.speedups)
+    local lo, hi = math.huge, 0
+    for _, x in ipairs(d.speedups) do lo, hi = math.min(lo, x), math.max(hi, x) end
+    row(("lazy answer: every id of 1 MB history, x faster than the full decode, %s (%.1f / %.1f ms)")
+      :format(l[2], median(d.full), median(d.lazy)), ("%.2f (%.2f-%.2f)"):format(s, lo, hi), ">= 2.5", s >= 2.5)
+  end
+  if decoding.ids_full then
+    local r = decoding.ids_full / decoding.ids_lazy
+    row("  the same in instructions (callgrind), Lua 5.4", ("%.0fk / %.0fk = %.2f x fewer"):format(
+      decoding.ids_full / 1e3, decoding.ids_lazy / 1e3, r), ">= 2.5", r >= 2.5)
   end
 else
   skipped("decode 1 MB / cjson.decode")

@@ -14,6 +14,7 @@
 #include "compat.h"
 #include "metatable.h"
 #include "json_decode.h"
+#include "json_lazy.h"
 #include "http/engine.h"
 #include "http/settings.h"
 #include "inflate.h"
@@ -368,6 +369,7 @@ int luaopen_navixy_core(lua_State *L) {
   lua_pushcclosure(L, m_set_array_mt, 3);
   lua_setfield(L, -4, "set_array_mt");
   compat_setfuncs(L, FUNCS, 2);
+  nvx_lazy_register(L);      /* lazy answers: json_lazy.c */
   nvx_ws_register(L);        /* the WebSocket framing: ws_lua.c */
   nvx_ws_client_register(L); /* and its curl transport: ws_client.c */
   nvx_trim_watch(L);  /* memory of big answers goes back to the system: trim.h */

@@ -43,7 +43,7 @@ build = {
     ["navixy.core"] = {
       sources = {
         "csrc/client.c", "csrc/core.c", "csrc/inflate.c", "csrc/json_decode.c",
-        "csrc/json_encode.c", "csrc/metatable.c", "csrc/options.c", "csrc/raise.c",
+        "csrc/json_encode.c", "csrc/json_lazy.c", "csrc/metatable.c", "csrc/options.c", "csrc/raise.c",
         "csrc/scratch.c", "csrc/transfer_lua.c", "csrc/trim.c", "csrc/ws_client.c", "csrc/ws_lua.c",
         "csrc/http/auth.c", "csrc/http/easy.c", "csrc/http/engine.c", "csrc/http/multipart.c",
         "csrc/http/phase.c", "csrc/http/reply.c", "csrc/http/settings.c", "csrc/http/transfer.c",

@@ -56,6 +56,7 @@ function M.prepared(st, action, call_opts, body, parts)
     retries = call_opts.retries or st.retries,
     idempotent = call_opts.idempotent,
     raw = call_opts.decode == false,
+    lazy = call_opts.decode == "lazy",
     attempts = 0,
     retried = 0,
   }
@@ -110,7 +111,7 @@ local function attempt(st, job, t)
                  filename = response.filename(result.disposition) }
     return result.body
   end
-  local res, err = response.interpret(job.action, result, st.secrets)
+  local res, err = response.interpret(job.action, result, st.secrets, job.lazy)
   if err then err.retry_after = result.retry_after end
   return res, err, result.retry_after
 end

@@ -16,7 +16,15 @@ navixy._VERSION = navixy.VERSION -- the Lua convention
 navixy.regions = options.regions
 navixy.null = json.null
 navixy.array = json.array
-navixy.encode = json.encode -- the C encoder: JSON text, arrays kept as arrays
+--- The C encoder: JSON text, arrays kept as arrays; lazy answers in `value`
+-- read whole first.
+function navixy.encode(value)
+  return json.encode(json.plain(value))
+end
+navixy.plain = json.plain -- lazy answers (decode = "lazy") as plain tables
+navixy.pairs = json.pairs -- pairs and ipairs for lazy answers on every Lua
+navixy.ipairs = json.ipairs
+navixy.is_lazy = json.is_lazy
 navixy.is_error = errors.is_error
 navixy.file = upload.file -- a param value that makes the request multipart/form-data
 -- shared sessions and rate limits: navixy.store.ngx(dict_name), navixy.store.redis{...}
@@ -25,7 +33,7 @@ navixy.store = { ngx = store.ngx, redis = store.redis }
 --- A decoded answer (or any value) as readable JSON text: keys sorted,
 -- indented, navixy.null as null. `compact` = true: on one line.
 function navixy.pretty(value, compact)
-  return require("navixy.pretty").value(value, compact)
+  return require("navixy.pretty").value(json.plain(value), compact)
 end
 
 --- Prints the most-used actions with examples, and how errors look;

@@ -137,8 +137,15 @@ local CLIENT = {
   on_request = function_opt, store = store_opt,
 }
 
+-- A call's `decode`: true (tables), false (the raw body) or "lazy" (json_lazy.h).
+local function decode_opt(name, v)
+  if v ~= "lazy" and type(v) ~= "boolean" then
+    fail("option '%s' must be a boolean or \"lazy\", got %s", name, type(v) == "string" and '"' .. v .. '"' or type(v))
+  end
+end
+
 local CALL = {
-  timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = boolean_opt,
+  timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = decode_opt,
   method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
 }
 

@@ -138,11 +138,16 @@ end
 
 --- Returns the decoded answer (or a file), or nil and an error. `result` is
 -- the transport's (see navixy.transport). `secrets` are masked out of error
--- texts (the server might echo them).
-function M.interpret(action, result, secrets)
+-- texts (the server might echo them). `lazy`: a 2xx answer that succeeded
+-- comes as a lazy answer (json_lazy.h); errors are decoded whole as ever.
+function M.interpret(action, result, secrets, lazy)
   local status, body = result.status, result.body
   if status >= 200 and status < 300 and (result.streamed or not core.is_json_type(result.content_type or "")) then
     return file_result(result)
+  end
+  if lazy and status >= 200 and status < 300 then
+    local view = json.lazy_object(body)
+    if view and view.success ~= false then return view end
   end
   local obj = json.decode_object(body)
   if status >= 200 and status < 300 then
