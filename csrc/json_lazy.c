@@ -68,12 +68,19 @@ static int grow(void **a, size_t *cap, size_t need, size_t size) {
   return 1;
 }
 
-/* Appends an entry to the members of the innermost open container. */
-static int pending(builder *b, uint32_t entry) {
-  if (b->np == b->capp && !grow((void **)&b->pend, &b->capp, b->np + 1, sizeof *b->pend)) {
+static int pending_grown(builder *b, uint32_t entry) {
+  if (!grow((void **)&b->pend, &b->capp, b->np + 1, sizeof *b->pend)) {
     b->oom = 1;
     return fail(b, "out of memory");
   }
+  b->pend[b->np++] = entry;
+  return 1;
+}
+
+/* Appends an entry to the members of the innermost open container (once a
+ * value: inline, the growing apart). */
+static inline int pending(builder *b, uint32_t entry) {
+  if (b->np == b->capp) return pending_grown(b, entry);
   b->pend[b->np++] = entry;
   return 1;
 }
