@@ -424,7 +424,7 @@ for _, l in ipairs(LUAS) do
       ("%s MB (start %s, calls array %s)"):format(mib(s[3]), mib(s[1]), mib(s[2] - s[1])), "< 64 MB", s[3] < 64 * 1024)
     row("  RSS after it, GC run, " .. l[2], mib(s[4]) .. " MB")
     row("one 10 MB answer: RSS before / after / idle and GC, " .. l[2],
-      ("%s / %s / %s MB"):format(mib(b[1]), mib(b[2]), mib(b[3])), "after GC <= start + 20 MB",
+      ("%s / %s / %s MB"):format(mib(b[1]), mib(b[2]), mib(b[3])), "idle <= start + 20 MB",
       b[3] - b[1] <= 20 * 1024)
     row("batch of 16 x 10 MB: RSS before / peak / held / closed, idle, GC, " .. l[2],
       ("%s / %s / %s / %s MB"):format(mib(bb[1]), mib(bb[2]), mib(bb[3]), mib(bb[4])),

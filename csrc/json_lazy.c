@@ -307,7 +307,7 @@ static int view_index(lua_State *L) {
   view *v = check_view(L, 1);
   doc *d = v->d;
   const node *nd = &d->nodes[v->node];
-  const uint32_t *kids = d->kids + nd->kids;
+  const uint32_t *kids = nd->count ? d->kids + nd->kids : NULL; /* no member: kids may be NULL */
   if (nd->object) {
     size_t len;
     const char *k;

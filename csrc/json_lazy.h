@@ -9,7 +9,7 @@
  * 1..n), __eq holds for two views of the same value, and writes raise.
  * Scalars come out as core.decode gives them: numbers and strings read by
  * the decoder itself (json_decode.h) from their text, null as navixy.null.
- * The views hold the text and the index; answers up to 4 GiB. */
+ * The views hold the text and the index; answers up to 1 GiB. */
 #ifndef NAVIXY_JSON_LAZY_H
 #define NAVIXY_JSON_LAZY_H
 

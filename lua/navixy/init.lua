@@ -17,9 +17,14 @@ navixy.regions = options.regions
 navixy.null = json.null
 navixy.array = json.array
 --- The C encoder: JSON text, arrays kept as arrays; lazy answers in `value`
--- read whole first.
+-- read whole first (only when the encoder refused it: plain tables pay no
+-- extra walk).
 function navixy.encode(value)
-  return json.encode(json.plain(value))
+  local ok, text = pcall(json.encode, value)
+  if ok then return text end
+  local plain = json.plain(value)
+  if plain == value then error(text, 0) end -- no lazy answer in it: the encoder's own complaint
+  return json.encode(plain)
 end
 navixy.plain = json.plain -- lazy answers (decode = "lazy") as plain tables
 navixy.pairs = json.pairs -- pairs and ipairs for lazy answers on every Lua

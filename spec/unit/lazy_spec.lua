@@ -111,6 +111,10 @@ describe("a lazy answer", function()
       assert.is_nil(core.decode(bad), bad)
     end
     assert.equal(12, core.lazy("12"))
+    -- empty containers, alone: no member anywhere
+    assert.is_nil(core.lazy("[]")[1])
+    assert.equal(0, #core.lazy(" [ ] "))
+    assert.is_nil(core.lazy("{}").a)
     assert.equal("s\n", core.lazy('"s\\n"'))
   end)
 
