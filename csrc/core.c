@@ -293,9 +293,9 @@ static int m_file_type(lua_State *L) {
   return 1;
 }
 
-/* core.heap_policy([cushion [, idle]]) -> cushion, idle: the heap policy's
- * settings (trim.h), after setting those given (not nil; checked by the
- * Lua layer: navixy.memory). */
+/* core.heap_policy([cushion [, idle]]) -> cushion, idle, acting: the heap
+ * policy's settings (trim.h), after setting those given (not nil; checked
+ * by the Lua layer: navixy.memory), and whether it acts in this process. */
 static int m_heap_policy(lua_State *L) {
   size_t cushion, bytes = 0;
   double idle, secs = 0;
@@ -312,7 +312,8 @@ static int m_heap_policy(lua_State *L) {
                   &idle);
   lua_pushinteger(L, (lua_Integer)cushion);
   lua_pushnumber(L, (lua_Number)idle);
-  return 2;
+  lua_pushboolean(L, nvx_heap_watched());
+  return 3;
 }
 
 /* core.is_json_type(content_type) -> whether an answer with it is JSON */

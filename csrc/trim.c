@@ -69,6 +69,14 @@ static void pin_module(void) {
 }
 #endif
 
+int nvx_heap_watched(void) {
+#ifdef HAVE_MALLINFO2
+  return mallinfo2().arena > 0; /* 0 where another allocator stands in (valgrind, ASan) */
+#else
+  return 0;
+#endif
+}
+
 void nvx_trim_watch(lua_State *L) {
 #ifdef HAVE_MALLINFO2
   pin_module();

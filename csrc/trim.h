@@ -45,6 +45,9 @@ void nvx_trim_watch(lua_State *L);
  * that runs wholly inside a big decode counts as busy too. */
 void nvx_heap_answer(size_t n, int start);
 
+/* Whether the policy acts here: glibc's allocator in use, reporting its heap. */
+int nvx_heap_watched(void);
+
 /* The policy's settings: the cushion in bytes and the idle time in seconds
  * set from those given (not NULL); the ones in force stored. */
 void nvx_heap_policy(const size_t *new_cushion, const double *new_idle, size_t *now_cushion,
