@@ -126,7 +126,7 @@ bench: deps all $(BENCH_RAW)
 # others run navixy.core in a Lua 5.4 state (fuzz/lua_core.h), the whole
 # core linked in, and check JSON with the decoder: one grammar.
 FUZZ_C_TARGETS   := url_escape headers retry_after reply ws_parser ws_answer
-FUZZ_LUA_TARGETS := json_string auth decode values reentry mask inflate
+FUZZ_LUA_TARGETS := json_string auth decode values reentry mask inflate lazy
 FUZZ_TARGETS     := $(FUZZ_C_TARGETS) $(FUZZ_LUA_TARGETS)
 FUZZ_SECONDS ?= 90
 SAN_FLAGS    := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all

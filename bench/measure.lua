@@ -9,10 +9,19 @@
 --   measure.lua decode FILE ROUNDS      the answer in FILE through our decode path and cjson.decode,
 --                                       alternately: ms ms per round
 --   measure.lua decode_n FILE WHICH K   decode FILE K times, WHICH = ours|cjson (for callgrind): items
+--   measure.lua ids FILE ROUNDS         every id of the history answer in FILE read after a full decode
+--                                       and from a lazy answer (decode = "lazy"), alternately: CPU ms
+--                                       ms (10 reads) per round
+--   measure.lua ids_n FILE WHICH K      the same K times, WHICH = full|lazy (for callgrind)
 --   measure.lua stream URL ACTION N C   N calls by client:batch with on_result at concurrency C: RSS KiB
 --                                       before the calls array, with it, peak (VmHWM), after
---   measure.lua big URL                 one call answered with 10 MB: RSS KiB before, after, after GC
---   measure.lua big_batch URL K         a batch of K such calls: RSS KiB before, peak, after, after close
+--   measure.lua stream_iter URL ACTION N C  the same calls from an iterator: RSS KiB before, peak, after
+--   measure.lua big URL                 one call answered with 10 MB: RSS KiB before, after, idle (trim.h) and GC
+--   measure.lua big_batch URL K         a batch of K such calls: RSS KiB before, peak, after, after close, idle, GC
+--   measure.lua heap FILE K CUSHION     the answer in FILE decoded K times in a row (the heap policy's
+--                                       cushion set to CUSHION bytes; 0: trimmed at every cycle, as
+--                                       before issue 22): median CPU ms a decode, page faults a decode,
+--                                       RSS KiB before, after, after the idle time and a GC
 --   measure.lua fds URL N               N clients, one call each: open fds before, after
 --   measure.lua h2 URL CA N C COUNTS    N calls by client:batch over TLS at concurrency C; COUNTS is
 --                                       the server's /counts: connections, requests, HTTP/2 requests
@@ -71,7 +80,10 @@ local function batch(url, action, n, c, raw)
   for _ = 1, rounds do
     for _, r in ipairs(client:batch(calls, opts)) do
       if raw then
-        if not (r.result and r.result:find('"success":true', 1, true)) then error(tostring(r.err), 0) end
+        -- cjson wrote the answers (bench/answers.lua) in Lua's hash order: "success" may come anywhere
+        if not (type(r.result) == "string" and r.result:find('"success":true', 1, true)) then
+          error(tostring(r.err or "not a success"), 0)
+        end
       else
         check(r.result, r.err)
       end
@@ -138,28 +150,67 @@ local function decoders(body)
   }
 end
 
-local function decode(path, rounds)
-  local d = decoders(read_file(path))
+-- "a b a b ...": ms a run of first and of second per round (the mean of
+-- `reps` runs on `clock`, after a full collection), the order alternating
+-- from round to round.
+local function alternately(first, second, rounds, reps, clock)
   local function time(f)
     collectgarbage()
     collectgarbage()
-    local t0 = core.now()
-    f()
-    return (core.now() - t0) * 1000
+    local t0 = clock()
+    for _ = 1, reps do f() end
+    return (clock() - t0) * 1000 / reps
   end
   local out = {}
   for r = 1, rounds do
-    local ours, theirs
+    local a, b
     if r % 2 == 1 then
-      theirs = time(d.cjson)
-      ours = time(d.ours)
+      b = time(second)
+      a = time(first)
     else
-      ours = time(d.ours)
-      theirs = time(d.cjson)
+      a = time(first)
+      b = time(second)
     end
-    out[#out + 1] = ("%.3f %.3f"):format(ours, theirs)
+    out[#out + 1] = ("%.3f %.3f"):format(a, b)
   end
   return table.concat(out, " ")
+end
+
+local function decode(path, rounds)
+  local d = decoders(read_file(path))
+  return alternately(d.ours, d.cjson, rounds, 1, core.now)
+end
+
+-- Every id of the history answer in FILE read, after a full decode and from
+-- a lazy answer (decode = "lazy"), both through the path client:call runs.
+local function id_readers(body)
+  local response = require "navixy.response"
+  local result = { status = 200, body = body, content_type = "application/json" }
+  local function read_ids(v)
+    local list, sum = v.list, 0
+    for i = 1, #list do sum = sum + list[i].id end
+    return sum
+  end
+  local want = read_ids(response.interpret("history/tracker/list", result))
+  local function checked(sum)
+    if sum ~= want then error("read wrong", 0) end
+  end
+  return {
+    full = function() checked(read_ids(response.interpret("history/tracker/list", result))) end,
+    lazy = function() checked(read_ids(response.interpret("history/tracker/list", result, nil, true))) end,
+  }
+end
+
+-- ms of the full decode and of the lazy answer, alternately, per round.
+local function ids(path, rounds)
+  local r = id_readers(read_file(path))
+  return alternately(r.full, r.lazy, rounds, 10, os.clock) -- CPU time: what a busy machine disturbs least
+end
+
+local function ids_n(path, which, k)
+  local f = id_readers(read_file(path))[which] or error("full or lazy, not " .. tostring(which))
+  for _ = 1, k do f() end
+  return tostring(k)
 end
 
 local function decode_n(path, which, k)
@@ -184,6 +235,14 @@ local function settled_rss()
   return status_kib("VmRSS")
 end
 
+-- RSS once the heap policy counts the process idle (csrc/trim.h): its idle
+-- time waited, then collected.
+local function idle_rss()
+  local _, idle = core.heap_policy()
+  core.sleep(idle + 0.2)
+  return settled_rss()
+end
+
 -- The streaming form: every result handed to on_result and dropped.
 local function stream(url, action, n, c)
   local client = new_client(url)
@@ -203,6 +262,26 @@ local function stream(url, action, n, c)
   return ("%d %d %d %d"):format(before, with_calls, peak, settled_rss())
 end
 
+-- The same calls from an iterator (issue 22): no calls array at all, each
+-- call made and encoded as a worker takes it. RSS KiB before, peak, after.
+local function stream_iter(url, action, n, c)
+  local client = new_client(url)
+  check(client:call(action))
+  local before = settled_rss()
+  local made, got = 0, 0
+  local function next_call()
+    if made == n then return nil end
+    made = made + 1
+    return { action }
+  end
+  client:batch(next_call, { concurrency = c, on_result = function(_, res, err)
+    check(res, err)
+    got = got + 1
+  end })
+  if got ~= n then error(("%d results of %d"):format(got, n), 0) end
+  return ("%d %d %d"):format(before, status_kib("VmHWM"), settled_rss())
+end
+
 local BIG = "history/tracker/list" -- under /big/v2: about 10 MB
 
 local function big(url)
@@ -212,7 +291,7 @@ local function big(url)
   local after = settled_rss()
   if #res.list == 0 then error("an empty answer", 0) end
   res = nil -- luacheck: ignore 311
-  return ("%d %d %d"):format(before, after, settled_rss())
+  return ("%d %d %d"):format(before, after, idle_rss())
 end
 
 local function big_batch(url, k)
@@ -224,7 +303,36 @@ local function big_batch(url, k)
   results = nil -- luacheck: ignore 311
   client:close()
   client = nil -- luacheck: ignore 311
-  return ("%d %d %d %d"):format(before, peak, held, settled_rss())
+  return ("%d %d %d %d"):format(before, peak, held, idle_rss())
+end
+
+-- Minor page faults of this process so far (/proc/self/stat, field 10).
+local function minor_faults()
+  local f = assert(io.open("/proc/self/stat"))
+  local text = f:read("*a")
+  f:close()
+  return tonumber(text:match("^%d+ %b() %S+" .. (" %S+"):rep(6) .. " (%d+)"))
+end
+
+local function heap(path, k, cushion)
+  core.heap_policy(cushion)
+  local ours = decoders(read_file(path)).ours
+  local before = settled_rss()
+  local times, faults = {}, minor_faults()
+  for i = 1, k do
+    -- the previous answer collected first, as the decode rows do: the time is the decode's
+    -- own, page faults included, not the collector's; CPU time, what a busy machine
+    -- disturbs least
+    collectgarbage()
+    collectgarbage()
+    local t0 = os.clock()
+    ours()
+    times[i] = (os.clock() - t0) * 1000
+  end
+  faults = (minor_faults() - faults) / k
+  table.sort(times)
+  local median = times[math.floor(k / 2) + 1]
+  return ("%.3f %.0f %d %d %d"):format(median, faults, before, status_kib("VmRSS"), idle_rss())
 end
 
 -- The descriptors this process holds (the pipe of ls counted each time).
@@ -277,16 +385,21 @@ local handlers = {
   luacurl = function(a) return ("%.1f"):format(luacurl(a[2], a[3], tonumber(a[4]))) end,
   decode = function(a) return decode(a[2], tonumber(a[3])) end,
   decode_n = function(a) return decode_n(a[2], a[3], tonumber(a[4])) end,
+  ids = function(a) return ids(a[2], tonumber(a[3])) end,
+  ids_n = function(a) return ids_n(a[2], a[3], tonumber(a[4])) end,
   stream = function(a) return stream(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
+  stream_iter = function(a) return stream_iter(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
   big = function(a) return big(a[2]) end,
   big_batch = function(a) return big_batch(a[2], tonumber(a[3])) end,
+  heap = function(a) return heap(a[2], tonumber(a[3]), tonumber(a[4])) end,
   fds = function(a) return fds(a[2], tonumber(a[3])) end,
   h2 = function(a) return h2(a[2], a[3], tonumber(a[4]), tonumber(a[5]), a[6]) end,
 }
 
 local handler = handlers[arg[1]]
 if not handler then
-  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|stream|big|big_batch|fds|h2 ...\n")
+  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|ids|ids_n|stream|stream_iter|big|"
+    .. "big_batch|heap|fds|h2 ...\n")
   os.exit(2)
 end
 print(handler(arg))

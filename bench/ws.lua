@@ -23,12 +23,7 @@ local fake = require "fake"
 local LATENCY_N, EVENTS, RSS_AT = 100, 100000, 10000
 local STATE_BATCH = { { type = "state_batch", target = { type = "all" } } }
 
-local function rss_kib()
-  local f = assert(io.open("/proc/self/status"))
-  local kib = tonumber(f:read("*a"):match("VmRSS:%s*(%d+)"))
-  f:close()
-  return kib
-end
+local rss_kib = require("rss").kib
 
 -- A subscription past its answer and first states.
 local function subscribed(client)

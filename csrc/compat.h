@@ -49,6 +49,23 @@ static inline void compat_setmetatable(lua_State *L, const char *name) {
 #define compat_newuserdata(L, size) lua_newuserdata((L), (size))
 #endif
 
+/* Userdata with one user value, a table (5.1's environment, which must be
+ * a table; 5.2's user value, likewise): set from the top of the stack,
+ * pushed back on get. */
+#if LUA_VERSION_NUM >= 504
+#define compat_newuserdata_uv(L, size) lua_newuserdatauv((L), (size), 1)
+#define compat_setuservalue(L, i) ((void)lua_setiuservalue((L), (i), 1))
+#define compat_getuservalue(L, i) ((void)lua_getiuservalue((L), (i), 1))
+#elif LUA_VERSION_NUM >= 502
+#define compat_newuserdata_uv(L, size) lua_newuserdata((L), (size))
+#define compat_setuservalue(L, i) lua_setuservalue((L), (i))
+#define compat_getuservalue(L, i) ((void)lua_getuservalue((L), (i)))
+#else
+#define compat_newuserdata_uv(L, size) lua_newuserdata((L), (size))
+#define compat_setuservalue(L, i) ((void)lua_setfenv((L), (i)))
+#define compat_getuservalue(L, i) lua_getfenv((L), (i))
+#endif
+
 /* Integers as their own subtype exist from 5.3 on; before, every number is
  * a lua_Number, so nothing "is an integer" and no float converts to one. */
 #if LUA_VERSION_NUM >= 503

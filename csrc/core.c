@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <time.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,11 +14,13 @@
 #include "compat.h"
 #include "metatable.h"
 #include "json_decode.h"
+#include "json_lazy.h"
 #include "http/engine.h"
 #include "http/settings.h"
 #include "waiter.h"
 #include "inflate.h"
 #include "http/reply.h"
+#include "util/clock.h"
 #include "util/sha1.h"
 #include "util/escape.h"
 #include "util/interrupt.h"
@@ -125,7 +128,7 @@ static int m_decode(lua_State *L) {
   size_t n, at = 0;
   const char *text = luaL_checklstring(L, 1, &n);
   const char *why = NULL;
-  int exact = lua_toboolean(L, 2);
+  int exact = lua_toboolean(L, 2), ok;
   nvx_decoding d;
   nvx_strcache own;
   lua_settop(L, 1);
@@ -142,7 +145,10 @@ static int m_decode(lua_State *L) {
     d.cache = lua_touserdata(L, STATE);
   }
   d.cache_table = lua_gettop(L);
-  if (nvx_json_decode(L, text, n, &d, &why, &at)) return 1;
+  nvx_heap_answer(n, 1); /* the heap policy keeps its cushion meanwhile: trim.h */
+  ok = nvx_json_decode(L, text, n, &d, &why, &at);
+  nvx_heap_answer(n, 0);
+  if (ok) return 1;
   lua_pushnil(L);
   lua_pushfstring(L, "invalid JSON at byte %d: %s", (int)at, why);
   return 2;
@@ -220,9 +226,7 @@ static int m_retry_after(lua_State *L) {
 
 /* core.now() -> seconds on a monotonic clock (for backoff and rate limits) */
 static int m_now(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  lua_pushnumber(L, (lua_Number)nvx_now());
   return 1;
 }
 
@@ -318,6 +322,29 @@ static int m_file_type(lua_State *L) {
   return 1;
 }
 
+/* core.heap_policy([cushion [, idle]]) -> cushion, idle, acting: the heap
+ * policy's settings (trim.h), after setting those given (not nil; checked
+ * by the Lua layer: navixy.memory), and whether it acts in this process. */
+static int m_heap_policy(lua_State *L) {
+  size_t cushion, bytes = 0;
+  double idle, secs = 0;
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Number b = luaL_checknumber(L, 1);
+    luaL_argcheck(L, b >= 0 && b <= (lua_Number)(SIZE_MAX / 2), 1, "out of range");
+    bytes = (size_t)b;
+  }
+  if (!lua_isnoneornil(L, 2)) {
+    secs = luaL_checknumber(L, 2);
+    luaL_argcheck(L, secs >= 0 && secs <= 1e9, 2, "out of range");
+  }
+  nvx_heap_policy(lua_isnoneornil(L, 1) ? NULL : &bytes, lua_isnoneornil(L, 2) ? NULL : &secs, &cushion,
+                  &idle);
+  lua_pushinteger(L, (lua_Integer)cushion);
+  lua_pushnumber(L, (lua_Number)idle);
+  lua_pushboolean(L, nvx_heap_watched());
+  return 3;
+}
+
 /* core.is_json_type(content_type) -> whether an answer with it is JSON */
 static int m_is_json_type(lua_State *L) {
   lua_pushboolean(L, nvx_is_json_type(luaL_optstring(L, 1, "")));
@@ -332,6 +359,7 @@ static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type
                                  {"now", m_now},          {"sleep", m_sleep},
                                  {"realpath", m_realpath}, {"file_type", m_file_type},
                                  {"waiter", nvx_waiter_new},
+                                 {"heap_policy", m_heap_policy},
                                  {NULL, NULL}};
 
 int luaopen_navixy_core(lua_State *L) {
@@ -373,6 +401,7 @@ int luaopen_navixy_core(lua_State *L) {
   lua_pushcclosure(L, m_set_array_mt, 3);
   lua_setfield(L, -4, "set_array_mt");
   compat_setfuncs(L, FUNCS, 2);
+  nvx_lazy_register(L);      /* lazy answers: json_lazy.c */
   nvx_ws_register(L);        /* the WebSocket framing: ws_lua.c */
   nvx_ws_client_register(L); /* and its curl transport: ws_client.c */
   nvx_trim_watch(L);  /* memory of big answers goes back to the system: trim.h */

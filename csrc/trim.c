@@ -5,6 +5,7 @@
 
 #include "compat.h"
 #include "metatable.h"
+#include "util/clock.h"
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
 #include <dlfcn.h>
@@ -14,13 +15,37 @@
 
 #define CANARY_MT "navixy.core.trim"
 
+/* Process-wide, like the heap they watch. A Lua state per thread may race
+ * on them: the worst outcome is one trim too many or too few. */
+static size_t cushion = NVX_HEAP_CUSHION;
+static double idle = NVX_HEAP_IDLE;
+static double last_answer = -1e300; /* nvx_now() when the last big decode started or ended */
+static int decoding; /* a big answer is being decoded (a raise leaves it set until the next one ends) */
+
+void nvx_heap_answer(size_t n, int start) {
+  if (n < NVX_HEAP_BIG) return;
+  last_answer = nvx_now();
+  decoding = start;
+}
+
+void nvx_heap_policy(const size_t *new_cushion, const double *new_idle, size_t *now_cushion,
+                     double *now_idle) {
+  if (new_cushion) cushion = *new_cushion;
+  if (new_idle) idle = *new_idle;
+  *now_cushion = cushion;
+  *now_idle = idle;
+}
+
 #ifdef HAVE_MALLINFO2
 static void arm(lua_State *L);
 
-/* A collection cycle ran: give back what glibc holds free, if it is much. */
+/* A collection cycle ran: give back what glibc holds free past the cushion
+ * while answers keep coming, or past NVX_TRIM_FREE once they stopped. */
 static int canary_gc(lua_State *L) {
   struct mallinfo2 mi = mallinfo2();
-  if (mi.fordblks > NVX_TRIM_FREE) malloc_trim(0);
+  int busy = decoding || nvx_now() - last_answer < idle;
+  size_t keep = busy && cushion > NVX_TRIM_FREE ? cushion : NVX_TRIM_FREE;
+  if (mi.fordblks > keep) malloc_trim(0);
   arm(L); /* for the next cycle */
   return 0;
 }
@@ -43,6 +68,14 @@ static void pin_module(void) {
     (void)dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
 }
 #endif
+
+int nvx_heap_watched(void) {
+#ifdef HAVE_MALLINFO2
+  return mallinfo2().arena > 0; /* 0 where another allocator stands in (valgrind, ASan) */
+#else
+  return 0;
+#endif
+}
 
 void nvx_trim_watch(lua_State *L) {
 #ifdef HAVE_MALLINFO2

@@ -5,13 +5,8 @@
 #include <time.h>
 
 #include "http/auth.h"
+#include "util/clock.h"
 #include "util/interrupt.h"
-
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 nvx_engine *nvx_engine_new(void) {
   nvx_engine *e = calloc(1, sizeof *e);
@@ -112,7 +107,7 @@ static nvx_transfer *event_in(nvx_transfer **set, int n, int *busy) {
 }
 
 nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double max_seconds) {
-  double deadline = now_seconds() + (max_seconds > 0 ? max_seconds : 0);
+  double deadline = nvx_now() + (max_seconds > 0 ? max_seconds : 0);
   int performed = 0;
   for (;;) {
     int busy, running;
@@ -129,7 +124,7 @@ nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double m
       performed = 1;
       continue;
     }
-    left = deadline - now_seconds();
+    left = deadline - nvx_now();
     if (left <= 0 || nvx_interrupted()) return NULL; /* Ctrl-C: Lua raises next */
     /* curl shortens the wait to its own next timeout (connect, retries) */
     if (e->epfd >= 0)

@@ -39,22 +39,52 @@ local function encode_item(st, i, item)
   return body, parts
 end
 
--- Every call checked and encoded before anything is sent, into arrays by
--- index: action, call_opts, body, and parts (uploads' files). A job is made
--- only when a worker takes its item, so that a waiting item holds its body
--- and three references, not a job; and the calls array may change once the
--- batch has begun.
-local function encode_all(st, calls)
-  if type(calls) ~= "table" then
-    misuse("client:batch expects an array of calls, got %s", type(calls))
+-- The calls as a source: take() gives the next item's index, action,
+-- call_opts, body and parts, or nil when none is left; and the number of
+-- items when known up front (an array).
+--
+-- An array is read once, up front: every item checked and encoded, so that
+-- a malformed one raises before anything is sent (encoding is the check:
+-- doing it twice would cost a call a tenth more instructions), into two
+-- arrays, the items and their bodies (parts, for uploads, apart), so that
+-- the caller's array may change once the batch has begun. An iterator (a
+-- function returning the next item or nil) is called as items are taken,
+-- each encoded then; a malformed item raises when taken, ending the batch:
+-- a streamed batch of a million calls holds what `concurrency` calls hold.
+-- Either way a waiting item has no job: it is made when a worker takes it.
+local function source(st, calls)
+  local kind = type(calls)
+  if kind ~= "table" and kind ~= "function" then
+    misuse("client:batch expects an array or an iterator of calls, got %s", kind)
   end
-  local actions, opts, bodies, parts = {}, {}, {}, {}
-  for i = 1, #calls do
+  local taken = 0
+  if kind == "function" then
+    local ended = false
+    return function()
+      if ended then return nil end
+      local item = calls()
+      if item == nil then
+        ended = true
+        return nil
+      end
+      taken = taken + 1
+      local body, parts = encode_item(st, taken, item)
+      return taken, item[1], item[3], body, parts
+    end
+  end
+  local n, items, bodies, parts = #calls, {}, {}, {}
+  for i = 1, n do
     local item = calls[i]
     bodies[i], parts[i] = encode_item(st, i, item)
-    actions[i], opts[i] = item[1], item[3]
+    items[i] = item
   end
-  return actions, opts, bodies, parts
+  return function()
+    if taken >= n then return nil end
+    taken = taken + 1
+    local i, item, body, part = taken, items[taken], bodies[taken], parts[taken]
+    items[i], bodies[i], parts[i] = nil, nil, nil -- done items keep nothing
+    return i, item[1], item[3], body, part
+  end, n
 end
 
 local Iter = {}
@@ -87,32 +117,30 @@ Iter.__close = Iter.close
 Iter.__call = Iter.next
 
 --- The iterator of client:each(calls, opts): for i, res, err in it do ... end.
+-- `calls`: an array, or an iterator giving the next item or nil (source above).
 function M.each(st, calls, opts)
   local concurrency = options.batch(opts)
-  local actions, opts_of, bodies, parts = encode_all(st, calls)
-  local n = #bodies
+  local take, n = source(st, calls)
   -- results wait here between the step that made them and the loop taking them
   local ready = { first = 1, last = 0 }
-  local taken = 0
   local function work(t)
-    while taken < n do
-      taken = taken + 1
-      local i = taken
-      local job = call.prepared(st, actions[i], opts_of[i], bodies[i], parts[i])
-      actions[i], opts_of[i], bodies[i], parts[i] = nil, nil, nil, nil -- done items keep nothing
-      local res, err = call.run(st, job, t)
+    while true do
+      local i, action, call_opts, body, parts = take()
+      if not i then return end
+      local res, err = call.run(st, call.prepared(st, action, call_opts, body, parts), t)
       ready.last = ready.last + 1
       ready[ready.last] = { i, res, err }
     end
   end
   local it = setmetatable({ ready = ready }, Iter)
-  if n > 0 then it.run = scheduler.new(st.transport, math.min(concurrency, n), work) end
+  if n ~= 0 then it.run = scheduler.new(st.transport, math.min(concurrency, n or concurrency), work) end
   -- the generic for calls it(state, control); the 4th value is closed when
   -- the loop ends early (Lua 5.4)
   return it, nil, nil, it
 end
 
---- client:batch: the array of { result = res } | { err = err } in input order,
+--- client:batch: the array of { result = res } | { err = err } in input order
+-- (for an iterator, the order it gave the items in),
 -- or, with opts.on_result, on_result(i, res, err) as each completes.
 function M.run(st, calls, opts)
   local on_result
@@ -128,7 +156,9 @@ function M.run(st, calls, opts)
   if not on_result then
     results = {}
     -- items finish out of order: placeholders keep every slot in the array part
-    for i = 1, #calls do results[i] = false end
+    if type(calls) == "table" then
+      for i = 1, #calls do results[i] = false end
+    end
   end
   local ok, err = yielding_pcall(function()
     -- not a generic for: PUC Lua 5.1 cannot yield inside its iterator, and

@@ -79,6 +79,7 @@ function M.prepared(st, action, call_opts, body, parts)
     raw = call_opts.decode == false,
     headers = options.header_text(call_opts.headers),
     query = call_opts.query and json.form(call_opts.query) or nil,
+    lazy = call_opts.decode == "lazy",
     attempts = 0,
     retried = 0,
   }
@@ -134,7 +135,7 @@ local function attempt(st, job, t)
                  filename = response.filename(result.disposition) }
     return result.body
   end
-  local res, err = response.interpret(job.action, result, st.secrets, st.url)
+  local res, err = response.interpret(job.action, result, st.secrets, st.url, job.lazy)
   if err then
     err.retry_after = result.retry_after
     if not job.documented then docs().undocumented(st, job, err) end

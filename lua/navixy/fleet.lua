@@ -31,6 +31,11 @@ local fail = errors.misuse
 
 local CALL_OPTS = { timeout = true, retries = true }
 
+-- A table, or an object or array of a lazy answer (get_history's decode = "lazy").
+local function is_object(v)
+  return type(v) == "table" or json.is_lazy(v)
+end
+
 -- Splits helper options into batch options, call options and the helper's
 -- own (`own` maps their names to the type they must have); raises on
 -- unknown names and on own options of the wrong type.
@@ -228,11 +233,11 @@ end
 -- Takes one page of window `w`. Returns nil, err when the window cannot be
 -- paged further (more events at one time than a page holds).
 function History:take(w, res)
-  local list = type(res.list) == "table" and res.list or {}
+  local list = is_object(res.list) and res.list or {}
   local added = 0
   w.pages = w.pages + 1
-  for _, ev in ipairs(list) do
-    local id = type(ev) == "table" and ev.id or nil
+  for _, ev in json.ipairs(list) do
+    local id = is_object(ev) and ev.id or nil
     if id == nil or not w.seen[id] then
       if id ~= nil then w.seen[id] = true end
       added = added + 1
@@ -249,7 +254,7 @@ function History:take(w, res)
   -- the next page starts at the last event's time, that time included (there
   -- may be more events at it): the ones already taken are skipped by id
   local last = list[#list]
-  local d = type(last) == "table" and dates.parse(last.time)
+  local d = is_object(last) and dates.parse(last.time)
   if added == 0 or not d or d.iso ~= self.like.iso then return nil, stuck_error(w, self.page) end
   w.cursor = self.like.iso and dates.format(d.t, self.like) or last.time
   return true
@@ -385,8 +390,15 @@ end
 function M.get_history(client, params, opts, memo)
   if type(params) ~= "table" then fail("get_history expects the params of history/tracker/list") end
   local batch_opts, call_opts, own = split_opts("get_history", opts,
-    { on_events = "function", on_progress = "function" })
+    { on_events = "function", on_progress = "function", decode = "string" })
   local concurrency = options.batch(batch_opts)
+  local page_opts = call_opts
+  if own.decode ~= nil then
+    if own.decode ~= "lazy" then fail("get_history option 'decode' must be \"lazy\", got %q", own.decode) end
+    -- the pages come as lazy answers, and their events stay lazy objects (json_lazy.h)
+    page_opts = { decode = "lazy" }
+    for k, v in pairs(call_opts or {}) do page_opts[k] = v end
+  end
   if params.limit ~= nil and not is_id(params.limit) then
     fail("get_history: params.limit must be a positive whole number")
   end
@@ -395,7 +407,7 @@ function M.get_history(client, params, opts, memo)
   local limits = history_limits.limits(client, memo, call_opts)
 
   local self = setmetatable({
-    client = client, params = params, call_opts = call_opts, batch_opts = batch_opts,
+    client = client, params = params, call_opts = page_opts, batch_opts = batch_opts,
     concurrency = concurrency, limits = limits, like = from,
     page = min(params.limit or limits.limit, limits.limit),
     descending = params.ascending == false,

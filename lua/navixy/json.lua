@@ -43,6 +43,60 @@ function M.decode(text)
   return core.decode(text)
 end
 
+--- A lazy answer: the body when it is a JSON object, indexed and read on
+-- access (csrc/json_lazy.h), else nil.
+function M.lazy_object(body)
+  if type(body) ~= "string" then return nil end
+  if body:byte(1) ~= 123 and not body:find("^%s*{") then return nil end -- 123: "{"
+  local view = core.lazy(body)
+  if not M.is_lazy(view) then return nil end
+  return view
+end
+
+--- Whether v is a lazy answer (or an object or array in one).
+function M.is_lazy(v)
+  return type(v) == "userdata" and getmetatable(v) == "navixy.lazy"
+end
+
+-- Whether the table t holds a lazy answer at any depth.
+local function holds_lazy(t, seen)
+  if seen[t] then return false end
+  seen[t] = true
+  for k, v in next, t do
+    if M.is_lazy(k) or M.is_lazy(v) or (type(v) == "table" and holds_lazy(v, seen)) then return true end
+  end
+  return false
+end
+
+local function plain(v, seen)
+  if M.is_lazy(v) then return core.decode(core.lazy_text(v)) end
+  if type(v) ~= "table" or seen[v] then return v end
+  seen[v] = true
+  local copy = {}
+  for k, x in next, v do copy[plain(k, seen)] = plain(x, seen) end
+  return setmetatable(copy, getmetatable(v))
+end
+
+--- v as plain Lua values: a lazy answer decoded into tables, as core.decode
+-- gives them; a table holding lazy answers copied with those decoded (its
+-- metatable kept); anything else as it is.
+function M.plain(v)
+  if type(v) == "table" and not holds_lazy(v, {}) then return v end
+  return plain(v, {})
+end
+
+--- pairs and ipairs that read lazy answers on every Lua (5.1 and LuaJIT
+-- have no __pairs for userdata); plain tables as pairs and ipairs do.
+function M.pairs(v)
+  if M.is_lazy(v) then return core.lazy_pairs(v) end
+  return pairs(v)
+end
+
+function M.ipairs(v)
+  if M.is_lazy(v) then return core.lazy_ipairs(v) end
+  return ipairs(v)
+end
+
 --- The decoded body when it is a JSON object, else nil. core.decode (see
 -- csrc/json_decode.h) reads integral numbers as integers in one pass, where
 -- lua-cjson reads floats that a second pass had to turn back into integers.

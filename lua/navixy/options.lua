@@ -144,8 +144,15 @@ local function query_opt(name, v)
   if type(v) ~= "table" then fail("call option '%s' must be a table of name = value", name) end
 end
 
+-- A call's `decode`: true (tables), false (the raw body) or "lazy" (json_lazy.h).
+local function decode_opt(name, v)
+  if v ~= "lazy" and type(v) ~= "boolean" then
+    fail("option '%s' must be a boolean or \"lazy\", got %s", name, type(v) == "string" and '"' .. v .. '"' or type(v))
+  end
+end
+
 local CALL = {
-  timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = boolean_opt,
+  timeout = seconds, retries = count_opt, idempotent = boolean_opt, decode = decode_opt,
   method = one_of("POST", "GET"), sink = function(_, v) sink.check(v) end,
   -- headers replace the client's of the same name (Accept: text/csv); query
   -- is a query string for any method (form rules)

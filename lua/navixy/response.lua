@@ -171,12 +171,18 @@ end
 --- Returns the decoded answer (or a file), or nil and an error. `result` is
 -- the transport's (see navixy.transport). `secrets` are masked out of error
 -- texts (the server might echo them). `base` (the base URL, optional) names
--- a missing /v2 as the likely cause of an HTML page or a bare 404.
-function M.interpret(action, result, secrets, base)
+-- a missing /v2 as the likely cause of an HTML page or a bare 404. `lazy`: a
+-- 2xx answer that succeeded comes as a lazy answer (json_lazy.h); errors are
+-- decoded whole as ever.
+function M.interpret(action, result, secrets, base, lazy)
   local status, body = result.status, result.body
   if status >= 200 and status < 300 and (result.streamed or not core.is_json_type(result.content_type or "")) then
     if is_html(result) then return nil, html_error(action, result, secrets, base) end
     return file_result(result)
+  end
+  if lazy and status >= 200 and status < 300 then
+    local view = json.lazy_object(body)
+    if view and view.success ~= false then return view end
   end
   local obj = json.decode_object(body)
   if status >= 200 and status < 300 then

@@ -449,3 +449,70 @@ describe("a batch over HTTP/2 that the server cuts short (spec/support/hostile-h
     end)
   end
 end)
+
+describe("calls from an iterator", function()
+  local client
+  setup.client_per_test(function(c) client = c end)
+
+  -- An iterator over the calls of states_calls(first, n), and how many it gave.
+  local function iterator(first, n)
+    local given = 0
+    local function next_call()
+      if given == n then return nil end
+      given = given + 1
+      return { "tracker/get_state", { tracker_id = first + given - 1 } }
+    end
+    return next_call, function() return given end
+  end
+
+  it("client:batch takes the items as they are needed, results in the order given", function()
+    local results = client:batch(iterator(1000, 25), { concurrency = 4 })
+    assert.equal(25, #results)
+    for i = 1, 25 do assert.equal(10999 + i, results[i].result.state.source_id) end
+    assert.equal(25, fake.stats().requests)
+  end)
+
+  it("client:each and on_result take them too, never far ahead of the results", function()
+    local next_call, given = iterator(1000, 30)
+    local seen, most_ahead = {}, 0
+    for i, res, err in client:each(next_call, { concurrency = 3 }) do
+      assert.is_nil(err)
+      seen[i] = res.state.source_id
+      most_ahead = math.max(most_ahead, given() - count(seen))
+    end
+    for i = 1, 30 do assert.equal(10999 + i, seen[i]) end
+    assert.is_true(most_ahead <= 3 + 1, "items taken ahead of their results: " .. most_ahead)
+    local handed = 0
+    client:batch(iterator(2000, 10), { on_result = function(_, res)
+      assert.equal(true, res.success)
+      handed = handed + 1
+    end })
+    assert.equal(10, handed)
+  end)
+
+  it("an empty iterator sends nothing", function()
+    assert.same({}, client:batch(function() return nil end))
+    for _ in client:each(function() return nil end) do error("no result expected") end
+    assert.equal(0, fake.stats().requests)
+  end)
+
+  it("a malformed item raises when it is taken, naming it, and the client stays usable", function()
+    local next_call, given = iterator(1000, 5)
+    local function with_bad()
+      if given() == 5 then return { "tracker/get_state", "tracker_id=1" } end
+      return next_call()
+    end
+    assert.has_error(function() client:batch(with_bad, { concurrency = 2 }) end,
+      "navixy: batch item 6: params must be a table, got string")
+    assert.is_true(fake.stats().requests <= 5)
+    local results = client:batch(states_calls(1000, 3))
+    for i = 1, 3 do assert.equal(10999 + i, results[i].result.state.source_id) end
+  end)
+
+  it("raises on calls that are neither an array nor an iterator", function()
+    assert.has_error(function() client:batch("tracker/list") end,
+      "navixy: client:batch expects an array or an iterator of calls, got string")
+    assert.has_error(function() client:each(42) end,
+      "navixy: client:batch expects an array or an iterator of calls, got number")
+  end)
+end)

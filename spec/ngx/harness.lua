@@ -362,9 +362,17 @@ function M.batch()
   local c = new_client(req.opts)
   local t0 = now()
   local out, order, alive, most = {}, {}, setmetatable({}, { __mode = "k" }), 0
+  local calls = req.calls
+  if req.iterator then -- the calls from an iterator, taken as the light threads need them
+    local k = 0
+    calls = function()
+      k = k + 1
+      return req.calls[k]
+    end
+  end
   local ok, results = pcall(function()
-    if not req.each then return c:batch(req.calls, { concurrency = req.concurrency }) end
-    for i, res, err in c:each(req.calls, { concurrency = req.concurrency }) do
+    if not req.each then return c:batch(calls, { concurrency = req.concurrency }) end
+    for i, res, err in c:each(calls, { concurrency = req.concurrency }) do
       order[#order + 1] = i
       out[i] = { ok = res ~= nil, err = render_err(err) }
       if res then alive[res] = true end

@@ -876,6 +876,17 @@ describe("inside nginx", function()
       assert.is_true(r.elapsed >= 0.9, ("took only %.2f s"):format(r.elapsed))
     end)
 
+    it("takes the calls from an iterator as the light threads need them", function()
+      fake.fault { action = "tracker/get_state", type = "delay", seconds = 0.2, times = 8 }
+      local calls = {}
+      for i = 1, 8 do calls[i] = { "tracker/get_state", { tracker_id = 999 + i } } end
+      local r = post("/batch", { opts = opts(), calls = calls, concurrency = 3, iterator = true })
+      assert.is_nil(r.raised, r.raised)
+      assert.equal(8, #r.results)
+      for i, item in ipairs(r.results) do assert.equal(10999 + i, item.result.state.source_id) end
+      assert.equal(3, fake.stats().max_in_flight)
+    end)
+
     it("client:each hands results over as they complete, an error in its place, few held", function()
       fake.fault { action = "user/get_info", type = "delay", seconds = 0.4 }
       local calls = { { "user/get_info" } }
