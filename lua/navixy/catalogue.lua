@@ -152,7 +152,7 @@ local function ranked(name, limit, family)
   local found = {}
   each_entry(family, function(path)
     if math.abs(#path - #name) <= limit then
-      local d = distance(name, path)
+      local d = distance(name, path, limit)
       if d <= limit then found[#found + 1] = { path = path, d = d, shorter = #path <= #name } end
     end
   end)

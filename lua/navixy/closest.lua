@@ -3,14 +3,18 @@
 local M = {}
 
 --- Damerau-Levenshtein distance (optimal string alignment: a swap of two
--- neighbours counts 1), bytes, rows kept three at a time.
-function M.distance(a, b)
+-- neighbours counts 1), bytes, rows kept three at a time. With `limit`, a
+-- distance past it comes back as limit + 1 as soon as a whole row is past it
+-- (no later row can be nearer): a name is weighed against every action in
+-- the catalogue, and nearly all are far.
+function M.distance(a, b, limit)
   local la, lb = #a, #b
+  if limit and math.abs(la - lb) > limit then return limit + 1 end
   local before, previous, current = {}, {}, {}
   for j = 0, lb do previous[j] = j end
   for i = 1, la do
     current[0] = i
-    local ca = a:byte(i)
+    local ca, least = a:byte(i), i
     for j = 1, lb do
       local cb = b:byte(j)
       local cost = ca == cb and 0 or 1
@@ -19,7 +23,9 @@ function M.distance(a, b)
         d = math.min(d, before[j - 2] + 1)
       end
       current[j] = d
+      if d < least then least = d end
     end
+    if limit and least > limit then return limit + 1 end
     before, previous, current = previous, current, before
   end
   return previous[lb]
@@ -32,7 +38,7 @@ function M.closest(name, names)
   name = tostring(name)
   local best, best_d
   local function consider(candidate)
-    local d = M.distance(name, candidate)
+    local d = M.distance(name, candidate, 2)
     if not best_d or d < best_d or (d == best_d and candidate < best) then best, best_d = candidate, d end
   end
   if names[1] ~= nil then
