@@ -112,6 +112,7 @@ local function check_under_gc(times, f, check, armed)
       if not (ok and same) then wrong = wrong + 1 end
     end
   end, check)
+  assert.equal(64, #junk) -- (and so it is read)
   assert.equal(0, wrong, "wrong answers of " .. times)
   assert.same({}, fin.wrong)
   assert.is_true(fin.runs > times, "finalizers ran " .. fin.runs .. " times")
