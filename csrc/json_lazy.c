@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compat.h"
+#include "metatable.h"
 #include "json_decode.h"
 #include "raise.h"
 #include "util/escape.h"
@@ -467,8 +468,7 @@ void nvx_lazy_register(lua_State *L) {
     lua_setfield(L, -2, "__metatable");
   }
   lua_pop(L, 1);
-  if (luaL_newmetatable(L, DOC_MT)) compat_setfuncs(L, doc_meta, 0);
-  lua_pop(L, 1);
+  nvx_metatable(L, DOC_MT, NULL, doc_meta);
   lua_pushcfunction(L, nvx_lazy_new);
   lua_setfield(L, -2, "lazy");
   lua_pushcfunction(L, m_lazy_text);
