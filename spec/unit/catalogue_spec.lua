@@ -241,6 +241,30 @@ describe("did you mean", function()
     assert.equal(3, catalogue.distance("abc", ""))
     assert.equal(3, catalogue.distance("kitten", "sitting"))
   end)
+
+  it("gives within a limit what the whole table gives, or limit + 1 past it", function()
+    -- the bounded distance skips the table for names whose bytes differ too much
+    -- (navixy.closest.unmatched, a lower bound): the same answers, on names near and far
+    local closest = require "navixy.closest"
+    local seed = 7
+    local function random(n)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    end
+    local function word()
+      local t = {}
+      for i = 1, random(9) do t[i] = string.char(97 + random(4)) end
+      return table.concat(t)
+    end
+    for _ = 1, 3000 do
+      local a, b = word(), word()
+      local full = catalogue.distance(a, b)
+      assert.is_true(closest.unmatched(a, b) <= full, a .. " / " .. b)
+      for limit = 0, 3 do
+        assert.equal(math.min(full, limit + 1), catalogue.distance(a, b, limit), a .. " / " .. b)
+      end
+    end
+  end)
 end)
 
 describe("what a call looks up", function()
