@@ -37,7 +37,7 @@ LUAJIT_INC := $(INC_luajit)
 BUILD   := build
 CORES   := $(FLAVOURS:%=$(BUILD)/%/navixy/core.so)
 
-.PHONY: all deps demo test check lint check-memory check-layers bench clean fake-start fake-stop fuzz asan rock
+.PHONY: all deps demo test check lint check-memory check-asan check-valgrind check-layers bench clean fake-start fake-stop fuzz asan rock
 
 all: $(CORES)
 
@@ -170,6 +170,11 @@ asan: $(ASAN54) $(ASANJIT)
 # The whole suite under ASan+UBSan (Lua 5.4, LuaJIT) and valgrind (Lua 5.4).
 check-memory: deps all asan
 	@spec/support/check-memory
+# its two halves, run side by side by make check (spec/support/run-tests)
+check-asan: deps all asan
+	@spec/support/check-memory asan
+check-valgrind: deps all
+	@spec/support/check-memory valgrind
 
 fake-start: $(BUILD)/luajit/navixy/core.so
 	spec/support/fake-navixy start
