@@ -61,9 +61,16 @@ local function check_raw(body, err)
   return body
 end
 
-local function calls_of(action, n, call_opts, params)
+-- What the catalogue requires of the actions served (every call's params are
+-- checked against the docs); the bench server answers the same file whatever is sent.
+local PARAMS = {
+  ["tracker/get_state"] = { tracker_id = 1 },
+  ["history/tracker/list"] = { trackers = { 1 }, from = "2026-01-01 00:00:00", to = "2026-01-02 00:00:00" },
+}
+
+local function calls_of(action, n, call_opts)
   local calls = {}
-  for i = 1, n do calls[i] = { action, params, call_opts } end
+  for i = 1, n do calls[i] = { action, PARAMS[action], call_opts } end
   return calls
 end
 
@@ -71,9 +78,9 @@ end
 
 local function seq(url, action, n)
   local client = new_client(url)
-  for _ = 1, WARMUP do check(client:call(action)) end
+  for _ = 1, WARMUP do check(client:call(action, PARAMS[action])) end
   local t0 = core.now()
-  for _ = 1, n do check(client:call(action)) end
+  for _ = 1, n do check(client:call(action, PARAMS[action])) end
   return n / (core.now() - t0)
 end
 
@@ -255,10 +262,10 @@ end
 -- The streaming form: every result handed to on_result and dropped.
 local function stream(url, action, n, c)
   local client = new_client(url)
-  check(client:call(action))
+  check(client:call(action, PARAMS[action]))
   local before = settled_rss()
   local calls = {}
-  for i = 1, n do calls[i] = { action } end
+  for i = 1, n do calls[i] = { action, PARAMS[action] } end
   local with_calls = settled_rss()
   local got = 0
   client:batch(calls, { concurrency = c, on_result = function(_, res, err)
@@ -275,13 +282,13 @@ end
 -- call made and encoded as a worker takes it. RSS KiB before, peak, after.
 local function stream_iter(url, action, n, c)
   local client = new_client(url)
-  check(client:call(action))
+  check(client:call(action, PARAMS[action]))
   local before = settled_rss()
   local made, got = 0, 0
   local function next_call()
     if made == n then return nil end
     made = made + 1
-    return { action }
+    return { action, PARAMS[action] }
   end
   client:batch(next_call, { concurrency = c, on_result = function(_, res, err)
     check(res, err)
@@ -292,13 +299,11 @@ local function stream_iter(url, action, n, c)
 end
 
 local BIG = "history/tracker/list" -- under /big/v2: about 10 MB
--- what the catalogue requires of the action (the bench server answers the same file whatever is sent)
-local BIG_PARAMS = { trackers = { 1 }, from = "2026-01-01 00:00:00", to = "2026-01-02 00:00:00" }
 
 local function big(url)
   local client = new_client(url)
   local before = settled_rss()
-  local res = check(client:call(BIG, BIG_PARAMS))
+  local res = check(client:call(BIG, PARAMS[BIG]))
   local after = settled_rss()
   if #res.list == 0 then error("an empty answer", 0) end
   res = nil -- luacheck: ignore 311
@@ -311,7 +316,7 @@ local function big_cjson(url)
   local cjson = require "cjson"
   local client = new_client(url)
   local before = settled_rss()
-  local body = check_raw(client:call(BIG, BIG_PARAMS, { decode = false }))
+  local body = check_raw(client:call(BIG, PARAMS[BIG], { decode = false }))
   local res = cjson.decode(body)
   if #res.list == 0 then error("an empty answer", 0) end
   body, res = nil, nil -- luacheck: ignore 311
@@ -321,7 +326,7 @@ end
 local function big_batch(url, k)
   local client = new_client(url)
   local before = settled_rss()
-  local results = client:batch(calls_of(BIG, k, nil, BIG_PARAMS), { concurrency = k })
+  local results = client:batch(calls_of(BIG, k), { concurrency = k })
   for _, r in ipairs(results) do check(r.result, r.err) end
   local peak, held = status_kib("VmHWM"), settled_rss()
   results = nil -- luacheck: ignore 311
@@ -373,13 +378,13 @@ end
 
 local function fds(url, n)
   local clients = {}
-  check(new_client(url):call("tracker/get_state")) -- the module's own descriptors opened
+  check(new_client(url):call("tracker/get_state", PARAMS["tracker/get_state"])) -- the module's own descriptors opened
   collectgarbage()
   collectgarbage()
   local before = open_fds()
   for i = 1, n do
     clients[i] = new_client(url)
-    check(clients[i]:call("tracker/get_state"))
+    check(clients[i]:call("tracker/get_state", PARAMS["tracker/get_state"]))
   end
   return ("%d %d"):format(before, open_fds())
 end
