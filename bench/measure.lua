@@ -17,6 +17,8 @@
 --                                       before the calls array, with it, peak (VmHWM), after
 --   measure.lua stream_iter URL ACTION N C  the same calls from an iterator: RSS KiB before, peak, after
 --   measure.lua big URL                 one call answered with 10 MB: RSS KiB before, after, idle (trim.h) and GC
+--   measure.lua big_cjson URL           the same answer's bytes (decode = false) through cjson.decode:
+--                                       RSS KiB before, idle and GC
 --   measure.lua big_batch URL K         a batch of K such calls: RSS KiB before, peak, after, after close, idle, GC
 --   measure.lua heap FILE K CUSHION     the answer in FILE decoded K times in a row (the heap policy's
 --                                       cushion set to CUSHION bytes; 0: trimmed at every cycle, as
@@ -52,9 +54,23 @@ local function check(res, err)
   return res
 end
 
+-- an answer's bytes (decode = false), checked without decoding them
+local function check_raw(body, err)
+  if type(body) ~= "string" then error(tostring(err), 0) end
+  if not body:find('"success":true', 1, true) then error("not a success", 0) end
+  return body
+end
+
+-- What the catalogue requires of the actions served (every call's params are
+-- checked against the docs); the bench server answers the same file whatever is sent.
+local PARAMS = {
+  ["tracker/get_state"] = { tracker_id = 1 },
+  ["history/tracker/list"] = { trackers = { 1 }, from = "2026-01-01 00:00:00", to = "2026-01-02 00:00:00" },
+}
+
 local function calls_of(action, n, call_opts)
   local calls = {}
-  for i = 1, n do calls[i] = { action, nil, call_opts } end
+  for i = 1, n do calls[i] = { action, PARAMS[action], call_opts } end
   return calls
 end
 
@@ -62,9 +78,9 @@ end
 
 local function seq(url, action, n)
   local client = new_client(url)
-  for _ = 1, WARMUP do check(client:call(action)) end
+  for _ = 1, WARMUP do check(client:call(action, PARAMS[action])) end
   local t0 = core.now()
-  for _ = 1, n do check(client:call(action)) end
+  for _ = 1, n do check(client:call(action, PARAMS[action])) end
   return n / (core.now() - t0)
 end
 
@@ -246,10 +262,10 @@ end
 -- The streaming form: every result handed to on_result and dropped.
 local function stream(url, action, n, c)
   local client = new_client(url)
-  check(client:call(action))
+  check(client:call(action, PARAMS[action]))
   local before = settled_rss()
   local calls = {}
-  for i = 1, n do calls[i] = { action } end
+  for i = 1, n do calls[i] = { action, PARAMS[action] } end
   local with_calls = settled_rss()
   local got = 0
   client:batch(calls, { concurrency = c, on_result = function(_, res, err)
@@ -266,13 +282,13 @@ end
 -- call made and encoded as a worker takes it. RSS KiB before, peak, after.
 local function stream_iter(url, action, n, c)
   local client = new_client(url)
-  check(client:call(action))
+  check(client:call(action, PARAMS[action]))
   local before = settled_rss()
   local made, got = 0, 0
   local function next_call()
     if made == n then return nil end
     made = made + 1
-    return { action }
+    return { action, PARAMS[action] }
   end
   client:batch(next_call, { concurrency = c, on_result = function(_, res, err)
     check(res, err)
@@ -287,11 +303,24 @@ local BIG = "history/tracker/list" -- under /big/v2: about 10 MB
 local function big(url)
   local client = new_client(url)
   local before = settled_rss()
-  local res = check(client:call(BIG))
+  local res = check(client:call(BIG, PARAMS[BIG]))
   local after = settled_rss()
   if #res.list == 0 then error("an empty answer", 0) end
   res = nil -- luacheck: ignore 311
   return ("%d %d %d"):format(before, after, idle_rss())
+end
+
+-- The peer of `big` on LuaJIT: the same answer's bytes (decode = false) decoded by
+-- cjson.decode: RSS KiB before, after the idle time and GC.
+local function big_cjson(url)
+  local cjson = require "cjson"
+  local client = new_client(url)
+  local before = settled_rss()
+  local body = check_raw(client:call(BIG, PARAMS[BIG], { decode = false }))
+  local res = cjson.decode(body)
+  if #res.list == 0 then error("an empty answer", 0) end
+  body, res = nil, nil -- luacheck: ignore 311
+  return ("%d %d"):format(before, idle_rss())
 end
 
 local function big_batch(url, k)
@@ -349,13 +378,13 @@ end
 
 local function fds(url, n)
   local clients = {}
-  check(new_client(url):call("tracker/get_state")) -- the module's own descriptors opened
+  check(new_client(url):call("tracker/get_state", PARAMS["tracker/get_state"])) -- the module's own descriptors opened
   collectgarbage()
   collectgarbage()
   local before = open_fds()
   for i = 1, n do
     clients[i] = new_client(url)
-    check(clients[i]:call("tracker/get_state"))
+    check(clients[i]:call("tracker/get_state", PARAMS["tracker/get_state"]))
   end
   return ("%d %d"):format(before, open_fds())
 end
@@ -390,6 +419,7 @@ local handlers = {
   stream = function(a) return stream(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
   stream_iter = function(a) return stream_iter(a[2], a[3], tonumber(a[4]), tonumber(a[5])) end,
   big = function(a) return big(a[2]) end,
+  big_cjson = function(a) return big_cjson(a[2]) end,
   big_batch = function(a) return big_batch(a[2], tonumber(a[3])) end,
   heap = function(a) return heap(a[2], tonumber(a[3]), tonumber(a[4])) end,
   fds = function(a) return fds(a[2], tonumber(a[3])) end,
@@ -399,7 +429,7 @@ local handlers = {
 local handler = handlers[arg[1]]
 if not handler then
   io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|ids|ids_n|stream|stream_iter|big|"
-    .. "big_batch|heap|fds|h2 ...\n")
+    .. "big_cjson|big_batch|heap|fds|h2 ...\n")
   os.exit(2)
 end
 print(handler(arg))

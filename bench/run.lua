@@ -285,6 +285,7 @@ end
 ---------------------------------------------------------------- memory and descriptors
 
 local memory = {}
+local BIG_RUNS = 7 -- processes measuring LuaJIT's held memory after one 10 MB answer
 if only.memory then
   io.stderr:write("bench: memory and descriptors\n")
   for _, l in ipairs(LUAS) do
@@ -294,6 +295,21 @@ if only.memory then
       big_batch = measure(l[1], "big_batch", SERVER .. "/big/v2", 16),
       fds = measure(l[1], "fds", V2, 1000),
     }
+  end
+  -- issue 22: what LuaJIT's allocator keeps after one 10 MB answer varies from process to
+  -- process (where its segments fall among the other mappings): the held row is the median of
+  -- BIG_RUNS processes, the first of them the run above
+  if memory.luajit then
+    local held, peer = { memory.luajit.big[3] - memory.luajit.big[1] }, {}
+    for i = 1, BIG_RUNS do
+      if i > 1 then
+        local b = measure("luajit", "big", SERVER .. "/big/v2")
+        held[i] = b[3] - b[1]
+      end
+      local c = measure("luajit", "big_cjson", SERVER .. "/big/v2") -- the peer: cjson.decode
+      peer[i] = c[2] - c[1]
+    end
+    memory.luajit.big_held, memory.luajit.big_peer = held, peer
   end
   -- issue 22: a million tiny calls streamed from an iterator (none held up front)
   memory.million = measure("lua5.4", "stream_iter", V2, TINY, 1000000, 8)
@@ -437,8 +453,17 @@ for _, l in ipairs(LUAS) do
     row("one 10 MB answer: RSS before / after / idle and GC, " .. l[2],
       ("%s / %s / %s MB"):format(mib(b[1]), mib(b[2]), mib(b[3])), "idle <= start + 20 MB",
       b[3] - b[1] <= 20 * 1024)
-    if l[1] == "luajit" then -- issue 22: what LuaJIT's allocator keeps
-      row("  held after GC, LuaJIT", ("+%s MB"):format(mib(b[3] - b[1])), "<= +6 MB", b[3] - b[1] <= 6 * 1024)
+    if m.big_held then -- issue 22: what LuaJIT's allocator keeps, median of BIG_RUNS processes
+      local function each(list)
+        local out = {}
+        for i, kib in ipairs(list) do out[i] = ("%.1f"):format(kib / 1024) end
+        return table.concat(out, " ")
+      end
+      local held = median(m.big_held)
+      row(("  held after GC, LuaJIT: median of %d processes"):format(#m.big_held),
+        ("+%.1f MB (each: %s)"):format(held / 1024, each(m.big_held)), "<= +6 MB", held <= 6 * 1024)
+      row("  the same answer's bytes through cjson.decode, LuaJIT",
+        ("+%.1f MB (each: %s)"):format(median(m.big_peer) / 1024, each(m.big_peer)))
     end
     row("batch of 16 x 10 MB: RSS before / peak / held / closed, idle, GC, " .. l[2],
       ("%s / %s / %s / %s MB"):format(mib(bb[1]), mib(bb[2]), mib(bb[3]), mib(bb[4])),
