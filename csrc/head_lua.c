@@ -4,6 +4,8 @@
 
 #include "http/head.h"
 
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
 static int failure(lua_State *L, const char *why) {
   lua_pushnil(L);
   lua_pushstring(L, why);
@@ -12,14 +14,17 @@ static int failure(lua_State *L, const char *why) {
 
 /* headers[lower(name)] = value, or the value before .. ", " .. value */
 static void set_header(lua_State *L, const nvx_header *f) {
-  luaL_Buffer b;
+  char small[64];
   size_t i;
-  luaL_buffinit(L, &b);
-  for (i = 0; i < f->name_len; i++) {
-    char c = f->name[i];
-    luaL_addchar(&b, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
+  if (f->name_len <= sizeof small) { /* every name there is: no buffer to build */
+    for (i = 0; i < f->name_len; i++) small[i] = lower(f->name[i]);
+    lua_pushlstring(L, small, f->name_len);
+  } else {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (i = 0; i < f->name_len; i++) luaL_addchar(&b, lower(f->name[i]));
+    luaL_pushresult(&b);
   }
-  luaL_pushresult(&b);
   lua_pushvalue(L, -1);
   lua_rawget(L, -3);
   if (lua_isnil(L, -1)) {
