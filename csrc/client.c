@@ -498,7 +498,6 @@ static int http1_text(nvx_buf *out, const nvx_request *r, const nvx_buf *url, si
   const char *path = url->data && origin_len < url->len ? url->data + origin_len : "";
   size_t path_len = url->data && origin_len < url->len ? url->len - origin_len : 0;
   const char *p = lines->data, *end = p + lines->len;
-  char length[48];
   if (nvx_buf_adds(out, r->method == NVX_GET ? "GET " : "POST ") ||
       (path_len == 0 || path[0] != '/' ? nvx_buf_addc(out, '/') : 0) || nvx_buf_add(out, path, path_len) ||
       nvx_buf_adds(out, " HTTP/1.1\r\nHost: ") || nvx_buf_add(out, host, host_len) ||
@@ -511,6 +510,7 @@ static int http1_text(nvx_buf *out, const nvx_request *r, const nvx_buf *url, si
     p = nl + 1;
   }
   if (r->method != NVX_GET) {
+    char length[48];
     snprintf(length, sizeof length, "Content-Length: %lu\r\n", (unsigned long)body->len);
     if (nvx_buf_adds(out, length)) return NVX_ENOMEM;
   }
