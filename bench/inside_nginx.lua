@@ -149,8 +149,11 @@ end
 function M.resty_raw() resty_raw("/v2/tracker/list") end
 function M.resty_raw_100k() resty_raw("/mid/v2/history/tracker/list") end
 
+-- what the docs require of history/tracker/list (the client checks it)
+local HISTORY = { trackers = { 1 }, from = "2024-01-01 00:00:00", to = "2024-01-02 00:00:00" }
+
 function M.wire()
-  say_count(gz_client:call("history/tracker/list"))
+  say_count(gz_client:call("history/tracker/list", HISTORY))
 end
 
 return M
