@@ -125,7 +125,7 @@ bench: deps all $(BENCH_RAW)
 # pure C ones link what they need of csrc/ (curl only for curl_getdate); the
 # others run navixy.core in a Lua 5.4 state (fuzz/lua_core.h), the whole
 # core linked in, and check JSON with the decoder: one grammar.
-FUZZ_C_TARGETS   := url_escape headers retry_after reply ws_parser ws_answer
+FUZZ_C_TARGETS   := url_escape headers retry_after reply ws_parser ws_answer http_head
 FUZZ_LUA_TARGETS := json_string auth decode values reentry mask inflate lazy
 FUZZ_TARGETS     := $(FUZZ_C_TARGETS) $(FUZZ_LUA_TARGETS)
 FUZZ_SECONDS ?= 90

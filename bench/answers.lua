@@ -5,6 +5,7 @@
 --   DIR/v2/tracker/get_state            the tiny answer (about 400 bytes)
 --   DIR/v2/tracker/list                 a tracker/list of about 5 KB
 --   DIR/v2/history/tracker/list         a history/tracker/list of about 1 MB
+--   DIR/mid/v2/history/tracker/list     the same shape, about 100 KB (nginx pass-through)
 --   DIR/big/v2/history/tracker/list     the same shape, about 10 MB
 --
 --   lua5.4 bench/answers.lua DIR
@@ -114,4 +115,5 @@ write(dir .. "/v2/tracker/get_state",
 local trackers = items(tracker, 5 * 1024)
 write(dir .. "/v2/tracker/list", cjson.encode { success = true, list = trackers }, #trackers)
 write(dir .. "/v2/history/tracker/list", history(1024 * 1024))
+write(dir .. "/mid/v2/history/tracker/list", history(100 * 1024))
 write(dir .. "/big/v2/history/tracker/list", history(10 * 1024 * 1024))

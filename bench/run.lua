@@ -8,7 +8,8 @@
 --   lua5.4 bench/run.lua [ROUNDS]     (run by bench/run, which starts the servers)
 -- Environment: BENCH_SERVER, BENCH_TLS, BENCH_CA, BENCH_CLIENT, BENCH_RAW,
 -- BENCH_WWW (set by bench/run); BENCH_ONLY=section,... to run only some of
--- rates, nginx, callgrind, decode, memory, wire, h2; LUA_RESTY_HTTP.
+-- rates, nginx, callgrind, decode, memory, wire, h2, nginx_cg (the client nginx
+-- under callgrind: its instruction counts join the nginx rows); LUA_RESTY_HTTP.
 local rounds = math.tointeger(tonumber(arg[1] or 9))
 if not rounds or rounds < 1 then
   io.stderr:write("usage: lua5.4 bench/run.lua [ROUNDS]\n")
@@ -23,7 +24,7 @@ local CLIENT, RAW, WWW = need "BENCH_CLIENT", need "BENCH_RAW", need "BENCH_WWW"
 local here = arg[0]:match("^(.*)/run%.lua$") or "bench"
 local MEASURE = here .. "/measure.lua"
 
-local SECTIONS = { "rates", "nginx", "callgrind", "decode", "memory", "wire", "h2" }
+local SECTIONS = { "rates", "nginx", "callgrind", "decode", "memory", "wire", "h2", "nginx_cg" }
 local only, known = {}, {}
 for _, s in ipairs(SECTIONS) do known[s] = true end
 for s in (os.getenv("BENCH_ONLY") or table.concat(SECTIONS, ",")):gmatch("[^,%s]+") do
@@ -173,6 +174,26 @@ local function wrk(location, seconds)
 end
 local LOCATIONS = { "/ours", "/ours_raw", "/proxy", "/ours_gz_raw", "/proxy_gunzip" }
 if HAS_RESTY then table.insert(LOCATIONS, 2, "/resty") end
+-- issue 22: the pass-through at 5 and 100 KB, plain and gzip, beside proxy_pass,
+-- the floor (the least Lua on cosockets) and lua-resty-http passing the answer on
+local PASS = {
+  { "5 KB", "/ours_raw", "/proxy", "/floor", "/resty_raw", target = 0.9 },
+  { "100 KB", "/ours_raw_100k", "/proxy_100k", "/floor_100k", "/resty_raw_100k", target = 0.9 },
+  { "gzip, 5 KB", "/ours_gz_raw", "/proxy_gunzip", "/floor_gz", target = 0.7 },
+  { "gzip, 100 KB", "/ours_gz_raw_100k", "/proxy_gunzip_100k", "/floor_gz_100k", target = 0.7 },
+}
+do
+  local listed = {}
+  for _, loc in ipairs(LOCATIONS) do listed[loc] = true end
+  for _, p in ipairs(PASS) do
+    for i = 2, 5 do
+      local loc = p[i]
+      if loc and not listed[loc] and (HAS_RESTY or not loc:find("^/resty")) then
+        LOCATIONS[#LOCATIONS + 1], listed[loc] = loc, true
+      end
+    end
+  end
+end
 for _, loc in ipairs(LOCATIONS) do
   add("nginx", "nginx " .. loc, function() return wrk(loc, WRK_SECONDS) end)
 end
@@ -237,6 +258,66 @@ if only.callgrind and have("valgrind") then
     undecoded[l[1]] = per_call(function(n) return { l[1], MEASURE, "batch_raw", V2, LIST, n, 8 } end, 200, 1000)
   end
   callgrind = { batch = batch, seq = seq, undecoded = undecoded }
+end
+
+---------------------------------------------------------------- nginx under callgrind
+
+-- issue 22: instructions a request of a location of the client nginx, under
+-- callgrind (its callgrind copy: one process, master_process off): the
+-- difference between N2 and N1 requests made by one curl on one kept-alive
+-- connection, so that start-up, JIT warm-up and shutdown drop out.
+local CG_DIR, CG_PORT = os.getenv("BENCH_CLIENT_CG"), os.getenv("BENCH_CLIENT_CG_PORT")
+local NGX_N1, NGX_N2 = 100, 300
+
+local function sleep(seconds) os.execute("sleep " .. seconds) end
+
+local function ngx_collected(location, n)
+  local log = CG_DIR .. "/callgrind.log"
+  os.remove(log)
+  local pid = run { "sh", "-c", ("valgrind --tool=callgrind --callgrind-out-file=/dev/null --log-file=%s "
+    .. "nginx -p %s/ -c %s/nginx.conf -e %s/error.log </dev/null >/dev/null 2>&1 & echo $!")
+    :format(shell_quote(log), shell_quote(CG_DIR), shell_quote(CG_DIR), shell_quote(CG_DIR)) }
+  pid = assert(tonumber(pid:match("%d+")), "no pid")
+  local url = "http://127.0.0.1:" .. CG_PORT .. location
+  local up
+  for _ = 1, 300 do
+    up = os.execute("curl -s -o /dev/null http://127.0.0.1:" .. CG_PORT .. "/nowhere 2>/dev/null")
+    if up then break end
+    sleep(0.1)
+  end
+  local out = "nothing listens on port " .. CG_PORT
+  if up then
+    local cmd = { "curl", "-s", "-w", "\nHTTP=%{http_code}\n" }
+    for i = 1, n do cmd[#cmd + 1] = url .. "?" .. i end
+    out = run(cmd)
+  end
+  os.execute("kill -QUIT " .. pid)
+  local text
+  for _ = 1, 600 do
+    local f = io.open(log)
+    text = f and f:read("a") or ""
+    if f then f:close() end
+    if text:find("Collected") then break end
+    sleep(0.1)
+  end
+  local ok = 0
+  for code in out:gmatch("HTTP=(%d+)") do if code == "200" then ok = ok + 1 end end
+  if ok ~= n then error(("bench: %s under callgrind: %d of %d requests answered 200:\n%s"):format(
+    location, ok, n, out:sub(1, 2000)), 0) end
+  return tonumber(text:match("Collected%s*:%s*(%d+)")) or error("bench: no callgrind count:\n" .. text, 0)
+end
+
+local ngx_cg = {}
+if only.nginx_cg and have("valgrind") and CG_DIR then
+  io.stderr:write("bench: nginx under callgrind (instructions a request)\n")
+  for _, p in ipairs(PASS) do
+    for i = 2, 5 do
+      local loc = p[i]
+      if loc and (HAS_RESTY or not loc:find("^/resty")) then
+        ngx_cg[loc] = (ngx_collected(loc, NGX_N2) - ngx_collected(loc, NGX_N1)) / (NGX_N2 - NGX_N1)
+      end
+    end
+  end
 end
 
 ---------------------------------------------------------------- decode
@@ -496,6 +577,26 @@ if only.nginx then
   ratio_row("  the same, issue 22's target (5 KB, c=8)", ratios("nginx /ours_raw", "nginx /proxy"), 0.9, "min")
   ratio_row("inside nginx, gzip: decode = false / proxy_pass + gunzip on (5 KB)",
     ratios("nginx /ours_gz_raw", "nginx /proxy_gunzip"), 0.7, "min")
+  -- issue 22: each pass-through beside proxy_pass, in time (wrk) and instructions
+  for _, p in ipairs(PASS) do
+    local ours, proxy, fl, resty = p[2], p[3], p[4], p[5]
+    local function cg(loc)
+      if not ngx_cg[loc] then return "" end
+      return ("; %.0fk / %.0fk instr a request"):format(ngx_cg[loc] / 1e3, ngx_cg[proxy] / 1e3)
+    end
+    local rs = ratios("nginx " .. ours, "nginx " .. proxy)
+    local m = median(rs)
+    row(("inside nginx, pass-through / proxy_pass%s, %s, c=8"):format(p[1]:find("gzip") and " + gunzip on" or "",
+      p[1]), ("%.2f (%.2f-%.2f)%s"):format(m, math.min(table.unpack(rs)), math.max(table.unpack(rs)), cg(ours)),
+      ">= " .. p.target, m >= p.target)
+    for _, other in ipairs { { "floor (least Lua)", fl }, { "lua-resty-http", resty } } do
+      if other[2] and rates["nginx " .. other[2]] then
+        rs = ratios("nginx " .. other[2], "nginx " .. proxy)
+        row("  the same, " .. other[1], ("%.2f (%.2f-%.2f)%s"):format(median(rs), math.min(table.unpack(rs)),
+          math.max(table.unpack(rs)), cg(other[2])), "-")
+      end
+    end
+  end
 else
   skipped("inside nginx rows")
 end

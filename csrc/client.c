@@ -448,70 +448,99 @@ static nvx_part *read_byte_parts(lua_State *L, int i, const char *hash, size_t *
   return parts;
 }
 
-/* Pushes a table of the lines of buf ('\n' after each). */
-static void push_lines(lua_State *L, const nvx_buf *buf) {
-  const char *p = buf->data, *end = p + buf->len;
-  int n = 0;
-  lua_newtable(L);
-  while (p && p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (!nl) break; /* every line ends with '\n' */
-    lua_pushlstring(L, p, (size_t)(nl - p));
-    lua_rawseti(L, -2, ++n);
-    p = nl + 1;
-  }
-}
-
-/* client:prepare(req) -> url, body, header lines: the request as the curl
- * path would send it, for transports that do their own I/O; a request with
- * parts gets its multipart/form-data body (file parts need `data`: their
- * bytes). */
-static int c_prepare(lua_State *L) {
-  nvx_client *c = nvx_check_client(L, 1);
+/* The request `req` (stack index 2) as the curl path would send it, into
+ * url, body and lines (each line ending in '\n'), for transports that do
+ * their own I/O; a request with parts gets its multipart/form-data body
+ * (file parts need `data`: their bytes). NVX_OK or the error; the buffers
+ * are the caller's to wipe either way. */
+static int build_request(lua_State *L, nvx_client *c, nvx_request *r, nvx_buf *url, nvx_buf *body,
+                         nvx_buf *lines) {
   const char *hash, *type = NULL;
   char ctype[64 + NVX_BOUNDARY_LEN];
-  nvx_buf url = {NULL, 0, 0}, body = {NULL, 0, 0}, lines = {NULL, 0, 0};
   const nvx_part *parts = NULL;
   size_t count = 0;
-  nvx_request r;
   int rc, is_get, in_query;
   /* everything that can raise comes before any C memory is taken */
-  read_request(L, 2, &r);
-  is_get = r.method == NVX_GET;
-  hash = r.anonymous || r.url ? NULL : c->s.hash;
+  read_request(L, 2, r);
+  is_get = r->method == NVX_GET;
+  hash = r->anonymous || r->url ? NULL : c->s.hash;
   in_query = nvx_hash_in_query(c->s.auth, is_get);
   lua_getfield(L, 2, "parts");
   if (!is_get && !lua_isnil(L, -1))
     parts = read_byte_parts(L, 2, hash && c->s.auth == NVX_AUTH_BODY ? hash : NULL, &count);
-  rc = nvx_request_url(&url, c->s.base, &r, in_query ? hash : NULL);
+  rc = nvx_request_url(url, c->s.base, r, in_query ? hash : NULL);
   if (rc == NVX_OK && parts) {
     static unsigned long calls = 0;
     char boundary[NVX_BOUNDARY_LEN + 1];
     nvx_multipart_boundary(boundary, parts, count, ++calls ^ (unsigned long)(size_t)c);
-    rc = nvx_multipart_body(&body, boundary, parts, count) ? NVX_ENOMEM : NVX_OK;
+    rc = nvx_multipart_body(body, boundary, parts, count) ? NVX_ENOMEM : NVX_OK;
     snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", boundary);
     type = ctype;
   } else if (rc == NVX_OK && !is_get) {
-    rc = nvx_build_body(&body, r.body, r.blen, c->s.enc, c->s.auth, in_query ? NULL : hash);
+    rc = nvx_build_body(body, r->body, r->blen, c->s.enc, c->s.auth, in_query ? NULL : hash);
     type = nvx_settings_content_type(&c->s);
   }
-  if (rc == NVX_OK) rc = nvx_settings_lines(&c->s, hash != NULL, type, &lines);
-  if (rc == NVX_OK && r.headers) {
+  if (rc == NVX_OK) rc = nvx_settings_lines(&c->s, hash != NULL, type, lines);
+  if (rc == NVX_OK && r->headers) {
     nvx_buf merged = {NULL, 0, 0};
-    rc = nvx_lines_override(&merged, &lines, r.headers, r.hlen);
-    nvx_buf_wipe(&lines);
-    lines = merged;
+    rc = nvx_lines_override(&merged, lines, r->headers, r->hlen);
+    nvx_buf_wipe(lines);
+    *lines = merged;
   }
-  if (rc == NVX_OK) {
-    lua_pushlstring(L, url.data ? url.data : "", url.len);
-    lua_pushlstring(L, body.data ? body.data : "", body.len);
-    push_lines(L, &lines);
+  return rc;
+}
+
+/* The HTTP/1.1 request text: request line (the path what follows the
+ * origin's `origin_len` bytes of the URL), Host, Accept-Encoding: gzip, the
+ * header lines, Content-Length unless a GET, the empty line and the body. */
+static int http1_text(nvx_buf *out, const nvx_request *r, const nvx_buf *url, size_t origin_len,
+                      const char *host, size_t host_len, const nvx_buf *body, const nvx_buf *lines) {
+  const char *path = url->data && origin_len < url->len ? url->data + origin_len : "";
+  size_t path_len = url->data && origin_len < url->len ? url->len - origin_len : 0;
+  const char *p = lines->data, *end = p + lines->len;
+  if (nvx_buf_adds(out, r->method == NVX_GET ? "GET " : "POST ") ||
+      (path_len == 0 || path[0] != '/' ? nvx_buf_addc(out, '/') : 0) || nvx_buf_add(out, path, path_len) ||
+      nvx_buf_adds(out, " HTTP/1.1\r\nHost: ") || nvx_buf_add(out, host, host_len) ||
+      nvx_buf_adds(out, "\r\nAccept-Encoding: gzip\r\n"))
+    return NVX_ENOMEM;
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl) break; /* every line ends with '\n' */
+    if (nvx_buf_add(out, p, (size_t)(nl - p)) || nvx_buf_add(out, "\r\n", 2)) return NVX_ENOMEM;
+    p = nl + 1;
   }
+  if (r->method != NVX_GET) {
+    char length[48];
+    snprintf(length, sizeof length, "Content-Length: %lu\r\n", (unsigned long)body->len);
+    if (nvx_buf_adds(out, length)) return NVX_ENOMEM;
+  }
+  if (nvx_buf_add(out, "\r\n", 2) || (body->len && nvx_buf_add(out, body->data, body->len))) return NVX_ENOMEM;
+  return NVX_OK;
+}
+
+/* client:http1_request(req, host, origin_len) -> the request as one
+ * HTTP/1.1 message (see http1_text), for the ngx transport: one string to
+ * send, no table of lines to join in Lua. `host` is the Host header's
+ * value; origin_len how many bytes of the request's URL are its origin. */
+static int c_http1_request(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  size_t host_len;
+  const char *host = luaL_checklstring(L, 3, &host_len);
+  lua_Integer origin_len = luaL_checkinteger(L, 4);
+  nvx_buf url = {NULL, 0, 0}, body = {NULL, 0, 0}, lines = {NULL, 0, 0}, out = {NULL, 0, 0};
+  nvx_request r;
+  int rc;
+  if (host_len == 0 || nvx_has_ctl(host, host_len) || origin_len < 0)
+    return nvx_raise(L, "navixy: http1_request needs a host without CR, LF or NUL and an origin length");
+  rc = build_request(L, c, &r, &url, &body, &lines);
+  if (rc == NVX_OK) rc = http1_text(&out, &r, &url, (size_t)origin_len, host, host_len, &body, &lines);
+  if (rc == NVX_OK) lua_pushlstring(L, out.data, out.len);
   nvx_buf_wipe(&url);
   nvx_buf_wipe(&body);
   nvx_buf_wipe(&lines);
+  nvx_buf_wipe(&out);
   if (rc != NVX_OK) return prepare_error(L, rc);
-  return 3;
+  return 1;
 }
 
 static int c_set_hash(lua_State *L) {
@@ -577,8 +606,8 @@ static int c_tostring(lua_State *L) {
 }
 
 static const luaL_Reg METHODS[] = {
-    {"request", c_request}, {"prepare", c_prepare}, {"set_hash", c_set_hash},
-    {"get_hash", c_get_hash}, {"close", c_close},     {"is_closed", c_is_closed},
+    {"request", c_request}, {"http1_request", c_http1_request},
+    {"set_hash", c_set_hash}, {"get_hash", c_get_hash}, {"close", c_close}, {"is_closed", c_is_closed},
     {"start", c_start},     {"wait", c_wait},         {"cancel", c_cancel},
     {"resume", c_resume},   {"busy", c_busy},         {"fd", c_fd},
     {NULL, NULL}};

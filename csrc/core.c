@@ -19,6 +19,7 @@
 #include "http/settings.h"
 #include "waiter.h"
 #include "inflate.h"
+#include "head_lua.h"
 #include "http/reply.h"
 #include "util/clock.h"
 #include "util/sha1.h"
@@ -352,7 +353,7 @@ static int m_is_json_type(lua_State *L) {
 }
 
 static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type}, {"sha1hex", m_sha1hex},
-                                 {"inflater", nvx_inflater_new}, {"escape", m_escape},
+                                 {"inflater", nvx_inflater_new}, {"http_head", nvx_http_head}, {"escape", m_escape},
                                  {"form", m_form},        {"json", m_json},
                                  {"decode", m_decode},    {"mask", m_mask}, {"shown", m_shown},
                                  {"retry_after", m_retry_after},

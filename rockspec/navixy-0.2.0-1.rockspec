@@ -44,12 +44,12 @@ build = {
   modules = {
     ["navixy.core"] = {
       sources = {
-        "csrc/client.c", "csrc/core.c", "csrc/inflate.c", "csrc/json_decode.c",
+        "csrc/client.c", "csrc/core.c", "csrc/head_lua.c", "csrc/inflate.c", "csrc/json_decode.c",
         "csrc/json_encode.c", "csrc/json_lazy.c", "csrc/metatable.c", "csrc/options.c", "csrc/raise.c",
         "csrc/scratch.c", "csrc/transfer_lua.c", "csrc/trim.c", "csrc/waiter.c", "csrc/ws_client.c",
         "csrc/ws_lua.c",
         "csrc/http/auth.c", "csrc/http/easy.c", "csrc/http/engine.c", "csrc/http/engine_loop.c",
-        "csrc/http/multipart.c",
+        "csrc/http/head.c", "csrc/http/multipart.c",
         "csrc/http/phase.c", "csrc/http/reply.c", "csrc/http/settings.c", "csrc/http/transfer.c",
         "csrc/util/base64.c", "csrc/util/buffer.c", "csrc/util/clock.c", "csrc/util/escape.c",
         "csrc/util/interrupt.c",

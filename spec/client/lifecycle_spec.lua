@@ -109,23 +109,34 @@ describe("navixy.core", function()
     assert.equal("34aa973cd4c4daa4f61eeb2bdbad27316534016f", core.sha1hex(("a"):rep(1000000)))
   end)
 
-  it("prepare shows a request as it would be sent", function()
+  -- the request the ngx transport sends: the URL's path after its origin
+  local origin = fake.url:match("^(https?://[^/]+)")
+  local host = origin:match("//(.*)")
+  local function http1(h, req) return h:http1_request(req, host, #origin) end
+  local function text(path, lines, body)
+    return ("POST %s HTTP/1.1\r\nHost: %s\r\nAccept-Encoding: gzip\r\n%s\r\nContent-Length: %d\r\n\r\n%s")
+      :format(path, host, table.concat(lines, "\r\n"), #body, body)
+  end
+  local path = fake.url:sub(#origin + 1)
+
+  it("http1_request shows a request as it would be sent", function()
     local h = core.new(settings { hash = "abcd1234abcd1234", auth = "query" })
-    local url, body, headers = h:prepare { action = "tracker/list", body = "{}" }
-    assert.equal(fake.url .. "/tracker/list?hash=abcd1234abcd1234", url)
-    assert.equal("{}", body)
-    assert.same({ "Accept: application/json", "Content-Type: application/json" }, headers)
+    assert.equal(text(path .. "/tracker/list?hash=abcd1234abcd1234",
+      { "Accept: application/json", "Content-Type: application/json" }, "{}"),
+      http1(h, { action = "tracker/list", body = "{}" }))
+    assert.equal(("GET %s/tracker/list?a=1&hash=abcd1234abcd1234 HTTP/1.1\r\nHost: %s\r\n"
+      .. "Accept-Encoding: gzip\r\nAccept: application/json\r\n\r\n"):format(path, host),
+      http1(h, { action = "tracker/list", body = "a=1", method = "GET" }))
+    assert.has_error(function() h:http1_request({ action = "x", body = "{}" }, "a\r\nb", 0) end)
   end)
 
   it("prepares a login without the hash, wherever the hash would go", function()
     for _, auth in ipairs { "header", "query", "body" } do
       local h = core.new(settings { hash = "abcd1234abcd1234", auth = auth })
-      local url, body, headers = h:prepare { action = "user/auth", body = '{"login":"x"}', anonymous = true }
-      assert.equal(fake.url .. "/user/auth", url)
-      assert.equal('{"login":"x"}', body)
-      assert.same({ "Accept: application/json", "Content-Type: application/json" }, headers)
-      local _, _, with = h:prepare { action = "tracker/list", body = "{}" }
-      if auth == "header" then assert.equal("Authorization: NVX abcd1234abcd1234", with[3]) end
+      assert.equal(text(path .. "/user/auth", { "Accept: application/json", "Content-Type: application/json" },
+        '{"login":"x"}'), http1(h, { action = "user/auth", body = '{"login":"x"}', anonymous = true }))
+      local with = http1(h, { action = "tracker/list", body = "{}" })
+      if auth == "header" then assert.matches("\r\nAuthorization: NVX abcd1234abcd1234\r\n", with, 1, true) end
       h:close()
     end
   end)

@@ -7,9 +7,14 @@
 -- MAX_HEADER_BYTES, the body against max_size (also for chunk-size lines and
 -- trailers), so a hostile server can make the reader neither wait past the
 -- deadline nor hold more than the limits.
+--
+-- The head is parsed in C in one pass (core.http_head) over what was read;
+-- a body of a known length is read as it comes, up to that length, and
+-- joined once: the usual answer costs a read or two and no Lua per line.
 local core = require "navixy.core"
 
 local concat, floor, ipairs, tonumber = table.concat, math.floor, ipairs, tonumber
+local http_head, now = core.http_head, core.now
 
 local M = {}
 
@@ -23,7 +28,7 @@ Reader.__index = Reader
 --- Milliseconds left before `deadline` (core.now()'s clock), at least 1, or
 -- nil once it passed: what a cosocket's settimeout takes.
 function M.left_ms(deadline)
-  local ms = floor((deadline - core.now()) * 1000)
+  local ms = floor((deadline - now()) * 1000)
   if ms < 1 then return nil end
   return ms
 end
@@ -88,6 +93,33 @@ function Reader:exact(n, emit)
   return true
 end
 
+--- Exactly n bytes as one string, or nil and why: what the buffer holds,
+-- the rest read as it comes (never past the n bytes) and joined once.
+function Reader:take(n)
+  local buf, pos = self.buf, self.pos
+  local have = #buf - pos + 1
+  if have >= n then
+    self.pos = pos + n
+    if pos == 1 and n == #buf then return buf end
+    return buf:sub(pos, pos + n - 1)
+  end
+  local parts, count, left = { buf:sub(pos) }, 1, n - have
+  self.buf, self.pos = "", 1
+  local sock, left_ms = self.sock, M.left_ms
+  while left > 0 do
+    local ms = left_ms(self.deadline)
+    if not ms then return nil, "timeout" end
+    sock:settimeout(ms)
+    local data, err = sock:receiveany(left < READ_SIZE and left or READ_SIZE)
+    if not data then return nil, err end
+    self.got = true
+    count = count + 1
+    parts[count] = data
+    left = left - #data
+  end
+  return concat(parts, "", 1, count)
+end
+
 --- Everything up to the end of the connection, at most `max` bytes in all,
 -- handed to emit(piece): true, or nil and why ("limit" when over max).
 function Reader:to_close(max, emit)
@@ -109,23 +141,21 @@ function Reader:to_close(max, emit)
   end
 end
 
--- The header block after the status line: a table of lowercased names
--- (repeated headers joined with ", "), or nil, why. `budget` is what is
--- left of MAX_HEADER_BYTES. With `raw`, each line is appended to it too.
-local function read_headers(r, budget, raw)
-  local headers = {}
+-- The head of the next answer on `r`, whatever its status, its lines taking
+-- from `budget` bytes: status, headers (lowercased names, repeated ones
+-- joined with ", "), HTTP major and minor version, the budget left and
+-- where in r.buf the head began; or nil and why.
+local function next_head(r, budget)
   while true do
-    local line, err = r:line(budget)
-    if not line then return nil, err == "limit" and "header block over the limit" or err end
-    budget = budget - #line - 2
-    if budget < 0 then return nil, "header block over the limit" end
-    if raw then raw[#raw + 1] = line end
-    if line == "" then return headers, budget end
-    local name, value = line:match("^([^:%s]+)%s*:%s*(.-)%s*$")
-    if name then
-      name = name:lower()
-      headers[name] = headers[name] and headers[name] .. ", " .. value or value
+    local after, status, headers, major, minor, left = http_head(r.buf, r.pos, budget)
+    if after then
+      local start = r.pos
+      r.pos = after
+      return status, headers, major, minor, left, start
     end
+    if after == nil then return nil, status end
+    local ok, err = r:fill()
+    if not ok then return nil, err end
   end
 end
 
@@ -176,34 +206,15 @@ local function read_body(r, headers, max_size, emit)
   return ok, err, true
 end
 
--- The body when it needs no more reading nor decoding, the usual answer:
--- not coded, its length given, all of it read with the head; or nil.
-local function whole_body(r, headers, max_size)
-  if headers["content-encoding"] or headers["transfer-encoding"] or not headers["content-length"] then
-    return nil
-  end
-  local n = tonumber(headers["content-length"]:match("^%s*(%d+)%s*$"))
-  if not n or n > max_size or #r.buf - r.pos + 1 < n then return nil end
-  local pos = r.pos
-  r.pos = pos + n
-  if pos == 1 and n == #r.buf then return r.buf end
-  return r.buf:sub(pos, pos + n - 1)
-end
-
 --- The head of the next answer on reader `r`, whatever its status (a 101
 -- included, which read_response would skip as interim): its text, status
--- line to empty line with CRLF line ends, its status and its headers (as
+-- line to empty line as it came, its status and its headers (as
 -- read_response's), at most `max` bytes; or nil and why. The WebSocket
 -- upgrade's answer is read this way, its body (frames) left in the reader.
 function M.read_head(r, max)
-  local line, err = r:line(max)
-  if not line then return nil, err == "limit" and "status line over the limit" or err end
-  local status = tonumber(line:match("^HTTP/%d%.%d (%d%d%d)"))
-  if not status then return nil, "malformed status line" end
-  local raw = { line }
-  local headers, why = read_headers(r, max - #line - 2, raw)
-  if not headers then return nil, why end
-  return concat(raw, "\r\n") .. "\r\n", status, headers
+  local status, headers, _, _, _, start = next_head(r, max)
+  if not status then return nil, headers end
+  return r.buf:sub(start, r.pos - 1), status, headers
 end
 
 --- The body of an answer whose head `r` has read, as the headers frame it,
@@ -231,10 +242,12 @@ local function new_inflater(deflate)
   return inflater:reset(deflate)
 end
 
+local function keep_inflater(inflater)
+  if #spare < MAX_SPARE then spare[#spare + 1] = inflater end
+end
+
 local function keep_inflaters(inflaters)
-  for _, inflater in ipairs(inflaters) do
-    if #spare < MAX_SPARE then spare[#spare + 1] = inflater end
-  end
+  for _, inflater in ipairs(inflaters) do keep_inflater(inflater) end
 end
 
 -- emit wrapped in a decoder of each coding of `list`, the value of header
@@ -262,43 +275,12 @@ local function decoder(list, name, limit, emit)
   return emit, inflaters
 end
 
---- Reads one answer from `sock` before `deadline`, the body at most
--- `max_size` bytes. With `sink` (a navixy.sink), a 2xx answer that is not
--- JSON goes there piece by piece instead, whatever its size. Returns
--- { status, headers, body, reusable, streamed = bytes|nil }, or nil, why
--- ("timeout", "limit", "closed", "sink: ...", a message), got (whether any
--- byte of the answer arrived).
-function M.read_response(sock, deadline, max_size, sink)
-  local r = M.reader(sock, deadline)
-  local budget = M.MAX_HEADER_BYTES
-  local line, err = r:line(budget)
-  if not line then return nil, err == "limit" and "status line over the limit" or err, r.got end
-  local major, minor, status, headers
-  while true do
-    budget = budget - #line - 2
-    major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
-    if not status then return nil, "malformed status line", true end
-    status = tonumber(status)
-    headers, budget = read_headers(r, budget)
-    if not headers then return nil, budget, true end
-    if status >= 200 then break end
-    line, err = r:line(budget) -- 1xx: the real answer follows
-    if not line then return nil, err, true end
-  end
-  local conn = (headers["connection"] or ""):lower()
-  local reusable = major == "1" and minor == "1" and not conn:find("close", 1, true)
-    or (major == "1" and minor == "0" and conn:find("keep-alive", 1, true) ~= nil)
-  local parts, ok = {}, true
-  local streaming = sink and status >= 200 and status < 300
-    and not core.is_json_type(headers["content-type"] or "")
+-- The body of an answer whose head `r` read, the slow ways: streamed to a
+-- sink, chunked, to the end of the connection, in codings the fast path of
+-- read_response leaves to it. Returns what read_response does.
+local function read_framed(r, status, headers, reusable, streaming, max_size, sink)
+  local parts, ok, err = {}, true, nil
   local limit = streaming and math.huge or max_size
-  if not streaming and status ~= 204 and status ~= 304 then
-    local body = whole_body(r, headers, max_size)
-    if body then
-      -- bytes after the answer on a kept-alive connection: nothing we asked for
-      return { status = status, headers = headers, body = body, reusable = reusable and r.pos > #r.buf }
-    end
-  end
   local emit
   if streaming then
     emit = function(piece)
@@ -335,6 +317,54 @@ function M.read_response(sock, deadline, max_size, sink)
   if r.pos <= #r.buf then reusable = false end
   return { status = status, headers = headers, body = concat(parts), reusable = reusable,
            streamed = streaming and sink.size or nil }
+end
+
+local ONE_CODING = { gzip = false, ["x-gzip"] = false, deflate = true } -- value: deflate
+
+--- Reads one answer from `sock` before `deadline`, the body at most
+-- `max_size` bytes. With `sink` (a navixy.sink), a 2xx answer that is not
+-- JSON goes there piece by piece instead, whatever its size. Returns
+-- { status, headers, body, reusable, streamed = bytes|nil }, or nil, why
+-- ("timeout", "limit", "closed", "sink: ...", a message), got (whether any
+-- byte of the answer arrived).
+function M.read_response(sock, deadline, max_size, sink)
+  local r = M.reader(sock, deadline)
+  local budget = M.MAX_HEADER_BYTES
+  local status, headers, major, minor
+  repeat -- 1xx: the real answer follows
+    status, headers, major, minor, budget = next_head(r, budget)
+    if not status then return nil, headers, r.got end
+  until status >= 200
+  local conn = headers["connection"]
+  conn = conn and conn:lower() or ""
+  local reusable = major == 1 and minor == 1 and not conn:find("close", 1, true)
+    or (major == 1 and minor == 0 and conn:find("keep-alive", 1, true) ~= nil)
+  local streaming = sink and status >= 200 and status < 300
+    and not core.is_json_type(headers["content-type"] or "")
+  local length, coding = headers["content-length"], headers["content-encoding"]
+  if streaming or status == 204 or status == 304 or headers["transfer-encoding"] or not length then
+    return read_framed(r, status, headers, reusable, streaming, max_size, sink)
+  end
+  -- the usual answer: its length given, plain or in one coding, read at once
+  local deflate
+  if coding then
+    deflate = ONE_CODING[coding:lower()]
+    if deflate == nil then return read_framed(r, status, headers, reusable, streaming, max_size, sink) end
+  end
+  local n = tonumber(length:match("^%s*(%d+)%s*$"))
+  if not n then return nil, "malformed content-length", true end
+  if n > max_size then return nil, "limit", true end
+  local body, err = r:take(n)
+  if not body then return nil, err, true end
+  if coding then
+    local inflater = new_inflater(deflate)
+    body, err = inflater:feed(body, max_size)
+    if not body then return nil, INFLATE_ERRORS[err] or err, true end
+    if not inflater:finished() then return nil, "truncated compressed body", true end
+    keep_inflater(inflater)
+  end
+  -- bytes after the answer on a kept-alive connection: nothing we asked for
+  return { status = status, headers = headers, body = body, reusable = reusable and r.pos > #r.buf }
 end
 
 return M

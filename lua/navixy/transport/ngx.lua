@@ -5,8 +5,8 @@
 -- runner) run in light threads.
 --
 -- The request itself (URL, body with the hash placed, header lines) comes from
--- the C core's handle:prepare(), so auth placement and encoding are the code
--- the curl path runs. Only the I/O is done here.
+-- the C core's handle:http1_request(), so auth placement and encoding are the
+-- code the curl path runs. Only the I/O is done here.
 local core = require "navixy.core"
 local errors = require "navixy.errors"
 local dns = require "navixy.transport.dns"
@@ -113,6 +113,23 @@ local function tls_message(err, server_name, self)
   return msg
 end
 
+-- What connecting to URL u takes: the address, the TLS name, the pool, the
+-- Host header. Worked out once for the client's URL (every call's), on each
+-- call for another (a presigned URL's).
+function Ngx:peer(u)
+  if u == self.u and self.own_peer then return self.own_peer end
+  local addr, server_name = connect_host(u.host), tls_name(u.host)
+  -- one pool per peer and TLS identity: a connection verified for one name, or
+  -- not verified at all, must never serve a client that expects otherwise
+  local pool = ("navixy:%s:%s:%d"):format(u.scheme, addr, u.port)
+  if u.scheme == "https" then
+    pool = pool .. ":" .. server_name .. (self.ssl_verify and ":verify" or ":noverify")
+  end
+  local peer = { addr = addr, server_name = server_name, pool = pool, host_header = url.host_header(u) }
+  if u == self.u then self.own_peer = peer end
+  return peer
+end
+
 -- Connections that must not come from the pool get a pool name no other
 -- connect uses (and are closed after their answer, never pooled).
 local fresh_count = 0
@@ -120,14 +137,9 @@ local fresh_count = 0
 -- Connects (or, unless `fresh`, takes a pooled connection) and does the TLS
 -- handshake. Returns the socket, or nil and a failure result.
 function Ngx:open(u, deadline, fresh)
-  local addr, server_name = connect_host(u.host), tls_name(u.host)
+  local peer = self:peer(u)
+  local addr, server_name, pool = peer.addr, peer.server_name, peer.pool
   local verify = self.ssl_verify
-  -- one pool per peer and TLS identity: a connection verified for one name, or
-  -- not verified at all, must never serve a client that expects otherwise
-  local pool = ("navixy:%s:%s:%d"):format(u.scheme, addr, u.port)
-  if u.scheme == "https" then
-    pool = pool .. ":" .. server_name .. (verify and ":verify" or ":noverify")
-  end
   if fresh then
     fresh_count = fresh_count + 1
     pool = pool .. ":fresh:" .. fresh_count
@@ -172,15 +184,6 @@ function Ngx:open(u, deadline, fresh)
   return sock
 end
 
-local function request_lines(method, u, path, body, header_lines)
-  -- answers may come compressed: http1 inflates them (the API's JSON shrinks 6-7 times)
-  local lines = { method .. " " .. path .. " HTTP/1.1", "Host: " .. url.host_header(u),
-                  "Accept-Encoding: gzip" }
-  for _, line in ipairs(header_lines) do lines[#lines + 1] = line end
-  if method ~= "GET" then lines[#lines + 1] = "Content-Length: " .. #body end
-  return { table.concat(lines, "\r\n"), "\r\n\r\n", body }
-end
-
 -- The request with its file parts' bytes read (the C core builds the
 -- multipart body from bytes): a copy, the job's parts stay as they are.
 local function with_bytes(req)
@@ -217,10 +220,9 @@ function Ngx:send(req)
   local u, fresh = self.u, req.fresh
   -- a request to a URL of its own (navixy.presigned) goes to that URL's host
   if req.url then u = assert(url.parse(req.url, true)) end
-  local full_url, req_body, header_lines = self.handle:prepare(with_bytes(req))
-  -- the C core built <base>/<action>[?hash=] (or req.url): what follows the origin is the path
-  local path = full_url:sub(#u.origin + 1)
-  if path:sub(1, 1) ~= "/" then path = "/" .. path end -- "" or a bare "?query"
+  -- the C core builds <base>/<action>[?hash=] (or req.url), headers and body;
+  -- answers may come compressed: http1 inflates them (the API's JSON shrinks 6-7 times)
+  local request = self.handle:http1_request(with_bytes(req), self:peer(u).host_header, #u.origin)
   local now = core.now()
   local deadline = now + (req.timeout or self.timeout)
   local sock, failed = self:open(u, math.min(deadline, now + self.connect_timeout), fresh)
@@ -230,7 +232,7 @@ function Ngx:send(req)
   local sent, err, answer, got
   if ms then
     sock:settimeout(ms)
-    sent, err = sock:send(request_lines(req.method or "POST", u, path, req_body, header_lines))
+    sent, err = sock:send(request)
   else
     err = "timeout"
   end
