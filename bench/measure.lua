@@ -3,6 +3,7 @@
 -- fails (an error, a non-zero exit) when any call failed.
 --
 --   measure.lua seq URL ACTION N        client:call N times: calls/s
+--   measure.lua seq_raw URL ACTION N    the same with decode = false: the answers' bytes
 --   measure.lua batch URL ACTION N C    N calls by client:batch (1000 a batch) at concurrency C: calls/s
 --   measure.lua batch_raw URL ACTION N C  the same with decode = false: the answers' bytes
 --   measure.lua luacurl URL ACTION N    Debian's lua-curl (an easy handle) + cjson N times: calls/s
@@ -68,6 +69,25 @@ local function seq(url, action, n)
   return n / (core.now() - t0)
 end
 
+-- An answer's bytes (decode = false), checked without decoding them: cjson
+-- wrote the answers (bench/answers.lua) in Lua's hash order, "success" may
+-- come anywhere.
+local function check_raw(body, err)
+  if not (type(body) == "string" and body:find('"success":true', 1, true)) then
+    error(tostring(err or "not a success"), 0)
+  end
+end
+
+-- issue 22: sequential calls with decode = false, what a call costs besides decoding
+local function seq_raw(url, action, n)
+  local client = new_client(url)
+  local call_opts = { decode = false }
+  for _ = 1, WARMUP do check_raw(client:call(action, nil, call_opts)) end
+  local t0 = core.now()
+  for _ = 1, n do check_raw(client:call(action, nil, call_opts)) end
+  return n / (core.now() - t0)
+end
+
 -- raw: the answers' bytes (decode = false), checked without decoding them
 local function batch(url, action, n, c, raw)
   local client = new_client(url)
@@ -80,10 +100,7 @@ local function batch(url, action, n, c, raw)
   for _ = 1, rounds do
     for _, r in ipairs(client:batch(calls, opts)) do
       if raw then
-        -- cjson wrote the answers (bench/answers.lua) in Lua's hash order: "success" may come anywhere
-        if not (type(r.result) == "string" and r.result:find('"success":true', 1, true)) then
-          error(tostring(r.err or "not a success"), 0)
-        end
+        check_raw(r.result, r.err)
       else
         check(r.result, r.err)
       end
@@ -380,6 +397,7 @@ end
 
 local handlers = {
   seq = function(a) return ("%.1f"):format(seq(a[2], a[3], tonumber(a[4]))) end,
+  seq_raw = function(a) return ("%.1f"):format(seq_raw(a[2], a[3], tonumber(a[4]))) end,
   batch = function(a) return ("%.1f"):format(batch(a[2], a[3], tonumber(a[4]), tonumber(a[5]))) end,
   batch_raw = function(a) return ("%.1f"):format(batch(a[2], a[3], tonumber(a[4]), tonumber(a[5]), true)) end,
   luacurl = function(a) return ("%.1f"):format(luacurl(a[2], a[3], tonumber(a[4]))) end,
@@ -398,8 +416,8 @@ local handlers = {
 
 local handler = handlers[arg[1]]
 if not handler then
-  io.stderr:write("usage: measure.lua seq|batch|batch_raw|luacurl|decode|decode_n|ids|ids_n|stream|stream_iter|big|"
-    .. "big_batch|heap|fds|h2 ...\n")
+  io.stderr:write("usage: measure.lua seq|seq_raw|batch|batch_raw|luacurl|decode|decode_n|ids|ids_n|stream|"
+    .. "stream_iter|big|big_batch|heap|fds|h2 ...\n")
   os.exit(2)
 end
 print(handler(arg))
