@@ -92,16 +92,21 @@ end
 --- The problems of `params` for `entry`: nil, or an array of one-line
 -- strings ("labels: item count 0 is below the minimum 1").
 function M.check(entry, params)
-  local problems = {}
+  local problems -- made at the first param there is anything to say or check of: a call without
+  -- params makes no table here
   for _, p in ipairs(entry.params) do
-    local v = value_at(params or {}, p.name)
+    local v = params ~= nil and value_at(params, p.name) or nil
     if v == nil then
-      if p.required then problems[#problems + 1] = p.name .. ": required, missing" end
+      if p.required then
+        problems = problems or {}
+        problems[#problems + 1] = p.name .. ": required, missing"
+      end
     elseif v ~= json.null and not upload.is_file(v) then -- a file is a file, whatever the docs' type
+      problems = problems or {}
       check_value(problems, p, v)
     end
   end
-  if #problems == 0 then return nil end
+  if not problems or #problems == 0 then return nil end
   return problems
 end
 
