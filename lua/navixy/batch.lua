@@ -91,6 +91,7 @@ local Iter = {}
 Iter.__index = Iter
 
 -- The next result: i, res, err; nil when every call has been handed over.
+-- (ready holds each result as three slots, i, res, err: no table per result.)
 function Iter:next()
   local ready = self.ready
   while ready.first > ready.last do
@@ -99,10 +100,11 @@ function Iter:next()
       if ready.first > ready.last then return nil end
     end
   end
-  local item = ready[ready.first]
-  ready[ready.first] = nil
-  ready.first = ready.first + 1
-  return item[1], item[2], item[3]
+  local at = ready.first
+  local i, res, err = ready[at], ready[at + 1], ready[at + 2]
+  ready[at], ready[at + 1], ready[at + 2] = nil, nil, nil
+  ready.first = at + 3
+  return i, res, err
 end
 
 --- Gives the calls up (those in flight are dropped). Idempotent; also run
@@ -121,15 +123,17 @@ Iter.__call = Iter.next
 function M.each(st, calls, opts)
   local concurrency = options.batch(opts)
   local take, n = source(st, calls)
-  -- results wait here between the step that made them and the loop taking them
+  -- results wait here between the step that made them and the loop taking them: i, res, err
+  -- in three slots from `first` to `last`
   local ready = { first = 1, last = 0 }
   local function work(t)
     while true do
       local i, action, call_opts, body, parts = take()
       if not i then return end
       local res, err = call.run(st, call.prepared(st, action, call_opts, body, parts), t)
-      ready.last = ready.last + 1
-      ready[ready.last] = { i, res, err }
+      local last = ready.last
+      ready[last + 1], ready[last + 2], ready[last + 3] = i, res, err
+      ready.last = last + 3
     end
   end
   local it = setmetatable({ ready = ready }, Iter)
