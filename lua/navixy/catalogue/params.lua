@@ -41,6 +41,7 @@ end
 
 -- The value at a dotted name ("target.tracker_ids"), or nil.
 local function value_at(params, name)
+  if not name:find(".", 1, true) then return params[name] end -- most names: one plain index
   local v = params
   for part in name:gmatch("[^.]+") do
     if type(v) ~= "table" then return nil end
@@ -82,7 +83,9 @@ local function check_value(problems, p, v)
     problems[#problems + 1] = ("%s: %s is not one of %s"):format(p.name, tostring(v), table.concat(p.enum, ", "))
   end
   if type(v) == "number" then bound(problems, p.name, "value", v, p.min, p.max) end
-  if type(v) == "string" then bound(problems, p.name, "length", length(v), p.min_length, p.max_length) end
+  if type(v) == "string" and (p.min_length or p.max_length) then -- counted only when bounded
+    bound(problems, p.name, "length", length(v), p.min_length, p.max_length)
+  end
   if type(v) == "table" and p.type == "array" then
     bound(problems, p.name, "item count", #v, p.min_items, p.max_items)
     check_items(problems, p, v)
