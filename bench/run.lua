@@ -254,13 +254,17 @@ if only.callgrind and have("valgrind") then
   callgrind = { batch = batch, seq = seq, undecoded = undecoded }
   -- issue 22: the same sequentially (decode = false against raw.c seq), and tiny answers in a
   -- batch (decoded) against raw curl multi
-  local seq_undecoded, tiny = { raw = seq.raw }, {}
+  -- (floor: navixy.core alone, with no Lua layer above it: measure.lua core_seq, core_batch)
+  local seq_undecoded, tiny, floor = { raw = seq.raw }, {}, {}
   tiny.raw = per_call(function(n) return { RAW, "multi", V2 .. "/" .. TINY, n, 8 } end, 200, 1000)
   for _, l in ipairs(LUAS) do
     seq_undecoded[l[1]] = per_call(function(n) return { l[1], MEASURE, "seq_raw", V2, LIST, n } end, 200, 1000)
     tiny[l[1]] = per_call(function(n) return { l[1], MEASURE, "batch", V2, TINY, n, 8 } end, 200, 1000)
+    floor["seq " .. l[1]] = per_call(function(n) return { l[1], MEASURE, "core_seq", V2, LIST, n } end, 200, 1000)
+    floor["batch " .. l[1]] =
+      per_call(function(n) return { l[1], MEASURE, "core_batch", V2, LIST, n, 8 } end, 200, 1000)
   end
-  callgrind.seq_undecoded, callgrind.tiny = seq_undecoded, tiny
+  callgrind.seq_undecoded, callgrind.tiny, callgrind.floor = seq_undecoded, tiny, floor
 end
 
 ---------------------------------------------------------------- decode
@@ -428,6 +432,9 @@ if callgrind.batch then
         row("  the same, sequential 5 KB calls, " .. l[2], figure, "-")
       else
         row("  the same batch, decode = false (raw.c decodes nothing), " .. l[2], figure, "<= 1.15 x raw", r <= 1.15)
+        local f = callgrind.floor["batch " .. l[1]]
+        row("    floor: navixy.core's start/wait alone, " .. l[2],
+          ("%.0fk / %.0fk = %.2f x raw"):format(f / 1e3, c.raw / 1e3, f / c.raw), "-")
       end
     end
   end
@@ -437,6 +444,9 @@ if callgrind.batch then
     local r = c[l[1]] / c.raw
     row("work outside decoding, sequential: decode = false, 5 KB / raw seq, " .. l[2],
       ("%.0fk / %.0fk = %.2f x raw"):format(c[l[1]] / 1e3, c.raw / 1e3, r), "<= 1.15 x raw", r <= 1.15)
+    local f = callgrind.floor["seq " .. l[1]]
+    row("  floor: navixy.core's request alone, " .. l[2],
+      ("%.0fk / %.0fk = %.2f x raw"):format(f / 1e3, c.raw / 1e3, f / c.raw), "-")
   end
   for _, l in ipairs(LUAS) do
     local c = callgrind.tiny
