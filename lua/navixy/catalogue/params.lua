@@ -82,7 +82,7 @@ local function check_value(problems, p, v)
   if p.enum and not in_enum(p.enum, v) then
     problems[#problems + 1] = ("%s: %s is not one of %s"):format(p.name, tostring(v), table.concat(p.enum, ", "))
   end
-  if type(v) == "number" then bound(problems, p.name, "value", v, p.min, p.max) end
+  if type(v) == "number" and (p.min or p.max) then bound(problems, p.name, "value", v, p.min, p.max) end
   if type(v) == "string" and (p.min_length or p.max_length) then -- counted only when bounded
     bound(problems, p.name, "length", length(v), p.min_length, p.max_length)
   end
