@@ -6,7 +6,8 @@
  *   raw multi URL N C      C easy handles on one multi handle, N requests
  *
  * Prints "<requests per second> <failures>" for the timed part; a few
- * requests first open the connections (they are not timed). */
+ * requests first open the connections (they are not timed): WARMUP, or
+ * one per handle when there are more handles. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,8 @@ static int run_multi(const char *url, long n, int c) {
   CURLM *m = curl_multi_init();
   CURL **e = calloc((size_t)c, sizeof *e);
   sink *s = calloc((size_t)c, sizeof *s);
-  long started = 0, done = 0, failed = 0, total = n + WARMUP;
+  long warmup = c > WARMUP ? c : WARMUP; /* every handle's connection opened */
+  long started = 0, done = 0, failed = 0, total = n + warmup;
   double t0 = 0;
   int i, running;
   for (i = 0; i < c; i++) {
@@ -132,7 +134,7 @@ static int run_multi(const char *url, long n, int c) {
       curl_easy_getinfo(x, CURLINFO_PRIVATE, &priv);
       ((sink *)(void *)priv)->len = 0;
       curl_multi_remove_handle(m, x);
-      if (++done == WARMUP) t0 = now();
+      if (++done == warmup) t0 = now();
       if (started < total) {
         curl_multi_add_handle(m, x);
         started++;

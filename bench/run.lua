@@ -162,6 +162,21 @@ for _, l in ipairs(LUAS) do
     function() return measure(l[1], "batch_raw", V2, LIST, N_OURS.batch, 8)[1] end)
 end
 
+-- issue 22: tiny answers in a batch (decoded), against raw curl multi; and
+-- c = 256 against a server answering in 20 ms (bench/nginx.conf.in's
+-- /slow/v2/), raw curl multi beside as the floor
+local SLOW_CALLS, SLOW_C, SLOW_SECONDS = 2560, 256, 0.02
+local SLOW_IDEAL = SLOW_CALLS / SLOW_C * SLOW_SECONDS -- seconds, were each call the server's 20 ms alone
+add("rates", "raw multi " .. TINY, function() return raw("multi", V2 .. "/" .. TINY, N_RAW.batch, 8)[1] end)
+add("rates", "raw multi c=256, 20 ms server",
+  function() return raw("multi", SERVER .. "/slow/v2/" .. TINY, SLOW_CALLS, SLOW_C)[1] end)
+for _, l in ipairs(LUAS) do
+  add("rates", l[1] .. " batch " .. TINY,
+    function() return measure(l[1], "batch", V2, TINY, N_OURS.batch, 8)[1] end)
+  add("rates", l[1] .. " c=256, 20 ms server",
+    function() return measure(l[1], "many", SERVER .. "/slow/v2", TINY, SLOW_CALLS, SLOW_C)[1] end)
+end
+
 -- wrk against a location of the client-side nginx: requests/s; any failed
 -- request stops the bench
 local function wrk(location, seconds)
@@ -258,6 +273,19 @@ if only.callgrind and have("valgrind") then
     undecoded[l[1]] = per_call(function(n) return { l[1], MEASURE, "batch_raw", V2, LIST, n, 8 } end, 200, 1000)
   end
   callgrind = { batch = batch, seq = seq, undecoded = undecoded }
+  -- issue 22: the same sequentially (decode = false against raw.c seq), and tiny answers in a
+  -- batch (decoded) against raw curl multi
+  -- (floor: navixy.core alone, with no Lua layer above it: measure.lua core_seq, core_batch)
+  local seq_undecoded, tiny, floor = { raw = seq.raw }, {}, {}
+  tiny.raw = per_call(function(n) return { RAW, "multi", V2 .. "/" .. TINY, n, 8 } end, 200, 1000)
+  for _, l in ipairs(LUAS) do
+    seq_undecoded[l[1]] = per_call(function(n) return { l[1], MEASURE, "seq_raw", V2, LIST, n } end, 200, 1000)
+    tiny[l[1]] = per_call(function(n) return { l[1], MEASURE, "batch", V2, TINY, n, 8 } end, 200, 1000)
+    floor["seq " .. l[1]] = per_call(function(n) return { l[1], MEASURE, "core_seq", V2, LIST, n } end, 200, 1000)
+    floor["batch " .. l[1]] =
+      per_call(function(n) return { l[1], MEASURE, "core_batch", V2, LIST, n, 8 } end, 200, 1000)
+  end
+  callgrind.seq_undecoded, callgrind.tiny, callgrind.floor = seq_undecoded, tiny, floor
 end
 
 ---------------------------------------------------------------- nginx under callgrind
@@ -469,6 +497,24 @@ for _, l in ipairs(LUAS) do
       ratios(l[1] .. " batch_raw", "raw multi"))
   end
 end
+if only.rates then -- issue 22
+  for _, l in ipairs(LUAS) do
+    ratio_row("batch c=8, tiny answers / raw curl multi, " .. l[2], ratios(l[1] .. " batch " .. TINY,
+      "raw multi " .. TINY), 0.70, "min")
+  end
+  local raw_slow = rates["raw multi c=256, 20 ms server"]
+  for _, l in ipairs(LUAS) do
+    local ours, over, floor = rates[l[1] .. " c=256, 20 ms server"], {}, {}
+    for round = 1, rounds do
+      over[round] = SLOW_CALLS / ours[round] / SLOW_IDEAL
+      floor[round] = SLOW_CALLS / raw_slow[round] / SLOW_IDEAL
+    end
+    local m = median(over)
+    row(("c=256, %d calls, server answering in 20 ms: time / ideal (%.0f ms), %s"):format(SLOW_CALLS,
+      SLOW_IDEAL * 1000, l[2]), ("%.2f  (%.2f-%.2f; raw curl multi %.2f)"):format(m, math.min(table.unpack(over)),
+      math.max(table.unpack(over)), median(floor)), "<= 1.15", m <= 1.15)
+  end
+end
 skipped("batch c=8, 5 KB / Lua-cURLv3 multi + cjson",
   "not available: not packaged (Debian's lua-curl has no multi)")
 if callgrind.batch then
@@ -482,9 +528,27 @@ if callgrind.batch then
       elseif kind == "seq" then
         row("  the same, sequential 5 KB calls, " .. l[2], figure, "-")
       else
-        row("  the same batch, decode = false (raw.c decodes nothing), " .. l[2], figure, "-")
+        row("  the same batch, decode = false (raw.c decodes nothing), " .. l[2], figure, "<= 1.15 x raw", r <= 1.15)
+        local f = callgrind.floor["batch " .. l[1]]
+        row("    floor: navixy.core's start/wait alone, " .. l[2],
+          ("%.0fk / %.0fk = %.2f x raw"):format(f / 1e3, c.raw / 1e3, f / c.raw), "-")
       end
     end
+  end
+  -- issue 22: the work outside decoding, sequential; tiny answers in a batch
+  for _, l in ipairs(LUAS) do
+    local c = callgrind.seq_undecoded
+    local r = c[l[1]] / c.raw
+    row("work outside decoding, sequential: decode = false, 5 KB / raw seq, " .. l[2],
+      ("%.0fk / %.0fk = %.2f x raw"):format(c[l[1]] / 1e3, c.raw / 1e3, r), "<= 1.15 x raw", r <= 1.15)
+    local f = callgrind.floor["seq " .. l[1]]
+    row("  floor: navixy.core's request alone, " .. l[2],
+      ("%.0fk / %.0fk = %.2f x raw"):format(f / 1e3, c.raw / 1e3, f / c.raw), "-")
+  end
+  for _, l in ipairs(LUAS) do
+    local c = callgrind.tiny
+    row("batch c=8, tiny answers, instructions per call / raw curl multi, " .. l[2],
+      ("%.0fk / %.0fk = %.2f x raw"):format(c[l[1]] / 1e3, c.raw / 1e3, c[l[1]] / c.raw), "-")
   end
 else
   skipped("full call, instructions per call (callgrind)", only.callgrind and "not available: valgrind missing" or nil)

@@ -106,16 +106,23 @@ static nvx_transfer *event_in(nvx_transfer **set, int n, int *busy) {
   return NULL;
 }
 
+/* The order is libcurl's own loop's: wait on the sockets (curl_multi_poll
+ * returns at once when a transfer was just added or has data held), then one
+ * pass over them. A pass polls every transfer's socket (a poll call each, in
+ * libcurl 7.88): a pass before the wait as well, while transfers are in
+ * flight, cost a batch of c = 8 three times raw libcurl's poll calls per
+ * request, and at c = 256 a pass is 256 of them. A call that may not wait
+ * (max_seconds 0, an event loop driving the engine) still gets its pass. */
 nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double max_seconds) {
   double deadline = nvx_now() + (max_seconds > 0 ? max_seconds : 0);
-  int performed = 0;
+  int performed = 0, waited = max_seconds <= 0 || e->epfd >= 0;
   for (;;) {
     int busy, running;
     double left;
     nvx_transfer *t = event_in(set, n, &busy);
     if (t) return t;
     if (!busy || !e->multi) return NULL;
-    if (!performed) { /* at least one pass over the sockets, even with no time to wait */
+    if (!performed && waited) { /* a pass over the sockets, once they were waited on */
       if (e->epfd >= 0)
         nvx_engine_loop_drive(e, 0);
       else
@@ -132,5 +139,6 @@ nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double m
     else
       curl_multi_poll(e->multi, NULL, 0, (int)ceil(left < 1 ? left * 1000 : 1000), NULL);
     performed = 0;
+    waited = 1;
   }
 }

@@ -44,9 +44,19 @@ int nvx_reply_header(nvx_reply *r, const char *line, size_t n) {
     r->retry_after[0] = r->content_type[0] = r->disposition[0] = '\0';
     return 0;
   }
-  if (!keep_value(line, n, "retry-after:", r->retry_after, sizeof r->retry_after) &&
-      !keep_value(line, n, "content-type:", r->content_type, sizeof r->content_type))
-    keep_value(line, n, "content-disposition:", r->disposition, sizeof r->disposition);
+  /* told apart by the first letter first: most lines are none of the three */
+  if (n == 0) return 0;
+  switch (line[0] | 0x20) { /* ASCII lowercase for letters */
+  case 'r':
+    keep_value(line, n, "retry-after:", r->retry_after, sizeof r->retry_after);
+    break;
+  case 'c':
+    if (!keep_value(line, n, "content-type:", r->content_type, sizeof r->content_type))
+      keep_value(line, n, "content-disposition:", r->disposition, sizeof r->disposition);
+    break;
+  default:
+    break;
+  }
   return 0;
 }
 

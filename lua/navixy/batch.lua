@@ -91,6 +91,7 @@ local Iter = {}
 Iter.__index = Iter
 
 -- The next result: i, res, err; nil when every call has been handed over.
+-- (ready holds each result as three slots, i, res, err: no table per result.)
 function Iter:next()
   local ready = self.ready
   while ready.first > ready.last do
@@ -99,10 +100,11 @@ function Iter:next()
       if ready.first > ready.last then return nil end
     end
   end
-  local item = ready[ready.first]
-  ready[ready.first] = nil
-  ready.first = ready.first + 1
-  return item[1], item[2], item[3]
+  local at = ready.first
+  local i, res, err = ready[at], ready[at + 1], ready[at + 2]
+  ready[at], ready[at + 1], ready[at + 2] = nil, nil, nil
+  ready.first = at + 3
+  return i, res, err
 end
 
 --- Gives the calls up (those in flight are dropped). Idempotent; also run
@@ -116,24 +118,35 @@ end
 Iter.__close = Iter.close
 Iter.__call = Iter.next
 
---- The iterator of client:each(calls, opts): for i, res, err in it do ... end.
--- `calls`: an array, or an iterator giving the next item or nil (source above).
-function M.each(st, calls, opts)
-  local concurrency = options.batch(opts)
+-- The scheduler run of `calls` (navixy.batch.scheduler), each result handed
+-- to deliver(i, res, err) by the worker that made it, as it completes; nil
+-- when there are no calls.
+local function run_of(st, calls, concurrency, deliver)
   local take, n = source(st, calls)
-  -- results wait here between the step that made them and the loop taking them
-  local ready = { first = 1, last = 0 }
+  if n == 0 then return nil end
   local function work(t)
     while true do
       local i, action, call_opts, body, parts = take()
       if not i then return end
-      local res, err = call.run(st, call.prepared(st, action, call_opts, body, parts), t)
-      ready.last = ready.last + 1
-      ready[ready.last] = { i, res, err }
+      deliver(i, call.run(st, call.prepared(st, action, call_opts, body, parts), t))
     end
   end
+  return scheduler.new(st.transport, math.min(concurrency, n or concurrency), work)
+end
+
+--- The iterator of client:each(calls, opts): for i, res, err in it do ... end.
+-- `calls`: an array, or an iterator giving the next item or nil (source above).
+function M.each(st, calls, opts)
+  local concurrency = options.batch(opts)
+  -- results wait here between the step that made them and the loop taking them: i, res, err
+  -- in three slots from `first` to `last`
+  local ready = { first = 1, last = 0 }
   local it = setmetatable({ ready = ready }, Iter)
-  if n ~= 0 then it.run = scheduler.new(st.transport, math.min(concurrency, n or concurrency), work) end
+  it.run = run_of(st, calls, concurrency, function(i, res, err)
+    local last = ready.last
+    ready[last + 1], ready[last + 2], ready[last + 3] = i, res, err
+    ready.last = last + 3
+  end)
   -- the generic for calls it(state, control); the 4th value is closed when
   -- the loop ends early (Lua 5.4)
   return it, nil, nil, it
@@ -151,31 +164,35 @@ function M.run(st, calls, opts)
     end
     opts = { concurrency = opts.concurrency }
   end
-  local it = M.each(st, calls, opts)
-  local results
-  if not on_result then
-    results = {}
-    -- items finish out of order: placeholders keep every slot in the array part
-    if type(calls) == "table" then
-      for i = 1, #calls do results[i] = false end
-    end
-  end
-  local ok, err = yielding_pcall(function()
-    -- not a generic for: PUC Lua 5.1 cannot yield inside its iterator, and
-    -- a step yields under an event loop
-    while true do
-      local i, res, e = it:next()
-      if i == nil then break end
-      if on_result then
+  if on_result then -- called here, never inside a worker: through client:each's iterator
+    local it = M.each(st, calls, opts)
+    local ok, err = yielding_pcall(function()
+      -- not a generic for: PUC Lua 5.1 cannot yield inside its iterator, and
+      -- a step yields under an event loop
+      while true do
+        local i, res, e = it:next()
+        if i == nil then break end
         on_result(i, res, e)
-      else
-        results[i] = res and { result = res } or { err = e }
       end
+    end)
+    if not ok then
+      it:close()
+      error(err, 0)
     end
+    return nil
+  end
+  -- the array filled in by the workers as results come (an error in a step
+  -- aborts the run there and is raised)
+  local results = {}
+  -- items finish out of order: placeholders keep every slot in the array part
+  if type(calls) == "table" then
+    for i = 1, #calls do results[i] = false end
+  end
+  local run = run_of(st, calls, options.batch(opts), function(i, res, err)
+    results[i] = res and { result = res } or { err = err }
   end)
-  if not ok then
-    it:close()
-    error(err, 0)
+  if run then
+    while run:advance() do end
   end
   return results
 end

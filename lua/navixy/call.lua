@@ -32,6 +32,9 @@ end
 -- The body of a call with `params` going as `method`: body, parts (the
 -- files of a multipart upload, or nil).
 local function encoded(st, params, method)
+  if params == nil and method == nil and st.encoding ~= "form" then
+    return "{}" -- what the encoder makes of no params, without a call into it
+  end
   local parts = params ~= nil and upload.parts(params) or nil
   if parts then
     if method == "GET" then misuse("a GET request cannot carry files (navixy.file)") end
@@ -45,16 +48,24 @@ end
 --- The body of a call of `action` with `params` and `call_opts`, checked
 -- (raises on misuse, with messages starting "navixy:") and encoded: body,
 -- parts (the files of a multipart upload, or nil).
-function M.encode(st, action, params, call_opts)
+--- The same, also returning what the catalogue says of the action and the
+-- method, for M.prepared (M.job: looked up once per call).
+local function encode(st, action, params, call_opts)
   options.call(action, params, call_opts)
   call_opts = call_opts or NO_OPTS
   if st.auth == "body" and params and params.hash ~= nil and st.hash then
     misuse("params.hash conflicts with the client's hash (auth = \"body\")")
   end
-  local d = docs()
+  local d = from_docs or docs()
   local known = d.known(st, action)
-  local body, parts = encoded(st, d.shape(known, params), d.method(known, call_opts))
+  local method = d.method(known, call_opts)
+  local body, parts = encoded(st, d.shape(known, params), method)
   d.check(st, action, known, params, call_opts) -- after the encoding's own refusals
+  return body, parts, known, method
+end
+
+function M.encode(st, action, params, call_opts)
+  local body, parts = encode(st, action, params, call_opts)
   return body, parts
 end
 
@@ -63,35 +74,43 @@ end
 -- navixy.transport): action, method, body, parts, sink, timeout, fresh.
 -- A batch keeps only the bodies of its waiting items and makes their jobs
 -- as they are taken, so that many items hold little.
-function M.prepared(st, action, call_opts, body, parts)
+-- (`known` and `method`: what M.job looked up already, else nil.)
+local function prepared(st, action, call_opts, body, parts, known, method)
   call_opts = call_opts or NO_OPTS
-  local d = docs()
-  local known = d.known(st, action)
-  local job = {
-    action = action,
-    method = d.method(known, call_opts),
-    body = body,
-    parts = parts,
+  local d = from_docs or docs()
+  if not known then
+    known = d.known(st, action)
+    method = d.method(known, call_opts)
+  end
+  local headers, query, decode = call_opts.headers, call_opts.query, call_opts.decode
+  local job = { -- every field a job may get, so that the table is made at its size once
+    action = action, method = method, body = body, parts = parts,
     sink = call_opts.sink,
     timeout = call_opts.timeout, -- seconds, as everywhere in Lua (nil: the client's)
     retries = call_opts.retries or st.retries,
     idempotent = call_opts.idempotent,
-    raw = call_opts.decode == false,
-    headers = options.header_text(call_opts.headers),
-    query = call_opts.query and json.form(call_opts.query) or nil,
-    lazy = call_opts.decode == "lazy",
-    attempts = 0,
-    retried = 0,
+    raw = decode == false,
+    headers = headers and options.header_text(headers) or nil,
+    query = query and json.form(query) or nil,
+    lazy = decode == "lazy",
+    attempts = 0, retried = 0,
+    documented = false, read_only = nil, sessionless = nil, anonymous = nil, fresh = false,
+    sent_with = nil, status = nil, elapsed = nil, delivered = nil, info = nil, stale = nil,
   }
   d.mark(job, known) -- documented, read_only, no-auth
   job.fresh = not retry.safe(job)
   return job
 end
 
+function M.prepared(st, action, call_opts, body, parts)
+  return prepared(st, action, call_opts, body, parts)
+end
+
 --- The job of a call of `action` with `params` and `call_opts`: checked,
 -- encoded and ready to run.
 function M.job(st, action, params, call_opts)
-  return M.prepared(st, action, call_opts, M.encode(st, action, params, call_opts))
+  local body, parts, known, method = encode(st, action, params, call_opts)
+  return prepared(st, action, call_opts, body, parts, known, method)
 end
 
 --- Seconds one attempt of `job` may take: its call's timeout, else the client's.

@@ -202,6 +202,8 @@ end
 -- What calls learn of their actions, by the name a client calls (with its
 -- base: "panel/" for a panel client): asked on every call, and a program
 -- uses few names (the cache starts over past MAX_KNOWN).
+-- Kept per base, then per name ("panel/" "usr/list" is not "" "panel/usr/list":
+-- typos differ): two lookups, no key string made per call.
 local known, known_count = {}, 0
 local MAX_KNOWN = 1000
 
@@ -210,8 +212,8 @@ local MAX_KNOWN = 1000
 -- or false, typo = the action (as that client names it) `action` is a
 -- near-typo of, or false }. Loads the catalogue on first use.
 function M.lookup(action, base)
-  local key = base .. "\0" .. action -- "panel/" "usr/list" is not "" "panel/usr/list": typos differ
-  local found = known[key]
+  local of_base = known[base]
+  local found = of_base and of_base[action]
   if found then return found end
   local path = base .. trimmed(action)
   local entry = M.get(path)
@@ -221,7 +223,8 @@ function M.lookup(action, base)
   end
   found = { entry = entry or false, typo = typo or false, path = path }
   if known_count >= MAX_KNOWN then known, known_count = {}, 0 end
-  known[key], known_count = found, known_count + 1
+  of_base = known[base] or {}
+  known[base], of_base[action], known_count = of_base, found, known_count + 1
   return found
 end
 

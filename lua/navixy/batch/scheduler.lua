@@ -145,6 +145,11 @@ function Run:step()
   end
 end
 
+-- The first step starts the workers; every later one is Run:step.
+local function first_or_next_step(self)
+  if not self.started then self:start() else self:step() end
+end
+
 --- Runs one step (starting the workers first); returns true while workers
 -- remain. An error in a worker aborts the run and is raised here, with
 -- nothing left in flight.
@@ -153,9 +158,7 @@ function Run:advance()
     misuse("this batch was given up: another batch started on the client while it waited")
   end
   self.stepping = true
-  local ok, err = yielding_pcall(function()
-    if not self.started then self:start() else self:step() end
-  end)
+  local ok, err = yielding_pcall(first_or_next_step, self) -- no closure per step
   self.stepping = false
   if not ok then
     self:abort()

@@ -41,6 +41,7 @@ end
 
 -- The value at a dotted name ("target.tracker_ids"), or nil.
 local function value_at(params, name)
+  if not name:find(".", 1, true) then return params[name] end -- most names: one plain index
   local v = params
   for part in name:gmatch("[^.]+") do
     if type(v) ~= "table" then return nil end
@@ -81,8 +82,10 @@ local function check_value(problems, p, v)
   if p.enum and not in_enum(p.enum, v) then
     problems[#problems + 1] = ("%s: %s is not one of %s"):format(p.name, tostring(v), table.concat(p.enum, ", "))
   end
-  if type(v) == "number" then bound(problems, p.name, "value", v, p.min, p.max) end
-  if type(v) == "string" then bound(problems, p.name, "length", length(v), p.min_length, p.max_length) end
+  if type(v) == "number" and (p.min or p.max) then bound(problems, p.name, "value", v, p.min, p.max) end
+  if type(v) == "string" and (p.min_length or p.max_length) then -- counted only when bounded
+    bound(problems, p.name, "length", length(v), p.min_length, p.max_length)
+  end
   if type(v) == "table" and p.type == "array" then
     bound(problems, p.name, "item count", #v, p.min_items, p.max_items)
     check_items(problems, p, v)
@@ -92,16 +95,21 @@ end
 --- The problems of `params` for `entry`: nil, or an array of one-line
 -- strings ("labels: item count 0 is below the minimum 1").
 function M.check(entry, params)
-  local problems = {}
+  local problems -- made at the first param there is anything to say or check of: a call without
+  -- params makes no table here
   for _, p in ipairs(entry.params) do
-    local v = value_at(params or {}, p.name)
+    local v = params ~= nil and value_at(params, p.name) or nil
     if v == nil then
-      if p.required then problems[#problems + 1] = p.name .. ": required, missing" end
+      if p.required then
+        problems = problems or {}
+        problems[#problems + 1] = p.name .. ": required, missing"
+      end
     elseif v ~= json.null and not upload.is_file(v) then -- a file is a file, whatever the docs' type
+      problems = problems or {}
       check_value(problems, p, v)
     end
   end
-  if #problems == 0 then return nil end
+  if not problems or #problems == 0 then return nil end
   return problems
 end
 
