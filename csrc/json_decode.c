@@ -177,25 +177,39 @@ static int push_number_text(parser *ps, const char *s, size_t n) {
   return 1;
 }
 
+/* Most numbers of an answer are ids: a plain integer of at most 18 digits,
+ * read here in one pass; 0 (nothing pushed) for any other number, which
+ * the general path reads (and rejects where it is not JSON). */
+static int plain_integer(parser *ps) {
+  const char *s = ps->p, *p = s, *end = ps->end, *digits;
+  long long v = 0;
+  if (p < end && *p == '-') p++;
+  digits = p;
+  if (p < end && *p == '0') {
+    p++;
+  } else {
+    while (p < end && is_digit(*p)) v = v * 10 + (*p++ - '0');
+    if (p == digits || p - digits > 18) return 0;
+  }
+  if (p < end && (*p == '.' || *p == 'e' || *p == 'E' || is_digit(*p))) return 0;
+  ps->p = p;
+#if LUA_VERSION_NUM >= 503
+  lua_pushinteger(ps->L, (lua_Integer)(*s == '-' ? -v : v));
+#else
+  lua_pushnumber(ps->L, (lua_Number)(*s == '-' ? -v : v)); /* rounded once, as strtod would */
+#endif
+  return 1;
+}
+
 static int parse_number(parser *ps) {
   number_parts np;
-  const char *s = ps->p, *p = scan_number(s, ps->end, &np);
+  const char *s, *p;
+  if (!ps->number_mt && plain_integer(ps)) return 1;
+  s = ps->p;
+  p = scan_number(s, ps->end, &np);
   if (!p) return fail(ps, "invalid number");
   ps->p = p;
   if (ps->number_mt) return push_number_text(ps, s, (size_t)(p - s));
-  if (!np.has_exp && np.frac == np.int_end && np.int_end - np.digits <= 18) {
-    /* an integer that fits in int64 */
-    long long v = 0;
-    const char *q;
-    for (q = np.digits; q < np.int_end; q++) v = v * 10 + (*q - '0');
-    if (*s == '-') v = -v;
-#if LUA_VERSION_NUM >= 503
-    lua_pushinteger(ps->L, (lua_Integer)v);
-#else
-    lua_pushnumber(ps->L, (lua_Number)v); /* rounded once, as strtod would */
-#endif
-    return 1;
-  }
   {
     double d;
     if (!np.exp_big && small_decimal(np.digits, np.int_end, np.frac, np.frac_end, np.exp, &d)) {
@@ -257,23 +271,43 @@ static int parse_escaped(parser *ps, const char *s, const char *p) {
   return fail(ps, "unterminated string");
 }
 
-/* Whether cached text a (NVX_CACHE_LEN bytes) starts with s[0..n): eight
- * bytes at a time, inline (these strings are short: a call to memcmp costs
- * more than the comparison). Reads nothing of s beyond n. */
-static int same_text(const char *a, const char *s, size_t n) {
-  for (; n >= 8; a += 8, s += 8, n -= 8) {
-    uint64_t x, y;
+/* Whether cached text a (NVX_CACHE_LEN bytes) starts with s[0..n), of
+ * which `avail` bytes (at least n) may be read: eight bytes at a time,
+ * inline (these strings are short: a call to memcmp costs more than the
+ * comparison); the last few bytes as the last eight (overlapping), or as
+ * one masked word where the bytes' order is known. */
+static int same_text(const char *a, const char *s, size_t n, size_t avail) {
+  uint64_t x, y;
+  if (n >= 8) {
+    size_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, s + i, 8);
+      if (x != y) return 0;
+    }
+    if (i == n) return 1;
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, s + n - 8, 8);
+    return x == y;
+  }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (avail >= 8) {
     memcpy(&x, a, 8);
     memcpy(&y, s, 8);
-    if (x != y) return 0;
+    return ((x ^ y) & ((1ULL << (8 * n)) - 1)) == 0; /* the low n bytes: s[0..n) */
   }
+#endif
+  (void)avail;
   for (; n > 0; n--)
     if (*a++ != *s++) return 0;
   return 1;
 }
 
-/* Pushes s[0..n), from the cache when it is there (see json_decode.h). */
-static void push_short(parser *ps, const char *s, size_t n) {
+/* Pushes s[0..n), from the cache when it is there (see json_decode.h).
+ * A key (is_key) takes its slot from whatever held it; a value only takes
+ * a slot no key holds: the values of an answer (times, labels) are mostly
+ * each new, and would otherwise push out the keys every object repeats. */
+static void push_short(parser *ps, const char *s, size_t n, int is_key) {
   lua_State *L = ps->L;
   nvx_strcache *c = ps->cache;
   unsigned slot;
@@ -289,8 +323,12 @@ static void push_short(parser *ps, const char *s, size_t n) {
     lua_pushlstring(L, s, n);
     return;
   }
-  if (c->len[slot] == n && same_text(c->text[slot], s, n)) {
+  if (c->len[slot] == n && same_text(c->text[slot], s, n, (size_t)(ps->end - s))) {
     lua_rawgeti(L, ps->cache_index, (int)slot + 1);
+    return;
+  }
+  if (!is_key && c->keyed[slot]) {
+    lua_pushlstring(L, s, n);
     return;
   }
   c->len[slot] = 0; /* empty while lua_pushlstring may run a finalizer that decodes */
@@ -299,6 +337,7 @@ static void push_short(parser *ps, const char *s, size_t n) {
   lua_rawseti(L, ps->cache_index, (int)slot + 1);
   memcpy(c->text[slot], s, n);
   c->len[slot] = (unsigned char)n;
+  c->keyed[slot] = (unsigned char)is_key;
 }
 
 /* The first '"' or backslash at or after p, or end: one pass, eight bytes
@@ -324,7 +363,7 @@ static const char *quote_or_backslash(const char *p, const char *end) {
 
 /* ps->p is at the opening quote. Strings without escapes, nearly all of
  * them, are pushed straight from the text. */
-static int parse_string(parser *ps) {
+static int parse_string(parser *ps, int is_key) {
   const char *s = ps->p + 1;
   const char *stop = quote_or_backslash(s, ps->end);
   if (stop >= ps->end) {
@@ -332,7 +371,7 @@ static int parse_string(parser *ps) {
     return fail(ps, "unterminated string");
   }
   if (*stop == '\\') return parse_escaped(ps, s, stop);
-  push_short(ps, s, (size_t)(stop - s));
+  push_short(ps, s, (size_t)(stop - s), is_key);
   ps->p = stop + 1;
   return 1;
 }
@@ -469,14 +508,14 @@ static int parse_key(parser *ps, unsigned place, int n_before, unsigned *after) 
     guess = n_before ? &c->next[*after] : &c->first[place];
     slot = *guess;
     n = c->len[slot];
-    if (n && (size_t)(ps->end - s) > n && s[n] == '"' && same_text(c->text[slot], s, n)) {
+    if (n && (size_t)(ps->end - s) > n && s[n] == '"' && same_text(c->text[slot], s, n, (size_t)(ps->end - s))) {
       lua_rawgeti(ps->L, ps->cache_index, (int)slot + 1);
       ps->p = s + n + 1;
       ps->key = *after = slot;
       return 1;
     }
   }
-  if (!parse_string(ps)) return 0;
+  if (!parse_string(ps, 1)) return 0;
   if (guess) *guess = (unsigned char)ps->key;
   *after = ps->key;
   return 1;
@@ -533,7 +572,7 @@ static int parse_value(parser *ps, unsigned place) {
   switch (*ps->p) {
   case '{': return parse_object(ps, place);
   case '[': return parse_array(ps, place);
-  case '"': return parse_string(ps);
+  case '"': return parse_string(ps, 0);
   case 't':
     if (!literal(ps, "true", 4)) return 0;
     lua_pushboolean(L, 1);

@@ -42,6 +42,7 @@ typedef struct nvx_strcache {
    * path in the answer) */
   unsigned char next[NVX_CACHE_SLOTS];
   unsigned char first[NVX_PLACES];
+  unsigned char keyed[NVX_CACHE_SLOTS]; /* 1: slot i holds a key */
 } nvx_strcache;
 
 /* What a decode uses besides the text: stack indices (0: none) of the
