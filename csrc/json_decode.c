@@ -276,7 +276,7 @@ static int parse_escaped(parser *ps, const char *s, const char *p) {
  * inline (these strings are short: a call to memcmp costs more than the
  * comparison); the last few bytes as the last eight (overlapping), or as
  * one masked word where the bytes' order is known. */
-static int same_text(const char *a, const char *s, size_t n, size_t avail) {
+static inline int same_text(const char *a, const char *s, size_t n, size_t avail) {
   uint64_t x, y;
   if (n >= 8) {
     size_t i;
@@ -303,34 +303,79 @@ static int same_text(const char *a, const char *s, size_t n, size_t avail) {
   return 1;
 }
 
+/* The cache slot of s[0..n) (n > 0), of which `avail` bytes may be read:
+ * its first and last eight bytes (or all of it), multiplied apart. Keys
+ * differ little ("checkin_id", "task_id"): a hash of a few of their bytes
+ * put several of one answer's keys in one slot. */
+static inline unsigned slot_of(const char *s, size_t n, size_t avail) {
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
+  } else {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (avail >= 8) {
+      memcpy(&a, s, 8);
+      a &= (1ULL << (8 * n)) - 1;
+    } else
+#endif
+    {
+      size_t i;
+      for (i = 0; i < n; i++) a = a << 8 | (unsigned char)s[i];
+    }
+  }
+  (void)avail;
+  a = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ n;
+  return (unsigned)((a * 0x9E3779B97F4A7C15ULL) >> 56) % NVX_CACHE_SLOTS;
+}
+
+/* Whether cache slot `slot` holds s[0..n). */
+static inline int cached(parser *ps, unsigned slot, const char *s, size_t n) {
+  return ps->cache->len[slot] == n &&
+         same_text(ps->cache->text[slot], s, n, (size_t)(ps->end - s));
+}
+
 /* Pushes s[0..n), from the cache when it is there (see json_decode.h).
- * A key (is_key) takes its slot from whatever held it; a value only takes
- * a slot no key holds: the values of an answer (times, labels) are mostly
- * each new, and would otherwise push out the keys every object repeats. */
+ * A string has two slots, a pair (i and i ^ 1): the keys of an object
+ * that share one still both stay. A key takes a slot no key holds, or the
+ * first if both do; a value only a slot no key holds: the values of an
+ * answer (times, labels) are mostly each new, and would otherwise push
+ * out the keys every object repeats. */
 static void push_short(parser *ps, const char *s, size_t n, int is_key) {
   lua_State *L = ps->L;
   nvx_strcache *c = ps->cache;
   unsigned slot;
+  int hit;
   if (n == 0) {
     ps->key = 0;
     lua_pushlstring(L, s, n);
     return;
   }
-  slot = ((unsigned)n * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[n - 1] * 13u +
-          (unsigned char)s[n / 2]) % NVX_CACHE_SLOTS;
+  slot = slot_of(s, n, (size_t)(ps->end - s));
   ps->key = slot;
   if (!c || n > NVX_CACHE_LEN) {
     lua_pushlstring(L, s, n);
     return;
   }
-  if (c->len[slot] == n && same_text(c->text[slot], s, n, (size_t)(ps->end - s))) {
+  hit = cached(ps, slot, s, n);
+  if (!hit && cached(ps, slot ^ 1, s, n)) {
+    slot ^= 1;
+    hit = 1;
+  }
+  if (hit) {
+    ps->key = slot;
     lua_rawgeti(L, ps->cache_index, (int)slot + 1);
     return;
   }
-  if (!is_key && c->keyed[slot]) {
-    lua_pushlstring(L, s, n);
-    return;
+  if (c->keyed[slot]) slot ^= 1;
+  if (c->keyed[slot]) {
+    slot ^= 1;
+    if (!is_key) {
+      lua_pushlstring(L, s, n);
+      return;
+    }
   }
+  ps->key = slot;
   c->len[slot] = 0; /* empty while lua_pushlstring may run a finalizer that decodes */
   lua_pushlstring(L, s, n);
   lua_pushvalue(L, -1);
