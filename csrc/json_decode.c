@@ -385,32 +385,11 @@ static void push_short(parser *ps, const char *s, size_t n, int is_key) {
   c->keyed[slot] = (unsigned char)is_key;
 }
 
-/* The first '"' or backslash at or after p, or end: one pass, eight bytes
- * at a time where the bytes' order is known (the lowest byte that matches
- * sets the lowest flag bit: x - 0x01..01 & ~x & 0x80..80 marks the bytes of
- * x that are zero, exactly up to the first one). */
-static const char *quote_or_backslash(const char *p, const char *end) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
-  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  while (end - p >= 8) {
-    uint64_t w, q, b, hit;
-    memcpy(&w, p, 8);
-    q = w ^ (ones * '"');
-    b = w ^ (ones * '\\');
-    hit = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
-    if (hit) return p + (__builtin_ctzll(hit) >> 3);
-    p += 8;
-  }
-#endif
-  while (p < end && *p != '"' && *p != '\\') p++;
-  return p;
-}
-
 /* ps->p is at the opening quote. Strings without escapes, nearly all of
  * them, are pushed straight from the text. */
 static int parse_string(parser *ps, int is_key) {
   const char *s = ps->p + 1;
-  const char *stop = quote_or_backslash(s, ps->end);
+  const char *stop = nvx_json_quote_or_backslash(s, ps->end);
   if (stop >= ps->end) {
     ps->p = ps->end;
     return fail(ps, "unterminated string");
@@ -650,8 +629,9 @@ int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding
   ps.cache = d->cache;
   ps.cache_index = d->cache_table;
   ps.key = 0;
-  memset(ps.sizes, 0, sizeof ps.sizes);
   skip_space(&ps);
+  /* (a scalar, as a lazy answer reads one, needs no sizes) */
+  if (ps.p < ps.end && (*ps.p == '{' || *ps.p == '[')) memset(ps.sizes, 0, sizeof ps.sizes);
   if (parse_value(&ps, 0)) {
     skip_space(&ps);
     if (ps.p == ps.end) return 1;

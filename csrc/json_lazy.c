@@ -15,6 +15,11 @@
 #define VIEW_MT "navixy.lazy"
 #define DOC_MT "navixy.lazy.doc"
 
+/* Every function below that makes or tells views has the views' metatable
+ * as its first upvalue: found there at every read, instead of by its name
+ * in the registry (a string made and looked up, twice a read). */
+#define VIEW_META lua_upvalueindex(1)
+
 /* ---- the index: pure C, no Lua ---- */
 
 /* A member of an object or array, or an object's key, is one 32-bit entry:
@@ -86,8 +91,14 @@ static inline int pending(builder *b, uint32_t entry) {
   return 1;
 }
 
-static void skip_space(builder *b) {
+static void skip_spaces(builder *b) {
   while (b->p < b->end && (*b->p == ' ' || *b->p == '\n' || *b->p == '\r' || *b->p == '\t')) b->p++;
+}
+
+/* Answers are mostly written without space: one test inline for that. */
+static inline void skip_space(builder *b) {
+  if (b->p < b->end && (unsigned char)*b->p > ' ') return;
+  skip_spaces(b);
 }
 
 static int index_value(builder *b);
@@ -100,26 +111,21 @@ static int index_string(builder *b) {
     char out[4];
     size_t wrote, len;
     const char *why;
-    const char *q = memchr(p, '"', (size_t)(end - p));
-    const char *bs = memchr(p, '\\', (size_t)((q ? q : end) - p));
-    if (!bs) {
-      if (!q) {
-        b->p = end;
-        return fail(b, "unterminated string");
-      }
-      b->p = q + 1;
+    p = nvx_json_quote_or_backslash(p, end);
+    if (p < end && *p == '"') {
+      b->p = p + 1;
       return pending(b, entry);
     }
-    if (bs + 1 >= end) {
+    if (p + 1 >= end) {
       b->p = end;
       return fail(b, "unterminated string");
     }
-    len = nvx_json_escape(bs, end, out, &wrote, &why);
+    len = nvx_json_escape(p, end, out, &wrote, &why);
     if (!len) {
-      b->p = bs + 1;
+      b->p = p + 1;
       return fail(b, why);
     }
-    p = bs + len;
+    p += len;
     entry |= ESCAPED;
   }
 }
@@ -176,11 +182,23 @@ static int index_container(builder *b, int object) {
   return 1;
 }
 
-static int index_literal(builder *b, const char *word, size_t n) {
+static inline int index_literal(builder *b, const char *word, size_t n) {
   uint32_t entry = (uint32_t)(b->p - b->text);
   if ((size_t)(b->end - b->p) < n || memcmp(b->p, word, n) != 0) return fail(b, "invalid value");
   b->p += n;
   return pending(b, entry);
+}
+
+/* The length of the number at s, 0 if there is none. Most are plain
+ * integers, skipped here; the rest by the decoder's own scanner. */
+static inline size_t number_length(const char *s, const char *end) {
+  const char *p = s;
+  if (*p >= '1' && *p <= '9') {
+    do p++;
+    while (p < end && *p >= '0' && *p <= '9');
+    if (p >= end || (*p != '.' && *p != 'e' && *p != 'E')) return (size_t)(p - s);
+  }
+  return nvx_json_number_length(s, (size_t)(end - s));
 }
 
 /* b->p at the first character of a value. The grammar is the decoder's:
@@ -196,7 +214,7 @@ static int index_value(builder *b) {
   case 'n': return index_literal(b, "null", 4);
   default: {
     uint32_t entry = (uint32_t)(b->p - b->text);
-    size_t len = nvx_json_number_length(b->p, (size_t)(b->end - b->p));
+    size_t len = number_length(b->p, b->end);
     if (!len) return fail(b, "invalid value");
     b->p += len;
     return pending(b, entry);
@@ -224,9 +242,8 @@ static int doc_gc(lua_State *L) {
 static view *to_view(lua_State *L, int i) {
   view *v = lua_touserdata(L, i);
   if (!v || !lua_getmetatable(L, i)) return NULL;
-  luaL_getmetatable(L, VIEW_MT);
-  if (!lua_rawequal(L, -1, -2)) v = NULL;
-  lua_pop(L, 2);
+  if (!lua_rawequal(L, -1, VIEW_META)) v = NULL;
+  lua_pop(L, 1);
   return v;
 }
 
@@ -243,7 +260,8 @@ static void push_view(lua_State *L, doc *d, uint32_t n, int anchor) {
   v->node = n;
   lua_pushvalue(L, anchor);
   compat_setuservalue(L, -2);
-  compat_setmetatable(L, VIEW_MT);
+  lua_pushvalue(L, VIEW_META);
+  lua_setmetatable(L, -2);
 }
 
 /* The end of the string whose opening quote is at s (the index checked it). */
@@ -359,16 +377,16 @@ static int view_tostring(lua_State *L) {
   return 1;
 }
 
-/* The step of an iteration: upvalue 1 the position, 2 whether only an
+/* The step of an iteration: upvalue 2 the position, 3 whether only an
  * array's items count (ipairs). Gives key, value; nothing at the end. */
 static int view_step(lua_State *L) {
   view *v = check_view(L, 1);
   doc *d = v->d;
   const node *nd = &d->nodes[v->node];
-  lua_Integer pos = lua_tointeger(L, lua_upvalueindex(1));
-  if ((nd->object && lua_toboolean(L, lua_upvalueindex(2))) || pos >= (lua_Integer)nd->count) return 0;
+  lua_Integer pos = lua_tointeger(L, lua_upvalueindex(2));
+  if ((nd->object && lua_toboolean(L, lua_upvalueindex(3))) || pos >= (lua_Integer)nd->count) return 0;
   lua_pushinteger(L, pos + 1);
-  lua_replace(L, lua_upvalueindex(1));
+  lua_replace(L, lua_upvalueindex(2));
   if (nd->object) {
     const uint32_t *pair = d->kids + nd->kids + 2 * (uint32_t)pos;
     push_entry(L, d, pair[0], 1);
@@ -383,9 +401,10 @@ static int view_step(lua_State *L) {
 /* iterate(v, only_items) -> step, v, nil */
 static int iterate(lua_State *L, int only_items) {
   check_view(L, 1);
+  lua_pushvalue(L, VIEW_META);
   lua_pushinteger(L, 0);
   lua_pushboolean(L, only_items);
-  lua_pushcclosure(L, view_step, 2);
+  lua_pushcclosure(L, view_step, 3);
   lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
@@ -407,7 +426,9 @@ static int m_lazy_text(lua_State *L) {
   return 1;
 }
 
-int nvx_lazy_new(lua_State *L) {
+/* core.lazy(text) -> a view of the value (or the scalar), or nil and
+ * "invalid JSON at byte N: why" as core.decode says it. */
+static int m_lazy(lua_State *L) {
   size_t n;
   const char *text = luaL_checklstring(L, 1, &n);
   builder b;
@@ -461,20 +482,18 @@ void nvx_lazy_register(lua_State *L) {
                                        {"__len", view_len},           {"__eq", view_eq},
                                        {"__tostring", view_tostring}, {"__pairs", view_pairs},
                                        {"__ipairs", view_ipairs},     {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"lazy", m_lazy},
+                                   {"lazy_text", m_lazy_text},
+                                   {"lazy_pairs", view_pairs},
+                                   {"lazy_ipairs", view_ipairs},
+                                   {NULL, NULL}};
   static const luaL_Reg doc_meta[] = {{"__gc", doc_gc}, {NULL, NULL}};
   if (luaL_newmetatable(L, VIEW_MT)) {
-    compat_setfuncs(L, view_meta, 0);
+    lua_pushvalue(L, -1); /* its functions' upvalue: VIEW_META */
+    compat_setfuncs(L, view_meta, 1);
     lua_pushliteral(L, VIEW_MT); /* getmetatable(v) == "navixy.lazy": how Lua tells a view */
     lua_setfield(L, -2, "__metatable");
   }
-  lua_pop(L, 1);
+  compat_setfuncs(L, funcs, 1); /* into the module, below; pops the metatable */
   nvx_metatable(L, DOC_MT, NULL, doc_meta);
-  lua_pushcfunction(L, nvx_lazy_new);
-  lua_setfield(L, -2, "lazy");
-  lua_pushcfunction(L, m_lazy_text);
-  lua_setfield(L, -2, "lazy_text");
-  lua_pushcfunction(L, view_pairs);
-  lua_setfield(L, -2, "lazy_pairs");
-  lua_pushcfunction(L, view_ipairs);
-  lua_setfield(L, -2, "lazy_ipairs");
 }
