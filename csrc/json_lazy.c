@@ -22,6 +22,17 @@
 
 /* ---- the index: pure C, no Lua ---- */
 
+/* The scalars are read inline in the loop of their container, which alone
+ * recurses: a call a container instead of two a member (the compiler
+ * would call them, for their callers are several). */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
+#else
+#define ALWAYS_INLINE inline
+#define NOINLINE
+#endif
+
 /* A member of an object or array, or an object's key, is one 32-bit entry:
  * an object or array the index of its node (with CONTAINER), anything else
  * the offset of its first byte in the text (with ESCAPED for a string that
@@ -101,10 +112,10 @@ static inline void skip_space(builder *b) {
   skip_spaces(b);
 }
 
-static int index_value(builder *b);
+static int index_container(builder *b, int object);
 
 /* b->p at the opening quote; escapes checked as the decoder reads them. */
-static int index_string(builder *b) {
+static ALWAYS_INLINE int index_string(builder *b) {
   const char *p = b->p + 1, *end = b->end;
   uint32_t entry = (uint32_t)(b->p - b->text);
   for (;;) {
@@ -130,7 +141,47 @@ static int index_string(builder *b) {
   }
 }
 
-static int index_container(builder *b, int object) {
+static inline int index_literal(builder *b, const char *word, size_t n) {
+  uint32_t entry = (uint32_t)(b->p - b->text);
+  if ((size_t)(b->end - b->p) < n || memcmp(b->p, word, n) != 0) return fail(b, "invalid value");
+  b->p += n;
+  return pending(b, entry);
+}
+
+/* The length of the number at s, 0 if there is none. Most are plain
+ * integers, skipped here; the rest by the decoder's own scanner. */
+static inline size_t number_length(const char *s, const char *end) {
+  const char *p = s;
+  if (*p >= '1' && *p <= '9') {
+    do p++;
+    while (p < end && *p >= '0' && *p <= '9');
+    if (p >= end || (*p != '.' && *p != 'e' && *p != 'E')) return (size_t)(p - s);
+  }
+  return nvx_json_number_length(s, (size_t)(end - s));
+}
+
+/* b->p at the first character of a value. The grammar is the decoder's:
+ * numbers by its own scanner (nvx_json_number_length). */
+static ALWAYS_INLINE int index_value(builder *b) {
+  if (b->p >= b->end) return fail(b, "expected a value");
+  switch (*b->p) {
+  case '{': return index_container(b, 1);
+  case '[': return index_container(b, 0);
+  case '"': return index_string(b);
+  case 't': return index_literal(b, "true", 4);
+  case 'f': return index_literal(b, "false", 5);
+  case 'n': return index_literal(b, "null", 4);
+  default: {
+    uint32_t entry = (uint32_t)(b->p - b->text);
+    size_t len = number_length(b->p, b->end);
+    if (!len) return fail(b, "invalid value");
+    b->p += len;
+    return pending(b, entry);
+  }
+  }
+}
+
+static NOINLINE int index_container(builder *b, int object) {
   size_t self = b->n, mark, count;
   char close = object ? '}' : ']';
   if (!grow((void **)&b->nodes, &b->cap, b->n + 1, sizeof *b->nodes) ||
@@ -180,46 +231,6 @@ static int index_container(builder *b, int object) {
   b->np = mark;
   b->depth--;
   return 1;
-}
-
-static inline int index_literal(builder *b, const char *word, size_t n) {
-  uint32_t entry = (uint32_t)(b->p - b->text);
-  if ((size_t)(b->end - b->p) < n || memcmp(b->p, word, n) != 0) return fail(b, "invalid value");
-  b->p += n;
-  return pending(b, entry);
-}
-
-/* The length of the number at s, 0 if there is none. Most are plain
- * integers, skipped here; the rest by the decoder's own scanner. */
-static inline size_t number_length(const char *s, const char *end) {
-  const char *p = s;
-  if (*p >= '1' && *p <= '9') {
-    do p++;
-    while (p < end && *p >= '0' && *p <= '9');
-    if (p >= end || (*p != '.' && *p != 'e' && *p != 'E')) return (size_t)(p - s);
-  }
-  return nvx_json_number_length(s, (size_t)(end - s));
-}
-
-/* b->p at the first character of a value. The grammar is the decoder's:
- * numbers by its own scanner (nvx_json_number_length). */
-static int index_value(builder *b) {
-  if (b->p >= b->end) return fail(b, "expected a value");
-  switch (*b->p) {
-  case '{': return index_container(b, 1);
-  case '[': return index_container(b, 0);
-  case '"': return index_string(b);
-  case 't': return index_literal(b, "true", 4);
-  case 'f': return index_literal(b, "false", 5);
-  case 'n': return index_literal(b, "null", 4);
-  default: {
-    uint32_t entry = (uint32_t)(b->p - b->text);
-    size_t len = number_length(b->p, b->end);
-    if (!len) return fail(b, "invalid value");
-    b->p += len;
-    return pending(b, entry);
-  }
-  }
 }
 
 /* ---- the views ---- */
