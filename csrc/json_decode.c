@@ -10,6 +10,16 @@
 /* Parse functions return 1 after pushing one value, or 0 after setting
  * ps->why (ps->p then marks where). The caller of the first one resets the
  * stack on failure, so partial tables need no cleanup here. */
+/* The scalars are read inline in the loop of their container, which alone
+ * recurses (the compiler would call them, for their callers are several). */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
+#else
+#define ALWAYS_INLINE inline
+#define NOINLINE
+#endif
+
 typedef struct parser {
   lua_State *L;
   const char *p, *end;
@@ -42,7 +52,7 @@ static inline void skip_space(parser *ps) {
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int parse_value(parser *ps, unsigned place);
+static int parse_container(parser *ps, unsigned place);
 
 /* ---- numbers ---- */
 
@@ -180,7 +190,7 @@ static int push_number_text(parser *ps, const char *s, size_t n) {
 /* Most numbers of an answer are ids: a plain integer of at most 18 digits,
  * read here in one pass; 0 (nothing pushed) for any other number, which
  * the general path reads (and rejects where it is not JSON). */
-static int plain_integer(parser *ps) {
+static ALWAYS_INLINE int plain_integer(parser *ps) {
   const char *s = ps->p, *p = s, *end = ps->end, *digits;
   long long v = 0;
   if (p < end && *p == '-') p++;
@@ -201,10 +211,10 @@ static int plain_integer(parser *ps) {
   return 1;
 }
 
+/* Any other number (plain_integer read none); or every one, in exact mode. */
 static int parse_number(parser *ps) {
   number_parts np;
   const char *s, *p;
-  if (!ps->number_mt && plain_integer(ps)) return 1;
   s = ps->p;
   p = scan_number(s, ps->end, &np);
   if (!p) return fail(ps, "invalid number");
@@ -482,6 +492,39 @@ static int mark_array(parser *ps) {
   return 1;
 }
 
+static int literal(parser *ps, const char *word, size_t n) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, "invalid value");
+  ps->p += n;
+  return 1;
+}
+
+/* ps->p is at the first character of a value (no space before it). */
+static ALWAYS_INLINE int parse_value(parser *ps, unsigned place) {
+  lua_State *L = ps->L;
+  if (ps->p >= ps->end) return fail(ps, "expected a value");
+  switch (*ps->p) {
+  case '{':
+  case '[': return parse_container(ps, place);
+  case '"': return parse_string(ps, 0);
+  case 't':
+    if (!literal(ps, "true", 4)) return 0;
+    lua_pushboolean(L, 1);
+    return 1;
+  case 'f':
+    if (!literal(ps, "false", 5)) return 0;
+    lua_pushboolean(L, 0);
+    return 1;
+  case 'n':
+    if (!literal(ps, "null", 4)) return 0;
+    lua_pushlightuserdata(L, NULL);
+    return 1;
+  default:
+    if (*ps->p == '-' || is_digit(*ps->p))
+      return (!ps->number_mt && plain_integer(ps)) || parse_number(ps);
+    return fail(ps, "invalid value");
+  }
+}
+
 static int parse_array(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
@@ -583,36 +626,9 @@ static int parse_object(parser *ps, unsigned place) {
   return 1;
 }
 
-static int literal(parser *ps, const char *word, size_t n) {
-  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, "invalid value");
-  ps->p += n;
-  return 1;
-}
-
-/* ps->p is at the first character of a value (no space before it). */
-static int parse_value(parser *ps, unsigned place) {
-  lua_State *L = ps->L;
-  if (ps->p >= ps->end) return fail(ps, "expected a value");
-  switch (*ps->p) {
-  case '{': return parse_object(ps, place);
-  case '[': return parse_array(ps, place);
-  case '"': return parse_string(ps, 0);
-  case 't':
-    if (!literal(ps, "true", 4)) return 0;
-    lua_pushboolean(L, 1);
-    return 1;
-  case 'f':
-    if (!literal(ps, "false", 5)) return 0;
-    lua_pushboolean(L, 0);
-    return 1;
-  case 'n':
-    if (!literal(ps, "null", 4)) return 0;
-    lua_pushlightuserdata(L, NULL);
-    return 1;
-  default:
-    if (*ps->p == '-' || is_digit(*ps->p)) return parse_number(ps);
-    return fail(ps, "invalid value");
-  }
+/* Out of line: the recursion, a call a container. */
+static NOINLINE int parse_container(parser *ps, unsigned place) {
+  return *ps->p == '{' ? parse_object(ps, place) : parse_array(ps, place);
 }
 
 int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding *d,
