@@ -6,20 +6,11 @@
 #include <string.h>
 #include "compat.h"
 #include "util/escape.h"
+#include "util/inline.h"
 
 /* Parse functions return 1 after pushing one value, or 0 after setting
  * ps->why (ps->p then marks where). The caller of the first one resets the
  * stack on failure, so partial tables need no cleanup here. */
-/* The scalars are read inline in the loop of their container, which alone
- * recurses (the compiler would call them, for their callers are several). */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#define NOINLINE __attribute__((noinline))
-#else
-#define ALWAYS_INLINE inline
-#define NOINLINE
-#endif
-
 typedef struct parser {
   lua_State *L;
   const char *p, *end;
@@ -190,7 +181,7 @@ static int push_number_text(parser *ps, const char *s, size_t n) {
 /* Most numbers of an answer are ids: a plain integer of at most 18 digits,
  * read here in one pass; 0 (nothing pushed) for any other number, which
  * the general path reads (and rejects where it is not JSON). */
-static ALWAYS_INLINE int plain_integer(parser *ps) {
+static NVX_ALWAYS_INLINE int plain_integer(parser *ps) {
   const char *s = ps->p, *p = s, *end = ps->end, *digits;
   long long v = 0;
   if (p < end && *p == '-') p++;
@@ -499,7 +490,7 @@ static int literal(parser *ps, const char *word, size_t n) {
 }
 
 /* ps->p is at the first character of a value (no space before it). */
-static ALWAYS_INLINE int parse_value(parser *ps, unsigned place) {
+static NVX_ALWAYS_INLINE int parse_value(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   if (ps->p >= ps->end) return fail(ps, "expected a value");
   switch (*ps->p) {
@@ -627,7 +618,7 @@ static int parse_object(parser *ps, unsigned place) {
 }
 
 /* Out of line: the recursion, a call a container. */
-static NOINLINE int parse_container(parser *ps, unsigned place) {
+static NVX_NOINLINE int parse_container(parser *ps, unsigned place) {
   return *ps->p == '{' ? parse_object(ps, place) : parse_array(ps, place);
 }
 

@@ -11,6 +11,7 @@
 #include "json_decode.h"
 #include "raise.h"
 #include "util/escape.h"
+#include "util/inline.h"
 
 #define VIEW_MT "navixy.lazy"
 #define DOC_MT "navixy.lazy.doc"
@@ -21,17 +22,6 @@
 #define VIEW_META lua_upvalueindex(1)
 
 /* ---- the index: pure C, no Lua ---- */
-
-/* The scalars are read inline in the loop of their container, which alone
- * recurses: a call a container instead of two a member (the compiler
- * would call them, for their callers are several). */
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#define NOINLINE __attribute__((noinline))
-#else
-#define ALWAYS_INLINE inline
-#define NOINLINE
-#endif
 
 /* A member of an object or array, or an object's key, is one 32-bit entry:
  * an object or array the index of its node (with CONTAINER), anything else
@@ -115,7 +105,7 @@ static inline void skip_space(builder *b) {
 static int index_container(builder *b, int object);
 
 /* b->p at the opening quote; escapes checked as the decoder reads them. */
-static ALWAYS_INLINE int index_string(builder *b) {
+static NVX_ALWAYS_INLINE int index_string(builder *b) {
   const char *p = b->p + 1, *end = b->end;
   uint32_t entry = (uint32_t)(b->p - b->text);
   for (;;) {
@@ -162,7 +152,7 @@ static inline size_t number_length(const char *s, const char *end) {
 
 /* b->p at the first character of a value. The grammar is the decoder's:
  * numbers by its own scanner (nvx_json_number_length). */
-static ALWAYS_INLINE int index_value(builder *b) {
+static NVX_ALWAYS_INLINE int index_value(builder *b) {
   if (b->p >= b->end) return fail(b, "expected a value");
   switch (*b->p) {
   case '{': return index_container(b, 1);
@@ -181,7 +171,7 @@ static ALWAYS_INLINE int index_value(builder *b) {
   }
 }
 
-static NOINLINE int index_container(builder *b, int object) {
+static NVX_NOINLINE int index_container(builder *b, int object) {
   size_t self = b->n, mark, count;
   char close = object ? '}' : ']';
   if (!grow((void **)&b->nodes, &b->cap, b->n + 1, sizeof *b->nodes) ||
