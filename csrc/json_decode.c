@@ -41,6 +41,21 @@ static inline void skip_space(parser *ps) {
   skip_spaces(ps);
 }
 
+/* Whether the next character past any space is c, then taken (the test
+ * before the space skipped: answers mostly have none). */
+static inline int take(parser *ps, char c) {
+  if (ps->p < ps->end && *ps->p == c) {
+    ps->p++;
+    return 1;
+  }
+  skip_space(ps);
+  if (ps->p < ps->end && *ps->p == c) {
+    ps->p++;
+    return 1;
+  }
+  return 0;
+}
+
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 static int parse_container(parser *ps, unsigned place);
@@ -536,11 +551,11 @@ static int parse_array(parser *ps, unsigned place) {
       make_table(L, base, n, 0, n);
       gathering = 0;
     }
-    skip_space(ps);
-    if (ps->p >= ps->end) return fail(ps, "unterminated array");
-    if (*ps->p == ']') break;
-    if (*ps->p != ',') return fail(ps, "expected ',' or ']'");
-    ps->p++;
+    if (!take(ps, ',')) {
+      if (ps->p >= ps->end) return fail(ps, "unterminated array");
+      if (*ps->p == ']') break;
+      return fail(ps, "expected ',' or ']'");
+    }
     skip_space(ps);
   }
   if (gathering) make_table(L, base, n, 0, 0);
@@ -593,9 +608,7 @@ static int parse_object(parser *ps, unsigned place) {
   for (;;) {
     if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
     if (!parse_key(ps, place, n, &after)) return 0;
-    skip_space(ps);
-    if (ps->p >= ps->end || *ps->p != ':') return fail(ps, "expected ':'");
-    ps->p++;
+    if (!take(ps, ':')) return fail(ps, "expected ':'");
     skip_space(ps);
     if (!parse_value(ps, PLACE(place, ps->key))) return 0;
     n++;
@@ -605,11 +618,11 @@ static int parse_object(parser *ps, unsigned place) {
       make_table(L, base, n, 1, n);
       gathering = 0;
     }
-    skip_space(ps);
-    if (ps->p >= ps->end) return fail(ps, "unterminated object");
-    if (*ps->p == '}') break;
-    if (*ps->p != ',') return fail(ps, "expected ',' or '}'");
-    ps->p++;
+    if (!take(ps, ',')) {
+      if (ps->p >= ps->end) return fail(ps, "unterminated object");
+      if (*ps->p == '}') break;
+      return fail(ps, "expected ',' or '}'");
+    }
     skip_space(ps);
   }
   if (gathering) make_table(L, base, n, 1, 0);
