@@ -193,31 +193,44 @@ static int push_number_text(parser *ps, const char *s, size_t n) {
   return 1;
 }
 
-/* Most numbers of an answer are ids: a plain integer of at most 18 digits,
- * read here in one pass; 0 (nothing pushed) for any other number, which
- * the general path reads (and rejects where it is not JSON). */
-static NVX_ALWAYS_INLINE int plain_integer(parser *ps) {
-  const char *s = ps->p, *p = s, *end = ps->end, *digits;
-  long long v = 0;
+/* Most numbers of an answer are ids and coordinates: a plain integer of at
+ * most 18 digits, or a decimal of at most 15 digits without exponent (the
+ * fast path of small_decimal, to the same double), read here in one pass;
+ * 0 (nothing pushed) for any other number, which the general path reads
+ * (and rejects where it is not JSON). */
+static NVX_ALWAYS_INLINE int plain_number(parser *ps) {
+  const char *s = ps->p, *p = s, *end = ps->end, *digits, *frac;
+  unsigned long long v = 0; /* wraps only past 19 digits, which are refused */
   if (p < end && *p == '-') p++;
   digits = p;
   if (p < end && *p == '0') {
     p++;
   } else {
-    while (p < end && is_digit(*p)) v = v * 10 + (*p++ - '0');
+    while (p < end && is_digit(*p)) v = v * 10 + (unsigned)(*p++ - '0');
     if (p == digits || p - digits > 18) return 0;
   }
-  if (p < end && (*p == '.' || *p == 'e' || *p == 'E' || is_digit(*p))) return 0;
+  if (p < end && *p == '.') {
+    double d;
+    frac = ++p;
+    while (p < end && is_digit(*p)) v = v * 10 + (unsigned)(*p++ - '0');
+    if (p == frac || (frac - 1 - digits) + (p - frac) > 15) return 0;
+    if (p < end && (*p == 'e' || *p == 'E')) return 0;
+    ps->p = p;
+    d = (double)v / POW10[p - frac];
+    push_float(ps->L, *s == '-' ? -d : d);
+    return 1;
+  }
+  if (p < end && (*p == 'e' || *p == 'E' || is_digit(*p))) return 0;
   ps->p = p;
 #if LUA_VERSION_NUM >= 503
-  lua_pushinteger(ps->L, (lua_Integer)(*s == '-' ? -v : v));
+  lua_pushinteger(ps->L, *s == '-' ? -(lua_Integer)v : (lua_Integer)v);
 #else
-  lua_pushnumber(ps->L, (lua_Number)(*s == '-' ? -v : v)); /* rounded once, as strtod would */
+  lua_pushnumber(ps->L, (lua_Number)(*s == '-' ? -(long long)v : (long long)v)); /* rounded once, as strtod would */
 #endif
   return 1;
 }
 
-/* Any other number (plain_integer read none); or every one, in exact mode. */
+/* Any other number (plain_number read none); or every one, in exact mode. */
 static int parse_number(parser *ps) {
   number_parts np;
   const char *s, *p;
@@ -526,7 +539,7 @@ static NVX_ALWAYS_INLINE int parse_value(parser *ps, unsigned place) {
     return 1;
   default:
     if (*ps->p == '-' || is_digit(*ps->p))
-      return (!ps->number_mt && plain_integer(ps)) || parse_number(ps);
+      return (!ps->number_mt && plain_number(ps)) || parse_number(ps);
     return fail(ps, "invalid value");
   }
 }
