@@ -7,6 +7,7 @@
 #include "compat.h"
 #include "util/escape.h"
 #include "util/inline.h"
+#include "util/json_scan.h"
 
 /* Parse functions return 1 after pushing one value, or 0 after setting
  * ps->why (ps->p then marks where). The caller of the first one resets the
@@ -29,32 +30,9 @@ static int fail(parser *ps, const char *why) {
   return 0;
 }
 
-static void skip_spaces(parser *ps) {
-  const char *p = ps->p, *end = ps->end;
-  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-  ps->p = p;
-}
+static inline void skip_space(parser *ps) { ps->p = nvx_json_space(ps->p, ps->end); }
 
-/* Answers are mostly written without space: one test inline for that. */
-static inline void skip_space(parser *ps) {
-  if (ps->p < ps->end && (unsigned char)*ps->p > ' ') return;
-  skip_spaces(ps);
-}
-
-/* Whether the next character past any space is c, then taken (the test
- * before the space skipped: answers mostly have none). */
-static inline int take(parser *ps, char c) {
-  if (ps->p < ps->end && *ps->p == c) {
-    ps->p++;
-    return 1;
-  }
-  skip_space(ps);
-  if (ps->p < ps->end && *ps->p == c) {
-    ps->p++;
-    return 1;
-  }
-  return 0;
-}
+static inline int take(parser *ps, char c) { return nvx_json_take(&ps->p, ps->end, c); }
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 

@@ -12,6 +12,7 @@
 #include "raise.h"
 #include "util/escape.h"
 #include "util/inline.h"
+#include "util/json_scan.h"
 
 #define VIEW_MT "navixy.lazy"
 #define DOC_MT "navixy.lazy.doc"
@@ -92,15 +93,9 @@ static inline int pending(builder *b, uint32_t entry) {
   return 1;
 }
 
-static void skip_spaces(builder *b) {
-  while (b->p < b->end && (*b->p == ' ' || *b->p == '\n' || *b->p == '\r' || *b->p == '\t')) b->p++;
-}
+static inline void skip_space(builder *b) { b->p = nvx_json_space(b->p, b->end); }
 
-/* Answers are mostly written without space: one test inline for that. */
-static inline void skip_space(builder *b) {
-  if (b->p < b->end && (unsigned char)*b->p > ' ') return;
-  skip_spaces(b);
-}
+static inline int take(builder *b, char c) { return nvx_json_take(&b->p, b->end, c); }
 
 static int index_container(builder *b, int object);
 
@@ -139,12 +134,17 @@ static inline int index_literal(builder *b, const char *word, size_t n) {
 }
 
 /* The length of the number at s, 0 if there is none. Most are plain
- * integers, skipped here; the rest by the decoder's own scanner. */
+ * integers or decimals (1-9 first, no exponent), skipped here; the rest by
+ * the decoder's own scanner. */
 static inline size_t number_length(const char *s, const char *end) {
   const char *p = s;
   if (*p >= '1' && *p <= '9') {
     do p++;
     while (p < end && *p >= '0' && *p <= '9');
+    if (p < end && *p == '.' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
+      p += 2; /* a fraction: its digits too */
+      while (p < end && *p >= '0' && *p <= '9') p++;
+    }
     if (p >= end || (*p != '.' && *p != 'e' && *p != 'E')) return (size_t)(p - s);
   }
   return nvx_json_number_length(s, (size_t)(end - s));
@@ -193,17 +193,15 @@ static NVX_NOINLINE int index_container(builder *b, int object) {
       if (object) {
         if (b->p >= b->end || *b->p != '"') return fail(b, "expected a string key");
         if (!index_string(b)) return 0;
-        skip_space(b);
-        if (b->p >= b->end || *b->p != ':') return fail(b, "expected ':'");
-        b->p++;
+        if (!take(b, ':')) return fail(b, "expected ':'");
         skip_space(b);
       }
       if (!index_value(b)) return 0;
-      skip_space(b);
-      if (b->p >= b->end) return fail(b, object ? "unterminated object" : "unterminated array");
-      if (*b->p == close) break;
-      if (*b->p != ',') return fail(b, object ? "expected ',' or '}'" : "expected ',' or ']'");
-      b->p++;
+      if (!take(b, ',')) {
+        if (b->p >= b->end) return fail(b, object ? "unterminated object" : "unterminated array");
+        if (*b->p == close) break;
+        return fail(b, object ? "expected ',' or '}'" : "expected ',' or ']'");
+      }
       skip_space(b);
     }
     b->p++;
