@@ -626,6 +626,16 @@ static NVX_NOINLINE int parse_container(parser *ps, unsigned place) {
   return *ps->p == '{' ? parse_object(ps, place) : parse_array(ps, place);
 }
 
+int nvx_json_push_number(lua_State *L, const char *s, size_t n) {
+  parser ps; /* what the number parsers read of it */
+  ps.L = L;
+  ps.p = s;
+  ps.end = s + n;
+  ps.why = NULL;
+  ps.number_mt = 0;
+  return plain_number(&ps) || parse_number(&ps);
+}
+
 int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding *d,
                     const char **why, size_t *at) {
   parser ps;

@@ -275,7 +275,6 @@ static const char *string_end(const char *s, const char *end) {
  * strings with escapes are read by the decoder itself. */
 static void push_entry(lua_State *L, doc *d, uint32_t entry, int owner) {
   const char *s = d->text + (entry & WHERE), *end = d->text + d->len;
-  size_t len;
   if (entry & CONTAINER) {
     compat_getuservalue(L, owner);
     push_view(L, d, entry & WHERE, lua_gettop(L));
@@ -290,17 +289,17 @@ static void push_entry(lua_State *L, doc *d, uint32_t entry, int owner) {
     if (!(entry & ESCAPED)) {
       const char *q = memchr(s + 1, '"', (size_t)(end - s - 1));
       lua_pushlstring(L, s + 1, (size_t)(q - s - 1));
-      return;
+    } else {
+      nvx_decoding plain = {0, 0, NULL, 0};
+      const char *why;
+      size_t at;
+      if (!nvx_json_decode(L, s, (size_t)(string_end(s, end) - s), &plain, &why, &at))
+        lua_pushnil(L); /* cannot happen: indexed */
     }
-    len = (size_t)(string_end(s, end) - s);
-    break;
-  default: len = nvx_json_number_length(s, (size_t)(end - s)); break;
-  }
-  {
-    nvx_decoding plain = {0, 0, NULL, 0};
-    const char *why;
-    size_t at;
-    if (!nvx_json_decode(L, s, len, &plain, &why, &at)) lua_pushnil(L); /* cannot happen: indexed */
+    return;
+  default: /* a number: the index saw one there */
+    if (!nvx_json_push_number(L, s, (size_t)(end - s))) lua_pushnil(L);
+    return;
   }
 }
 
