@@ -626,13 +626,24 @@ static NVX_NOINLINE int parse_container(parser *ps, unsigned place) {
   return *ps->p == '{' ? parse_object(ps, place) : parse_array(ps, place);
 }
 
+/* A parser at the start of text[0..n), its sizes unset (see "Sizes"). */
+static void start(parser *ps, lua_State *L, const char *text, size_t n, const nvx_decoding *d) {
+  ps->L = L;
+  ps->p = text;
+  ps->end = text + n;
+  ps->why = NULL;
+  ps->depth = 0;
+  ps->array_mt = d->array_mt;
+  ps->number_mt = d->number_mt;
+  ps->cache = d->cache;
+  ps->cache_index = d->cache_table;
+  ps->key = 0;
+}
+
 int nvx_json_push_number(lua_State *L, const char *s, size_t n) {
-  parser ps; /* what the number parsers read of it */
-  ps.L = L;
-  ps.p = s;
-  ps.end = s + n;
-  ps.why = NULL;
-  ps.number_mt = 0;
+  static const nvx_decoding plain = {0, 0, NULL, 0};
+  parser ps;
+  start(&ps, L, s, n, &plain); /* no container is read: no sizes */
   return plain_number(&ps) || parse_number(&ps);
 }
 
@@ -640,16 +651,7 @@ int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding
                     const char **why, size_t *at) {
   parser ps;
   int top = lua_gettop(L);
-  ps.L = L;
-  ps.p = text;
-  ps.end = text + n;
-  ps.why = NULL;
-  ps.depth = 0;
-  ps.array_mt = d->array_mt;
-  ps.number_mt = d->number_mt;
-  ps.cache = d->cache;
-  ps.cache_index = d->cache_table;
-  ps.key = 0;
+  start(&ps, L, text, n, d);
   skip_space(&ps);
   /* (a scalar, as a lazy answer reads one, needs no sizes) */
   if (ps.p < ps.end && (*ps.p == '{' || *ps.p == '[')) memset(ps.sizes, 0, sizeof ps.sizes);
