@@ -297,7 +297,7 @@ local function id_readers(body)
   end
   return {
     full = function() checked(read_ids(response.interpret("history/tracker/list", result))) end,
-    lazy = function() checked(read_ids(response.interpret("history/tracker/list", result, nil, true))) end,
+    lazy = function() checked(read_ids(response.interpret("history/tracker/list", result, nil, nil, true))) end,
   }
 end
 

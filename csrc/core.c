@@ -139,6 +139,7 @@ static int m_decode(lua_State *L) {
     memset(own.len, 0, sizeof own.len);
     memset(own.next, 0, sizeof own.next);
     memset(own.first, 0, sizeof own.first);
+    memset(own.keyed, 0, sizeof own.keyed);
     lua_createtable(L, NVX_CACHE_SLOTS, 0);
     d.cache = &own;
   } else {

@@ -6,6 +6,8 @@
 #include <string.h>
 #include "compat.h"
 #include "util/escape.h"
+#include "util/inline.h"
+#include "util/json_scan.h"
 
 /* Parse functions return 1 after pushing one value, or 0 after setting
  * ps->why (ps->p then marks where). The caller of the first one resets the
@@ -28,21 +30,13 @@ static int fail(parser *ps, const char *why) {
   return 0;
 }
 
-static void skip_spaces(parser *ps) {
-  const char *p = ps->p, *end = ps->end;
-  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-  ps->p = p;
-}
+static inline void skip_space(parser *ps) { ps->p = nvx_json_space(ps->p, ps->end); }
 
-/* Answers are mostly written without space: one test inline for that. */
-static inline void skip_space(parser *ps) {
-  if (ps->p < ps->end && (unsigned char)*ps->p > ' ') return;
-  skip_spaces(ps);
-}
+static inline int take(parser *ps, char c) { return nvx_json_take(&ps->p, ps->end, c); }
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int parse_value(parser *ps, unsigned place);
+static int parse_container(parser *ps, unsigned place);
 
 /* ---- numbers ---- */
 
@@ -177,25 +171,52 @@ static int push_number_text(parser *ps, const char *s, size_t n) {
   return 1;
 }
 
+/* Most numbers of an answer are ids and coordinates: a plain integer of at
+ * most 18 digits, or a decimal of at most 15 digits without exponent (the
+ * fast path of small_decimal, to the same double), read here in one pass;
+ * 0 (nothing pushed) for any other number, which the general path reads
+ * (and rejects where it is not JSON). */
+static NVX_ALWAYS_INLINE int plain_number(parser *ps) {
+  const char *s = ps->p, *p = s, *end = ps->end, *digits, *frac;
+  unsigned long long v = 0; /* wraps only past 19 digits, which are refused */
+  if (p < end && *p == '-') p++;
+  digits = p;
+  if (p < end && *p == '0') {
+    p++;
+  } else {
+    while (p < end && is_digit(*p)) v = v * 10 + (unsigned)(*p++ - '0');
+    if (p == digits || p - digits > 18) return 0;
+  }
+  if (p < end && *p == '.') {
+    double d;
+    frac = ++p;
+    while (p < end && is_digit(*p)) v = v * 10 + (unsigned)(*p++ - '0');
+    if (p == frac || (frac - 1 - digits) + (p - frac) > 15) return 0;
+    if (p < end && (*p == 'e' || *p == 'E')) return 0;
+    ps->p = p;
+    d = (double)v / POW10[p - frac];
+    push_float(ps->L, *s == '-' ? -d : d);
+    return 1;
+  }
+  if (p < end && (*p == 'e' || *p == 'E' || is_digit(*p))) return 0;
+  ps->p = p;
+#if LUA_VERSION_NUM >= 503
+  lua_pushinteger(ps->L, *s == '-' ? -(lua_Integer)v : (lua_Integer)v);
+#else
+  lua_pushnumber(ps->L, (lua_Number)(*s == '-' ? -(long long)v : (long long)v)); /* rounded once, as strtod would */
+#endif
+  return 1;
+}
+
+/* Any other number (plain_number read none); or every one, in exact mode. */
 static int parse_number(parser *ps) {
   number_parts np;
-  const char *s = ps->p, *p = scan_number(s, ps->end, &np);
+  const char *s, *p;
+  s = ps->p;
+  p = scan_number(s, ps->end, &np);
   if (!p) return fail(ps, "invalid number");
   ps->p = p;
   if (ps->number_mt) return push_number_text(ps, s, (size_t)(p - s));
-  if (!np.has_exp && np.frac == np.int_end && np.int_end - np.digits <= 18) {
-    /* an integer that fits in int64 */
-    long long v = 0;
-    const char *q;
-    for (q = np.digits; q < np.int_end; q++) v = v * 10 + (*q - '0');
-    if (*s == '-') v = -v;
-#if LUA_VERSION_NUM >= 503
-    lua_pushinteger(ps->L, (lua_Integer)v);
-#else
-    lua_pushnumber(ps->L, (lua_Number)v); /* rounded once, as strtod would */
-#endif
-    return 1;
-  }
   {
     double d;
     if (!np.exp_big && small_decimal(np.digits, np.int_end, np.frac, np.frac_end, np.exp, &d)) {
@@ -257,82 +278,131 @@ static int parse_escaped(parser *ps, const char *s, const char *p) {
   return fail(ps, "unterminated string");
 }
 
-/* Whether cached text a (NVX_CACHE_LEN bytes) starts with s[0..n): eight
- * bytes at a time, inline (these strings are short: a call to memcmp costs
- * more than the comparison). Reads nothing of s beyond n. */
-static int same_text(const char *a, const char *s, size_t n) {
-  for (; n >= 8; a += 8, s += 8, n -= 8) {
-    uint64_t x, y;
+/* Whether cached text a (NVX_CACHE_LEN bytes) starts with s[0..n), of
+ * which `avail` bytes (at least n) may be read: eight bytes at a time,
+ * inline (these strings are short: a call to memcmp costs more than the
+ * comparison); the last few bytes as the last eight (overlapping), or as
+ * one masked word where the bytes' order is known. */
+static inline int same_text(const char *a, const char *s, size_t n, size_t avail) {
+  uint64_t x, y;
+  if (n >= 8) {
+    size_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, s + i, 8);
+      if (x != y) return 0;
+    }
+    if (i == n) return 1;
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, s + n - 8, 8);
+    return x == y;
+  }
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (avail >= 8) {
     memcpy(&x, a, 8);
     memcpy(&y, s, 8);
-    if (x != y) return 0;
+    return ((x ^ y) & ((1ULL << (8 * n)) - 1)) == 0; /* the low n bytes: s[0..n) */
   }
+#endif
+  (void)avail;
   for (; n > 0; n--)
     if (*a++ != *s++) return 0;
   return 1;
 }
 
-/* Pushes s[0..n), from the cache when it is there (see json_decode.h). */
-static void push_short(parser *ps, const char *s, size_t n) {
+/* The cache slot of s[0..n) (n > 0), of which `avail` bytes may be read:
+ * its first and last eight bytes (or all of it), multiplied apart. Keys
+ * differ little ("checkin_id", "task_id"): a hash of a few of their bytes
+ * put several of one answer's keys in one slot. */
+static inline unsigned slot_of(const char *s, size_t n, size_t avail) {
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
+  } else {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (avail >= 8) {
+      memcpy(&a, s, 8);
+      a &= (1ULL << (8 * n)) - 1;
+    } else
+#endif
+    {
+      size_t i;
+      for (i = 0; i < n; i++) a = a << 8 | (unsigned char)s[i];
+    }
+  }
+  (void)avail;
+  a = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ n;
+  return (unsigned)((a * 0x9E3779B97F4A7C15ULL) >> 56) % NVX_CACHE_SLOTS;
+}
+
+/* Whether cache slot `slot` holds s[0..n). */
+static inline int cached(parser *ps, unsigned slot, const char *s, size_t n) {
+  return ps->cache->len[slot] == n &&
+         same_text(ps->cache->text[slot], s, n, (size_t)(ps->end - s));
+}
+
+/* Pushes s[0..n), from the cache when it is there (see json_decode.h).
+ * A string has two slots, a pair (i and i ^ 1): the keys of an object
+ * that share one still both stay. A key takes a slot no key holds, or the
+ * first if both do; a value only a slot no key holds: the values of an
+ * answer (times, labels) are mostly each new, and would otherwise push
+ * out the keys every object repeats. */
+static void push_short(parser *ps, const char *s, size_t n, int is_key) {
   lua_State *L = ps->L;
   nvx_strcache *c = ps->cache;
   unsigned slot;
+  int hit;
   if (n == 0) {
     ps->key = 0;
     lua_pushlstring(L, s, n);
     return;
   }
-  slot = ((unsigned)n * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[n - 1] * 13u +
-          (unsigned char)s[n / 2]) % NVX_CACHE_SLOTS;
+  slot = slot_of(s, n, (size_t)(ps->end - s));
   ps->key = slot;
   if (!c || n > NVX_CACHE_LEN) {
     lua_pushlstring(L, s, n);
     return;
   }
-  if (c->len[slot] == n && same_text(c->text[slot], s, n)) {
+  hit = cached(ps, slot, s, n);
+  if (!hit && cached(ps, slot ^ 1, s, n)) {
+    slot ^= 1;
+    hit = 1;
+  }
+  if (hit) {
+    ps->key = slot;
     lua_rawgeti(L, ps->cache_index, (int)slot + 1);
     return;
   }
+  if (c->keyed[slot]) slot ^= 1;
+  if (c->keyed[slot]) {
+    slot ^= 1;
+    if (!is_key) {
+      lua_pushlstring(L, s, n);
+      return;
+    }
+  }
+  ps->key = slot;
   c->len[slot] = 0; /* empty while lua_pushlstring may run a finalizer that decodes */
   lua_pushlstring(L, s, n);
   lua_pushvalue(L, -1);
   lua_rawseti(L, ps->cache_index, (int)slot + 1);
   memcpy(c->text[slot], s, n);
   c->len[slot] = (unsigned char)n;
-}
-
-/* The first '"' or backslash at or after p, or end: one pass, eight bytes
- * at a time where the bytes' order is known (the lowest byte that matches
- * sets the lowest flag bit: x - 0x01..01 & ~x & 0x80..80 marks the bytes of
- * x that are zero, exactly up to the first one). */
-static const char *quote_or_backslash(const char *p, const char *end) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
-  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  while (end - p >= 8) {
-    uint64_t w, q, b, hit;
-    memcpy(&w, p, 8);
-    q = w ^ (ones * '"');
-    b = w ^ (ones * '\\');
-    hit = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
-    if (hit) return p + (__builtin_ctzll(hit) >> 3);
-    p += 8;
-  }
-#endif
-  while (p < end && *p != '"' && *p != '\\') p++;
-  return p;
+  c->keyed[slot] = (unsigned char)is_key;
 }
 
 /* ps->p is at the opening quote. Strings without escapes, nearly all of
  * them, are pushed straight from the text. */
-static int parse_string(parser *ps) {
+static int parse_string(parser *ps, int is_key) {
   const char *s = ps->p + 1;
-  const char *stop = quote_or_backslash(s, ps->end);
+  const char *stop = nvx_json_quote_or_backslash(s, ps->end);
   if (stop >= ps->end) {
     ps->p = ps->end;
     return fail(ps, "unterminated string");
   }
   if (*stop == '\\') return parse_escaped(ps, s, stop);
-  push_short(ps, s, (size_t)(stop - s));
+  push_short(ps, s, (size_t)(stop - s), is_key);
   ps->p = stop + 1;
   return 1;
 }
@@ -419,6 +489,39 @@ static int mark_array(parser *ps) {
   return 1;
 }
 
+static int literal(parser *ps, const char *word, size_t n) {
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, "invalid value");
+  ps->p += n;
+  return 1;
+}
+
+/* ps->p is at the first character of a value (no space before it). */
+static NVX_ALWAYS_INLINE int parse_value(parser *ps, unsigned place) {
+  lua_State *L = ps->L;
+  if (ps->p >= ps->end) return fail(ps, "expected a value");
+  switch (*ps->p) {
+  case '{':
+  case '[': return parse_container(ps, place);
+  case '"': return parse_string(ps, 0);
+  case 't':
+    if (!literal(ps, "true", 4)) return 0;
+    lua_pushboolean(L, 1);
+    return 1;
+  case 'f':
+    if (!literal(ps, "false", 5)) return 0;
+    lua_pushboolean(L, 0);
+    return 1;
+  case 'n':
+    if (!literal(ps, "null", 4)) return 0;
+    lua_pushlightuserdata(L, NULL);
+    return 1;
+  default:
+    if (*ps->p == '-' || is_digit(*ps->p))
+      return (!ps->number_mt && plain_number(ps)) || parse_number(ps);
+    return fail(ps, "invalid value");
+  }
+}
+
 static int parse_array(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
@@ -439,11 +542,11 @@ static int parse_array(parser *ps, unsigned place) {
       make_table(L, base, n, 0, n);
       gathering = 0;
     }
-    skip_space(ps);
-    if (ps->p >= ps->end) return fail(ps, "unterminated array");
-    if (*ps->p == ']') break;
-    if (*ps->p != ',') return fail(ps, "expected ',' or ']'");
-    ps->p++;
+    if (!take(ps, ',')) {
+      if (ps->p >= ps->end) return fail(ps, "unterminated array");
+      if (*ps->p == ']') break;
+      return fail(ps, "expected ',' or ']'");
+    }
     skip_space(ps);
   }
   if (gathering) make_table(L, base, n, 0, 0);
@@ -469,14 +572,14 @@ static int parse_key(parser *ps, unsigned place, int n_before, unsigned *after) 
     guess = n_before ? &c->next[*after] : &c->first[place];
     slot = *guess;
     n = c->len[slot];
-    if (n && (size_t)(ps->end - s) > n && s[n] == '"' && same_text(c->text[slot], s, n)) {
+    if (n && (size_t)(ps->end - s) > n && s[n] == '"' && same_text(c->text[slot], s, n, (size_t)(ps->end - s))) {
       lua_rawgeti(ps->L, ps->cache_index, (int)slot + 1);
       ps->p = s + n + 1;
       ps->key = *after = slot;
       return 1;
     }
   }
-  if (!parse_string(ps)) return 0;
+  if (!parse_string(ps, 1)) return 0;
   if (guess) *guess = (unsigned char)ps->key;
   *after = ps->key;
   return 1;
@@ -496,9 +599,7 @@ static int parse_object(parser *ps, unsigned place) {
   for (;;) {
     if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
     if (!parse_key(ps, place, n, &after)) return 0;
-    skip_space(ps);
-    if (ps->p >= ps->end || *ps->p != ':') return fail(ps, "expected ':'");
-    ps->p++;
+    if (!take(ps, ':')) return fail(ps, "expected ':'");
     skip_space(ps);
     if (!parse_value(ps, PLACE(place, ps->key))) return 0;
     n++;
@@ -508,11 +609,11 @@ static int parse_object(parser *ps, unsigned place) {
       make_table(L, base, n, 1, n);
       gathering = 0;
     }
-    skip_space(ps);
-    if (ps->p >= ps->end) return fail(ps, "unterminated object");
-    if (*ps->p == '}') break;
-    if (*ps->p != ',') return fail(ps, "expected ',' or '}'");
-    ps->p++;
+    if (!take(ps, ',')) {
+      if (ps->p >= ps->end) return fail(ps, "unterminated object");
+      if (*ps->p == '}') break;
+      return fail(ps, "expected ',' or '}'");
+    }
     skip_space(ps);
   }
   if (gathering) make_table(L, base, n, 1, 0);
@@ -520,54 +621,40 @@ static int parse_object(parser *ps, unsigned place) {
   return 1;
 }
 
-static int literal(parser *ps, const char *word, size_t n) {
-  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, "invalid value");
-  ps->p += n;
-  return 1;
+/* Out of line: the recursion, a call a container. */
+static NVX_NOINLINE int parse_container(parser *ps, unsigned place) {
+  return *ps->p == '{' ? parse_object(ps, place) : parse_array(ps, place);
 }
 
-/* ps->p is at the first character of a value (no space before it). */
-static int parse_value(parser *ps, unsigned place) {
-  lua_State *L = ps->L;
-  if (ps->p >= ps->end) return fail(ps, "expected a value");
-  switch (*ps->p) {
-  case '{': return parse_object(ps, place);
-  case '[': return parse_array(ps, place);
-  case '"': return parse_string(ps);
-  case 't':
-    if (!literal(ps, "true", 4)) return 0;
-    lua_pushboolean(L, 1);
-    return 1;
-  case 'f':
-    if (!literal(ps, "false", 5)) return 0;
-    lua_pushboolean(L, 0);
-    return 1;
-  case 'n':
-    if (!literal(ps, "null", 4)) return 0;
-    lua_pushlightuserdata(L, NULL);
-    return 1;
-  default:
-    if (*ps->p == '-' || is_digit(*ps->p)) return parse_number(ps);
-    return fail(ps, "invalid value");
-  }
+/* A parser at the start of text[0..n), its sizes unset (see "Sizes"). */
+static void start(parser *ps, lua_State *L, const char *text, size_t n, const nvx_decoding *d) {
+  ps->L = L;
+  ps->p = text;
+  ps->end = text + n;
+  ps->why = NULL;
+  ps->depth = 0;
+  ps->array_mt = d->array_mt;
+  ps->number_mt = d->number_mt;
+  ps->cache = d->cache;
+  ps->cache_index = d->cache_table;
+  ps->key = 0;
+}
+
+int nvx_json_push_number(lua_State *L, const char *s, size_t n) {
+  static const nvx_decoding plain = {0, 0, NULL, 0};
+  parser ps;
+  start(&ps, L, s, n, &plain); /* no container is read: no sizes */
+  return plain_number(&ps) || parse_number(&ps);
 }
 
 int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding *d,
                     const char **why, size_t *at) {
   parser ps;
   int top = lua_gettop(L);
-  ps.L = L;
-  ps.p = text;
-  ps.end = text + n;
-  ps.why = NULL;
-  ps.depth = 0;
-  ps.array_mt = d->array_mt;
-  ps.number_mt = d->number_mt;
-  ps.cache = d->cache;
-  ps.cache_index = d->cache_table;
-  ps.key = 0;
-  memset(ps.sizes, 0, sizeof ps.sizes);
+  start(&ps, L, text, n, d);
   skip_space(&ps);
+  /* (a scalar, as a lazy answer reads one, needs no sizes) */
+  if (ps.p < ps.end && (*ps.p == '{' || *ps.p == '[')) memset(ps.sizes, 0, sizeof ps.sizes);
   if (parse_value(&ps, 0)) {
     skip_space(&ps);
     if (ps.p == ps.end) return 1;

@@ -42,6 +42,7 @@ typedef struct nvx_strcache {
    * path in the answer) */
   unsigned char next[NVX_CACHE_SLOTS];
   unsigned char first[NVX_PLACES];
+  unsigned char keyed[NVX_CACHE_SLOTS]; /* 1: slot i holds a key */
 } nvx_strcache;
 
 /* What a decode uses besides the text: stack indices (0: none) of the
@@ -61,6 +62,11 @@ typedef struct nvx_decoding {
  * then (strings with escapes are unescaped on the C stack or in a userdata). */
 int nvx_json_decode(lua_State *L, const char *text, size_t n, const nvx_decoding *d,
                     const char **why, size_t *at);
+
+/* Pushes the JSON number at the start of s[0..n) as nvx_json_decode
+ * pushes one (not in exact mode) and returns 1; 0, nothing pushed, if
+ * there is none. For lazy answers, which read their numbers one by one. */
+int nvx_json_push_number(lua_State *L, const char *s, size_t n);
 
 /* The length of the JSON number at the start of s[0..n), 0 if there is
  * none: the grammar the decoder reads numbers with, for the encoder to

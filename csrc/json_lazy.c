@@ -11,9 +11,16 @@
 #include "json_decode.h"
 #include "raise.h"
 #include "util/escape.h"
+#include "util/inline.h"
+#include "util/json_scan.h"
 
 #define VIEW_MT "navixy.lazy"
 #define DOC_MT "navixy.lazy.doc"
+
+/* Every function below that makes or tells views has the views' metatable
+ * as its first upvalue: found there at every read, instead of by its name
+ * in the registry (a string made and looked up, twice a read). */
+#define VIEW_META lua_upvalueindex(1)
 
 /* ---- the index: pure C, no Lua ---- */
 
@@ -86,45 +93,85 @@ static inline int pending(builder *b, uint32_t entry) {
   return 1;
 }
 
-static void skip_space(builder *b) {
-  while (b->p < b->end && (*b->p == ' ' || *b->p == '\n' || *b->p == '\r' || *b->p == '\t')) b->p++;
-}
+static inline void skip_space(builder *b) { b->p = nvx_json_space(b->p, b->end); }
 
-static int index_value(builder *b);
+static inline int take(builder *b, char c) { return nvx_json_take(&b->p, b->end, c); }
+
+static int index_container(builder *b, int object);
 
 /* b->p at the opening quote; escapes checked as the decoder reads them. */
-static int index_string(builder *b) {
+static NVX_ALWAYS_INLINE int index_string(builder *b) {
   const char *p = b->p + 1, *end = b->end;
   uint32_t entry = (uint32_t)(b->p - b->text);
   for (;;) {
     char out[4];
     size_t wrote, len;
     const char *why;
-    const char *q = memchr(p, '"', (size_t)(end - p));
-    const char *bs = memchr(p, '\\', (size_t)((q ? q : end) - p));
-    if (!bs) {
-      if (!q) {
-        b->p = end;
-        return fail(b, "unterminated string");
-      }
-      b->p = q + 1;
+    p = nvx_json_quote_or_backslash(p, end);
+    if (p < end && *p == '"') {
+      b->p = p + 1;
       return pending(b, entry);
     }
-    if (bs + 1 >= end) {
+    if (p + 1 >= end) {
       b->p = end;
       return fail(b, "unterminated string");
     }
-    len = nvx_json_escape(bs, end, out, &wrote, &why);
+    len = nvx_json_escape(p, end, out, &wrote, &why);
     if (!len) {
-      b->p = bs + 1;
+      b->p = p + 1;
       return fail(b, why);
     }
-    p = bs + len;
+    p += len;
     entry |= ESCAPED;
   }
 }
 
-static int index_container(builder *b, int object) {
+static inline int index_literal(builder *b, const char *word, size_t n) {
+  uint32_t entry = (uint32_t)(b->p - b->text);
+  if ((size_t)(b->end - b->p) < n || memcmp(b->p, word, n) != 0) return fail(b, "invalid value");
+  b->p += n;
+  return pending(b, entry);
+}
+
+/* The length of the number at s, 0 if there is none. Most are plain
+ * integers or decimals (1-9 first, no exponent), skipped here; the rest by
+ * the decoder's own scanner. */
+static inline size_t number_length(const char *s, const char *end) {
+  const char *p = s;
+  if (*p >= '1' && *p <= '9') {
+    do p++;
+    while (p < end && *p >= '0' && *p <= '9');
+    if (p < end && *p == '.' && p + 1 < end && p[1] >= '0' && p[1] <= '9') {
+      p += 2; /* a fraction: its digits too */
+      while (p < end && *p >= '0' && *p <= '9') p++;
+    }
+    if (p >= end || (*p != '.' && *p != 'e' && *p != 'E')) return (size_t)(p - s);
+  }
+  return nvx_json_number_length(s, (size_t)(end - s));
+}
+
+/* b->p at the first character of a value. The grammar is the decoder's:
+ * numbers by its own scanner (nvx_json_number_length). */
+static NVX_ALWAYS_INLINE int index_value(builder *b) {
+  if (b->p >= b->end) return fail(b, "expected a value");
+  switch (*b->p) {
+  case '{': return index_container(b, 1);
+  case '[': return index_container(b, 0);
+  case '"': return index_string(b);
+  case 't': return index_literal(b, "true", 4);
+  case 'f': return index_literal(b, "false", 5);
+  case 'n': return index_literal(b, "null", 4);
+  default: {
+    uint32_t entry = (uint32_t)(b->p - b->text);
+    size_t len = number_length(b->p, b->end);
+    if (!len) return fail(b, "invalid value");
+    b->p += len;
+    return pending(b, entry);
+  }
+  }
+}
+
+static NVX_NOINLINE int index_container(builder *b, int object) {
   size_t self = b->n, mark, count;
   char close = object ? '}' : ']';
   if (!grow((void **)&b->nodes, &b->cap, b->n + 1, sizeof *b->nodes) ||
@@ -146,17 +193,15 @@ static int index_container(builder *b, int object) {
       if (object) {
         if (b->p >= b->end || *b->p != '"') return fail(b, "expected a string key");
         if (!index_string(b)) return 0;
-        skip_space(b);
-        if (b->p >= b->end || *b->p != ':') return fail(b, "expected ':'");
-        b->p++;
+        if (!take(b, ':')) return fail(b, "expected ':'");
         skip_space(b);
       }
       if (!index_value(b)) return 0;
-      skip_space(b);
-      if (b->p >= b->end) return fail(b, object ? "unterminated object" : "unterminated array");
-      if (*b->p == close) break;
-      if (*b->p != ',') return fail(b, object ? "expected ',' or '}'" : "expected ',' or ']'");
-      b->p++;
+      if (!take(b, ',')) {
+        if (b->p >= b->end) return fail(b, object ? "unterminated object" : "unterminated array");
+        if (*b->p == close) break;
+        return fail(b, object ? "expected ',' or '}'" : "expected ',' or ']'");
+      }
       skip_space(b);
     }
     b->p++;
@@ -174,34 +219,6 @@ static int index_container(builder *b, int object) {
   b->np = mark;
   b->depth--;
   return 1;
-}
-
-static int index_literal(builder *b, const char *word, size_t n) {
-  uint32_t entry = (uint32_t)(b->p - b->text);
-  if ((size_t)(b->end - b->p) < n || memcmp(b->p, word, n) != 0) return fail(b, "invalid value");
-  b->p += n;
-  return pending(b, entry);
-}
-
-/* b->p at the first character of a value. The grammar is the decoder's:
- * numbers by its own scanner (nvx_json_number_length). */
-static int index_value(builder *b) {
-  if (b->p >= b->end) return fail(b, "expected a value");
-  switch (*b->p) {
-  case '{': return index_container(b, 1);
-  case '[': return index_container(b, 0);
-  case '"': return index_string(b);
-  case 't': return index_literal(b, "true", 4);
-  case 'f': return index_literal(b, "false", 5);
-  case 'n': return index_literal(b, "null", 4);
-  default: {
-    uint32_t entry = (uint32_t)(b->p - b->text);
-    size_t len = nvx_json_number_length(b->p, (size_t)(b->end - b->p));
-    if (!len) return fail(b, "invalid value");
-    b->p += len;
-    return pending(b, entry);
-  }
-  }
 }
 
 /* ---- the views ---- */
@@ -224,9 +241,8 @@ static int doc_gc(lua_State *L) {
 static view *to_view(lua_State *L, int i) {
   view *v = lua_touserdata(L, i);
   if (!v || !lua_getmetatable(L, i)) return NULL;
-  luaL_getmetatable(L, VIEW_MT);
-  if (!lua_rawequal(L, -1, -2)) v = NULL;
-  lua_pop(L, 2);
+  if (!lua_rawequal(L, -1, VIEW_META)) v = NULL;
+  lua_pop(L, 1);
   return v;
 }
 
@@ -243,7 +259,8 @@ static void push_view(lua_State *L, doc *d, uint32_t n, int anchor) {
   v->node = n;
   lua_pushvalue(L, anchor);
   compat_setuservalue(L, -2);
-  compat_setmetatable(L, VIEW_MT);
+  lua_pushvalue(L, VIEW_META);
+  lua_setmetatable(L, -2);
 }
 
 /* The end of the string whose opening quote is at s (the index checked it). */
@@ -258,7 +275,6 @@ static const char *string_end(const char *s, const char *end) {
  * strings with escapes are read by the decoder itself. */
 static void push_entry(lua_State *L, doc *d, uint32_t entry, int owner) {
   const char *s = d->text + (entry & WHERE), *end = d->text + d->len;
-  size_t len;
   if (entry & CONTAINER) {
     compat_getuservalue(L, owner);
     push_view(L, d, entry & WHERE, lua_gettop(L));
@@ -273,17 +289,17 @@ static void push_entry(lua_State *L, doc *d, uint32_t entry, int owner) {
     if (!(entry & ESCAPED)) {
       const char *q = memchr(s + 1, '"', (size_t)(end - s - 1));
       lua_pushlstring(L, s + 1, (size_t)(q - s - 1));
-      return;
+    } else {
+      nvx_decoding plain = {0, 0, NULL, 0};
+      const char *why;
+      size_t at;
+      if (!nvx_json_decode(L, s, (size_t)(string_end(s, end) - s), &plain, &why, &at))
+        lua_pushnil(L); /* cannot happen: indexed */
     }
-    len = (size_t)(string_end(s, end) - s);
-    break;
-  default: len = nvx_json_number_length(s, (size_t)(end - s)); break;
-  }
-  {
-    nvx_decoding plain = {0, 0, NULL, 0};
-    const char *why;
-    size_t at;
-    if (!nvx_json_decode(L, s, len, &plain, &why, &at)) lua_pushnil(L); /* cannot happen: indexed */
+    return;
+  default: /* a number: the index saw one there */
+    if (!nvx_json_push_number(L, s, (size_t)(end - s))) lua_pushnil(L);
+    return;
   }
 }
 
@@ -359,16 +375,16 @@ static int view_tostring(lua_State *L) {
   return 1;
 }
 
-/* The step of an iteration: upvalue 1 the position, 2 whether only an
+/* The step of an iteration: upvalue 2 the position, 3 whether only an
  * array's items count (ipairs). Gives key, value; nothing at the end. */
 static int view_step(lua_State *L) {
   view *v = check_view(L, 1);
   doc *d = v->d;
   const node *nd = &d->nodes[v->node];
-  lua_Integer pos = lua_tointeger(L, lua_upvalueindex(1));
-  if ((nd->object && lua_toboolean(L, lua_upvalueindex(2))) || pos >= (lua_Integer)nd->count) return 0;
+  lua_Integer pos = lua_tointeger(L, lua_upvalueindex(2));
+  if ((nd->object && lua_toboolean(L, lua_upvalueindex(3))) || pos >= (lua_Integer)nd->count) return 0;
   lua_pushinteger(L, pos + 1);
-  lua_replace(L, lua_upvalueindex(1));
+  lua_replace(L, lua_upvalueindex(2));
   if (nd->object) {
     const uint32_t *pair = d->kids + nd->kids + 2 * (uint32_t)pos;
     push_entry(L, d, pair[0], 1);
@@ -383,9 +399,10 @@ static int view_step(lua_State *L) {
 /* iterate(v, only_items) -> step, v, nil */
 static int iterate(lua_State *L, int only_items) {
   check_view(L, 1);
+  lua_pushvalue(L, VIEW_META);
   lua_pushinteger(L, 0);
   lua_pushboolean(L, only_items);
-  lua_pushcclosure(L, view_step, 2);
+  lua_pushcclosure(L, view_step, 3);
   lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
@@ -407,7 +424,9 @@ static int m_lazy_text(lua_State *L) {
   return 1;
 }
 
-int nvx_lazy_new(lua_State *L) {
+/* core.lazy(text) -> a view of the value (or the scalar), or nil and
+ * "invalid JSON at byte N: why" as core.decode says it. */
+static int m_lazy(lua_State *L) {
   size_t n;
   const char *text = luaL_checklstring(L, 1, &n);
   builder b;
@@ -461,20 +480,18 @@ void nvx_lazy_register(lua_State *L) {
                                        {"__len", view_len},           {"__eq", view_eq},
                                        {"__tostring", view_tostring}, {"__pairs", view_pairs},
                                        {"__ipairs", view_ipairs},     {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"lazy", m_lazy},
+                                   {"lazy_text", m_lazy_text},
+                                   {"lazy_pairs", view_pairs},
+                                   {"lazy_ipairs", view_ipairs},
+                                   {NULL, NULL}};
   static const luaL_Reg doc_meta[] = {{"__gc", doc_gc}, {NULL, NULL}};
   if (luaL_newmetatable(L, VIEW_MT)) {
-    compat_setfuncs(L, view_meta, 0);
+    lua_pushvalue(L, -1); /* its functions' upvalue: VIEW_META */
+    compat_setfuncs(L, view_meta, 1);
     lua_pushliteral(L, VIEW_MT); /* getmetatable(v) == "navixy.lazy": how Lua tells a view */
     lua_setfield(L, -2, "__metatable");
   }
-  lua_pop(L, 1);
+  compat_setfuncs(L, funcs, 1); /* into the module, below; pops the metatable */
   nvx_metatable(L, DOC_MT, NULL, doc_meta);
-  lua_pushcfunction(L, nvx_lazy_new);
-  lua_setfield(L, -2, "lazy");
-  lua_pushcfunction(L, m_lazy_text);
-  lua_setfield(L, -2, "lazy_text");
-  lua_pushcfunction(L, view_pairs);
-  lua_setfield(L, -2, "lazy_pairs");
-  lua_pushcfunction(L, view_ipairs);
-  lua_setfield(L, -2, "lazy_ipairs");
 }

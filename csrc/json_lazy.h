@@ -15,14 +15,12 @@
 
 #include <lua.h>
 
-/* core.lazy(text) -> a view of the value (or the scalar), or nil and
- * "invalid JSON at byte N: why" as core.decode says it. */
-int nvx_lazy_new(lua_State *L);
-
-/* Registers the views' metatable and the core functions lazy_text
- * (v -> the JSON text of a view, or nil for anything else: what
- * navixy.plain decodes) and lazy_next (the iterator of navixy.pairs) into
- * the table on top of the stack. */
+/* Registers the views' metatable and the core functions lazy (text -> a
+ * view of the value, or the scalar; or nil and "invalid JSON at byte N:
+ * why" as core.decode says it), lazy_text (v -> the JSON text of a view,
+ * or nil for anything else: what navixy.plain decodes), lazy_pairs and
+ * lazy_ipairs (the iterators of navixy.pairs and navixy.ipairs) into the
+ * table on top of the stack. */
 void nvx_lazy_register(lua_State *L);
 
 #endif

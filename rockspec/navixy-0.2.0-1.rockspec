@@ -52,7 +52,7 @@ build = {
         "csrc/http/head.c", "csrc/http/multipart.c",
         "csrc/http/phase.c", "csrc/http/reply.c", "csrc/http/settings.c", "csrc/http/transfer.c",
         "csrc/util/base64.c", "csrc/util/buffer.c", "csrc/util/clock.c", "csrc/util/escape.c",
-        "csrc/util/interrupt.c",
+        "csrc/util/interrupt.c", "csrc/util/json_scan.c",
         "csrc/util/mask.c", "csrc/util/random.c", "csrc/util/sha1.c", "csrc/ws/conn.c",
         "csrc/ws/frame.c", "csrc/ws/handshake.c",
       },
