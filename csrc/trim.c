@@ -20,6 +20,8 @@
 static size_t cushion = NVX_HEAP_CUSHION;
 static double idle = NVX_HEAP_IDLE;
 static double last_answer = -1e300; /* nvx_now() when the last big decode started or ended */
+static double last_look = -1e300;   /* nvx_now() when a cycle last asked glibc */
+static int looked_busy;             /* that look found answers coming */
 static int decoding; /* a big answer is being decoded (a raise leaves it set until the next one ends) */
 
 void nvx_heap_answer(size_t n, int start) {
@@ -32,6 +34,7 @@ void nvx_heap_policy(const size_t *new_cushion, const double *new_idle, size_t *
                      double *now_idle) {
   if (new_cushion) cushion = *new_cushion;
   if (new_idle) idle = *new_idle;
+  if (new_cushion || new_idle) last_look = -1e300; /* the next cycle applies them */
   *now_cushion = cushion;
   *now_idle = idle;
 }
@@ -40,12 +43,22 @@ void nvx_heap_policy(const size_t *new_cushion, const double *new_idle, size_t *
 static void arm(lua_State *L);
 
 /* A collection cycle ran: give back what glibc holds free past the cushion
- * while answers keep coming, or past NVX_TRIM_FREE once they stopped. */
+ * while answers keep coming, or past NVX_TRIM_FREE once they stopped.
+ * Asking glibc (mallinfo2 walks its free lists) cost about as much as
+ * decoding a 5 KB answer's strings, and small answers run many short
+ * cycles: so a cycle asks only when a big answer came since the last look,
+ * answers stopped coming since, the policy changed, or NVX_TRIM_LOOK
+ * seconds passed. */
 static int canary_gc(lua_State *L) {
-  struct mallinfo2 mi = mallinfo2();
-  int busy = decoding || nvx_now() - last_answer < idle;
-  size_t keep = busy && cushion > NVX_TRIM_FREE ? cushion : NVX_TRIM_FREE;
-  if (mi.fordblks > keep) malloc_trim(0);
+  double now = nvx_now();
+  int busy = decoding || now - last_answer < idle;
+  if (last_answer >= last_look || (looked_busy && !busy) || now - last_look >= NVX_TRIM_LOOK) {
+    struct mallinfo2 mi = mallinfo2();
+    size_t keep = busy && cushion > NVX_TRIM_FREE ? cushion : NVX_TRIM_FREE;
+    last_look = now;
+    looked_busy = busy;
+    if (mi.fordblks > keep) malloc_trim(0);
+  }
   arm(L); /* for the next cycle */
   return 0;
 }

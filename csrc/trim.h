@@ -10,9 +10,10 @@
  * after another fault every page in again: 105-125 ms a 10 MB decode on
  * Lua 5.4, where the same decode into pages already mapped takes 40.
  *
- * So the policy: once per collection cycle (a userdata with __gc, made
- * again by its own finalizer: the collector's only way to tell C that a
- * cycle ran) the core asks glibc how much is free in its heap. While
+ * So the policy: at the end of a collection cycle (a userdata with __gc,
+ * made again by its own finalizer: the collector's only way to tell C that
+ * a cycle ran) after a big answer, or NVX_TRIM_LOOK seconds after the last
+ * look, the core asks glibc how much is free in its heap. While
  * big answers keep coming (one decoding, or decoded in the last `idle`
  * seconds) up to `cushion` bytes stay free for the next; past that, or
  * once idle, whatever is free past NVX_TRIM_FREE goes back (malloc_trim:
@@ -33,6 +34,8 @@
 #define NVX_HEAP_CUSHION ((size_t)256 * 1024 * 1024)
 /* Seconds without a big answer after which the heap counts as idle. */
 #define NVX_HEAP_IDLE 1.0
+/* Seconds between two looks at the heap when no big answer came between. */
+#define NVX_TRIM_LOOK 0.25
 
 /* Starts the watch for this Lua state (once, at luaopen). */
 void nvx_trim_watch(lua_State *L);

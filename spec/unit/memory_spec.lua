@@ -53,6 +53,19 @@ describe("navixy.memory", function()
     assert.is_true(back - start < 20 * 1024, ("start %d KiB, back %d KiB"):format(start, back))
   end)
 
+  it_glibc("gives it back at the first cycle once answers stopped coming for `idle` seconds", function()
+    -- small answers' cycles look at the heap only now and then (csrc/trim.c);
+    -- the end of a busy spell is looked at whenever it comes
+    local text = big_answer()
+    navixy.memory { idle = 0.3 }
+    local start = settled_rss()
+    for _ = 1, 3 do assert.equal(100000, #core.decode(text).list) end
+    collectgarbage() -- a look while answers keep coming: kept
+    require("socket").sleep(0.5)
+    local back = settled_rss()
+    assert.is_true(back - start < 20 * 1024, ("start %d KiB, back %d KiB"):format(start, back))
+  end)
+
   it_glibc("gives back at once past the cushion", function()
     local text = big_answer()
     navixy.memory { idle = 3600, cushion = 0 }
