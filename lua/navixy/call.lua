@@ -74,8 +74,9 @@ end
 -- navixy.transport): action, method, body, parts, sink, timeout, fresh.
 -- A batch keeps only the bodies of its waiting items and makes their jobs
 -- as they are taken, so that many items hold little.
--- (`known` and `method`: what M.job looked up already, else nil.)
-local function prepared(st, action, call_opts, body, parts, known, method)
+-- (`known` and `method`: what M.job looked up already, else nil; `job`: a
+-- done job to fill in again, else nil.)
+local function prepared(st, action, call_opts, body, parts, known, method, job)
   call_opts = call_opts or NO_OPTS
   local d = from_docs or docs()
   if not known then
@@ -83,27 +84,37 @@ local function prepared(st, action, call_opts, body, parts, known, method)
     method = d.method(known, call_opts)
   end
   local headers, query, decode = call_opts.headers, call_opts.query, call_opts.decode
-  local job = { -- every field a job may get, so that the table is made at its size once
-    action = action, method = method, body = body, parts = parts,
-    sink = call_opts.sink,
-    timeout = call_opts.timeout, -- seconds, as everywhere in Lua (nil: the client's)
-    retries = call_opts.retries or st.retries,
-    idempotent = call_opts.idempotent,
-    raw = decode == false,
-    headers = headers and options.header_text(headers) or nil,
-    query = query and json.form(query) or nil,
-    lazy = decode == "lazy",
-    attempts = 0, retried = 0,
-    documented = false, read_only = nil, sessionless = nil, anonymous = nil, fresh = false,
-    sent_with = nil, status = nil, elapsed = nil, delivered = nil, info = nil, stale = nil,
-  }
-  d.mark(job, known) -- documented, read_only, no-auth
+  if not job then
+    -- every field a job may get, so that the table is made at its size once
+    job = { action = false, method = nil, body = nil, parts = nil, sink = nil, timeout = nil, retries = nil,
+      idempotent = nil, raw = false, headers = nil, query = nil, lazy = false, attempts = 0, retried = 0,
+      documented = false, read_only = nil, sessionless = nil, anonymous = nil, fresh = false,
+      sent_with = nil, status = nil, elapsed = nil, delivered = nil, info = nil, stale = nil }
+  end
+  job.action, job.method, job.body, job.parts = action, method, body, parts
+  job.sink = call_opts.sink
+  job.timeout = call_opts.timeout -- seconds, as everywhere in Lua (nil: the client's)
+  job.retries = call_opts.retries or st.retries
+  job.idempotent = call_opts.idempotent
+  job.raw = decode == false
+  job.headers = headers and options.header_text(headers) or nil
+  job.query = query and json.form(query) or nil
+  job.lazy = decode == "lazy"
+  job.attempts, job.retried = 0, 0
+  -- what the docs say of the action (navixy.catalogue.calls): documented, read_only (for
+  -- navixy.retry; nil when not documented: judged by the name), and, for a no-auth action,
+  -- sessionless and anonymous (sent with no hash, and no login first)
+  job.documented, job.read_only = known.documented, known.read_only
+  job.sessionless, job.anonymous = known.no_session or nil, known.no_session or nil
+  job.sent_with, job.status, job.elapsed, job.delivered, job.info, job.stale = nil, nil, nil, nil, nil, nil
   job.fresh = not retry.safe(job)
   return job
 end
 
-function M.prepared(st, action, call_opts, body, parts)
-  return prepared(st, action, call_opts, body, parts)
+--- `job`: one this caller made before and is done with, filled in again
+-- (a batch worker's, item after item); nil for a new one.
+function M.prepared(st, action, call_opts, body, parts, job)
+  return prepared(st, action, call_opts, body, parts, nil, nil, job)
 end
 
 --- The job of a call of `action` with `params` and `call_opts`: checked,
@@ -175,22 +186,12 @@ local function session_ended(st, job, err)
     and job.sent_with ~= nil
 end
 
---- Runs a job on transport `t` to its answer: res, or nil, err. First a
--- hash to send (the lazy first login); then attempts, with the retries the
--- rules allow; when the session ended, a re-login (navixy.session.renew)
--- and the job again, which does not use up `retries`. A job marked
--- `sessionless` goes out as the client's session stands, and is not logged
--- in for, first or again: a login itself, and the calls of a two-factor
--- login and of a logout.
-function M.run(st, job, t)
-  local need_hash, renewed, renewals = not job.sessionless, nil, 0
+-- The rest of M.run once an attempt's outcome is known (res, or nil, err,
+-- retry_after): the on_request hook, then the retries the rules allow and
+-- the re-logins, each with its attempt, to the answer.
+local function settle(st, job, t, res, err, retry_after)
+  local renewed, renewals = nil, 0
   while true do
-    if need_hash then
-      local ok, err = session.ready(st, t, M.timeout(st, job), job.action)
-      if not ok then return nil, err end
-      need_hash = false
-    end
-    local res, err, retry_after = attempt(st, job, t)
     local delay = nil
     if not res then delay = retry.next_delay(job, err, retry_after) end
     if st.on_request then notify(st, job, t, err, delay) end
@@ -203,19 +204,50 @@ function M.run(st, job, t)
       renewals = renewals + 1
       local ok, lerr = session.renew(st, t, M.timeout(st, job), job.sent_with, renewed)
       if not ok then return nil, lerr or err end
-      renewed, need_hash = st.hash, true
+      renewed = st.hash
+      ok, lerr = session.ready(st, t, M.timeout(st, job), job.action) -- the new session's hash
+      if not ok then return nil, lerr end
     end
+    res, err, retry_after = attempt(st, job, t)
   end
+end
+
+--- Runs a job on transport `t` to its answer: res, or nil, err. First a
+-- hash to send (the lazy first login); then attempts, with the retries the
+-- rules allow; when the session ended, a re-login (navixy.session.renew)
+-- and the job again, which does not use up `retries`. A job marked
+-- `sessionless` goes out as the client's session stands, and is not logged
+-- in for, first or again: a login itself, and the calls of a two-factor
+-- login and of a logout. (An answer at the first attempt with no hook to
+-- tell returns straight away: no loop in the common case, which would
+-- root a LuaJIT trace of its own and stop its caller's.)
+function M.run(st, job, t)
+  if not job.sessionless then
+    local ok, err = session.ready(st, t, M.timeout(st, job), job.action)
+    if not ok then return nil, err end
+  end
+  local res, err, retry_after = attempt(st, job, t)
+  if res and not st.on_request then return res end
+  return settle(st, job, t, res, err, retry_after)
 end
 
 --- client:call(action, params, call_opts): the job checked, made and run
 -- on the client's transport. Returns res, or nil, err; with call_opts.decode
 -- = false a 2xx answer's bytes and a third value, { status =,
 -- content_type =, filename = }.
+--- (The job is the client's spare one when no other call holds it: a
+-- table of 25 fields is not made and collected per call. It is given back
+-- with nothing the call sent left in it; a call that raises drops it; a
+-- call made meanwhile, from a hook or another coroutine, makes its own.)
 function M.call(st, action, params, call_opts)
-  local job = M.job(st, action, params, call_opts)
+  local body, parts, known, method = encode(st, action, params, call_opts)
+  local job = prepared(st, action, call_opts, body, parts, known, method, st.spare_job)
+  st.spare_job = nil
   local res, err = M.run(st, job, st.transport)
-  if job.info then return res, err, job.info end
+  local info = job.info
+  job.body, job.parts, job.sink, job.headers, job.query, job.info = nil, nil, nil, nil, nil, nil
+  st.spare_job = job
+  if info then return res, err, info end
   return res, err -- two values: the REPL shows every one
 end
 

@@ -66,9 +66,11 @@ end
 
 -- Resumes worker `id` with the given values and notes what it waits for:
 -- its answer (counted in `sending`) or the end of a sleep (in `wake`).
-function Run:resume(id, ...)
+-- (Two values, a and b, fixed: a vararg function costs PUC Lua a copy of
+-- its arguments per call, and a worker is resumed once a request.)
+function Run:resume(id, a, b)
   local co = self.workers[id]
-  local ok, tag, arg = coroutine.resume(co, ...)
+  local ok, tag, arg = coroutine.resume(co, a, b)
   if not ok then error(tag, 0) end
   if tag == SEND then
     self.runner:start(id, arg)
