@@ -125,12 +125,10 @@ local function run_of(st, calls, concurrency, deliver)
   local take, n = source(st, calls)
   if n == 0 then return nil end
   local function work(t)
-    local job -- the worker's one job, filled in again for each item it takes
     while true do
       local i, action, call_opts, body, parts = take()
       if not i then return end
-      job = call.prepared(st, action, call_opts, body, parts, job)
-      deliver(i, call.run(st, job, t))
+      deliver(i, call.run(st, call.prepared(st, action, call_opts, body, parts), t))
     end
   end
   return scheduler.new(st.transport, math.min(concurrency, n or concurrency), work)

@@ -74,9 +74,8 @@ end
 -- navixy.transport): action, method, body, parts, sink, timeout, fresh.
 -- A batch keeps only the bodies of its waiting items and makes their jobs
 -- as they are taken, so that many items hold little.
--- (`known` and `method`: what M.job looked up already, else nil; `job`: a
--- done job to fill in again, else nil.)
-local function prepared(st, action, call_opts, body, parts, known, method, job)
+-- (`known` and `method`: what M.job looked up already, else nil.)
+local function prepared(st, action, call_opts, body, parts, known, method)
   call_opts = call_opts or NO_OPTS
   local d = from_docs or docs()
   if not known then
@@ -84,37 +83,27 @@ local function prepared(st, action, call_opts, body, parts, known, method, job)
     method = d.method(known, call_opts)
   end
   local headers, query, decode = call_opts.headers, call_opts.query, call_opts.decode
-  if not job then
-    -- every field a job may get, so that the table is made at its size once
-    job = { action = false, method = nil, body = nil, parts = nil, sink = nil, timeout = nil, retries = nil,
-      idempotent = nil, raw = false, headers = nil, query = nil, lazy = false, attempts = 0, retried = 0,
-      documented = false, read_only = nil, sessionless = nil, anonymous = nil, fresh = false,
-      sent_with = nil, status = nil, elapsed = nil, delivered = nil, info = nil, stale = nil }
-  end
-  job.action, job.method, job.body, job.parts = action, method, body, parts
-  job.sink = call_opts.sink
-  job.timeout = call_opts.timeout -- seconds, as everywhere in Lua (nil: the client's)
-  job.retries = call_opts.retries or st.retries
-  job.idempotent = call_opts.idempotent
-  job.raw = decode == false
-  job.headers = headers and options.header_text(headers) or nil
-  job.query = query and json.form(query) or nil
-  job.lazy = decode == "lazy"
-  job.attempts, job.retried = 0, 0
-  -- what the docs say of the action (navixy.catalogue.calls): documented, read_only (for
-  -- navixy.retry; nil when not documented: judged by the name), and, for a no-auth action,
-  -- sessionless and anonymous (sent with no hash, and no login first)
-  job.documented, job.read_only = known.documented, known.read_only
-  job.sessionless, job.anonymous = known.no_session or nil, known.no_session or nil
-  job.sent_with, job.status, job.elapsed, job.delivered, job.info, job.stale = nil, nil, nil, nil, nil, nil
+  local job = { -- every field a job may get, so that the table is made at its size once
+    action = action, method = method, body = body, parts = parts,
+    sink = call_opts.sink,
+    timeout = call_opts.timeout, -- seconds, as everywhere in Lua (nil: the client's)
+    retries = call_opts.retries or st.retries,
+    idempotent = call_opts.idempotent,
+    raw = decode == false,
+    headers = headers and options.header_text(headers) or nil,
+    query = query and json.form(query) or nil,
+    lazy = decode == "lazy",
+    attempts = 0, retried = 0,
+    documented = false, read_only = nil, sessionless = nil, anonymous = nil, fresh = false,
+    sent_with = nil, status = nil, elapsed = nil, delivered = nil, info = nil, stale = nil,
+  }
+  d.mark(job, known) -- documented, read_only, no-auth
   job.fresh = not retry.safe(job)
   return job
 end
 
---- `job`: one this caller made before and is done with, filled in again
--- (a batch worker's, item after item); nil for a new one.
-function M.prepared(st, action, call_opts, body, parts, job)
-  return prepared(st, action, call_opts, body, parts, nil, nil, job)
+function M.prepared(st, action, call_opts, body, parts)
+  return prepared(st, action, call_opts, body, parts)
 end
 
 --- The job of a call of `action` with `params` and `call_opts`: checked,
@@ -235,19 +224,10 @@ end
 -- on the client's transport. Returns res, or nil, err; with call_opts.decode
 -- = false a 2xx answer's bytes and a third value, { status =,
 -- content_type =, filename = }.
---- (The job is the client's spare one when no other call holds it: a
--- table of 25 fields is not made and collected per call. It is given back
--- with nothing the call sent left in it; a call that raises drops it; a
--- call made meanwhile, from a hook or another coroutine, makes its own.)
 function M.call(st, action, params, call_opts)
-  local body, parts, known, method = encode(st, action, params, call_opts)
-  local job = prepared(st, action, call_opts, body, parts, known, method, st.spare_job)
-  st.spare_job = nil
+  local job = M.job(st, action, params, call_opts)
   local res, err = M.run(st, job, st.transport)
-  local info = job.info
-  job.body, job.parts, job.sink, job.headers, job.query, job.info = nil, nil, nil, nil, nil, nil
-  st.spare_job = job
-  if info then return res, err, info end
+  if job.info then return res, err, job.info end
   return res, err -- two values: the REPL shows every one
 end
 

@@ -82,6 +82,12 @@ function M.no_session(entry)
   return entry.no_auth and not takes_hash(entry)
 end
 
+function M.mark(job, known)
+  job.documented = known.documented
+  job.read_only = known.read_only
+  if known.no_session then job.sessionless, job.anonymous = true, true end
+end
+
 --- An action the catalogue does not know, refused as unknown by the
 -- server (HTTP 404, or API error 5, "Wrong request format", as Navixy
 -- answers a path it has no action for): the error names the nearest
