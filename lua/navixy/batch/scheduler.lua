@@ -39,10 +39,17 @@ local function event(tag, arg)
   return e
 end
 
+-- The rest of a file answer's transfer after its first event, into req.sink.
+-- (Apart from Worker.send: LuaJIT closes upvalues at every return of a
+-- function that makes closures, and does not compile that.)
+local function streamed(req, e)
+  return sink.stream(req, e, function() return event(MORE) end, function() event(DROP) end)
+end
+
 function Worker.send(_, req)
   local e = event(SEND, req)
   if not req.sink then return e end
-  return sink.stream(req, e, function() return event(MORE) end, function() event(DROP) end)
+  return streamed(req, e)
 end
 
 function Worker.sleep(_, seconds)

@@ -21,8 +21,8 @@ end
 --- One attempt, in the handle's slot 0; a file answer with req.sink
 -- streams there chunk by chunk (the transfer pauses while Lua writes one).
 -- The rest of a file answer's transfer after its first event, into req.sink.
--- (Apart from Curl:send: a function that makes closures closes upvalues
--- when it returns, which LuaJIT does not compile.)
+-- (Apart from Curl:send: LuaJIT closes upvalues at every return of a
+-- function that makes closures, and does not compile that.)
 local function streamed(handle, req, event)
   return sink.stream(req, event, function()
     handle:resume(0)
