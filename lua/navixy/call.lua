@@ -175,22 +175,12 @@ local function session_ended(st, job, err)
     and job.sent_with ~= nil
 end
 
---- Runs a job on transport `t` to its answer: res, or nil, err. First a
--- hash to send (the lazy first login); then attempts, with the retries the
--- rules allow; when the session ended, a re-login (navixy.session.renew)
--- and the job again, which does not use up `retries`. A job marked
--- `sessionless` goes out as the client's session stands, and is not logged
--- in for, first or again: a login itself, and the calls of a two-factor
--- login and of a logout.
-function M.run(st, job, t)
-  local need_hash, renewed, renewals = not job.sessionless, nil, 0
+-- The rest of M.run once an attempt's outcome is known (res, or nil, err,
+-- retry_after): the on_request hook, then the retries the rules allow and
+-- the re-logins, each with its attempt, to the answer.
+local function settle(st, job, t, res, err, retry_after)
+  local renewed, renewals = nil, 0
   while true do
-    if need_hash then
-      local ok, err = session.ready(st, t, M.timeout(st, job), job.action)
-      if not ok then return nil, err end
-      need_hash = false
-    end
-    local res, err, retry_after = attempt(st, job, t)
     local delay = nil
     if not res then delay = retry.next_delay(job, err, retry_after) end
     if st.on_request then notify(st, job, t, err, delay) end
@@ -203,9 +193,31 @@ function M.run(st, job, t)
       renewals = renewals + 1
       local ok, lerr = session.renew(st, t, M.timeout(st, job), job.sent_with, renewed)
       if not ok then return nil, lerr or err end
-      renewed, need_hash = st.hash, true
+      renewed = st.hash
+      ok, lerr = session.ready(st, t, M.timeout(st, job), job.action) -- the new session's hash
+      if not ok then return nil, lerr end
     end
+    res, err, retry_after = attempt(st, job, t)
   end
+end
+
+--- Runs a job on transport `t` to its answer: res, or nil, err. First a
+-- hash to send (the lazy first login); then attempts, with the retries the
+-- rules allow; when the session ended, a re-login (navixy.session.renew)
+-- and the job again, which does not use up `retries`. A job marked
+-- `sessionless` goes out as the client's session stands, and is not logged
+-- in for, first or again: a login itself, and the calls of a two-factor
+-- login and of a logout. (An answer at the first attempt with no hook to
+-- tell returns straight away: no loop in the common case, which would
+-- root a LuaJIT trace of its own and stop its caller's.)
+function M.run(st, job, t)
+  if not job.sessionless then
+    local ok, err = session.ready(st, t, M.timeout(st, job), job.action)
+    if not ok then return nil, err end
+  end
+  local res, err, retry_after = attempt(st, job, t)
+  if res and not st.on_request then return res end
+  return settle(st, job, t, res, err, retry_after)
 end
 
 --- client:call(action, params, call_opts): the job checked, made and run

@@ -39,10 +39,17 @@ local function event(tag, arg)
   return e
 end
 
+-- The rest of a file answer's transfer after its first event, into req.sink.
+-- (Apart from Worker.send: LuaJIT closes upvalues at every return of a
+-- function that makes closures, and does not compile that.)
+local function streamed(req, e)
+  return sink.stream(req, e, function() return event(MORE) end, function() event(DROP) end)
+end
+
 function Worker.send(_, req)
   local e = event(SEND, req)
   if not req.sink then return e end
-  return sink.stream(req, e, function() return event(MORE) end, function() event(DROP) end)
+  return streamed(req, e)
 end
 
 function Worker.sleep(_, seconds)
@@ -66,9 +73,11 @@ end
 
 -- Resumes worker `id` with the given values and notes what it waits for:
 -- its answer (counted in `sending`) or the end of a sleep (in `wake`).
-function Run:resume(id, ...)
+-- (Two values, a and b, fixed: a vararg function costs PUC Lua a copy of
+-- its arguments per call, and a worker is resumed once a request.)
+function Run:resume(id, a, b)
   local co = self.workers[id]
-  local ok, tag, arg = coroutine.resume(co, ...)
+  local ok, tag, arg = coroutine.resume(co, a, b)
   if not ok then error(tag, 0) end
   if tag == SEND then
     self.runner:start(id, arg)

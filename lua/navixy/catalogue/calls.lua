@@ -12,10 +12,30 @@ local misuse = errors.misuse
 
 local M = {}
 
+-- What every call of a looked-up action reads, worked out at its first
+-- call and kept in its lookup (see M.known): the documented method
+-- (doc_method: "GET" or nil), documented, read_only (nil when not
+-- documented: navixy.retry judges by the name), no_session, and
+-- any_required (a call without params has something to check).
+local function derive(known)
+  local entry = known.entry
+  known.documented = entry and true or false
+  if not entry then return end
+  known.doc_method = entry.method == "GET" and "GET" or nil
+  known.read_only = entry.read_only
+  known.no_session = M.no_session(entry)
+  for _, p in ipairs(entry.params) do
+    if p.required then known.any_required = true end
+  end
+end
+
 --- What the catalogue says of `action` for the client `st` (its actions
--- relative to st.catalogue_base): { entry, typo, path }, kept per name.
+-- relative to st.catalogue_base): { entry, typo, path } and what derive
+-- adds, kept per name.
 function M.known(st, action)
-  return catalogue.lookup(action, st.catalogue_base)
+  local known = catalogue.lookup(action, st.catalogue_base)
+  if known.documented == nil then derive(known) end
+  return known
 end
 
 --- The checks before sending, on unless the call or the client says
@@ -26,6 +46,7 @@ function M.check(st, action, known, params, call_opts)
   if validate == nil then validate = st.validate end
   if not validate then return end
   if known.typo then misuse("unknown action %q (did you mean %q?)", action, known.typo) end
+  if params == nil and not known.any_required then return end -- nothing there to check
   local problems = known.entry and params_rules.check(known.entry, params)
   if problems then
     misuse("%s: params do not fit the docs: %s (validate = false sends them as they are)",
@@ -35,15 +56,14 @@ end
 
 --- `params` as they go: an empty table where the docs type an array as [].
 function M.shape(known, params)
+  if params == nil then return nil end
   return known.entry and params_rules.shape(known.entry, params) or params
 end
 
 --- The method a call goes as: call_opts.method, else the documented one
 -- (IoT Logic's GET operations), else POST (nil).
 function M.method(known, call_opts)
-  if call_opts.method then return call_opts.method end
-  if known.entry and known.entry.method == "GET" then return "GET" end
-  return nil
+  return call_opts.method or known.doc_method
 end
 
 -- Whether an action's docs take the session's hash as a param: a no-auth
@@ -62,16 +82,10 @@ function M.no_session(entry)
   return entry.no_auth and not takes_hash(entry)
 end
 
---- Marks `job` with what the docs say of its action: documented,
--- read_only (for navixy.retry; nil when not documented: judged by the
--- name), and, for a no-auth action, sessionless and anonymous (sent with
--- no hash, and no login first).
 function M.mark(job, known)
-  local entry = known.entry
-  job.documented = entry and true or false
-  if not entry then return end
-  job.read_only = entry.read_only
-  if M.no_session(entry) then job.sessionless, job.anonymous = true, true end
+  job.documented = known.documented
+  job.read_only = known.read_only
+  if known.no_session then job.sessionless, job.anonymous = true, true end
 end
 
 --- An action the catalogue does not know, refused as unknown by the

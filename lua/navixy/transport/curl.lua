@@ -20,15 +20,22 @@ end
 
 --- One attempt, in the handle's slot 0; a file answer with req.sink
 -- streams there chunk by chunk (the transfer pauses while Lua writes one).
-function Curl:send(req)
-  local handle = self.handle
-  local event = handle:request(req)
-  if not req.sink then return event end
+-- The rest of a file answer's transfer after its first event, into req.sink.
+-- (Apart from Curl:send: LuaJIT closes upvalues at every return of a
+-- function that makes closures, and does not compile that.)
+local function streamed(handle, req, event)
   return sink.stream(req, event, function()
     handle:resume(0)
     local _, next_event = handle:wait(1e9, 0)
     return next_event
   end, function() handle:cancel(0) end)
+end
+
+function Curl:send(req)
+  local handle = self.handle
+  local event = handle:request(req)
+  if not req.sink then return event end
+  return streamed(handle, req, event)
 end
 
 local Runner = {}
