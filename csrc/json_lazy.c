@@ -483,6 +483,18 @@ static int m_lazy(lua_State *L) {
   }
   b.text = b.p = text;
   b.end = text + n;
+  /* A first guess from the length, for the entries to be listed without
+   * growing: API answers run about ten bytes an entry (a key or a value)
+   * and a hundred and fifty a container. */
+  b.capk = n / 8 + 16;
+  b.cap = n / 128 + 16;
+  b.kids = malloc(b.capk * sizeof *b.kids);
+  b.nodes = malloc(b.cap * sizeof *b.nodes);
+  if (!b.kids || !b.nodes) {
+    free(b.kids);
+    free(b.nodes);
+    return nvx_raise(L, "navixy: out of memory");
+  }
   skip_space(&b);
   ok = index_value(&b);
   if (ok) {
