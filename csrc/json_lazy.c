@@ -134,7 +134,8 @@ static inline size_t number_length(const char *s, const char *end) {
   return nvx_json_number_length(s, (size_t)(end - s));
 }
 
-static int index_container(builder *b, int object);
+static int index_object(builder *b);
+static int index_array(builder *b);
 
 /* The end of the scalar at p (a string, literal or number: the grammar is
  * the decoder's), its entry at *entry; NULL on an error (b->p, b->why). */
@@ -161,7 +162,8 @@ static int index_value(builder *b) {
   uint32_t entry = (uint32_t)(b->p - b->text);
   const char *q;
   if (b->p >= b->end) return fail(b, "expected a value");
-  if (*b->p == '{' || *b->p == '[') return index_container(b, *b->p == '{');
+  if (*b->p == '{') return index_object(b);
+  if (*b->p == '[') return index_array(b);
   if (!(q = index_scalar(b, b->p, &entry)) || !pending_room(b)) return 0;
   b->p = q;
   b->pend[b->np++] = entry;
@@ -170,8 +172,10 @@ static int index_value(builder *b) {
 
 /* b->p at the '{' or '['. The loop keeps the text's position and the
  * pending entries in locals (the builder's fields are reloaded only around
- * a nested container or a growing): it runs for every member of an answer. */
-static NVX_NOINLINE int index_container(builder *b, int object) {
+ * a nested container or a growing): it runs for every member of an answer.
+ * Inlined twice, into index_object and index_array: each loop then tests
+ * nothing for the kind of its container. */
+static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
   size_t self = b->n, mark, count;
   char close = object ? '}' : ']';
   const char *p, *end = b->end, *text = b->text;
@@ -226,7 +230,7 @@ static NVX_NOINLINE int index_container(builder *b, int object) {
       if (*p == '{' || *p == '[') {
         b->p = p;
         b->np = np;
-        if (!index_container(b, *p == '{')) return 0;
+        if (!(*p == '{' ? index_object(b) : index_array(b))) return 0;
         p = b->p;
         pend = b->pend;
         np = b->np;
@@ -261,6 +265,10 @@ static NVX_NOINLINE int index_container(builder *b, int object) {
   b->depth--;
   return 1;
 }
+
+static NVX_NOINLINE int index_object(builder *b) { return index_container(b, 1); }
+
+static NVX_NOINLINE int index_array(builder *b) { return index_container(b, 0); }
 
 /* ---- the views ---- */
 
