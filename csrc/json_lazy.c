@@ -301,12 +301,17 @@ static view *check_view(lua_State *L, int i) {
   return v;
 }
 
-/* Pushes a view of node n; the anchor (text and doc) is at stack index anchor. */
-static void push_view(lua_State *L, doc *d, uint32_t n, int anchor) {
+/* Pushes a view of node n, anchored (text and doc held) by the table at
+ * stack index anchor, or when owner is not 0 by the anchor of the view at
+ * owner: taken from its uservalue straight into the new view's. */
+static void push_view(lua_State *L, doc *d, uint32_t n, int anchor, int owner) {
   view *v = compat_newuserdata_uv(L, sizeof *v);
   v->d = d;
   v->node = n;
-  lua_pushvalue(L, anchor);
+  if (owner)
+    compat_getuservalue(L, owner);
+  else
+    lua_pushvalue(L, anchor);
   compat_setuservalue(L, -2);
   lua_pushvalue(L, VIEW_META);
   lua_setmetatable(L, -2);
@@ -325,9 +330,7 @@ static const char *string_end(const char *s, const char *end) {
 static void push_entry(lua_State *L, doc *d, uint32_t entry, int owner) {
   const char *s = d->text + (entry & WHERE), *end = d->text + d->len;
   if (entry & CONTAINER) {
-    compat_getuservalue(L, owner);
-    push_view(L, d, entry & WHERE, lua_gettop(L));
-    lua_remove(L, -2);
+    push_view(L, d, entry & WHERE, 0, owner);
     return;
   }
   switch (*s) {
@@ -530,7 +533,7 @@ static int m_lazy(lua_State *L) {
   compat_setmetatable(L, DOC_MT);
   lua_rawseti(L, 2, 2);
   if (root & CONTAINER)
-    push_view(L, d, root & WHERE, 2);
+    push_view(L, d, root & WHERE, 2, 0);
   else
     push_entry(L, d, root, 0);
   return 1;
