@@ -88,18 +88,16 @@ static int pending_room(builder *b) {
 
 static inline void skip_space(builder *b) { b->p = nvx_json_space(b->p, b->end); }
 
-/* The end of the string whose opening quote is at p: past its closing
- * quote, with ESCAPED or'ed into *entry when it has escapes (checked as
- * the decoder reads them); NULL on an error, b->p and b->why then saying
- * where and why. */
-static NVX_ALWAYS_INLINE const char *index_string(builder *b, const char *p, uint32_t *entry) {
+/* The rest of a string from p, its first backslash or the text's end (the
+ * slow path of index_string, out of its loop: a string with escapes is
+ * rare): past the closing quote, ESCAPED or'ed into *entry; NULL on an
+ * error, b->p and b->why then saying where and why. */
+static NVX_NOINLINE const char *index_escaped(builder *b, const char *p, uint32_t *entry) {
   const char *end = b->end;
-  p++;
   for (;;) {
     char out[4];
     size_t wrote, len;
     const char *why;
-    p = nvx_json_quote_or_backslash(p, end);
     if (p < end && *p == '"') return p + 1;
     if (p + 1 >= end) {
       b->p = end;
@@ -112,9 +110,18 @@ static NVX_ALWAYS_INLINE const char *index_string(builder *b, const char *p, uin
       fail(b, why);
       return NULL;
     }
-    p += len;
     *entry |= ESCAPED;
+    p = nvx_json_quote_or_backslash(p + len, end);
   }
+}
+
+/* The end of the string whose opening quote is at p (past its closing
+ * quote), escapes checked as the decoder reads them; NULL on an error. */
+static NVX_ALWAYS_INLINE const char *index_string(builder *b, const char *p, const char *end,
+                                                  uint32_t *entry) {
+  p = nvx_json_quote_or_backslash(p + 1, end);
+  if (p < end && *p == '"') return p + 1;
+  return index_escaped(b, p, entry);
 }
 
 /* The length of the number at s, 0 if there is none. Most are plain
@@ -139,11 +146,11 @@ static int index_array(builder *b);
 
 /* The end of the scalar at p (a string, literal or number: the grammar is
  * the decoder's), its entry at *entry; NULL on an error (b->p, b->why). */
-static NVX_ALWAYS_INLINE const char *index_scalar(builder *b, const char *p, uint32_t *entry) {
-  const char *end = b->end;
+static NVX_ALWAYS_INLINE const char *index_scalar(builder *b, const char *p, const char *end,
+                                                  uint32_t *entry) {
   size_t len;
   switch (*p) {
-  case '"': return index_string(b, p, entry);
+  case '"': return index_string(b, p, end, entry);
   case 't': len = (size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0 ? 4 : 0; break;
   case 'f': len = (size_t)(end - p) >= 5 && memcmp(p, "false", 5) == 0 ? 5 : 0; break;
   case 'n': len = (size_t)(end - p) >= 4 && memcmp(p, "null", 4) == 0 ? 4 : 0; break;
@@ -164,7 +171,7 @@ static int index_value(builder *b) {
   if (b->p >= b->end) return fail(b, "expected a value");
   if (*b->p == '{') return index_object(b);
   if (*b->p == '[') return index_array(b);
-  if (!(q = index_scalar(b, b->p, &entry)) || !pending_room(b)) return 0;
+  if (!(q = index_scalar(b, b->p, b->end, &entry)) || !pending_room(b)) return 0;
   b->p = q;
   b->pend[b->np++] = entry;
   return 1;
@@ -215,7 +222,7 @@ static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
           return fail(b, "expected a string key");
         }
         entry = (uint32_t)(p - text);
-        if (!(p = index_string(b, p, &entry))) return 0;
+        if (!(p = index_string(b, p, end, &entry))) return 0;
         pend[np++] = entry;
         if (!nvx_json_take(&p, end, ':')) {
           b->p = p;
@@ -237,7 +244,7 @@ static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
         capp = b->capp;
       } else {
         entry = (uint32_t)(p - text);
-        if (!(p = index_scalar(b, p, &entry))) return 0;
+        if (!(p = index_scalar(b, p, end, &entry))) return 0;
         pend[np++] = entry;
       }
       if (!nvx_json_take(&p, end, ',')) {
