@@ -90,9 +90,9 @@ static inline void skip_space(builder *b) { b->p = nvx_json_space(b->p, b->end);
 
 /* The rest of a string from p, its first backslash or the text's end (the
  * slow path of index_string, out of its loop: a string with escapes is
- * rare): past the closing quote, ESCAPED or'ed into *entry; NULL on an
- * error, b->p and b->why then saying where and why. */
-static NVX_NOINLINE const char *index_escaped(builder *b, const char *p, uint32_t *entry) {
+ * rare): past the closing quote; NULL on an error, b->p and b->why then
+ * saying where and why. */
+static NVX_NOINLINE const char *index_escaped(builder *b, const char *p) {
   const char *end = b->end;
   for (;;) {
     char out[4];
@@ -110,18 +110,20 @@ static NVX_NOINLINE const char *index_escaped(builder *b, const char *p, uint32_
       fail(b, why);
       return NULL;
     }
-    *entry |= ESCAPED;
     p = nvx_json_quote_or_backslash(p + len, end);
   }
 }
 
 /* The end of the string whose opening quote is at p (past its closing
- * quote), escapes checked as the decoder reads them; NULL on an error. */
+ * quote), escapes checked as the decoder reads them, ESCAPED or'ed into
+ * *entry when it has any; NULL on an error. */
 static NVX_ALWAYS_INLINE const char *index_string(builder *b, const char *p, const char *end,
                                                   uint32_t *entry) {
   p = nvx_json_quote_or_backslash(p + 1, end);
   if (p < end && *p == '"') return p + 1;
-  return index_escaped(b, p, entry);
+  p = index_escaped(b, p); /* p at a backslash: read, the string has escapes */
+  *entry |= ESCAPED;
+  return p;
 }
 
 /* The length of the number at s, 0 if there is none. Most are plain
