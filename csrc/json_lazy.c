@@ -188,8 +188,7 @@ static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
   size_t self = b->n, mark, count;
   char close = object ? '}' : ']';
   const char *p, *end = b->end, *text = b->text;
-  uint32_t *pend;
-  size_t np, capp;
+  uint32_t *top, *lim; /* where the next pending entry goes; the end of b->pend */
   if (!grow((void **)&b->nodes, &b->cap, b->n + 1, sizeof *b->nodes) || !pending_room(b)) {
     b->oom = 1;
     return fail(b, "out of memory");
@@ -201,22 +200,21 @@ static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
   mark = b->np;
   if (++b->depth > NVX_DECODE_MAX_DEPTH) return fail(b, "nested too deep");
   p = nvx_json_space(b->p + 1, end);
-  pend = b->pend;
-  np = b->np;
-  capp = b->capp;
+  top = b->pend + b->np;
+  lim = b->pend + b->capp;
   if (p < end && *p == close) {
     p++;
   } else {
     for (;;) {
       uint32_t entry;
-      if (np + 2 > capp) { /* room for a key and its value */
-        b->np = np;
-        if (!grow((void **)&b->pend, &b->capp, np + 2, sizeof *b->pend)) {
+      if (lim - top < 2) { /* room for a key and its value */
+        b->np = (size_t)(top - b->pend);
+        if (!grow((void **)&b->pend, &b->capp, b->np + 2, sizeof *b->pend)) {
           b->oom = 1;
           return fail(b, "out of memory");
         }
-        pend = b->pend;
-        capp = b->capp;
+        top = b->pend + b->np;
+        lim = b->pend + b->capp;
       }
       if (object) {
         if (p >= end || *p != '"') {
@@ -225,7 +223,7 @@ static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
         }
         entry = (uint32_t)(p - text);
         if (!(p = index_string(b, p, end, &entry))) return 0;
-        pend[np++] = entry;
+        *top++ = entry;
         if (!nvx_json_take(&p, end, ':')) {
           b->p = p;
           return fail(b, "expected ':'");
@@ -238,16 +236,15 @@ static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
       }
       if (*p == '{' || *p == '[') {
         b->p = p;
-        b->np = np;
+        b->np = (size_t)(top - b->pend);
         if (!(*p == '{' ? index_object(b) : index_array(b))) return 0;
         p = b->p;
-        pend = b->pend;
-        np = b->np;
-        capp = b->capp;
+        top = b->pend + b->np;
+        lim = b->pend + b->capp;
       } else {
         entry = (uint32_t)(p - text);
         if (!(p = index_scalar(b, p, end, &entry))) return 0;
-        pend[np++] = entry;
+        *top++ = entry;
       }
       if (!nvx_json_take(&p, end, ',')) {
         b->p = p;
@@ -260,12 +257,12 @@ static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
     p++;
   }
   b->p = p;
-  count = np - mark;
+  count = (size_t)(top - b->pend) - mark;
   if (!grow((void **)&b->kids, &b->capk, b->nk + count, sizeof *b->kids)) {
     b->oom = 1;
     return fail(b, "out of memory");
   }
-  if (count) memcpy(b->kids + b->nk, pend + mark, count * sizeof *b->kids);
+  if (count) memcpy(b->kids + b->nk, b->pend + mark, count * sizeof *b->kids);
   b->nodes[self].kids = (uint32_t)b->nk;
   b->nodes[self].count = (uint32_t)(object ? count / 2 : count);
   b->nodes[self].end = (uint32_t)(p - text);
