@@ -76,61 +76,54 @@ static int grow(void **a, size_t *cap, size_t need, size_t size) {
   return 1;
 }
 
-static int pending_grown(builder *b, uint32_t entry) {
+/* Room for one more pending entry: grows b->pend when full. */
+static int pending_room(builder *b) {
+  if (b->np < b->capp) return 1;
   if (!grow((void **)&b->pend, &b->capp, b->np + 1, sizeof *b->pend)) {
     b->oom = 1;
     return fail(b, "out of memory");
   }
-  b->pend[b->np++] = entry;
-  return 1;
-}
-
-/* Appends an entry to the members of the innermost open container (once a
- * value: inline, the growing apart). */
-static inline int pending(builder *b, uint32_t entry) {
-  if (b->np == b->capp) return pending_grown(b, entry);
-  b->pend[b->np++] = entry;
   return 1;
 }
 
 static inline void skip_space(builder *b) { b->p = nvx_json_space(b->p, b->end); }
 
-static inline int take(builder *b, char c) { return nvx_json_take(&b->p, b->end, c); }
-
-static int index_container(builder *b, int object);
-
-/* b->p at the opening quote; escapes checked as the decoder reads them. */
-static NVX_ALWAYS_INLINE int index_string(builder *b) {
-  const char *p = b->p + 1, *end = b->end;
-  uint32_t entry = (uint32_t)(b->p - b->text);
+/* The rest of a string from p, its first backslash or the text's end (the
+ * slow path of index_string, out of its loop: a string with escapes is
+ * rare): past the closing quote; NULL on an error, b->p and b->why then
+ * saying where and why. */
+static NVX_NOINLINE const char *index_escaped(builder *b, const char *p) {
+  const char *end = b->end;
   for (;;) {
     char out[4];
     size_t wrote, len;
     const char *why;
-    p = nvx_json_quote_or_backslash(p, end);
-    if (p < end && *p == '"') {
-      b->p = p + 1;
-      return pending(b, entry);
-    }
+    if (p < end && *p == '"') return p + 1;
     if (p + 1 >= end) {
       b->p = end;
-      return fail(b, "unterminated string");
+      fail(b, "unterminated string");
+      return NULL;
     }
     len = nvx_json_escape(p, end, out, &wrote, &why);
     if (!len) {
       b->p = p + 1;
-      return fail(b, why);
+      fail(b, why);
+      return NULL;
     }
-    p += len;
-    entry |= ESCAPED;
+    p = nvx_json_quote_or_backslash(p + len, end);
   }
 }
 
-static inline int index_literal(builder *b, const char *word, size_t n) {
-  uint32_t entry = (uint32_t)(b->p - b->text);
-  if ((size_t)(b->end - b->p) < n || memcmp(b->p, word, n) != 0) return fail(b, "invalid value");
-  b->p += n;
-  return pending(b, entry);
+/* The end of the string whose opening quote is at p (past its closing
+ * quote), escapes checked as the decoder reads them, ESCAPED or'ed into
+ * *entry when it has any; NULL on an error. */
+static NVX_ALWAYS_INLINE const char *index_string(builder *b, const char *p, const char *end,
+                                                  uint32_t *entry) {
+  p = nvx_json_quote_or_backslash(p + 1, end);
+  if (p < end && *p == '"') return p + 1;
+  p = index_escaped(b, p); /* p at a backslash: read, the string has escapes */
+  *entry |= ESCAPED;
+  return p;
 }
 
 /* The length of the number at s, 0 if there is none. Most are plain
@@ -150,63 +143,121 @@ static inline size_t number_length(const char *s, const char *end) {
   return nvx_json_number_length(s, (size_t)(end - s));
 }
 
-/* b->p at the first character of a value. The grammar is the decoder's:
- * numbers by its own scanner (nvx_json_number_length). */
-static NVX_ALWAYS_INLINE int index_value(builder *b) {
-  if (b->p >= b->end) return fail(b, "expected a value");
-  switch (*b->p) {
-  case '{': return index_container(b, 1);
-  case '[': return index_container(b, 0);
-  case '"': return index_string(b);
-  case 't': return index_literal(b, "true", 4);
-  case 'f': return index_literal(b, "false", 5);
-  case 'n': return index_literal(b, "null", 4);
-  default: {
-    uint32_t entry = (uint32_t)(b->p - b->text);
-    size_t len = number_length(b->p, b->end);
-    if (!len) return fail(b, "invalid value");
-    b->p += len;
-    return pending(b, entry);
+static int index_object(builder *b);
+static int index_array(builder *b);
+
+/* The end of the scalar at p (a string, literal or number: the grammar is
+ * the decoder's), its entry at *entry; NULL on an error (b->p, b->why). */
+static NVX_ALWAYS_INLINE const char *index_scalar(builder *b, const char *p, const char *end,
+                                                  uint32_t *entry) {
+  size_t len;
+  switch (*p) {
+  case '"': return index_string(b, p, end, entry);
+  case 't': len = (size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0 ? 4 : 0; break;
+  case 'f': len = (size_t)(end - p) >= 5 && memcmp(p, "false", 5) == 0 ? 5 : 0; break;
+  case 'n': len = (size_t)(end - p) >= 4 && memcmp(p, "null", 4) == 0 ? 4 : 0; break;
+  default: len = number_length(p, end); break;
   }
+  if (!len) {
+    b->p = p;
+    fail(b, "invalid value");
+    return NULL;
   }
+  return p + len;
 }
 
-static NVX_NOINLINE int index_container(builder *b, int object) {
+/* b->p at the first character of a value: its entry pended. */
+static int index_value(builder *b) {
+  uint32_t entry = (uint32_t)(b->p - b->text);
+  const char *q;
+  if (b->p >= b->end) return fail(b, "expected a value");
+  if (*b->p == '{') return index_object(b);
+  if (*b->p == '[') return index_array(b);
+  if (!(q = index_scalar(b, b->p, b->end, &entry)) || !pending_room(b)) return 0;
+  b->p = q;
+  b->pend[b->np++] = entry;
+  return 1;
+}
+
+/* b->p at the '{' or '['. The loop keeps the text's position and the
+ * pending entries in locals (the builder's fields are reloaded only around
+ * a nested container or a growing): it runs for every member of an answer.
+ * Inlined twice, into index_object and index_array: each loop then tests
+ * nothing for the kind of its container. */
+static NVX_ALWAYS_INLINE int index_container(builder *b, const int object) {
   size_t self = b->n, mark, count;
   char close = object ? '}' : ']';
-  if (!grow((void **)&b->nodes, &b->cap, b->n + 1, sizeof *b->nodes) ||
-      !pending(b, CONTAINER | (uint32_t)self)) {
+  const char *p, *end = b->end, *text = b->text;
+  uint32_t *top, *lim; /* where the next pending entry goes; the end of b->pend */
+  if (!grow((void **)&b->nodes, &b->cap, b->n + 1, sizeof *b->nodes) || !pending_room(b)) {
     b->oom = 1;
     return fail(b, "out of memory");
   }
+  b->pend[b->np++] = CONTAINER | (uint32_t)self;
   b->n++;
-  b->nodes[self].start = (uint32_t)(b->p - b->text);
+  b->nodes[self].start = (uint32_t)(b->p - text);
   b->nodes[self].object = object;
   mark = b->np;
   if (++b->depth > NVX_DECODE_MAX_DEPTH) return fail(b, "nested too deep");
-  b->p++;
-  skip_space(b);
-  if (b->p < b->end && *b->p == close) {
-    b->p++;
+  p = nvx_json_space(b->p + 1, end);
+  top = b->pend + b->np;
+  lim = b->pend + b->capp;
+  if (p < end && *p == close) {
+    p++;
   } else {
     for (;;) {
-      if (object) {
-        if (b->p >= b->end || *b->p != '"') return fail(b, "expected a string key");
-        if (!index_string(b)) return 0;
-        if (!take(b, ':')) return fail(b, "expected ':'");
-        skip_space(b);
+      uint32_t entry;
+      if (lim - top < 2) { /* room for a key and its value */
+        b->np = (size_t)(top - b->pend);
+        if (!grow((void **)&b->pend, &b->capp, b->np + 2, sizeof *b->pend)) {
+          b->oom = 1;
+          return fail(b, "out of memory");
+        }
+        top = b->pend + b->np;
+        lim = b->pend + b->capp;
       }
-      if (!index_value(b)) return 0;
-      if (!take(b, ',')) {
-        if (b->p >= b->end) return fail(b, object ? "unterminated object" : "unterminated array");
-        if (*b->p == close) break;
+      if (object) {
+        if (p >= end || *p != '"') {
+          b->p = p;
+          return fail(b, "expected a string key");
+        }
+        entry = (uint32_t)(p - text);
+        if (!(p = index_string(b, p, end, &entry))) return 0;
+        *top++ = entry;
+        if (!nvx_json_take(&p, end, ':')) {
+          b->p = p;
+          return fail(b, "expected ':'");
+        }
+        p = nvx_json_space(p, end);
+      }
+      if (p >= end) {
+        b->p = p;
+        return fail(b, "expected a value");
+      }
+      if (*p == '{' || *p == '[') {
+        b->p = p;
+        b->np = (size_t)(top - b->pend);
+        if (!(*p == '{' ? index_object(b) : index_array(b))) return 0;
+        p = b->p;
+        top = b->pend + b->np;
+        lim = b->pend + b->capp;
+      } else {
+        entry = (uint32_t)(p - text);
+        if (!(p = index_scalar(b, p, end, &entry))) return 0;
+        *top++ = entry;
+      }
+      if (!nvx_json_take(&p, end, ',')) {
+        b->p = p;
+        if (p >= end) return fail(b, object ? "unterminated object" : "unterminated array");
+        if (*p == close) break;
         return fail(b, object ? "expected ',' or '}'" : "expected ',' or ']'");
       }
-      skip_space(b);
+      p = nvx_json_space(p, end);
     }
-    b->p++;
+    p++;
   }
-  count = b->np - mark;
+  b->p = p;
+  count = (size_t)(top - b->pend) - mark;
   if (!grow((void **)&b->kids, &b->capk, b->nk + count, sizeof *b->kids)) {
     b->oom = 1;
     return fail(b, "out of memory");
@@ -214,12 +265,16 @@ static NVX_NOINLINE int index_container(builder *b, int object) {
   if (count) memcpy(b->kids + b->nk, b->pend + mark, count * sizeof *b->kids);
   b->nodes[self].kids = (uint32_t)b->nk;
   b->nodes[self].count = (uint32_t)(object ? count / 2 : count);
-  b->nodes[self].end = (uint32_t)(b->p - b->text);
+  b->nodes[self].end = (uint32_t)(p - text);
   b->nk += count;
   b->np = mark;
   b->depth--;
   return 1;
 }
+
+static NVX_NOINLINE int index_object(builder *b) { return index_container(b, 1); }
+
+static NVX_NOINLINE int index_array(builder *b) { return index_container(b, 0); }
 
 /* ---- the views ---- */
 
@@ -252,12 +307,17 @@ static view *check_view(lua_State *L, int i) {
   return v;
 }
 
-/* Pushes a view of node n; the anchor (text and doc) is at stack index anchor. */
-static void push_view(lua_State *L, doc *d, uint32_t n, int anchor) {
+/* Pushes a view of node n, anchored (text and doc held) by the table at
+ * stack index anchor, or when owner is not 0 by the anchor of the view at
+ * owner: taken from its uservalue straight into the new view's. */
+static void push_view(lua_State *L, doc *d, uint32_t n, int anchor, int owner) {
   view *v = compat_newuserdata_uv(L, sizeof *v);
   v->d = d;
   v->node = n;
-  lua_pushvalue(L, anchor);
+  if (owner)
+    compat_getuservalue(L, owner);
+  else
+    lua_pushvalue(L, anchor);
   compat_setuservalue(L, -2);
   lua_pushvalue(L, VIEW_META);
   lua_setmetatable(L, -2);
@@ -276,9 +336,7 @@ static const char *string_end(const char *s, const char *end) {
 static void push_entry(lua_State *L, doc *d, uint32_t entry, int owner) {
   const char *s = d->text + (entry & WHERE), *end = d->text + d->len;
   if (entry & CONTAINER) {
-    compat_getuservalue(L, owner);
-    push_view(L, d, entry & WHERE, lua_gettop(L));
-    lua_remove(L, -2);
+    push_view(L, d, entry & WHERE, 0, owner);
     return;
   }
   switch (*s) {
@@ -442,6 +500,18 @@ static int m_lazy(lua_State *L) {
   }
   b.text = b.p = text;
   b.end = text + n;
+  /* A first guess from the length, for the entries to be listed without
+   * growing: API answers run about ten bytes an entry (a key or a value)
+   * and a hundred and fifty a container. */
+  b.capk = n / 8 + 16;
+  b.cap = n / 128 + 16;
+  b.kids = malloc(b.capk * sizeof *b.kids);
+  b.nodes = malloc(b.cap * sizeof *b.nodes);
+  if (!b.kids || !b.nodes) {
+    free(b.kids);
+    free(b.nodes);
+    return nvx_raise(L, "navixy: out of memory");
+  }
   skip_space(&b);
   ok = index_value(&b);
   if (ok) {
@@ -469,7 +539,7 @@ static int m_lazy(lua_State *L) {
   compat_setmetatable(L, DOC_MT);
   lua_rawseti(L, 2, 2);
   if (root & CONTAINER)
-    push_view(L, d, root & WHERE, 2);
+    push_view(L, d, root & WHERE, 2, 0);
   else
     push_entry(L, d, root, 0);
   return 1;
