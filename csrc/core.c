@@ -232,6 +232,19 @@ static int m_now(lua_State *L) {
   return 1;
 }
 
+/* core.hold_interrupts(on): Ctrl-C held (util/interrupt.h) or given back;
+ * true when it took effect. core.interrupt_taken(): true once after a Ctrl-C
+ * that came while held. */
+static int m_hold_interrupts(lua_State *L) {
+  lua_pushboolean(L, nvx_interrupt_hold(lua_toboolean(L, 1)));
+  return 1;
+}
+
+static int m_interrupt_taken(lua_State *L) {
+  lua_pushboolean(L, nvx_interrupt_take());
+  return 1;
+}
+
 /* core.sleep(seconds): blocks the process; the OpenResty transport uses
  * ngx.sleep instead. NaN and negatives are no wait (NaN would be undefined
  * behaviour in the conversion below); waits over 1e6 s are cut to that. */
@@ -359,6 +372,7 @@ static const luaL_Reg FUNCS[] = {{"new", m_new}, {"is_json_type", m_is_json_type
                                  {"decode", m_decode},    {"mask", m_mask}, {"shown", m_shown},
                                  {"retry_after", m_retry_after},
                                  {"now", m_now},          {"sleep", m_sleep},
+                                 {"hold_interrupts", m_hold_interrupts}, {"interrupt_taken", m_interrupt_taken},
                                  {"realpath", m_realpath}, {"file_type", m_file_type},
                                  {"waiter", nvx_waiter_new},
                                  {"heap_policy", m_heap_policy},

@@ -4,6 +4,9 @@
 #include <string.h>
 
 static volatile sig_atomic_t arrived = 0;
+static volatile sig_atomic_t held_note = 0; /* SIGINT while held, not yet taken */
+static int holding = 0;
+static struct sigaction unheld;             /* what was there before the hold */
 static int depth = 0;           /* nesting of begin/end */
 static int installed = 0;       /* our handler is in place */
 static struct sigaction before; /* what was there */
@@ -45,4 +48,33 @@ void nvx_interrupt_end(void) {
     sigaction(SIGINT, &before, NULL);
 }
 
-int nvx_interrupted(void) { return arrived != 0; }
+int nvx_interrupted(void) { return arrived != 0 || held_note != 0; }
+
+static void on_held(int sig) {
+  (void)sig;
+  held_note = 1;
+}
+
+int nvx_interrupt_hold(int on) {
+  if (on && !holding) {
+    struct sigaction mine;
+    memset(&mine, 0, sizeof mine);
+    mine.sa_handler = on_held;
+    mine.sa_flags = SA_RESTART; /* writes between waits go on */
+    sigemptyset(&mine.sa_mask);
+    held_note = 0;
+    if (sigaction(SIGINT, &mine, &unheld) != 0) return 0;
+    holding = 1;
+  } else if (!on && holding) {
+    holding = 0;
+    held_note = 0;
+    sigaction(SIGINT, &unheld, NULL);
+  }
+  return 1;
+}
+
+int nvx_interrupt_take(void) {
+  if (!held_note) return 0;
+  held_note = 0;
+  return 1;
+}

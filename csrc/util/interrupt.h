@@ -18,7 +18,19 @@ void nvx_interrupt_begin(void);
 /* Ends it; the previous handler is back unless it changed meanwhile. */
 void nvx_interrupt_end(void);
 
-/* 1 when SIGINT arrived since the outermost nvx_interrupt_begin. */
+/* 1 when SIGINT arrived since the outermost nvx_interrupt_begin, or while
+ * held (below) and not yet taken. */
 int nvx_interrupted(void);
+
+/* Ctrl-C held (on 1) or given back to the handler that was there (on 0).
+ * While held, SIGINT only notes itself: waits end at once and stay ended,
+ * and the program takes the note (nvx_interrupt_take) at a point of its
+ * choosing, where the interpreter's own handler would raise "interrupted!"
+ * at whatever instruction came next (in the middle of writing a result
+ * and recording it, say). Returns 0 when the handler cannot be installed. */
+int nvx_interrupt_hold(int on);
+
+/* 1 once if SIGINT arrived while held (the note is cleared). */
+int nvx_interrupt_take(void);
 
 #endif

@@ -193,11 +193,21 @@ describe("navixy batch", function()
       assert.is_true(stats.max_in_window <= rate)
       -- no call sent twice, every call not in doubt sent once
       local by_action, sent = fake.stats().by_action, 0
+      local reported = {} -- line -> what was said of it
+      for _, run in ipairs { first, second } do
+        for _, line in ipairs(run) do reported[line.line] = line end
+      end
+      local unsent = {} -- neither received nor in doubt: how they were reported
       for k = 1, n do
         local count = by_action["batch/item/" .. k] or 0
         assert.is_true(count <= 1, "batch/item/" .. k .. " sent " .. count .. " times")
         sent = sent + count
+        local line = reported[k]
+        if count == 0 and not (line.error and line.error.kind == "interrupted") and #unsent < 5 then
+          unsent[#unsent + 1] = k .. ": " .. cjson.encode(line)
+        end
       end
-      assert.is_true(sent >= n - doubt and sent <= n)
+      assert.is_true(sent >= n - doubt and sent <= n, ("%d sent, %d in doubt; never received: %s")
+        :format(sent, doubt, table.concat(unsent, "; ")))
     end)
 end)

@@ -136,6 +136,9 @@ end
 -- One step: wakes the sleepers that are due, else waits for the next
 -- answer (at most until the next sleeper is due) and resumes its worker.
 function Run:step()
+  -- Ctrl-C held by the program (core.hold_interrupts: the command's batch) is
+  -- raised here, between steps, as the interpreter would raise it anywhere
+  if core.interrupt_taken() then error("interrupted!", 0) end
   local wait = 60
   if self.sleeping > 0 then
     local ahead = self:wake_due()

@@ -184,6 +184,11 @@ function M.run(r)
   local finished, held, next_out = 0, {}, 1 -- held: results waiting for their turn (in order)
   local recorded, fin = 0, {} -- fin[i]: item i finished (whether shown yet or not)
   local it = r.client:each(items, { concurrency = concurrency })
+  -- Ctrl-C held while the results come: the interpreter's handler would raise
+  -- "interrupted!" at whatever instruction came next, between recording a line
+  -- as done and printing it, say (a line lost on resume); held, it is raised by
+  -- the batch between its steps (navixy.batch.scheduler), never in this loop
+  core.hold_interrupts(true)
   local ok, failure = pcall(function()
     for i, res, err in it.next, it do
       recorded, fin[i] = recorded + 1, true
@@ -202,6 +207,7 @@ function M.run(r)
       if progress then progress:show(finished, counts.api + counts.failure) end
     end
   end)
+  core.hold_interrupts(false)
   if not ok then
     -- interrupted (or failed) mid-run: the results already made are kept;
     -- every call taken but not finished may have been sent. Workers take the
