@@ -80,6 +80,11 @@ local function open_state(path, id)
   return setmetatable(st, State)
 end
 
+-- Whether a call's error says Ctrl-C stopped it in flight (sent or not).
+local function stopped_in_flight(err)
+  return err ~= nil and err.phase == "interrupted"
+end
+
 function State:record(line, doubt)
   if doubt then self.doubt[line] = true else self.done[line] = true end
   self.file:write(doubt and "?" or "", line, "\n")
@@ -191,21 +196,27 @@ function M.run(r)
   core.hold_interrupts(true)
   local ok, failure = pcall(function()
     for i, res, err in it.next, it do
-      recorded, fin[i] = recorded + 1, true
-      if state then state:record(todo[i].line) end
-      finished = finished + 1
-      if o.unordered then
-        emit(todo[i], res, err)
-      else
-        held[i] = { res, err }
-        while held[next_out] do
-          emit(todo[next_out], held[next_out][1], held[next_out][2])
-          held[next_out] = nil
-          next_out = next_out + 1
+      -- a call Ctrl-C stopped in flight may or may not have been done: left
+      -- unfinished, it is counted in doubt below, as are those still waiting
+      if not stopped_in_flight(err) then
+        recorded, fin[i] = recorded + 1, true
+        if state then state:record(todo[i].line) end
+        finished = finished + 1
+        if o.unordered then
+          emit(todo[i], res, err)
+        else
+          held[i] = { res, err }
+          while held[next_out] do
+            emit(todo[next_out], held[next_out][1], held[next_out][2])
+            held[next_out] = nil
+            next_out = next_out + 1
+          end
         end
+        if progress then progress:show(finished, counts.api + counts.failure) end
       end
-      if progress then progress:show(finished, counts.api + counts.failure) end
     end
+    -- a Ctrl-C that stopped the last calls in flight, with no step after it to raise it
+    if core.interrupt_taken() then error("interrupted!", 0) end
   end)
   core.hold_interrupts(false)
   if not ok then
@@ -216,9 +227,11 @@ function M.run(r)
     -- finished ones were taken.
     it:close()
     for i, res, err in it.next, it do -- results made before the stop, not yet taken
-      recorded, fin[i] = recorded + 1, true
-      if state then state:record(todo[i].line) end
-      held[i] = { res, err }
+      if not stopped_in_flight(err) then
+        recorded, fin[i] = recorded + 1, true
+        if state then state:record(todo[i].line) end
+        held[i] = { res, err }
+      end
     end
     for i = next_out, #todo do
       if held[i] then emit(todo[i], held[i][1], held[i][2]) end
