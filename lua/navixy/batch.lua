@@ -192,17 +192,7 @@ function M.run(st, calls, opts)
     results[i] = res and { result = res } or { err = err }
   end)
   if run then
-    -- the steps inside a pcall of their own, as client:each's loop above: on
-    -- PUC Lua 5.1 the interpreter's Ctrl-C hook fires only on the main thread,
-    -- so a step run there could be left half done (still "stepping", the next
-    -- batch on the client refused); in here it fires once this returns
-    local ok, err = yielding_pcall(function()
-      while run:advance() do end
-    end)
-    if not ok then
-      run:abort()
-      error(err, 0)
-    end
+    while run:advance() do end
   end
   return results
 end

@@ -25,13 +25,29 @@ end
 -- the coroutine each of M.pcall's own runs in (weak keys)
 local caller_of = setmetatable({}, { __mode = "k" })
 
+-- M.pcall's run on the main thread, with what pcall gave back unwrapped.
+local function run_all(co, ...)
+  return pass_yields(co, coroutine.resume(co, ...))
+end
+local function unwrapped(ok, ...)
+  if ok then return ... end
+  return false, (...)
+end
+
 if yield_crosses_pcall then
   M.pcall = pcall
 else
   function M.pcall(f, ...)
     local co = coroutine.create(function(...) return f(...) end) -- f may be a C function
-    caller_of[co] = coroutine.running()
-    return pass_yields(co, coroutine.resume(co, ...))
+    local caller = coroutine.running()
+    caller_of[co] = caller
+    if caller then return pass_yields(co, coroutine.resume(co, ...)) end
+    -- On the main thread, which has nothing to yield to, the resumes run
+    -- inside a real pcall too: the interpreter's Ctrl-C hook fires on the
+    -- main thread only, at its first instruction after a resume, and raised
+    -- there it would pass every caller's handler by (a batch step left half
+    -- done); in here it is f's error, as anywhere else
+    return unwrapped(pcall(run_all, co, ...))
   end
 end
 
