@@ -38,14 +38,22 @@ function M.reader(sock, deadline)
   return setmetatable({ sock = sock, deadline = deadline, buf = "", pos = 1, got = false }, Reader)
 end
 
--- Reads more into the buffer: true, or nil and "timeout", "closed", ...
-function Reader:fill()
+-- The next bytes the socket has, at most `max`, before the deadline: data,
+-- or nil and "timeout", "closed", ... (every read of the reader goes here)
+function Reader:receive(max)
   local ms = M.left_ms(self.deadline)
   if not ms then return nil, "timeout" end
   self.sock:settimeout(ms)
-  local data, err = self.sock:receiveany(READ_SIZE)
+  local data, err = self.sock:receiveany(max)
   if not data then return nil, err end
   self.got = true
+  return data
+end
+
+-- Reads more into the buffer: true, or nil and "timeout", "closed", ...
+function Reader:fill()
+  local data, err = self:receive(READ_SIZE)
+  if not data then return nil, err end
   if self.pos > #self.buf then
     self.buf, self.pos = data, 1
   else
@@ -105,14 +113,9 @@ function Reader:take(n)
   end
   local parts, count, left = { buf:sub(pos) }, 1, n - have
   self.buf, self.pos = "", 1
-  local sock, left_ms = self.sock, M.left_ms
   while left > 0 do
-    local ms = left_ms(self.deadline)
-    if not ms then return nil, "timeout" end
-    sock:settimeout(ms)
-    local data, err = sock:receiveany(left < READ_SIZE and left or READ_SIZE)
+    local data, err = self:receive(left < READ_SIZE and left or READ_SIZE)
     if not data then return nil, err end
-    self.got = true
     count = count + 1
     parts[count] = data
     left = left - #data
