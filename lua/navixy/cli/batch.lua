@@ -188,6 +188,11 @@ function M.run(r)
   local started = core.now()
   local finished, held, next_out = 0, {}, 1 -- held: results waiting for their turn (in order)
   local recorded, fin = 0, {} -- fin[i]: item i finished (whether shown yet or not)
+  -- item i finished: so noted here and in the state file
+  local function finish(i)
+    recorded, fin[i] = recorded + 1, true
+    if state then state:record(todo[i].line) end
+  end
   local it = r.client:each(items, { concurrency = concurrency })
   -- Ctrl-C held while the results come: the interpreter's handler would raise
   -- "interrupted!" at whatever instruction came next, between recording a line
@@ -199,8 +204,7 @@ function M.run(r)
       -- a call Ctrl-C stopped in flight may or may not have been done: left
       -- unfinished, it is counted in doubt below, as are those still waiting
       if not stopped_in_flight(err) then
-        recorded, fin[i] = recorded + 1, true
-        if state then state:record(todo[i].line) end
+        finish(i)
         finished = finished + 1
         if o.unordered then
           emit(todo[i], res, err)
@@ -228,8 +232,7 @@ function M.run(r)
     it:close()
     for i, res, err in it.next, it do -- results made before the stop, not yet taken
       if not stopped_in_flight(err) then
-        recorded, fin[i] = recorded + 1, true
-        if state then state:record(todo[i].line) end
+        finish(i)
         held[i] = { res, err }
       end
     end
