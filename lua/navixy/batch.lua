@@ -192,7 +192,7 @@ function M.run(st, calls, opts)
     results[i] = res and { result = res } or { err = err }
   end)
   if run then
-    while run:advance() do end
+    while run:advance(true) do end
   end
   return results
 end
