@@ -47,7 +47,8 @@ local function streamed(req, e)
 end
 
 function Worker.send(_, req)
-  local e = event(SEND, req)
+  local e = coroutine.yield(SEND, req) -- event(SEND, req), a call fewer a request
+  if e == ABORT then misuse("batch aborted") end
   if not req.sink then return e end
   return streamed(req, e)
 end
