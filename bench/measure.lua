@@ -8,7 +8,7 @@
 --   measure.lua batch_raw URL ACTION N C  the same with decode = false: the answers' bytes
 --   measure.lua core_seq URL ACTION N   the floor under seq_raw: navixy.core's request alone, N times
 --                                       (the client's core settings, one request table, no Lua layers)
---   measure.lua core_batch URL ACTION N C  the floor under batch_raw: navixy.core's start and wait on
+--   measure.lua core_batch URL ACTION N C  the floor under batch_raw: navixy.core's start and events on
 --                                       C slots, N requests
 --   measure.lua many URL ACTION N C     N calls by one client:batch at concurrency C, after a batch
 --                                       of C calls that opens the connections: calls/s (issue 22:
@@ -163,9 +163,10 @@ local function core_batch(url, action, n, c)
     handle:start(slot, req)
     started = started + 1
   end
+  local events = {} -- every answer there is, in one call: slot, event pairs (as the scheduler takes them)
   while done < total do
-    local slot, r = handle:wait(60)
-    if slot then
+    for k = 1, 2 * handle:events(60, events), 2 do
+      local slot, r = events[k], events[k + 1]
       check_raw(r.status == 200 and r.body, r.message)
       done = done + 1
       if done == WARMUP * c then t0 = core.now() end

@@ -540,7 +540,7 @@ if callgrind.batch then
       else
         row("  the same batch, decode = false (raw.c decodes nothing), " .. l[2], figure, "<= 1.15 x raw", r <= 1.15)
         local f = callgrind.floor["batch " .. l[1]]
-        row("    floor: navixy.core's start/wait alone, " .. l[2],
+        row("    floor: navixy.core's start/events alone, " .. l[2],
           ("%.0fk / %.0fk = %.2f x raw"):format(f / 1e3, c.raw / 1e3, f / c.raw), "-")
       end
     end
