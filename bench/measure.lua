@@ -8,8 +8,10 @@
 --   measure.lua batch_raw URL ACTION N C  the same with decode = false: the answers' bytes
 --   measure.lua core_seq URL ACTION N   the floor under seq_raw: navixy.core's request alone, N times
 --                                       (the client's core settings, one request table, no Lua layers)
---   measure.lua core_batch URL ACTION N C  the floor under batch_raw: navixy.core's start and wait on
+--   measure.lua core_batch URL ACTION N C  the floor under batch_raw: navixy.core's start and events on
 --                                       C slots, N requests
+--   measure.lua sched_batch URL ACTION N C  core_batch through the batch scheduler and the curl
+--                                       transport, no call pipeline: what the scheduler adds
 --   measure.lua many URL ACTION N C     N calls by one client:batch at concurrency C, after a batch
 --                                       of C calls that opens the connections: calls/s (issue 22:
 --                                       c = 256 against a server answering in 20 ms)
@@ -163,9 +165,10 @@ local function core_batch(url, action, n, c)
     handle:start(slot, req)
     started = started + 1
   end
+  local events = {} -- every answer there is, in one call: slot, event pairs (as the scheduler takes them)
   while done < total do
-    local slot, r = handle:wait(60)
-    if slot then
+    for k = 1, 2 * handle:events(60, events), 2 do
+      local slot, r = events[k], events[k + 1]
       check_raw(r.status == 200 and r.body, r.message)
       done = done + 1
       if done == WARMUP * c then t0 = core.now() end
@@ -175,6 +178,33 @@ local function core_batch(url, action, n, c)
       end
     end
   end
+  return n / (core.now() - t0)
+end
+
+-- issue 22: what the batch scheduler costs over core_batch: its run and
+-- workers (navixy.batch.scheduler) over the curl transport, as client:batch
+-- drives them (a step resumes every worker with an answer), each worker
+-- sending one fixed request and keeping the answer as client:batch keeps a
+-- result, with no call pipeline (navixy.call) above it: the answer's
+-- bytes, checked as core_batch checks them.
+local function sched_batch(url, action, n, c)
+  local scheduler = require "navixy.batch.scheduler"
+  local handle, req = core_floor(url, action)
+  local transport = require("navixy.transport.curl").new(handle)
+  local function run(count)
+    local taken, results = 0, {}
+    scheduler.run(transport, c, function(worker)
+      while taken < count do
+        taken = taken + 1
+        local i, r = taken, worker:send({ action = req.action, body = req.body })
+        results[i] = { result = check_raw(r.status == 200 and r.body, r.message) }
+      end
+    end)
+    return results
+  end
+  run(WARMUP * c)
+  local t0 = core.now()
+  run(n)
   return n / (core.now() - t0)
 end
 
@@ -498,6 +528,7 @@ local handlers = {
   batch_raw = function(a) return ("%.1f"):format(batch(a[2], a[3], tonumber(a[4]), tonumber(a[5]), true)) end,
   core_seq = function(a) return ("%.1f"):format(core_seq(a[2], a[3], tonumber(a[4]))) end,
   core_batch = function(a) return ("%.1f"):format(core_batch(a[2], a[3], tonumber(a[4]), tonumber(a[5]))) end,
+  sched_batch = function(a) return ("%.1f"):format(sched_batch(a[2], a[3], tonumber(a[4]), tonumber(a[5]))) end,
   many = function(a) return ("%.1f"):format(many(a[2], a[3], tonumber(a[4]), tonumber(a[5]))) end,
   luacurl = function(a) return ("%.1f"):format(luacurl(a[2], a[3], tonumber(a[4]))) end,
   decode = function(a) return decode(a[2], tonumber(a[3])) end,
@@ -516,7 +547,7 @@ local handlers = {
 
 local handler = handlers[arg[1]]
 if not handler then
-  io.stderr:write("usage: measure.lua seq|seq_raw|batch|batch_raw|core_seq|core_batch|many|luacurl|decode|"
+  io.stderr:write("usage: measure.lua seq|seq_raw|batch|batch_raw|core_seq|core_batch|sched_batch|many|luacurl|decode|"
     .. "decode_n|ids|ids_n|stream|stream_iter|big|big_cjson|big_batch|heap|fds|h2 ...\n")
   os.exit(2)
 end

@@ -286,6 +286,12 @@ if only.callgrind and have("valgrind") then
       per_call(function(n) return { l[1], MEASURE, "core_batch", V2, LIST, n, 8 } end, 200, 1000)
   end
   callgrind.seq_undecoded, callgrind.tiny, callgrind.floor = seq_undecoded, tiny, floor
+  -- issue 22: the batch scheduler over navixy.core, no call pipeline (measure.lua sched_batch)
+  local sched = {}
+  for _, l in ipairs(LUAS) do
+    sched[l[1]] = per_call(function(n) return { l[1], MEASURE, "sched_batch", V2, LIST, n, 8 } end, 200, 1000)
+  end
+  callgrind.sched = sched
 end
 
 ---------------------------------------------------------------- nginx under callgrind
@@ -540,8 +546,11 @@ if callgrind.batch then
       else
         row("  the same batch, decode = false (raw.c decodes nothing), " .. l[2], figure, "<= 1.15 x raw", r <= 1.15)
         local f = callgrind.floor["batch " .. l[1]]
-        row("    floor: navixy.core's start/wait alone, " .. l[2],
+        row("    floor: navixy.core's start/events alone, " .. l[2],
           ("%.0fk / %.0fk = %.2f x raw"):format(f / 1e3, c.raw / 1e3, f / c.raw), "-")
+        local sched = callgrind.sched[l[1]]
+        row("    the scheduler over navixy.core, no call pipeline, " .. l[2],
+          ("%.0fk / %.0fk = %.2f x raw"):format(sched / 1e3, c.raw / 1e3, sched / c.raw), "-")
       end
     end
   end

@@ -284,6 +284,7 @@ static nvx_transfer *slot_of(lua_State *L, nvx_client *c, int id) {
     nvx_raise(L, "navixy: out of memory creating a transfer");
   }
   c->slots[id] = t;
+  if (id > c->top) c->top = id;
   return t;
 }
 
@@ -358,7 +359,7 @@ static int c_wait(lua_State *L) {
   int id;
   if (!(wait >= 0) || wait > 1e9) return nvx_raise(L, "navixy: wait out of range");
   if (lua_isnoneornil(L, 3)) {
-    t = next_event(c, &c->slots[1], NVX_MAX_SLOTS, wait);
+    t = next_event(c, &c->slots[1], c->top, wait);
   } else {
     id = slot_arg(L, 3);
     t = next_event(c, &c->slots[id], 1, wait);
@@ -368,6 +369,35 @@ static int c_wait(lua_State *L) {
   }
   lua_pushinteger(L, id);
   return 1 + push_event(L, t);
+}
+
+/* client:events(max_seconds, out) -> n: waits at most max_seconds for an
+ * event of the batch slots (1..), then takes it and every other event
+ * already there (nothing more is waited for or driven), into the table out
+ * as pairs: out[2k - 1] the slot, out[2k] its event, for k = 1..n. One call
+ * a step of the batch scheduler, however many answers the engine's last
+ * pass over the sockets brought (about four a pass at c = 8). */
+static int c_events(lua_State *L) {
+  nvx_client *c = nvx_check_client(L, 1);
+  double wait = luaL_checknumber(L, 2);
+  nvx_transfer **set = &c->slots[1];
+  nvx_transfer *t;
+  int n = 0, from = 0;
+  if (!(wait >= 0) || wait > 1e9) return nvx_raise(L, "navixy: wait out of range");
+  luaL_checktype(L, 3, LUA_TTABLE);
+  t = next_event(c, set, c->top, wait);
+  if (t)
+    while (set[from++] != t) {
+    }
+  for (; t; t = nvx_engine_ready(set, c->top, &from)) {
+    lua_pushinteger(L, from); /* set[from - 1] is slot `from` */
+    lua_rawseti(L, 3, 2 * n + 1);
+    push_event(L, t);
+    lua_rawseti(L, 3, 2 * n + 2);
+    n++;
+  }
+  lua_pushinteger(L, n);
+  return 1;
 }
 
 /* client:resume(slot): the transfer paused on a chunk goes on. */
@@ -391,7 +421,7 @@ static int c_fd(lua_State *L) {
 /* client:cancel([slot]): drops the request of that slot, or of every batch slot. */
 static int c_cancel(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  int id, first = 1, last = NVX_MAX_SLOTS;
+  int id, first = 1, last = c->top;
   if (!lua_isnoneornil(L, 2)) first = last = slot_arg(L, 2);
   for (id = first; id <= last; id++)
     if (c->slots[id]) nvx_engine_drop(c->engine, c->slots[id]);
@@ -608,7 +638,7 @@ static int c_tostring(lua_State *L) {
 static const luaL_Reg METHODS[] = {
     {"request", c_request}, {"http1_request", c_http1_request},
     {"set_hash", c_set_hash}, {"get_hash", c_get_hash}, {"close", c_close}, {"is_closed", c_is_closed},
-    {"start", c_start},     {"wait", c_wait},         {"cancel", c_cancel},
+    {"start", c_start},     {"wait", c_wait},         {"events", c_events},     {"cancel", c_cancel},
     {"resume", c_resume},   {"busy", c_busy},         {"fd", c_fd},
     {NULL, NULL}};
 

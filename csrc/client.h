@@ -17,6 +17,7 @@ typedef struct nvx_client {
   nvx_settings s;
   nvx_engine *engine;                       /* the module's, held while open */
   nvx_transfer *slots[NVX_MAX_SLOTS + 1];   /* made on first use */
+  int top;                                  /* the highest slot made: none above it */
   int closed;
 } nvx_client;
 

@@ -82,26 +82,41 @@ static void collect(nvx_engine *e) {
   }
 }
 
+/* Takes t's event when it has one (a done transfer is idle afterwards, a
+ * chunk's transfer stays paused until nvx_engine_resume): 1, else 0 and
+ * *busy set when t is in flight. */
+static int take_event(nvx_transfer *t, int *busy) {
+  if (!t) return 0;
+  if (t->state == NVX_DONE) {
+    t->state = NVX_IDLE;
+    return 1;
+  }
+  if (t->state == NVX_RUNNING) {
+    if (t->chunk_ready && !t->paused) {
+      t->chunk_ready = 0;
+      t->paused = 1; /* curl holds it paused until nvx_engine_resume */
+      return 1;
+    }
+    *busy = 1;
+  }
+  return 0;
+}
+
 /* The first transfer of the set with an event to give, or NULL; *busy says
  * whether any is still in flight. */
 static nvx_transfer *event_in(nvx_transfer **set, int n, int *busy) {
   int i;
   *busy = 0;
-  for (i = 0; i < n; i++) {
-    nvx_transfer *t = set[i];
-    if (!t) continue;
-    if (t->state == NVX_DONE) {
-      t->state = NVX_IDLE;
-      return t;
-    }
-    if (t->state == NVX_RUNNING) {
-      if (t->chunk_ready && !t->paused) {
-        t->chunk_ready = 0;
-        t->paused = 1; /* curl holds it paused until nvx_engine_resume */
-        return t;
-      }
-      *busy = 1;
-    }
+  for (i = 0; i < n; i++)
+    if (take_event(set[i], busy)) return set[i];
+  return NULL;
+}
+
+nvx_transfer *nvx_engine_ready(nvx_transfer **set, int n, int *from) {
+  int busy;
+  while (*from < n) {
+    nvx_transfer *t = set[(*from)++];
+    if (take_event(t, &busy)) return t;
   }
   return NULL;
 }

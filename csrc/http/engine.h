@@ -63,6 +63,11 @@ void nvx_engine_resume(nvx_engine *e, nvx_transfer *t);
  * none of the set is in flight, or Ctrl-C arrived (interrupt.h). */
 nvx_transfer *nvx_engine_next(nvx_engine *e, nvx_transfer **set, int n, double max_seconds);
 
+/* The next transfer of set[*from..n) whose event is already there (what
+ * the last drive brought: nothing is driven or waited for), its event taken
+ * as nvx_engine_next takes it, and *from just past it; NULL when none is. */
+nvx_transfer *nvx_engine_ready(nvx_transfer **set, int n, int *from);
+
 /* engine_loop.c, for engine.c: the callbacks on the new multi handle; one
  * pass over the ready descriptors (waiting at most wait_ms for one); the
  * descriptors closed. */

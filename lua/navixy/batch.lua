@@ -24,6 +24,13 @@ local misuse = errors.misuse
 
 local M = {}
 
+-- Raises what encoding item i raised, naming the item when it is a misuse.
+local function item_failed(i, message)
+  message = tostring(message)
+  if message:sub(1, 8) ~= "navixy: " then error(message, 0) end -- not a misuse: as it came
+  misuse("batch item %d: %s", i, message:sub(9))
+end
+
 -- Item i checked and encoded: its body and parts; raises, naming the
 -- item, on anything client:call would raise on.
 local function encode_item(st, i, item)
@@ -31,12 +38,26 @@ local function encode_item(st, i, item)
     misuse("batch item %d must be a table {action, params, call_opts}, got %s", i, type(item))
   end
   local ok, body, parts = pcall(call.encode, st, item[1], item[2], item[3])
-  if not ok then
-    local message = tostring(body)
-    if message:sub(1, 8) ~= "navixy: " then error(message, 0) end -- not a misuse: as it came
-    misuse("batch item %d: %s", i, message:sub(9))
-  end
+  if not ok then item_failed(i, body) end
   return body, parts
+end
+
+-- The n items of array `calls` encoded as encode_item does, into items,
+-- bodies and parts, in one pcall (one an item cost a batch call of Lua 5.4
+-- about 700 instructions).
+local function encode_array(st, calls, n, items, bodies, parts)
+  local at = 0
+  local ok, err = pcall(function()
+    for i = 1, n do
+      local item = calls[i]
+      at = i
+      if type(item) ~= "table" then return end -- encode_item raises for it, below
+      bodies[i], parts[i] = call.encode(st, item[1], item[2], item[3])
+      items[i] = item
+    end
+  end)
+  if not ok then item_failed(at, err) end
+  if at > 0 and items[at] == nil then encode_item(st, at, calls[at]) end
 end
 
 -- The calls as a source: take() gives the next item's index, action,
@@ -73,11 +94,7 @@ local function source(st, calls)
     end
   end
   local n, items, bodies, parts = #calls, {}, {}, {}
-  for i = 1, n do
-    local item = calls[i]
-    bodies[i], parts[i] = encode_item(st, i, item)
-    items[i] = item
-  end
+  encode_array(st, calls, n, items, bodies, parts)
   return function()
     if taken >= n then return nil end
     taken = taken + 1
@@ -192,7 +209,7 @@ function M.run(st, calls, opts)
     results[i] = res and { result = res } or { err = err }
   end)
   if run then
-    while run:advance() do end
+    while run:advance(true) do end
   end
   return results
 end

@@ -47,7 +47,8 @@ local function streamed(req, e)
 end
 
 function Worker.send(_, req)
-  local e = event(SEND, req)
+  local e = coroutine.yield(SEND, req) -- event(SEND, req), a call fewer a request
+  if e == ABORT then misuse("batch aborted") end
   if not req.sink then return e end
   return streamed(req, e)
 end
@@ -66,7 +67,7 @@ Run.__index = Run
 -- `transport`. Nothing starts before the first step.
 function M.new(transport, n, work)
   return setmetatable({
-    transport = transport, n = n, work = work, workers = {}, wake = {},
+    transport = transport, n = n, work = work, workers = {}, wake = {}, events = {}, taken = 1,
     live = 0, sleeping = 0, sending = 0, started = false, runner = nil,
   }, Run)
 end
@@ -133,44 +134,62 @@ function Run:start()
   end
 end
 
--- One step: wakes the sleepers that are due, else waits for the next
--- answer (at most until the next sleeper is due) and resumes its worker.
-function Run:step()
+-- One step: resumes the worker of an answer taken already (below), else
+-- wakes the sleepers that are due, else waits for answers (at most until
+-- the next sleeper is due) and resumes the worker of the first. The runner
+-- gives every answer there is in one call (at c = 8, about four a pass of
+-- the engine over its sockets); the rest wait in `events` (slot, event
+-- pairs from `taken` on) for the steps after, so that a step resumes one
+-- worker and client:each hands each result over before a worker takes its
+-- next item. With `all` (nobody takes results between steps) a step
+-- resumes the workers of every answer taken.
+function Run:step(all)
   -- Ctrl-C held by the program (core.hold_interrupts: the command's batch) is
   -- raised here, between steps, as the interpreter would raise it anywhere
   if core.interrupt_taken() then error("interrupted!", 0) end
-  local wait = 60
-  if self.sleeping > 0 then
-    local ahead = self:wake_due()
-    if ahead then wait = math.max(0, ahead - core.now()) end
-  end
-  if self.sending > 0 then
-    local id, result = self.runner:wait(wait)
-    if id then
-      self.sending = self.sending - 1
-      self:resume(id, result)
+  local events = self.events
+  if events[self.taken] == nil then
+    self.taken = 1
+    local wait = 60
+    if self.sleeping > 0 then
+      local ahead = self:wake_due()
+      if ahead then wait = math.max(0, ahead - core.now()) end
     end
-  elseif self.sleeping > 0 then
-    self.transport:sleep(wait) -- everybody sleeps: nothing to drive meanwhile
-  elseif self.live > 0 then
-    misuse("batch workers neither sending nor sleeping") -- cannot happen
+    if self.sending > 0 then
+      self.sending = self.sending - self.runner:wait(wait, events)
+      if events[1] == nil then return end
+    elseif self.sleeping > 0 then
+      return self.transport:sleep(wait) -- everybody sleeps: nothing to drive meanwhile
+    elseif self.live > 0 then
+      misuse("batch workers neither sending nor sleeping") -- cannot happen
+    else
+      return
+    end
   end
+  repeat
+    local at = self.taken
+    local id, result = events[at], events[at + 1]
+    events[at], events[at + 1] = nil, nil -- an answer is kept by its worker only
+    self.taken = at + 2
+    self:resume(id, result)
+  until not all or events[self.taken] == nil
 end
 
 -- The first step starts the workers; every later one is Run:step.
-local function first_or_next_step(self)
-  if not self.started then self:start() else self:step() end
+local function first_or_next_step(self, all)
+  if not self.started then self:start() else self:step(all) end
 end
 
 --- Runs one step (starting the workers first); returns true while workers
 -- remain. An error in a worker aborts the run and is raised here, with
--- nothing left in flight.
-function Run:advance()
+-- nothing left in flight. `all`: the caller takes no result between steps
+-- (Run:step).
+function Run:advance(all)
   if self.superseded then
     misuse("this batch was given up: another batch started on the client while it waited")
   end
   self.stepping = true
-  local ok, err = yielding_pcall(first_or_next_step, self) -- no closure per step
+  local ok, err = yielding_pcall(first_or_next_step, self, all) -- no closure per step
   self.stepping = false
   if not ok then
     self:abort()
@@ -212,7 +231,7 @@ function Run:abort()
   for _, co in pairs(self.workers) do
     if coroutine.status(co) == "suspended" then coroutine.resume(co, ABORT) end
   end
-  self.workers, self.wake, self.live, self.sending, self.sleeping = {}, {}, 0, 0, 0
+  self.workers, self.wake, self.events, self.live, self.sending, self.sleeping = {}, {}, {}, 0, 0, 0
   self:close()
 end
 
@@ -221,7 +240,7 @@ end
 -- the others and is raised here, with the transport ready for more.
 function M.run(transport, n, work)
   local run = M.new(transport, n, work)
-  while run:advance() do end
+  while run:advance(true) do end
 end
 
 return M

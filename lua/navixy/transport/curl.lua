@@ -42,7 +42,7 @@ local Runner = {}
 Runner.__index = Runner
 
 function Runner:start(slot, req) return self.handle:start(slot, req) end
-function Runner:wait(seconds) return self.handle:wait(seconds) end
+function Runner:wait(seconds, out) return self.handle:events(seconds, out) end
 function Runner:resume(slot) return self.handle:resume(slot) end
 function Runner:drop(slot) return self.handle:cancel(slot) end
 function Runner:cancel() return self.handle:cancel() end

@@ -45,11 +45,13 @@
 --   t:runner(run) -> r           attempts side by side, for one scheduler run:
 --     r:start(slot, req)           starts an attempt without waiting, in slot
 --                                  1..n (one attempt per slot at a time)
---     r:wait(seconds) -> slot, event | nil
---                                  the next event of a started attempt,
---                                  waiting at most `seconds`: its result, or
---                                  { chunk = } when its body streams to a
---                                  sink (then r:resume(slot) for the next)
+--     r:wait(seconds, out) -> n   the next events of started attempts,
+--                                  waiting at most `seconds` for the first:
+--                                  n pairs in the table out, out[2k - 1] the
+--                                  slot and out[2k] its event: its result,
+--                                  or { chunk = } when its body streams to a
+--                                  sink (then r:resume(slot) for the next);
+--                                  0 when none came in time
 --     r:resume(slot), r:drop(slot) go on after a chunk; drop one attempt
 --     r:cancel()                   drops every started attempt
 --     r:finish()                   the run is over (after cancel if need be)

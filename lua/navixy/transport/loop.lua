@@ -30,7 +30,7 @@ function M.new(handle, adapter)
   local free = {}
   for i = SLOTS, 1, -1 do free[#free + 1] = i end
   return setmetatable({ handle = handle, adapter = adapter, free = free, events = {}, waiting = {},
-                        waiters = {} }, Loop)
+                        waiters = {}, got = {} }, Loop)
 end
 
 -- Waits until descriptor fd is readable or `seconds` pass (nil: no
@@ -62,10 +62,10 @@ end
 
 -- Drives the engine once, keeping every event it brings.
 function Loop:drive()
-  local s, e = self.handle:wait(0)
-  while s do
-    self:keep(s, e)
-    s, e = self.handle:wait(0)
+  local got = self.got
+  for k = 1, 2 * self.handle:events(0, got), 2 do
+    self:keep(got[k], got[k + 1])
+    got[k], got[k + 1] = nil, nil
   end
 end
 
@@ -133,27 +133,35 @@ function Runner:start(i, req)
   return self.t.handle:start(slot, req)
 end
 
-function Runner:wait(seconds)
+-- Moves the events kept for the run's slots into out as Runner:wait gives
+-- them; returns their count.
+local function take_events(self, out)
+  local events, n = self.t.events, 0
+  for i, slot in pairs(self.slots) do
+    local e = events[slot]
+    if e then
+      events[slot] = nil
+      out[2 * n + 1], out[2 * n + 2] = i, e
+      n = n + 1
+    end
+  end
+  return n
+end
+
+function Runner:wait(seconds, out)
   local t = self.t
   local deadline = core.now() + seconds
   while true do
-    for i, slot in pairs(self.slots) do
-      local e = t.events[slot]
-      if e then
-        t.events[slot] = nil
-        return i, e
-      end
-    end
-    local found = false
+    local n = take_events(self, out)
+    if n > 0 then return n end
     t:drive()
-    for _, slot in pairs(self.slots) do found = found or t.events[slot] ~= nil end
-    if not found then
-      local left = deadline - core.now()
-      if left <= 0 then return nil end
-      local mine = {}
-      for _, slot in pairs(self.slots) do mine[#mine + 1] = slot end
-      t:wait_fd(t.handle:fd(), left, mine)
-    end
+    n = take_events(self, out)
+    if n > 0 then return n end
+    local left = deadline - core.now()
+    if left <= 0 then return 0 end
+    local mine = {}
+    for _, slot in pairs(self.slots) do mine[#mine + 1] = slot end
+    t:wait_fd(t.handle:fd(), left, mine)
   end
 end
 

@@ -317,12 +317,13 @@ function Runner:start(slot, req)
   self.threads[slot] = th
 end
 
-function Runner:wait(seconds)
-  if not self.sema:wait(seconds) then return nil end
+function Runner:wait(seconds, out)
+  if not self.sema:wait(seconds) then return 0 end
   local item = table.remove(self.done, 1)
   self.threads[item.slot] = nil
   if item.raised ~= nil then error(item.raised, 0) end
-  return item.slot, item.result
+  out[1], out[2] = item.slot, item.result
+  return 1
 end
 
 function Runner:cancel()
