@@ -35,15 +35,24 @@ end
 
 --- A reader of `sock` until `deadline` (core.now()'s clock).
 function M.reader(sock, deadline)
-  return setmetatable({ sock = sock, deadline = deadline, buf = "", pos = 1, got = false }, Reader)
+  return setmetatable({ sock = sock, deadline = deadline, buf = "", pos = 1, got = false, ms = false }, Reader)
 end
 
 -- The next bytes the socket has, at most `max`, before the deadline: data,
 -- or nil and "timeout", "closed", ... (every read of the reader goes here)
+-- The socket keeps the timeout set last, so it is set again only when the
+-- milliseconds left changed: a body read in 4 KB pieces (nginx's
+-- lua_socket_buffer_size) would otherwise set it for each piece, and each
+-- setting costs ngx_lua three table writes. Whoever else sets a timeout on
+-- this socket meanwhile (navixy.store.redis's send) derives it from the same
+-- deadline, so the same milliseconds left mean the same timeout.
 function Reader:receive(max)
   local ms = M.left_ms(self.deadline)
   if not ms then return nil, "timeout" end
-  self.sock:settimeout(ms)
+  if ms ~= self.ms then
+    self.sock:settimeout(ms)
+    self.ms = ms
+  end
   local data, err = self.sock:receiveany(max)
   if not data then return nil, err end
   self.got = true

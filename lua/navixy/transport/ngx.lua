@@ -125,7 +125,8 @@ function Ngx:peer(u)
   if u.scheme == "https" then
     pool = pool .. ":" .. server_name .. (self.ssl_verify and ":verify" or ":noverify")
   end
-  local peer = { addr = addr, server_name = server_name, pool = pool, host_header = url.host_header(u) }
+  local peer = { addr = addr, server_name = server_name, pool = pool, host_header = url.host_header(u),
+                 connect_opts = { pool = pool } }
   if u == self.u then self.own_peer = peer end
   return peer
 end
@@ -138,23 +139,23 @@ local fresh_count = 0
 -- handshake. Returns the socket, or nil and a failure result.
 function Ngx:open(u, deadline, fresh)
   local peer = self:peer(u)
-  local addr, server_name, pool = peer.addr, peer.server_name, peer.pool
+  local addr, server_name, connect_opts = peer.addr, peer.server_name, peer.connect_opts
   local verify = self.ssl_verify
   if fresh then
     fresh_count = fresh_count + 1
-    pool = pool .. ":fresh:" .. fresh_count
+    connect_opts = { pool = peer.pool .. ":fresh:" .. fresh_count }
   end
   local sock = ngx.socket.tcp()
   local ms = left_ms(deadline)
   if not ms then return nil, failure("timeout", "timeout before connecting", "connect") end
   sock:settimeout(ms)
-  local ok, err = sock:connect(addr, u.port, { pool = pool })
+  local ok, err = sock:connect(addr, u.port, connect_opts)
   if not ok and tostring(err):find("no resolver", 1, true) then
     -- nginx has no `resolver`: the nameservers of /etc/resolv.conf (see navixy.transport.dns)
     local ip, why = dns.resolve(addr, left_ms(deadline) or 1)
     if not ip then return nil, failure(why:find("timeout", 1, true) and "timeout" or "transport", why, "connect") end
     sock:settimeout(left_ms(deadline) or 1)
-    ok, err = sock:connect(ip, u.port, { pool = pool })
+    ok, err = sock:connect(ip, u.port, connect_opts)
   end
   if not ok then
     return nil, failure(err, "connect to " .. u.host .. ":" .. u.port .. " failed: " .. tostring(err), "connect")
