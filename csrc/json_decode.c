@@ -171,6 +171,43 @@ static int push_number_text(parser *ps, const char *s, size_t n) {
   return 1;
 }
 
+/* The value of the digits 0..9 in the eight bytes of x, the first byte
+ * the highest digit (SWAR: pairs, then fours, then the eight). */
+static inline uint64_t eight_digits(uint64_t x) {
+  x = x * 10 + (x >> 8);
+  return ((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
+          ((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >> 32;
+}
+
+static const uint64_t POW10_INT[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+
+/* p past the decimal digits at p, their value added to *v (times ten a
+ * digit: past 19 digits it wraps, and the caller refuses so many). Eight
+ * bytes at a time where the bytes' order is known: ids and coordinates
+ * are most numbers of an answer, of 2 to 9 digits. */
+static inline const char *read_digits(const char *p, const char *end, unsigned long long *v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+  while (end - p >= 8) {
+    uint64_t x, other;
+    unsigned k;
+    memcpy(&x, p, 8);
+    x ^= 0x3030303030303030ULL; /* digits are the bytes 0..9 now */
+    /* the high bit of each byte that is not 0..9 (no carry crosses bytes) */
+    other = (((x & 0x7F7F7F7F7F7F7F7FULL) + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+    if (!other) {
+      *v = *v * 100000000u + eight_digits(x);
+      p += 8;
+      continue;
+    }
+    k = (unsigned)__builtin_ctzll(other) >> 3; /* the digits before the first other byte */
+    if (k) *v = *v * POW10_INT[k] + eight_digits(x << (64 - 8 * k));
+    return p + k;
+  }
+#endif
+  while (p < end && is_digit(*p)) *v = *v * 10 + (unsigned)(*p++ - '0');
+  return p;
+}
+
 /* Most numbers of an answer are ids and coordinates: a plain integer of at
  * most 18 digits, or a decimal of at most 15 digits without exponent (the
  * fast path of small_decimal, to the same double), read here in one pass;
@@ -184,13 +221,13 @@ static NVX_ALWAYS_INLINE int plain_number(parser *ps) {
   if (p < end && *p == '0') {
     p++;
   } else {
-    while (p < end && is_digit(*p)) v = v * 10 + (unsigned)(*p++ - '0');
+    p = read_digits(p, end, &v);
     if (p == digits || p - digits > 18) return 0;
   }
   if (p < end && *p == '.') {
     double d;
     frac = ++p;
-    while (p < end && is_digit(*p)) v = v * 10 + (unsigned)(*p++ - '0');
+    p = read_digits(p, end, &v);
     if (p == frac || (frac - 1 - digits) + (p - frac) > 15) return 0;
     if (p < end && (*p == 'e' || *p == 'E')) return 0;
     ps->p = p;
