@@ -315,7 +315,7 @@ static int parse_escaped(parser *ps, const char *s, const char *p) {
   return fail(ps, "unterminated string");
 }
 
-/* Whether cached text a (NVX_CACHE_LEN bytes) starts with s[0..n), of
+/* Whether cached text a (NVX_CACHE_LEN + 8 bytes) starts with s[0..n), of
  * which `avail` bytes (at least n) may be read: eight bytes at a time,
  * inline (these strings are short: a call to memcmp costs more than the
  * comparison); the last few bytes as the last eight (overlapping), or as
@@ -425,6 +425,7 @@ static void push_short(parser *ps, const char *s, size_t n, int is_key) {
   lua_pushvalue(L, -1);
   lua_rawseti(L, ps->cache_index, (int)slot + 1);
   memcpy(c->text[slot], s, n);
+  c->text[slot][n] = '"'; /* for parse_key, which compares up to the quote */
   c->len[slot] = (unsigned char)n;
   c->keyed[slot] = (unsigned char)is_key;
 }
@@ -591,6 +592,25 @@ static int parse_array(parser *ps, unsigned place) {
   return mark_array(ps);
 }
 
+/* Whether the key at s (past its opening quote), of which `avail` bytes
+ * may be read, is the cached text a (its string and a quote, m bytes in
+ * all): keys are short, so up to 16 bytes are compared as two words at
+ * most (a masked one up to 8, or the first and last eight). */
+static inline int same_key(const char *a, const char *s, size_t m, size_t avail) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (m <= 16 && avail >= 16) {
+    uint64_t x, y, z, w;
+    memcpy(&x, a, 8);
+    memcpy(&y, s, 8);
+    if (m <= 8) return ((x ^ y) & (~0ULL >> (64 - 8 * m))) == 0; /* the low m bytes */
+    memcpy(&z, a + m - 8, 8);
+    memcpy(&w, s + m - 8, 8);
+    return ((x ^ y) | (z ^ w)) == 0;
+  }
+#endif
+  return m <= avail && same_text(a, s, m, avail);
+}
+
 /* The keys of an object are nearly always those of the object before, in
  * the same order: after the key in cache slot k, the one in slot next[k]
  * is tried first, one
@@ -609,7 +629,7 @@ static int parse_key(parser *ps, unsigned place, int n_before, unsigned *after) 
     guess = n_before ? &c->next[*after] : &c->first[place];
     slot = *guess;
     n = c->len[slot];
-    if (n && (size_t)(ps->end - s) > n && s[n] == '"' && same_text(c->text[slot], s, n, (size_t)(ps->end - s))) {
+    if (n && same_key(c->text[slot], s, n + 1, (size_t)(ps->end - s))) {
       lua_rawgeti(ps->L, ps->cache_index, (int)slot + 1);
       ps->p = s + n + 1;
       ps->key = *after = slot;
