@@ -653,8 +653,8 @@ static int parse_object(parser *ps, unsigned place) {
     close_table(ps, place, 0);
     return 1;
   }
+  if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
   for (;;) {
-    if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
     if (!parse_key(ps, place, n, &after)) return 0;
     if (!take(ps, ':')) return fail(ps, "expected ':'");
     skip_space(ps);
@@ -666,12 +666,17 @@ static int parse_object(parser *ps, unsigned place) {
       make_table(L, base, n, 1, n);
       gathering = 0;
     }
+    if (ps->end - ps->p > 1 && ps->p[0] == ',' && ps->p[1] == '"') {
+      ps->p++; /* most members: the next key right after the comma */
+      continue;
+    }
     if (!take(ps, ',')) {
       if (ps->p >= ps->end) return fail(ps, "unterminated object");
       if (*ps->p == '}') break;
       return fail(ps, "expected ',' or '}'");
     }
     skip_space(ps);
+    if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
   }
   if (gathering) make_table(L, base, n, 1, 0);
   close_table(ps, place, (unsigned)n);
