@@ -17,6 +17,7 @@ typedef struct parser {
   const char *p, *end;
   const char *why;
   int depth;
+  int room; /* the stack index up to which room is made (see enter) */
   int array_mt;  /* stack index of the arrays' metatable, or 0 */
   int number_mt; /* stack index of the number metatable: exact mode; or 0 */
   nvx_strcache *cache;
@@ -447,9 +448,20 @@ static int parse_string(parser *ps, int is_key) {
 
 /* ---- containers ---- */
 
-static int enter(parser *ps) {
+/* A container takes up to LEVEL stack slots above `base`, the stack's
+ * top where it starts (its table, a key and a value; gathering makes room
+ * of its own). Where the room made stays (compat.h), it is made for
+ * several levels at once: lua_checkstack costs about as much as reading a
+ * small object. */
+#define LEVEL 4
+#define ROOM (COMPAT_ROOM_STAYS ? 8 * LEVEL : LEVEL)
+
+static int enter(parser *ps, int base) {
   if (++ps->depth > NVX_DECODE_MAX_DEPTH) return fail(ps, "nested too deep");
-  luaL_checkstack(ps->L, 4, "navixy: JSON nested too deep");
+  if (base + LEVEL > ps->room) {
+    luaL_checkstack(ps->L, ROOM, "navixy: JSON nested too deep");
+    if (COMPAT_ROOM_STAYS) ps->room = base + ROOM;
+  }
   ps->p++; /* the bracket */
   skip_space(ps);
   return 1;
@@ -564,7 +576,7 @@ static int parse_array(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
   unsigned element = PLACE(place, ELEMENT);
-  if (!enter(ps)) return 0;
+  if (!enter(ps, base)) return 0;
   gathering = open_table(ps, place, 0);
   if (ps->p < ps->end && *ps->p == ']') {
     if (gathering) lua_newtable(L);
@@ -646,7 +658,7 @@ static int parse_object(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
   unsigned after = 0;
-  if (!enter(ps)) return 0;
+  if (!enter(ps, base)) return 0;
   gathering = open_table(ps, place, 1);
   if (ps->p < ps->end && *ps->p == '}') {
     if (gathering) lua_newtable(L);
@@ -695,6 +707,7 @@ static void start(parser *ps, lua_State *L, const char *text, size_t n, const nv
   ps->end = text + n;
   ps->why = NULL;
   ps->depth = 0;
+  ps->room = 0;
   ps->array_mt = d->array_mt;
   ps->number_mt = d->number_mt;
   ps->cache = d->cache;
