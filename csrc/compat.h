@@ -66,6 +66,16 @@ static inline void compat_setmetatable(lua_State *L, const char *name) {
 #define compat_getuservalue(L, i) lua_getfenv((L), (i))
 #endif
 
+/* Whether stack room made by lua_checkstack stays while the C function
+ * runs: PUC Lua keeps the frame's top through collections; LuaJIT, which
+ * a 5.1 build may be loaded into, shrinks a running thread's stack to
+ * twice what is in use. */
+#if LUA_VERSION_NUM >= 502
+#define COMPAT_ROOM_STAYS 1
+#else
+#define COMPAT_ROOM_STAYS 0
+#endif
+
 /* Integers as their own subtype exist from 5.3 on; before, every number is
  * a lua_Number, so nothing "is an integer" and no float converts to one. */
 #if LUA_VERSION_NUM >= 503

@@ -17,6 +17,7 @@ typedef struct parser {
   const char *p, *end;
   const char *why;
   int depth;
+  int room; /* the stack index up to which room is made (see enter) */
   int array_mt;  /* stack index of the arrays' metatable, or 0 */
   int number_mt; /* stack index of the number metatable: exact mode; or 0 */
   nvx_strcache *cache;
@@ -171,6 +172,43 @@ static int push_number_text(parser *ps, const char *s, size_t n) {
   return 1;
 }
 
+/* The value of the digits 0..9 in the eight bytes of x, the first byte
+ * the highest digit (SWAR: pairs, then fours, then the eight). */
+static inline uint64_t eight_digits(uint64_t x) {
+  x = x * 10 + (x >> 8);
+  return ((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
+          ((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >> 32;
+}
+
+static const uint64_t POW10_INT[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+
+/* p past the decimal digits at p, their value added to *v (times ten a
+ * digit: past 19 digits it wraps, and the caller refuses so many). Eight
+ * bytes at a time where the bytes' order is known: ids and coordinates
+ * are most numbers of an answer, of 2 to 9 digits. */
+static inline const char *read_digits(const char *p, const char *end, unsigned long long *v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+  while (end - p >= 8) {
+    uint64_t x, other;
+    unsigned k;
+    memcpy(&x, p, 8);
+    x ^= 0x3030303030303030ULL; /* digits are the bytes 0..9 now */
+    /* the high bit of each byte that is not 0..9 (no carry crosses bytes) */
+    other = (((x & 0x7F7F7F7F7F7F7F7FULL) + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+    if (!other) {
+      *v = *v * 100000000u + eight_digits(x);
+      p += 8;
+      continue;
+    }
+    k = (unsigned)__builtin_ctzll(other) >> 3; /* the digits before the first other byte */
+    if (k) *v = *v * POW10_INT[k] + eight_digits(x << (64 - 8 * k));
+    return p + k;
+  }
+#endif
+  while (p < end && is_digit(*p)) *v = *v * 10 + (unsigned)(*p++ - '0');
+  return p;
+}
+
 /* Most numbers of an answer are ids and coordinates: a plain integer of at
  * most 18 digits, or a decimal of at most 15 digits without exponent (the
  * fast path of small_decimal, to the same double), read here in one pass;
@@ -184,13 +222,13 @@ static NVX_ALWAYS_INLINE int plain_number(parser *ps) {
   if (p < end && *p == '0') {
     p++;
   } else {
-    while (p < end && is_digit(*p)) v = v * 10 + (unsigned)(*p++ - '0');
+    p = read_digits(p, end, &v);
     if (p == digits || p - digits > 18) return 0;
   }
   if (p < end && *p == '.') {
     double d;
     frac = ++p;
-    while (p < end && is_digit(*p)) v = v * 10 + (unsigned)(*p++ - '0');
+    p = read_digits(p, end, &v);
     if (p == frac || (frac - 1 - digits) + (p - frac) > 15) return 0;
     if (p < end && (*p == 'e' || *p == 'E')) return 0;
     ps->p = p;
@@ -278,7 +316,7 @@ static int parse_escaped(parser *ps, const char *s, const char *p) {
   return fail(ps, "unterminated string");
 }
 
-/* Whether cached text a (NVX_CACHE_LEN bytes) starts with s[0..n), of
+/* Whether cached text a (NVX_CACHE_LEN + 8 bytes) starts with s[0..n), of
  * which `avail` bytes (at least n) may be read: eight bytes at a time,
  * inline (these strings are short: a call to memcmp costs more than the
  * comparison); the last few bytes as the last eight (overlapping), or as
@@ -388,6 +426,7 @@ static void push_short(parser *ps, const char *s, size_t n, int is_key) {
   lua_pushvalue(L, -1);
   lua_rawseti(L, ps->cache_index, (int)slot + 1);
   memcpy(c->text[slot], s, n);
+  c->text[slot][n] = '"'; /* for parse_key, which compares up to the quote */
   c->len[slot] = (unsigned char)n;
   c->keyed[slot] = (unsigned char)is_key;
 }
@@ -409,9 +448,20 @@ static int parse_string(parser *ps, int is_key) {
 
 /* ---- containers ---- */
 
-static int enter(parser *ps) {
+/* A container takes up to LEVEL stack slots above `base`, the stack's
+ * top where it starts (its table, a key and a value; gathering makes room
+ * of its own). Where the room made stays (compat.h), it is made for
+ * several levels at once: lua_checkstack costs about as much as reading a
+ * small object. */
+#define LEVEL 4
+#define ROOM (COMPAT_ROOM_STAYS ? 8 * LEVEL : LEVEL)
+
+static int enter(parser *ps, int base) {
   if (++ps->depth > NVX_DECODE_MAX_DEPTH) return fail(ps, "nested too deep");
-  luaL_checkstack(ps->L, 4, "navixy: JSON nested too deep");
+  if (base + LEVEL > ps->room) {
+    luaL_checkstack(ps->L, ROOM, "navixy: JSON nested too deep");
+    if (COMPAT_ROOM_STAYS) ps->room = base + ROOM;
+  }
   ps->p++; /* the bracket */
   skip_space(ps);
   return 1;
@@ -526,7 +576,7 @@ static int parse_array(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
   unsigned element = PLACE(place, ELEMENT);
-  if (!enter(ps)) return 0;
+  if (!enter(ps, base)) return 0;
   gathering = open_table(ps, place, 0);
   if (ps->p < ps->end && *ps->p == ']') {
     if (gathering) lua_newtable(L);
@@ -554,6 +604,25 @@ static int parse_array(parser *ps, unsigned place) {
   return mark_array(ps);
 }
 
+/* Whether the key at s (past its opening quote), of which `avail` bytes
+ * may be read, is the cached text a (its string and a quote, m bytes in
+ * all): keys are short, so up to 16 bytes are compared as two words at
+ * most (a masked one up to 8, or the first and last eight). */
+static inline int same_key(const char *a, const char *s, size_t m, size_t avail) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (m <= 16 && avail >= 16) {
+    uint64_t x, y, z, w;
+    memcpy(&x, a, 8);
+    memcpy(&y, s, 8);
+    if (m <= 8) return ((x ^ y) & (~0ULL >> (64 - 8 * m))) == 0; /* the low m bytes */
+    memcpy(&z, a + m - 8, 8);
+    memcpy(&w, s + m - 8, 8);
+    return ((x ^ y) | (z ^ w)) == 0;
+  }
+#endif
+  return m <= avail && same_text(a, s, m, avail);
+}
+
 /* The keys of an object are nearly always those of the object before, in
  * the same order: after the key in cache slot k, the one in slot next[k]
  * is tried first, one
@@ -572,7 +641,7 @@ static int parse_key(parser *ps, unsigned place, int n_before, unsigned *after) 
     guess = n_before ? &c->next[*after] : &c->first[place];
     slot = *guess;
     n = c->len[slot];
-    if (n && (size_t)(ps->end - s) > n && s[n] == '"' && same_text(c->text[slot], s, n, (size_t)(ps->end - s))) {
+    if (n && same_key(c->text[slot], s, n + 1, (size_t)(ps->end - s))) {
       lua_rawgeti(ps->L, ps->cache_index, (int)slot + 1);
       ps->p = s + n + 1;
       ps->key = *after = slot;
@@ -589,15 +658,15 @@ static int parse_object(parser *ps, unsigned place) {
   lua_State *L = ps->L;
   int base = lua_gettop(L), n = 0, gathering;
   unsigned after = 0;
-  if (!enter(ps)) return 0;
+  if (!enter(ps, base)) return 0;
   gathering = open_table(ps, place, 1);
   if (ps->p < ps->end && *ps->p == '}') {
     if (gathering) lua_newtable(L);
     close_table(ps, place, 0);
     return 1;
   }
+  if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
   for (;;) {
-    if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
     if (!parse_key(ps, place, n, &after)) return 0;
     if (!take(ps, ':')) return fail(ps, "expected ':'");
     skip_space(ps);
@@ -609,12 +678,17 @@ static int parse_object(parser *ps, unsigned place) {
       make_table(L, base, n, 1, n);
       gathering = 0;
     }
+    if (ps->end - ps->p > 1 && ps->p[0] == ',' && ps->p[1] == '"') {
+      ps->p++; /* most members: the next key right after the comma */
+      continue;
+    }
     if (!take(ps, ',')) {
       if (ps->p >= ps->end) return fail(ps, "unterminated object");
       if (*ps->p == '}') break;
       return fail(ps, "expected ',' or '}'");
     }
     skip_space(ps);
+    if (ps->p >= ps->end || *ps->p != '"') return fail(ps, "expected a string key");
   }
   if (gathering) make_table(L, base, n, 1, 0);
   close_table(ps, place, (unsigned)n);
@@ -633,6 +707,7 @@ static void start(parser *ps, lua_State *L, const char *text, size_t n, const nv
   ps->end = text + n;
   ps->why = NULL;
   ps->depth = 0;
+  ps->room = 0;
   ps->array_mt = d->array_mt;
   ps->number_mt = d->number_mt;
   ps->cache = d->cache;

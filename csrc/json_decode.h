@@ -36,7 +36,7 @@
 
 typedef struct nvx_strcache {
   unsigned char len[NVX_CACHE_SLOTS]; /* 0: an empty slot */
-  char text[NVX_CACHE_SLOTS][NVX_CACHE_LEN];
+  char text[NVX_CACHE_SLOTS][NVX_CACHE_LEN + 8]; /* the string, then '"' */
   /* the keys of objects seen last: the slot of the key after the one in
    * slot i, and of the first key of the object at place j (a hash of its
    * path in the answer) */
