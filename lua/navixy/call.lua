@@ -150,9 +150,13 @@ local function attempt(st, job, t)
       action = job.action }, st.secrets)
   end
   if job.raw and status >= 200 and status < 300 and not result.streamed then
-    job.info = { status = status, content_type = result.content_type,
-                 filename = response.filename(result.disposition) }
-    return result.body
+    -- the result, a new table of the transport's, becomes the call's third
+    -- value, { status =, content_type =, filename = }: no table more per call
+    local body, disposition = result.body, result.disposition
+    result.body, result.disposition, result.retry_after = nil, nil, nil
+    if disposition then result.filename = response.filename(disposition) end
+    job.info = result
+    return body
   end
   local res, err = response.interpret(job.action, result, st.secrets, st.url, job.lazy)
   if err then
