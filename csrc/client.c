@@ -13,8 +13,31 @@
 #include "options.h"
 #include "transfer_lua.h"
 
+/* The fields of a request table (see read_request), read at every request:
+ * their names as Lua strings are upvalues of the client's methods, made
+ * once, after the client metatable (upvalue 1, see nvx_check_client). */
+static const char *const REQUEST_FIELDS[] = {"action", "body",      "url",  "headers", "query", "method",
+                                             "timeout", "anonymous", "sink", "parts",   "fresh", NULL};
+enum { F_ACTION = 2, F_BODY, F_URL, F_HEADERS, F_QUERY, F_METHOD, F_TIMEOUT, F_ANONYMOUS, F_SINK, F_PARTS, F_FRESH };
+#define FIELD(f) lua_upvalueindex(f), REQUEST_FIELDS[(f) - F_ACTION] /* the key and name of nvx_opt_*_k */
+
+/* Pushes field f of the table at index i (absolute): a request is a plain table. */
+static void push_field(lua_State *L, int i, int f) {
+  lua_pushvalue(L, lua_upvalueindex(f));
+  lua_rawget(L, i);
+}
+
+/* The client at index i of a method call: its metatable compared with the
+ * methods' upvalue 1 rather than looked up in the registry at every call
+ * (luaL_checkudata, which raises with its own message for anything else). */
 nvx_client *nvx_check_client(lua_State *L, int i) {
-  nvx_client *c = luaL_checkudata(L, i, NVX_CLIENT_MT);
+  nvx_client *c = lua_touserdata(L, i);
+  int ours = c != NULL && lua_getmetatable(L, i);
+  if (ours) {
+    ours = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+  }
+  if (!ours) c = luaL_checkudata(L, i, NVX_CLIENT_MT);
   if (c->closed) nvx_raise(L, "navixy: client is closed");
   return c;
 }
@@ -147,14 +170,15 @@ int nvx_client_new(lua_State *L, nvx_engine *engine) {
  * body may stream), parts (multipart), url (absolute, instead of base and
  * action; never with the hash), headers (lines replacing the defaults of
  * their names), query. Everything it points to stays referenced by that
- * table. */
+ * table. Its fields are read raw (a plain table of the Lua layer's), by the
+ * names held as upvalues (REQUEST_FIELDS): i is an absolute index. */
 static void read_request(lua_State *L, int i, nvx_request *r) {
   size_t k, n;
   const char *method;
   if (lua_type(L, i) != LUA_TTABLE) nvx_raise(L, "navixy: the core expects a request table");
   memset(r, 0, sizeof *r);
-  r->action = nvx_opt_string(L, i, "action", 0, &r->alen);
-  r->body = nvx_opt_string(L, i, "body", 0, &r->blen);
+  r->action = nvx_opt_string_k(L, i, FIELD(F_ACTION), 0, &r->alen);
+  r->body = nvx_opt_string_k(L, i, FIELD(F_BODY), 0, &r->blen);
   if (!r->action || !r->body) nvx_raise(L, "navixy: a request needs string options action and body");
   /* defence in depth: options.lua checks action names, but nothing that
    * could end the request line or split a header ever reaches curl */
@@ -166,7 +190,7 @@ static void read_request(lua_State *L, int i, nvx_request *r) {
   }
   /* an absolute http(s) URL for this one request (a presigned upload): checked
    * as an action is, so that nothing can end the request line */
-  r->url = nvx_opt_string(L, i, "url", 0, &n);
+  r->url = nvx_opt_string_k(L, i, FIELD(F_URL), 0, &n);
   if (r->url) {
     if (strncmp(r->url, "http://", 7) != 0 && strncmp(r->url, "https://", 8) != 0)
       nvx_raise(L, "navixy: request url must be an http:// or https:// URL");
@@ -178,27 +202,27 @@ static void read_request(lua_State *L, int i, nvx_request *r) {
   }
   /* the call's own header lines and query (checked by navixy.options): no
    * CR or NUL in either, no space or '#' in the query */
-  r->headers = nvx_opt_string(L, i, "headers", 0, &r->hlen);
+  r->headers = nvx_opt_string_k(L, i, FIELD(F_HEADERS), 0, &r->hlen);
   for (k = 0; r->headers && k < r->hlen; k++)
     if (r->headers[k] == '\r' || r->headers[k] == '\0')
       nvx_raise(L, "navixy: request headers hold CR or NUL");
-  r->query = nvx_opt_string(L, i, "query", 0, &r->qlen);
+  r->query = nvx_opt_string_k(L, i, FIELD(F_QUERY), 0, &r->qlen);
   for (k = 0; r->query && k < r->qlen; k++) {
     unsigned char ch = (unsigned char)r->query[k];
     if (ch <= ' ' || ch == 0x7f || ch == '#')
       nvx_raise(L, "navixy: request query holds a space, control character or '#'");
   }
-  method = nvx_opt_string(L, i, "method", 0, NULL);
+  method = nvx_opt_string_k(L, i, FIELD(F_METHOD), 0, NULL);
   if (method && strcmp(method, "GET") == 0)
     r->method = NVX_GET;
   else if (method && strcmp(method, "POST") != 0)
     nvx_raise(L, "navixy: method must be GET or POST");
   if (r->method == NVX_GET && nvx_has_ctl(r->body, r->blen))
     nvx_raise(L, "navixy: a query string must not hold CR, LF or NUL");
-  r->timeout_ms = nvx_opt_ms(L, i, "timeout", 0);
-  r->fresh = nvx_opt_boolean(L, i, "fresh", 0);
-  r->anonymous = nvx_opt_boolean(L, i, "anonymous", 0);
-  lua_getfield(L, i, "sink");
+  r->timeout_ms = nvx_opt_ms_k(L, i, FIELD(F_TIMEOUT), 0);
+  r->fresh = nvx_opt_boolean_k(L, i, FIELD(F_FRESH), 0);
+  r->anonymous = nvx_opt_boolean_k(L, i, FIELD(F_ANONYMOUS), 0);
+  push_field(L, i, F_SINK);
   r->stream = !lua_isnil(L, -1);
   lua_pop(L, 1);
 }
@@ -216,7 +240,7 @@ static const char *part_field(lua_State *L, int t, const char *name, size_t *len
 static curl_mime *read_parts(lua_State *L, int i, CURL *easy) {
   curl_mime *mime;
   int k, n;
-  lua_getfield(L, i, "parts");
+  push_field(L, i, F_PARTS);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     return NULL;
@@ -495,7 +519,7 @@ static int build_request(lua_State *L, nvx_client *c, nvx_request *r, nvx_buf *u
   is_get = r->method == NVX_GET;
   hash = r->anonymous || r->url ? NULL : c->s.hash;
   in_query = nvx_hash_in_query(c->s.auth, is_get);
-  lua_getfield(L, 2, "parts");
+  push_field(L, 2, F_PARTS);
   if (!is_get && !lua_isnil(L, -1))
     parts = read_byte_parts(L, 2, hash && c->s.auth == NVX_AUTH_BODY ? hash : NULL, &count);
   rc = nvx_request_url(url, c->s.base, r, in_query ? hash : NULL);
@@ -645,5 +669,13 @@ static const luaL_Reg METHODS[] = {
 void nvx_client_register(lua_State *L) {
   static const luaL_Reg META[] = {
       {"__gc", c_close}, {"__close", c_close}, {"__tostring", c_tostring}, {NULL, NULL}};
-  nvx_metatable(L, NVX_CLIENT_MT, METHODS, META);
+  int k;
+  nvx_metatable(L, NVX_CLIENT_MT, NULL, META);
+  luaL_getmetatable(L, NVX_CLIENT_MT);
+  lua_newtable(L); /* the methods: __index */
+  lua_pushvalue(L, -2);
+  for (k = 0; REQUEST_FIELDS[k]; k++) lua_pushstring(L, REQUEST_FIELDS[k]);
+  compat_setfuncs(L, METHODS, 1 + k); /* upvalues: the metatable, then the field names */
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
 }

@@ -7,9 +7,16 @@
 
 long nvx_ms(double secs) { return (long)(secs * 1000 + 0.5); }
 
-/* Pushes the field; 0 (and pops it) when it is absent. */
-static int get(lua_State *L, int t, const char *name) {
-  lua_getfield(L, t, name);
+/* Pushes the field; 0 (and pops it) when it is absent. `key`: 0, or the
+ * index of `name` as a Lua string, read raw (see nvx_opt_string_k). */
+static int get(lua_State *L, int t, int key, const char *name) {
+  if (key) {
+    if (t < 0 && t > LUA_REGISTRYINDEX) t = lua_gettop(L) + t + 1;
+    lua_pushvalue(L, key);
+    lua_rawget(L, t);
+  } else {
+    lua_getfield(L, t, name);
+  }
   if (!lua_isnil(L, -1)) return 1;
   lua_pop(L, 1);
   return 0;
@@ -24,9 +31,13 @@ static void required(lua_State *L, const char *name) {
 }
 
 const char *nvx_opt_string(lua_State *L, int t, const char *name, int flags, size_t *len) {
+  return nvx_opt_string_k(L, t, 0, name, flags, len);
+}
+
+const char *nvx_opt_string_k(lua_State *L, int t, int key, const char *name, int flags, size_t *len) {
   const char *v;
   size_t n;
-  if (!get(L, t, name)) {
+  if (!get(L, t, key, name)) {
     if (flags & NVX_OPT_REQUIRED) required(L, name);
     if (len) *len = 0;
     return NULL;
@@ -49,9 +60,9 @@ int nvx_opt_choice(lua_State *L, int t, const char *name, const char *const choi
 }
 
 /* A number in (lo, hi], or def when absent (a raise when def < 0). */
-static double number(lua_State *L, int t, const char *name, double lo, double hi, double def) {
+static double number(lua_State *L, int t, int key, const char *name, double lo, double hi, double def) {
   double v;
-  if (!get(L, t, name)) {
+  if (!get(L, t, key, name)) {
     if (def < 0) required(L, name);
     return def;
   }
@@ -63,20 +74,28 @@ static double number(lua_State *L, int t, const char *name, double lo, double hi
 }
 
 long nvx_opt_ms(lua_State *L, int t, const char *name, double def_seconds) {
-  double v = number(L, t, name, 0, NVX_MAX_SECONDS, def_seconds);
+  return nvx_opt_ms_k(L, t, 0, name, def_seconds);
+}
+
+long nvx_opt_ms_k(lua_State *L, int t, int key, const char *name, double def_seconds) {
+  double v = number(L, t, key, name, 0, NVX_MAX_SECONDS, def_seconds);
   long ms = nvx_ms(v);
   return v > 0 && ms < 1 ? 1 : ms;
 }
 
 size_t nvx_opt_size(lua_State *L, int t, const char *name, size_t def) {
-  double v = number(L, t, name, 0, 9007199254740992.0, def ? (double)def : -1);
+  double v = number(L, t, 0, name, 0, 9007199254740992.0, def ? (double)def : -1);
   if (v < 1 || v != (double)(long long)v) nvx_raise(L, "navixy: option '%s' is out of range", name);
   return (size_t)v;
 }
 
 int nvx_opt_boolean(lua_State *L, int t, const char *name, int def) {
+  return nvx_opt_boolean_k(L, t, 0, name, def);
+}
+
+int nvx_opt_boolean_k(lua_State *L, int t, int key, const char *name, int def) {
   int v;
-  if (!get(L, t, name)) return def;
+  if (!get(L, t, key, name)) return def;
   v = lua_toboolean(L, -1);
   lua_pop(L, 1);
   return v;

@@ -34,6 +34,14 @@ size_t nvx_opt_size(lua_State *L, int t, const char *name, size_t def);
 /* A boolean: absent is def, anything else counts as Lua counts it. */
 int nvx_opt_boolean(lua_State *L, int t, const char *name, int def);
 
+/* The same three with the field's name given as well as a Lua string at
+ * index `key` (an upvalue of the reader: no string to find per read) and
+ * read raw, for tables the Lua layer makes with no metatable (a request);
+ * key 0 is the plain reader's lookup. */
+const char *nvx_opt_string_k(lua_State *L, int t, int key, const char *name, int flags, size_t *len);
+long nvx_opt_ms_k(lua_State *L, int t, int key, const char *name, double def_seconds);
+int nvx_opt_boolean_k(lua_State *L, int t, int key, const char *name, int def);
+
 /* Raises on a field of the table at index t (absolute) whose name is not
  * in names. */
 void nvx_opt_known(lua_State *L, int t, const char *const names[]);

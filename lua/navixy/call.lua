@@ -150,9 +150,13 @@ local function attempt(st, job, t)
       action = job.action }, st.secrets)
   end
   if job.raw and status >= 200 and status < 300 and not result.streamed then
-    job.info = { status = status, content_type = result.content_type,
-                 filename = response.filename(result.disposition) }
-    return result.body
+    -- the result, a new table of the transport's, becomes the call's third
+    -- value, { status =, content_type =, filename = }: no table more per call
+    local body, disposition = result.body, result.disposition
+    result.body, result.disposition, result.retry_after = nil, nil, nil
+    if disposition then result.filename = response.filename(disposition) end
+    job.info = result
+    return body
   end
   local res, err = response.interpret(job.action, result, st.secrets, st.url, job.lazy)
   if err then
@@ -220,14 +224,49 @@ function M.run(st, job, t)
   return settle(st, job, t, res, err, retry_after)
 end
 
+-- A job made by M.call again for the client's next call (st.spare_job):
+-- every field prepared's table has set anew, the table kept (a new table of
+-- 30 fields per call, and the collector's work for it, cost a sequential
+-- call more than the rest of making its job). Returns the job.
+local function refilled(job, st, action, call_opts, body, parts, known, method)
+  call_opts = call_opts or NO_OPTS
+  local headers, query, decode = call_opts.headers, call_opts.query, call_opts.decode
+  job.action, job.method, job.body, job.parts = action, method, body, parts
+  job.sink, job.timeout, job.idempotent = call_opts.sink, call_opts.timeout, call_opts.idempotent
+  job.retries = call_opts.retries or st.retries
+  job.raw, job.lazy = decode == false, decode == "lazy"
+  job.headers = headers and options.header_text(headers) or nil
+  job.query = query and json.form(query) or nil
+  job.attempts, job.retried = 0, 0
+  job.documented, job.read_only, job.sessionless, job.anonymous = false, nil, nil, nil
+  job.sent_with, job.status, job.elapsed, job.delivered, job.info, job.stale = nil, nil, nil, nil, nil, nil
+  from_docs.mark(job, known)
+  job.fresh = not retry.safe(job)
+  return job
+end
+
 --- client:call(action, params, call_opts): the job checked, made and run
 -- on the client's transport. Returns res, or nil, err; with call_opts.decode
 -- = false a 2xx answer's bytes and a third value, { status =,
 -- content_type =, filename = }.
+-- The job is the one of the client's last call when no other call holds
+-- it (one that ran from a hook or another coroutine meanwhile made its
+-- own), and is left for the next once this call is over: nothing keeps a
+-- job past its call. (A call that raises leaves its job to the collector.)
 function M.call(st, action, params, call_opts)
-  local job = M.job(st, action, params, call_opts)
+  local body, parts, known, method = encode(st, action, params, call_opts)
+  local job = st.spare_job
+  if job then
+    st.spare_job = nil
+    refilled(job, st, action, call_opts, body, parts, known, method)
+  else
+    job = prepared(st, action, call_opts, body, parts, known, method)
+  end
   local res, err = M.run(st, job, st.transport)
-  if job.info then return res, err, job.info end
+  local info = job.info
+  job.body, job.parts, job.sink, job.info = nil, nil, nil, nil -- held by no spare job
+  st.spare_job = job
+  if info then return res, err, info end
   return res, err -- two values: the REPL shows every one
 end
 

@@ -329,11 +329,17 @@ function M.call_options(call_opts)
   check_table("call option", call_opts, CALL)
 end
 
+-- Action names already found valid: checked on every call, and a program
+-- uses few (the cache starts over if one uses very many).
+local valid_actions, cached = {}, 0
+
 --- Validates a call: its action, params and call_opts (both nil allowed).
+-- (Checked on every call: an action already found valid and absent params
+-- or call_opts cost no call.)
 function M.call(action, params, call_opts)
-  M.action(action)
-  check_params(params)
-  M.call_options(call_opts)
+  if not valid_actions[action] then M.action(action) end
+  if params ~= nil then check_params(params) end
+  if call_opts ~= nil then M.call_options(call_opts) end
 end
 
 --- Validates batch options (nil allowed); returns the concurrency.
@@ -351,10 +357,6 @@ function M.batch(opts)
   concurrency_opt("concurrency", c)
   return c
 end
-
--- Action names already found valid: checked on every call, and a program
--- uses few (the cache starts over if one uses very many).
-local valid_actions, cached = {}, 0
 
 -- An action is a path below the base URL: segments of letters, digits,
 -- "_", "-" and ".", one "/" between them (one at either end is tolerated).

@@ -534,6 +534,30 @@ describe("on_request", function()
     assert.same({ "user/auth", "tracker/list", "tracker/list", "user/auth", "tracker/list" }, actions)
   end)
 
+  it("may call the client: that call and the one it reports on each keep their own request", function()
+    -- (client:call reuses the job of the client's last call: never one still in use)
+    local c, armed, inner
+    c = client { retries = 1, on_request = function(info)
+      if armed and info.action == "tracker/list" and info.attempt == 1 then
+        armed = false
+        inner = { c:call("tracker/get_state", { tracker_id = 1 }, { decode = false }) }
+      end
+    end }
+    assert(c:call("tracker/list")) -- a call before: its job is there for the next
+    fake.reset()
+    armed = true
+    fake.fault { action = "tracker/list", type = "error", code = 8, headers = NOW }
+    local raw, err, info = c:call("tracker/list", nil, { decode = false })
+    assert.is_nil(err)
+    assert.equal(200, info.status)
+    assert.matches('"list":%[', raw) -- tracker/list's answer, not the inner call's
+    assert.equal(200, inner[3].status)
+    assert.matches('"state":{', inner[1])
+    assert.equal(2, sent("tracker/list"))
+    assert.equal(1, sent("tracker/get_state"))
+    assert(c:call("tracker/list")) -- and the client goes on
+  end)
+
   it("must be a function", function()
     assert.has_error(function() client { on_request = true } end)
   end)
