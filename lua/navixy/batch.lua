@@ -142,10 +142,12 @@ local function run_of(st, calls, concurrency, deliver)
   local take, n = source(st, calls)
   if n == 0 then return nil end
   local function work(t)
+    local job -- the worker's last job, filled in again for its next item: no call holds it by then
     while true do
       local i, action, call_opts, body, parts = take()
       if not i then return end
-      deliver(i, call.run(st, call.prepared(st, action, call_opts, body, parts), t))
+      job = call.prepared(st, action, call_opts, body, parts, job)
+      deliver(i, call.run(st, job, t))
     end
   end
   return scheduler.new(st.transport, math.min(concurrency, n or concurrency), work)

@@ -72,10 +72,29 @@ end
 --- The job of a call M.encode has checked and encoded: what is known of
 -- the call as it goes, and the request the transport reads (see
 -- navixy.transport): action, method, body, parts, sink, timeout, fresh.
+-- A table with every field a job may get (filled sets them all), made at
+-- its size once. false, not nil: every key has its place from the start, so
+-- that LuaJIT's compiled code, which checks where each key is, finds the
+-- same places in every job (with nil, keys came as first set: 8k
+-- instructions a call more).
+local function new_job()
+  return {
+    action = false, method = false, body = false, parts = false, sink = false, timeout = false,
+    retries = false, idempotent = false, raw = false, headers = false, query = false, lazy = false,
+    attempts = false, retried = false, documented = false, read_only = false, sessionless = false,
+    anonymous = false, fresh = false, sent_with = false, status = false, elapsed = false,
+    delivered = false, info = false, stale = false,
+  }
+end
+
 -- A batch keeps only the bodies of its waiting items and makes their jobs
 -- as they are taken, so that many items hold little.
--- (`known` and `method`: what M.job looked up already, else nil.)
-local function prepared(st, action, call_opts, body, parts, known, method)
+-- `job` is new_job()'s or the job of an earlier call that nothing holds any
+-- more (client:call keeps its client's last, a batch worker its own): a new
+-- table of 25 fields per call, and the collector's work for it, cost a call
+-- more than the rest of making its job. (`known` and `method`: what M.job
+-- looked up already, else nil.) Returns the job.
+local function filled(job, st, action, call_opts, body, parts, known, method)
   call_opts = call_opts or NO_OPTS
   local d = from_docs or docs()
   if not known then
@@ -83,34 +102,32 @@ local function prepared(st, action, call_opts, body, parts, known, method)
     method = d.method(known, call_opts)
   end
   local headers, query, decode = call_opts.headers, call_opts.query, call_opts.decode
-  local job = { -- every field a job may get, so that the table is made at its size once
-    action = action, method = method, body = body, parts = parts,
-    sink = call_opts.sink,
-    timeout = call_opts.timeout, -- seconds, as everywhere in Lua (nil: the client's)
-    retries = call_opts.retries or st.retries,
-    idempotent = call_opts.idempotent,
-    raw = decode == false,
-    headers = headers and options.header_text(headers) or nil,
-    query = query and json.form(query) or nil,
-    lazy = decode == "lazy",
-    attempts = 0, retried = 0,
-    documented = false, read_only = nil, sessionless = nil, anonymous = nil, fresh = false,
-    sent_with = nil, status = nil, elapsed = nil, delivered = nil, info = nil, stale = nil,
-  }
+  job.action, job.method, job.body, job.parts = action, method, body, parts
+  job.sink, job.idempotent = call_opts.sink, call_opts.idempotent
+  job.timeout = call_opts.timeout -- seconds, as everywhere in Lua (nil: the client's)
+  job.retries = call_opts.retries or st.retries
+  job.raw, job.lazy = decode == false, decode == "lazy"
+  job.headers = headers and options.header_text(headers) or nil
+  job.query = query and json.form(query) or nil
+  job.attempts, job.retried = 0, 0
+  job.sessionless, job.anonymous = nil, nil
+  job.sent_with, job.status, job.elapsed, job.delivered, job.info, job.stale = nil, nil, nil, nil, nil, nil
   d.mark(job, known) -- documented, read_only, no-auth
   job.fresh = not retry.safe(job)
   return job
 end
 
-function M.prepared(st, action, call_opts, body, parts)
-  return prepared(st, action, call_opts, body, parts)
+--- `job`: a job of an earlier call to fill in again (nothing may hold it
+-- any more), or nil for a new one.
+function M.prepared(st, action, call_opts, body, parts, job)
+  return filled(job or new_job(), st, action, call_opts, body, parts)
 end
 
 --- The job of a call of `action` with `params` and `call_opts`: checked,
 -- encoded and ready to run.
 function M.job(st, action, params, call_opts)
   local body, parts, known, method = encode(st, action, params, call_opts)
-  return prepared(st, action, call_opts, body, parts, known, method)
+  return filled(new_job(), st, action, call_opts, body, parts, known, method)
 end
 
 --- Seconds one attempt of `job` may take: its call's timeout, else the client's.
@@ -224,27 +241,6 @@ function M.run(st, job, t)
   return settle(st, job, t, res, err, retry_after)
 end
 
--- A job made by M.call again for the client's next call (st.spare_job):
--- every field prepared's table has set anew, the table kept (a new table of
--- 30 fields per call, and the collector's work for it, cost a sequential
--- call more than the rest of making its job). Returns the job.
-local function refilled(job, st, action, call_opts, body, parts, known, method)
-  call_opts = call_opts or NO_OPTS
-  local headers, query, decode = call_opts.headers, call_opts.query, call_opts.decode
-  job.action, job.method, job.body, job.parts = action, method, body, parts
-  job.sink, job.timeout, job.idempotent = call_opts.sink, call_opts.timeout, call_opts.idempotent
-  job.retries = call_opts.retries or st.retries
-  job.raw, job.lazy = decode == false, decode == "lazy"
-  job.headers = headers and options.header_text(headers) or nil
-  job.query = query and json.form(query) or nil
-  job.attempts, job.retried = 0, 0
-  job.documented, job.read_only, job.sessionless, job.anonymous = false, nil, nil, nil
-  job.sent_with, job.status, job.elapsed, job.delivered, job.info, job.stale = nil, nil, nil, nil, nil, nil
-  from_docs.mark(job, known)
-  job.fresh = not retry.safe(job)
-  return job
-end
-
 --- client:call(action, params, call_opts): the job checked, made and run
 -- on the client's transport. Returns res, or nil, err; with call_opts.decode
 -- = false a 2xx answer's bytes and a third value, { status =,
@@ -255,13 +251,9 @@ end
 -- job past its call. (A call that raises leaves its job to the collector.)
 function M.call(st, action, params, call_opts)
   local body, parts, known, method = encode(st, action, params, call_opts)
-  local job = st.spare_job
-  if job then
-    st.spare_job = nil
-    refilled(job, st, action, call_opts, body, parts, known, method)
-  else
-    job = prepared(st, action, call_opts, body, parts, known, method)
-  end
+  local job = st.spare_job or new_job()
+  st.spare_job = nil
+  filled(job, st, action, call_opts, body, parts, known, method)
   local res, err = M.run(st, job, st.transport)
   local info = job.info
   job.body, job.parts, job.sink, job.info = nil, nil, nil, nil -- held by no spare job
