@@ -352,8 +352,7 @@ function M.new(opts, version)
     fleet = { iso_datetime = o.iso_datetime == true }, -- what navixy.fleet learns and keeps
   }
   -- for the clients made from this one (user_session, rotate_key)
-  st.version, st.opts = version, {}
-  for k, v in pairs(opts or {}) do st.opts[k] = v end
+  st.version, st.opts = version, options.into({}, opts)
   if o.login then st.source = hash_source.password(st.login_action) end
   st.secrets = function() return secrets(st) end -- for errors.new: listed only on failure
   st.transport = transports.open(o, handle)

@@ -396,8 +396,7 @@ function M.get_history(client, params, opts, memo)
   if own.decode ~= nil then
     if own.decode ~= "lazy" then fail("get_history option 'decode' must be \"lazy\", got %q", own.decode) end
     -- the pages come as lazy answers, and their events stay lazy objects (json_lazy.h)
-    page_opts = { decode = "lazy" }
-    for k, v in pairs(call_opts or {}) do page_opts[k] = v end
+    page_opts = options.into({ decode = "lazy" }, call_opts)
   end
   if params.limit ~= nil and not is_id(params.limit) then
     fail("get_history: params.limit must be a positive whole number")

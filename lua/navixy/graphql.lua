@@ -23,6 +23,7 @@
 -- opts.cursor: see M.iterate.
 local errors = require "navixy.errors"
 local json = require "navixy.json"
+local options = require "navixy.options"
 
 local type = type
 
@@ -76,8 +77,7 @@ end
 function M.run(client, ctx, query, variables, opts)
   local own, call_opts = check(query, variables, opts)
   local c, action = endpoint_of(ctx, own)
-  local o = { decode = false }
-  for k, v in pairs(call_opts or {}) do o[k] = v end
+  local o = options.into({ decode = false }, call_opts)
   if own.auth == "bearer" then
     -- the scheme in a call header: the hash must be known before the call (a
     -- session that ends meanwhile is renewed for the next call)
@@ -119,11 +119,9 @@ end
 -- nodes[] when the query asks for those. A failed page raises its error.
 function M.iterate(client, ctx, query, variables, own, call_opts)
   local after, more = nil, true
-  local gql_opts = { url = own.url, auth = own.auth }
-  for k, v in pairs(call_opts or {}) do gql_opts[k] = v end
+  local gql_opts = options.into({ url = own.url, auth = own.auth }, call_opts)
   local function fetch()
-    local vars = {}
-    for k, v in pairs(variables or {}) do vars[k] = v end
+    local vars = options.into({}, variables)
     vars.after, vars.first = after, own.limit or vars.first
     local data, err = M.run(client, ctx, query, vars, gql_opts)
     if not data then error(err, 0) end

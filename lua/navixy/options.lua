@@ -323,6 +323,16 @@ local function check_params(params)
 end
 
 --- Validates call options (nil allowed).
+--- t with the pairs of opts (nil: none) set in it, and t: a copy of a
+-- caller's table with some fields added or replaced (the caller's table is
+-- left alone).
+function M.into(t, opts)
+  if opts ~= nil then
+    for k, v in pairs(opts) do t[k] = v end
+  end
+  return t
+end
+
 function M.call_options(call_opts)
   if call_opts == nil then return end
   if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end

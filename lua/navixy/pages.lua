@@ -61,8 +61,7 @@ end
 
 -- params with offset and limit set (a copy: the caller's table is left alone).
 local function page_params(params, offset, limit)
-  local p = {}
-  for k, v in pairs(params or {}) do p[k] = v end
+  local p = options.into({}, params)
   p.offset, p.limit = offset, limit
   return p
 end
