@@ -322,7 +322,6 @@ local function check_params(params)
   end
 end
 
---- Validates call options (nil allowed).
 --- t with the pairs of opts (nil: none) set in it, and t: a copy of a
 -- caller's table with some fields added or replaced (the caller's table is
 -- left alone).
@@ -333,6 +332,7 @@ function M.into(t, opts)
   return t
 end
 
+--- Validates call options (nil allowed).
 function M.call_options(call_opts)
   if call_opts == nil then return end
   if type(call_opts) ~= "table" then fail("call options must be a table, got %s", type(call_opts)) end
