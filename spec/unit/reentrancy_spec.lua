@@ -68,14 +68,18 @@ local function big_value(seed)
   return { success = true, list = list, notes = notes, empty = setmetatable({}, core.array_mt) }
 end
 
+local generational = _VERSION == "Lua 5.4"
+
 -- Runs work(fin) with a collector in a hurry, so that finalizers run in
 -- nearly every call: on Lua 5.4 a minor collection (and the finalizers
 -- after it) each time 1% of the heap was allocated; on LuaJIT and Lua
 -- 5.1-5.3 (incremental only, or 5.2's experimental generational mode) a new
--- cycle as soon as one ends.
-local generational = _VERSION == "Lua 5.4"
+-- cycle as soon as one ends. The pause is set before the full collection,
+-- which places the next cycle's start by it (setting the pause does not
+-- move a start already placed): set after, the first cycle waited for the
+-- heap to double, in a big process (busted running every spec at once)
+-- longer than the work lasts, and no finalizer ran.
 local function run_under_gc(work, check)
-  collectgarbage("collect")
   local fin = finalizers(check or encode_check)
   if not generational then
     collectgarbage("setpause", 100)
@@ -83,6 +87,7 @@ local function run_under_gc(work, check)
   else
     collectgarbage("generational", 1, 100)
   end
+  collectgarbage("collect")
   local ok, err = pcall(work, fin)
   fin.stop()
   if not generational then
