@@ -360,6 +360,12 @@ static int c_request(lua_State *L) {
   return push_event(L, t);
 }
 
+/* Seconds an event may be waited for: 0 to 1e9 (NaN is refused). */
+static double wait_arg(lua_State *L, double wait) {
+  if (!(wait >= 0) || wait > 1e9) nvx_raise(L, "navixy: wait out of range");
+  return wait;
+}
+
 static int slot_arg(lua_State *L, int i) {
   lua_Integer id = luaL_checkinteger(L, i);
   if (id < 0 || id > NVX_MAX_SLOTS) return nvx_raise(L, "navixy: slot out of range");
@@ -378,10 +384,9 @@ static int c_start(lua_State *L) {
  * slot, or of any batch slot (1..); nothing when none came in time. */
 static int c_wait(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  double wait = luaL_optnumber(L, 2, 0);
+  double wait = wait_arg(L, luaL_optnumber(L, 2, 0));
   nvx_transfer *t;
   int id;
-  if (!(wait >= 0) || wait > 1e9) return nvx_raise(L, "navixy: wait out of range");
   if (lua_isnoneornil(L, 3)) {
     t = next_event(c, &c->slots[1], c->top, wait);
   } else {
@@ -403,11 +408,10 @@ static int c_wait(lua_State *L) {
  * pass over the sockets brought (about four a pass at c = 8). */
 static int c_events(lua_State *L) {
   nvx_client *c = nvx_check_client(L, 1);
-  double wait = luaL_checknumber(L, 2);
+  double wait = wait_arg(L, luaL_checknumber(L, 2));
   nvx_transfer **set = &c->slots[1];
   nvx_transfer *t;
   int n = 0, from = 0;
-  if (!(wait >= 0) || wait > 1e9) return nvx_raise(L, "navixy: wait out of range");
   luaL_checktype(L, 3, LUA_TTABLE);
   t = next_event(c, set, c->top, wait);
   if (t)

@@ -101,6 +101,22 @@ describe("navixy.core", function()
     h:close()
   end)
 
+  it("raises on waits and slots out of range, with messages that start with navixy:", function()
+    local h = core.new(settings())
+    for _, seconds in ipairs { -1, 0 / 0, 2e9, math.huge } do
+      assert.has_error(function() h:wait(seconds) end, "navixy: wait out of range")
+      assert.has_error(function() h:events(seconds, {}) end, "navixy: wait out of range")
+    end
+    for _, slot in ipairs { -1, 257 } do
+      assert.has_error(function() h:start(slot, { action = "tracker/list", body = "{}" }) end,
+        "navixy: slot out of range")
+    end
+    assert.has_error(function() h:events(0) end) -- no table for the events
+    assert.is_nil(h:wait(0)) -- in range: nothing started, nothing came
+    assert.equal(0, h:events(0, {}))
+    h:close()
+  end)
+
   it("sha1hex gives the FIPS 180 digests", function()
     assert.equal("a9993e364706816aba3e25717850c26c9cd0d89d", core.sha1hex("abc"))
     assert.equal("da39a3ee5e6b4b0d3255bfef95601890afd80709", core.sha1hex(""))
