@@ -101,8 +101,8 @@ describe("navixy subscribe", function()
   it("prints each message as one line of JSON, keys sorted, until Ctrl-C (exit 130)", function()
     local t0
     -- Ctrl-C half a second after the states came: while the command waits in the C core
-    local p = io.popen("spec/support/pty-run --timeout 120 --expect '\"source_id\":10002' --send '' --expect @0.5 --send '\\x03' "
-      .. "-- sh -c "
+    local p = io.popen("spec/support/pty-run --timeout 120 --expect '\"source_id\":10002' --send '' "
+      .. "--expect @0.5 --send '\\x03' -- sh -c "
       .. q("exec " .. command({ "subscribe", "state_batch" }, with_key())) .. " </dev/null")
     t0 = sockets.now()
     local out = p:read("*a")
