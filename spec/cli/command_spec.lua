@@ -448,7 +448,10 @@ describe("the navixy command", function()
     end)
 
     it("Ctrl-C during a call stops it at once (exit 130), and it is never sent again", function()
-      fake.fault { action = "tracker/list", type = "delay", seconds = 6 }
+      -- the answer comes 30 s after the request: a command that waits for it cannot end within
+      -- them, while starting Python and Lua on a busy machine (the spec at nice 19 beside two
+      -- CPU hogs) took 8.7 s before the Ctrl-C was even handled, over the bound(3) asked with 6
+      fake.fault { action = "tracker/list", type = "delay", seconds = 30 }
       local t0 = sockets.now()
       local status, shown = on_terminal("@1", "\\x03", -- exec: the shell would die of the Ctrl-C too
         ("exec env -i PATH=%s NAVIXY_URL=%s NAVIXY_HASH=%s %s bin/navixy tracker/list")
@@ -456,7 +459,7 @@ describe("the navixy command", function()
       local secs = sockets.now() - t0
       assert.equal(130, status, shown)
       assert.truthy(shown:find("navixy: interrupted", 1, true), shown)
-      assert.is_true(secs < sockets.bound(3), "took " .. secs .. " s")
+      assert.is_true(sockets.below(secs, 30), "took " .. secs .. " s")
       assert.equal(1, fake.stats().requests)
     end)
 
