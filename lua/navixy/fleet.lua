@@ -216,8 +216,7 @@ History.__index = History
 -- The params of the next page of window `w`: the caller's, with the window,
 -- the page size, and oldest first (the paging moves `from` forward).
 function History:page_params(w)
-  local p = {}
-  for k, v in pairs(self.params) do p[k] = v end
+  local p = options.into({}, self.params)
   p.from, p.to, p.limit, p.ascending = w.cursor or w.from, w.to, self.page, true
   return p
 end

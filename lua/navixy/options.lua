@@ -197,9 +197,7 @@ local function checked_copy(opts, not_table, kind, known)
   if opts == nil then return {} end
   if type(opts) ~= "table" then fail(not_table, type(opts)) end
   check_table(kind, opts, known)
-  local copy = {}
-  for k, v in pairs(opts) do copy[k] = v end
-  return copy
+  return M.into({}, opts)
 end
 
 --- Milliseconds for the C core: rounded, at least 1 (a timeout never
