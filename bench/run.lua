@@ -200,11 +200,16 @@ local PASS = {
   { "gzip, 5 KB", "/ours_gz_raw", "/proxy_gunzip", "/floor_gz", target = 0.7 },
   { "gzip, 100 KB", "/ours_gz_raw_100k", "/proxy_gunzip_100k", "/floor_gz_100k", target = 0.7 },
 }
+-- A PASS row's locations: ours, proxy_pass, the floor, and lua-resty-http and
+-- ours with the 16k buffer where the row has them (false where it has not).
+local function pass_locations(p)
+  return { p[2], p[3], p[4], p[5] or false, p.buf or false }
+end
 do
   local listed = {}
   for _, loc in ipairs(LOCATIONS) do listed[loc] = true end
   for _, p in ipairs(PASS) do
-    for _, loc in ipairs { p[2], p[3], p[4], p[5] or false, p.buf or false } do
+    for _, loc in ipairs(pass_locations(p)) do
       if loc and not listed[loc] and (HAS_RESTY or not loc:find("^/resty")) then
         LOCATIONS[#LOCATIONS + 1], listed[loc] = loc, true
       end
@@ -357,7 +362,7 @@ local ngx_cg, ngx_cg_loop = {}, {} -- instructions a request; the same, memcpy a
 if only.nginx_cg and have("valgrind") and CG_DIR then
   io.stderr:write("bench: nginx under callgrind (instructions a request)\n")
   for _, p in ipairs(PASS) do
-    for _, loc in ipairs { p[2], p[3], p[4], p[5] or false, p.buf or false } do
+    for _, loc in ipairs(pass_locations(p)) do
       if loc and (HAS_RESTY or not loc:find("^/resty")) then
         ngx_cg[loc] = (ngx_collected(loc, NGX_N2) - ngx_collected(loc, NGX_N1)) / (NGX_N2 - NGX_N1)
         if p.buf then
